@@ -1,0 +1,75 @@
+/// The facts a version states about itself, readable before any of its
+/// Swift code runs.
+///
+/// The generated `hot_module_descriptor` returns these as static text, one
+/// `key value` pair a line, so that a node can read them from an object built
+/// against any SDK, with any layout of any Swift type, and refuse a mismatch
+/// by naming both sides.
+public struct ModuleDescriptor: Sendable, Equatable {
+    /// The entry convention's version (`HotSDK.abiVersion` at build time).
+    public var abi: Int
+    /// The SDK the module was compiled against (`HotSDK.fingerprint`).
+    public var sdk: String
+    /// The Swift compiler version that built it.
+    public var compiler: String
+    /// The module's name, without the version suffix.
+    public var name: String
+    /// The version number, counting up per module.
+    public var version: Int
+    /// The content key the build computed for these sources.
+    public var key: String
+    /// The commit the sources were built from, `+dirty` when the work tree differed.
+    public var commit: String?
+
+    /// A descriptor from its fields.
+    public init(abi: Int, sdk: String, compiler: String, name: String, version: Int, key: String, commit: String? = nil) {
+        self.abi = abi
+        self.sdk = sdk
+        self.compiler = compiler
+        self.name = name
+        self.version = version
+        self.key = key
+        self.commit = commit
+    }
+
+    /// The text the generated entry embeds.
+    public func render() -> String {
+        var text = "hot-module\nabi \(abi)\nsdk \(sdk)\ncompiler \(compiler)\nname \(name)\nversion \(version)\nkey \(key)\n"
+        if let commit { text += "commit \(commit)\n" }
+        return text
+    }
+
+    /// Reads the text `render` writes; nil when it is not a descriptor.
+    public init?(parsing text: String) {
+        var fields: [Substring: Substring] = [:]
+        let lines = text.split(separator: "\n")
+        guard lines.first == "hot-module" else { return nil }
+        for line in lines.dropFirst() {
+            guard let space = line.firstIndex(of: " ") else { return nil }
+            fields[line[..<space]] = line[line.index(after: space)...]
+        }
+        guard let abi = fields["abi"].flatMap({ Int($0) }),
+            let sdk = fields["sdk"], let compiler = fields["compiler"], let name = fields["name"],
+            let version = fields["version"].flatMap({ Int($0) }), let key = fields["key"]
+        else { return nil }
+        self.init(
+            abi: abi, sdk: String(sdk), compiler: String(compiler), name: String(name),
+            version: version, key: String(key), commit: fields["commit"].map(String.init))
+    }
+}
+
+/// The SDK's identity, checked by a node against every module it loads.
+public enum HotSDK {
+    /// The entry convention: bump when `hot_module_*` or `ModuleEntry` changes shape.
+    public static let abiVersion = 1
+    /// Whether `name` is a valid module name: `[a-z][a-z0-9_]*`, at most 64 bytes.
+    public static func isValidModuleName(_ name: String) -> Bool {
+        let bytes = Array(name.utf8)
+        guard let first = bytes.first, bytes.count <= 64, (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(first)
+        else { return false }
+        return bytes.allSatisfy { b in
+            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(b) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(b)
+                || b == UInt8(ascii: "_")
+        }
+    }
+}

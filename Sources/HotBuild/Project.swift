@@ -1,0 +1,153 @@
+import Hot
+import HotWire
+
+/// The settings of `hot.json`.
+public struct ProjectConfig: Codable, Sendable, Equatable {
+    /// The project's name; the local node's default name.
+    public var name: String
+    /// The folder holding one folder per hot module, relative to the project.
+    public var modules: String
+    /// Folders of `.swift` files compiled into every module.
+    public var include: [String]
+    /// Modules that refuse reload unless forced.
+    public var sticky: [String]
+    /// Extra swiftc flags for every module.
+    public var swiftcFlags: [String]
+    /// Named nodes: name → address.
+    public var nodes: [String: String]
+
+    /// A configuration with the defaults `hot init` writes.
+    public init(name: String, modules: String = "modules", include: [String] = [], sticky: [String] = [],
+                swiftcFlags: [String] = [], nodes: [String: String] = [:]) {
+        self.name = name
+        self.modules = modules
+        self.include = include
+        self.sticky = sticky
+        self.swiftcFlags = swiftcFlags
+        self.nodes = nodes
+    }
+
+    enum CodingKeys: String, CodingKey { case name, modules, include, sticky, swiftcFlags, nodes }
+
+    /// Reads a configuration; every field but `name` may be left out.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        name = try c.decode(String.self, forKey: .name)
+        modules = try c.decodeIfPresent(String.self, forKey: .modules) ?? "modules"
+        include = try c.decodeIfPresent([String].self, forKey: .include) ?? []
+        sticky = try c.decodeIfPresent([String].self, forKey: .sticky) ?? []
+        swiftcFlags = try c.decodeIfPresent([String].self, forKey: .swiftcFlags) ?? []
+        nodes = try c.decodeIfPresent([String: String].self, forKey: .nodes) ?? [:]
+    }
+}
+
+/// Why a project could not be read.
+public enum ProjectError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// No `hot.json` in this folder or any above it.
+    case notFound(from: String)
+    /// `hot.json` is not valid JSON or lacks a field.
+    case badConfig(path: String, reason: String)
+    /// A folder under `modules/` whose name is not `[a-z][a-z0-9_]*`.
+    case invalidModuleName(String, path: String)
+    /// No module folders.
+    case noModules(path: String)
+    /// A module named on the command line that the project does not have.
+    case unknownModule(String, known: [String])
+
+    public var description: String {
+        switch self {
+        case .notFound(let from):
+            "no hot.json in \(from) or any folder above it; run `hot init` to make a project"
+        case .badConfig(let path, let reason): "\(path): \(reason); fix the file and run the command again"
+        case .invalidModuleName(let name, let path):
+            "module folder '\(name)' in \(path) is not a valid module name: use lowercase letters, digits and _ , starting with a letter"
+        case .noModules(let path): "no modules in \(path): add a folder with .swift files, e.g. \(path)/hello/hello.swift"
+        case .unknownModule(let name, let known):
+            "no module '\(name)' in this project (modules: \(known.isEmpty ? "none" : known.joined(separator: ", ")))"
+        }
+    }
+}
+
+/// A project on disk: its root, its configuration and its `.hot/` paths.
+public struct Project: Sendable {
+    /// The folder holding `hot.json`.
+    public let root: String
+    /// The parsed `hot.json`.
+    public let config: ProjectConfig
+
+    /// Finds `hot.json` in `folder` or the nearest folder above it.
+    public static func find(from folder: String) throws(ProjectError) -> Project {
+        var current = absolutePath(folder)
+        while true {
+            if fileExists(current + "/hot.json") { return try load(root: current) }
+            if current == "/" || current.isEmpty { throw .notFound(from: folder) }
+            current = parentDirectory(current)
+        }
+    }
+
+    /// Reads the project whose `hot.json` is in `root`.
+    public static func load(root: String) throws(ProjectError) -> Project {
+        let path = root + "/hot.json"
+        guard let bytes = readFile(path) else { throw .badConfig(path: path, reason: "cannot be read") }
+        let config: ProjectConfig
+        do {
+            let term = try JSON.parse(bytes)
+            config = try TermDecoder().decode(ProjectConfig.self, from: term)
+        } catch {
+            throw .badConfig(path: path, reason: "\(error)")
+        }
+        guard !config.name.isEmpty else { throw .badConfig(path: path, reason: "\"name\" is empty") }
+        return Project(root: root, config: config)
+    }
+
+    /// `.hot/`, ignored by git: build output, manifest, node socket, cookie, node state.
+    public var hotDirectory: String { root + "/.hot" }
+    /// Where versions are built: `<module>/<module>.vN-KEY.so`.
+    public var buildDirectory: String { hotDirectory + "/build" }
+    /// The record of every built version.
+    public var manifestPath: String { hotDirectory + "/manifest.json" }
+    /// The local node's control socket.
+    public var socketPath: String { hotDirectory + "/node.sock" }
+    /// The local node's cookie.
+    public var cookiePath: String { hotDirectory + "/cookie" }
+    /// The local node's state folder.
+    public var nodeStateDirectory: String { hotDirectory + "/node" }
+    /// The local node's process id, while it runs.
+    public var pidPath: String { hotDirectory + "/node.pid" }
+    /// The local node's log.
+    public var logPath: String { hotDirectory + "/node.log" }
+    /// The folder of module folders.
+    public var modulesDirectory: String { root + "/" + config.modules }
+
+    /// The module names, sorted; refuses a folder with an invalid name.
+    public func moduleNames() throws(ProjectError) -> [String] {
+        let names = listDirectory(modulesDirectory).filter { isDirectory(modulesDirectory + "/" + $0) }.sorted()
+        for name in names where !HotSDK.isValidModuleName(name) {
+            throw .invalidModuleName(name, path: config.modules)
+        }
+        return names
+    }
+
+    /// The `.swift` files of a module, relative to the project root, sorted.
+    public func sourceFiles(of module: String) -> [String] {
+        swiftFiles(under: config.modules + "/" + module)
+    }
+
+    /// The `.swift` files of the include folders, relative to the project root, sorted.
+    public func includeFiles() -> [String] {
+        config.include.flatMap { swiftFiles(under: $0) }.sorted()
+    }
+
+    private func swiftFiles(under relative: String) -> [String] {
+        var result: [String] = []
+        for name in listDirectory(root + "/" + relative) where !name.hasPrefix(".") {
+            let path = relative + "/" + name
+            if isDirectory(root + "/" + path) {
+                result += swiftFiles(under: path)
+            } else if name.hasSuffix(".swift") {
+                result.append(path)
+            }
+        }
+        return result.sorted()
+    }
+}

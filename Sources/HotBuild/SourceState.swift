@@ -1,0 +1,35 @@
+import HotWire
+
+/// What git says of the project's sources at one moment: HEAD, the files that
+/// differ from it, and each file's blob id as it stands in the work tree.
+struct SourceState {
+    /// HEAD's commit id, or nil before the first commit.
+    let head: String?
+    /// Paths, relative to the project root, that differ from HEAD (untracked included).
+    let changed: [String]
+    private let root: String
+
+    init(project: Project) throws(GitError) {
+        let repository = try Repository.discover(from: project.root)
+        root = project.root
+        head = try repository.headCommit()?.description
+        // The project may sit in a subfolder of the repository: status paths are
+        // relative to the repository, keys and modules to the project.
+        let workdir = realPath(repository.workdir) ?? repository.workdir
+        let projectRoot = realPath(project.root) ?? project.root
+        let prefix = projectRoot == workdir ? "" : String(projectRoot.dropFirst(workdir.count + 1)) + "/"
+        changed = try repository.status(includeUntracked: true).compactMap { entry in
+            entry.path.hasPrefix(prefix) ? String(entry.path.dropFirst(prefix.count)) : nil
+        }
+    }
+
+    /// The git blob id of a work-tree file (relative to the project root).
+    func blobID(_ path: String) throws(GitError) -> String {
+        try Repository.hashFile(at: root + "/" + path).description
+    }
+
+    /// Whether any file under the given folders differs from HEAD.
+    func isDirty(under folders: [String]) -> Bool {
+        changed.contains { path in folders.contains { path.hasPrefix($0 + "/") } }
+    }
+}

@@ -1,0 +1,157 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import HotWire
+
+/// A child process started with posix_spawn: no fork of a large parent, no
+/// shell, arguments passed as they are.
+public final class Subprocess: @unchecked Sendable {
+    // @unchecked: `pid` is set once at spawn; `wait` is called by one thread.
+    /// The child's process id.
+    public let pid: pid_t
+    private let outputFD: Int32?
+
+    private init(pid: pid_t, outputFD: Int32?) {
+        self.pid = pid
+        self.outputFD = outputFD
+    }
+
+    deinit { if let outputFD { close(outputFD) } }
+
+    /// How the child's standard output and error are wired.
+    public enum Output: Sendable {
+        /// Both into a pipe, read back by `waitCapturing`.
+        case capture
+        /// Both appended to a file.
+        case file(String)
+        /// Both shared with this process.
+        case inherit
+    }
+
+    /// Spawns `executable` with `arguments` (argv[0] excluded). With
+    /// `newSession`, the child leads a session of its own (`setsid`), so the
+    /// terminal's Ctrl-C and the parent's exit do not reach it.
+    public static func spawn(
+        _ executable: String, _ arguments: [String], output: Output = .capture, newSession: Bool = false,
+        environment: [String]? = nil
+    ) throws(SystemError) -> Subprocess {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+
+        // The child starts with default signal handling and nothing blocked,
+        // whatever this process did with SIGINT or SIGPIPE.
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for s in [SIGINT, SIGTERM, SIGPIPE, SIGHUP, SIGQUIT] { sigaddset(&defaults, s) }
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        var flags = Int32(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK)
+        // POSIX_SPAWN_SETSID (glibc 2.26) is not exported to Swift; its value is fixed by the ABI.
+        if newSession { flags |= 0x80 }
+        posix_spawnattr_setflags(&attributes, Int16(flags))
+
+        var readEnd: Int32? = nil
+        switch output {
+        case .capture:
+            var fds: [Int32] = [0, 0]
+            guard pipe(&fds) == 0 else { throw SystemError("pipe") }
+            // Close-on-exec at once, so that no other child inherits the pipe
+            // and holds its write end open past this child's exit.
+            _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
+            _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
+            readEnd = fds[0]
+            posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
+            posix_spawn_file_actions_adddup2(&actions, fds[1], 2)
+            posix_spawn_file_actions_addclose(&actions, fds[1])
+            defer { close(fds[1]) }
+            return try launch(executable, arguments, &actions, &attributes, environment, readEnd)
+        case .file(let path):
+            posix_spawn_file_actions_addopen(&actions, 1, path, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+            posix_spawn_file_actions_adddup2(&actions, 1, 2)
+            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        case .inherit:
+            break
+        }
+        return try launch(executable, arguments, &actions, &attributes, environment, readEnd)
+    }
+
+    private static func launch(
+        _ executable: String, _ arguments: [String], _ actions: inout posix_spawn_file_actions_t,
+        _ attributes: inout posix_spawnattr_t, _ environment: [String]?, _ readEnd: Int32?
+    ) throws(SystemError) -> Subprocess {
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        defer { for p in argv { free(p) } }
+        let env = (environment ?? currentEnvironment()).map { strdup($0) } + [nil]
+        defer { for p in env { free(p) } }
+        var pid = pid_t()
+        let result = posix_spawn(&pid, executable, &actions, &attributes, argv, env)
+        guard result == 0 else {
+            if let readEnd { close(readEnd) }
+            throw SystemError("posix_spawn \(executable)", errno: result)
+        }
+        return Subprocess(pid: pid, outputFD: readEnd)
+    }
+
+    /// Reads the child's output to its end, then waits for it; returns the
+    /// exit status (128 + signal when killed) and the output.
+    public func waitCapturing() -> (status: Int32, output: String) {
+        var output: [UInt8] = []
+        if let outputFD {
+            var chunk = [UInt8](repeating: 0, count: 16 << 10)
+            while true {
+                let n = chunk.withUnsafeMutableBytes { read(outputFD, $0.baseAddress, $0.count) }
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 { break }
+                output.append(contentsOf: chunk[0..<n])
+            }
+        }
+        return (wait(), String(decoding: output, as: UTF8.self))
+    }
+
+    /// Waits for the child to end; its exit status, or 128 + the signal that killed it.
+    public func wait() -> Int32 {
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 {
+            if errno != EINTR { return -1 }
+        }
+        if status & 0x7f == 0 { return (status >> 8) & 0xff }
+        return 128 + (status & 0x7f)
+    }
+
+    /// Whether the child has ended, without blocking; reaps it if so.
+    public func hasExited() -> Bool {
+        var status: Int32 = 0
+        return waitpid(pid, &status, WNOHANG) == pid
+    }
+
+    /// Sends a signal to the child.
+    public func signal(_ signal: Int32) { kill(pid, signal) }
+}
+
+/// This process's environment as `KEY=VALUE` strings.
+public func currentEnvironment() -> [String] {
+    var result: [String] = []
+    var p = environ
+    while let entry = p.pointee {
+        result.append(String(cString: entry))
+        p += 1
+    }
+    return result
+}
+
+/// Finds an executable on PATH, or nil.
+public func findExecutable(_ name: String) -> String? {
+    if name.contains("/") { return access(name, X_OK) == 0 ? name : nil }
+    let path = getenv("PATH").map { String(cString: $0) } ?? "/usr/bin:/bin"
+    for dir in path.split(separator: ":") where !dir.isEmpty {
+        let candidate = "\(dir)/\(name)"
+        if access(candidate, X_OK) == 0 { return candidate }
+    }
+    return nil
+}

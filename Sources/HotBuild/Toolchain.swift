@@ -1,0 +1,91 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Hot
+import HotWire
+
+/// The compiler and SDK a build uses.
+public struct Toolchain: Sendable {
+    /// The swiftc executable.
+    public let swiftc: String
+    /// Its version, e.g. `6.3.1`.
+    public let version: String
+    /// The folder holding `Hot.swiftmodule`, compiled against but never linked.
+    public let sdkModules: String
+
+    /// Why no usable toolchain was found.
+    public enum Failure: Error, Sendable, CustomStringConvertible {
+        case noSwiftc
+        case unknownVersion(swiftc: String, output: String)
+        case versionMismatch(swiftc: String, found: String, expected: String)
+        case noSDK(searched: [String])
+
+        public var description: String {
+            switch self {
+            case .noSwiftc: "swiftc not found on PATH; install Swift or set HOT_SWIFTC to its path"
+            case .unknownVersion(let swiftc, let output): "cannot read the version of \(swiftc): \(output)"
+            case .versionMismatch(let swiftc, let found, let expected):
+                "\(swiftc) is Swift \(found), but hot and its nodes were built with Swift \(expected); put the same toolchain first on PATH or set HOT_SWIFTC"
+            case .noSDK(let searched):
+                "Hot.swiftmodule not found (looked in \(searched.joined(separator: ", "))); reinstall hot or set HOT_SDK to its folder"
+            }
+        }
+    }
+
+    /// Locates swiftc and the SDK; the swiftc version is cached in `cacheFile`
+    /// by the compiler's path, size and time, so a build does not spawn
+    /// `swiftc --version` each time.
+    public static func locate(cacheFile: String?) throws(Failure) -> Toolchain {
+        let environment = getenv("HOT_SWIFTC").map { String(cString: $0) }
+        // Run it by the name found, not the resolved one: swiftc is a link to
+        // swift-driver, which picks its mode from argv[0].
+        guard let swiftc = findExecutable(environment ?? "swiftc") else { throw .noSwiftc }
+        var info = stat()
+        stat(swiftc, &info)
+        let stamp = "\(swiftc) \(info.st_size) \(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec)"
+        var version: String?
+        if let cacheFile, let cached = readFile(cacheFile) {
+            let lines = String(decoding: cached, as: UTF8.self).split(separator: "\n").map(String.init)
+            if lines.count == 2, lines[0] == stamp { version = lines[1] }
+        }
+        if version == nil {
+            let output: String
+            do {
+                output = try Subprocess.spawn(swiftc, ["--version"]).waitCapturing().output
+            } catch {
+                throw .unknownVersion(swiftc: swiftc, output: "\(error)")
+            }
+            guard let parsed = parseVersion(output) else { throw .unknownVersion(swiftc: swiftc, output: output) }
+            version = parsed
+            if let cacheFile { try? writeFileAtomically(cacheFile, Array("\(stamp)\n\(parsed)\n".utf8)) }
+        }
+        let resolved = version ?? ""
+        guard resolved == HotSDK.compiler else {
+            throw .versionMismatch(swiftc: swiftc, found: resolved, expected: HotSDK.compiler)
+        }
+        return Toolchain(swiftc: swiftc, version: resolved, sdkModules: try locateSDK())
+    }
+
+    /// The folder of `Hot.swiftmodule`: `HOT_SDK`, else beside this executable
+    /// (a SwiftPM build folder), else `../lib/hot` (an installed tree).
+    static func locateSDK() throws(Failure) -> String {
+        var candidates: [String] = []
+        if let sdk = getenv("HOT_SDK") { candidates.append(String(cString: sdk)) }
+        let exe = executableDirectory()
+        candidates += [exe + "/Modules", exe, parentDirectory(exe) + "/lib/hot"]
+        for dir in candidates where fileExists(dir + "/Hot.swiftmodule") { return dir }
+        throw .noSDK(searched: candidates)
+    }
+
+    static func parseVersion(_ output: String) -> String? {
+        guard let range = output.firstRange(of: "Swift version ") else { return nil }
+        let rest = output[range.upperBound...]
+        let version = rest.prefix { $0.isNumber || $0 == "." }
+        return version.isEmpty ? nil : String(version)
+    }
+}
+
+/// The folder of the running executable (from /proc/self/exe).
+public func executableDirectory() -> String {
+    parentDirectory(realPath("/proc/self/exe") ?? CommandLine.arguments[0])
+}

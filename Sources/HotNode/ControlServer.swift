@@ -1,0 +1,159 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Hot
+import HotWire
+import Logging
+import Synchronization
+
+/// Serves the control protocol: one thread per connection, each request
+/// answered in order.
+public final class ControlServer: Sendable {
+    private let node: Node
+    private let cookie: [UInt8]
+    private let connections = Atomic<Int>(0)
+    /// Connections beyond this are closed at once, so a flood cannot exhaust
+    /// the node's threads; the node goes on answering the ones it has.
+    public static let maxConnections = 64
+    /// How long a client has to finish the handshake.
+    public static let handshakeTimeoutMilliseconds = 5_000
+
+    init(node: Node, cookie: [UInt8]) {
+        self.node = node
+        self.cookie = cookie
+    }
+
+    /// Accepts connections until the listener closes.
+    func serve(_ listener: Listener) {
+        while true {
+            let socket: Socket
+            do {
+                socket = try listener.accept()
+            } catch {
+                if error.errno == EBADF || error.errno == EINVAL { return }
+                node.logger.warning("accept failed: \(error)")
+                continue
+            }
+            let (exchanged, _) = connections.add(1, ordering: .relaxed)
+            guard exchanged <= Self.maxConnections else {
+                connections.subtract(1, ordering: .relaxed)
+                socket.close()
+                continue
+            }
+            startThread { [self] in
+                defer { connections.subtract(1, ordering: .relaxed) }
+                handle(socket)
+            }
+        }
+    }
+
+    private func handle(_ socket: Socket) {
+        let connection: Connection
+        do {
+            try socket.setReadTimeout(milliseconds: Self.handshakeTimeoutMilliseconds)
+            try socket.setWriteTimeout(milliseconds: Self.handshakeTimeoutMilliseconds)
+            connection = try Connection.accept(socket, cookie: cookie, nodeName: node.name)
+            try socket.setReadTimeout(milliseconds: 0)
+        } catch {
+            // A wrong cookie waits a little before the close, so that guessing is slow.
+            if case .authenticationFailed = error as? WireError { usleep(200_000) }
+            node.logger.notice("connection refused: \(error)")
+            socket.close()
+            return
+        }
+        defer { connection.close() }
+        while true {
+            let frame: Frame
+            do {
+                frame = try connection.receive()
+            } catch {
+                if case .closed = error {} else { node.logger.notice("connection dropped: \(error)") }
+                return
+            }
+            let response: Response
+            do {
+                guard frame.type == .request else {
+                    throw WireError.unexpectedFrame(expected: "request", got: "\(frame.type)")
+                }
+                let request = try Request(term: TermCodec.decode(frame.payload))
+                response = serve(request, on: connection)
+                try connection.send(Frame(.response, TermCodec.encode(response.term)))
+                if case .stop = request, case .ok = response {
+                    node.shutdown(reason: "stop requested")
+                }
+            } catch {
+                node.logger.notice("protocol error, closing connection: \(error)")
+                return
+            }
+        }
+    }
+
+    private func serve(_ request: Request, on connection: Connection) -> Response {
+        switch request {
+        case .ping:
+            return .ok(.string(node.name))
+        case .status:
+            return .ok(node.statusDocument())
+        case .stop:
+            return .ok(.string(node.name))
+        case .call(let module, let function, let args):
+            do {
+                return .ok(try node.codeServer.exports.call(module, function, args))
+            } catch {
+                return .error(code: error.code, message: error.description)
+            }
+        case .stage(let file, let size, let sha256):
+            return stage(file, size: size, sha256: sha256, on: connection)
+        case .load(let files, let purge, let force):
+            var paths: [String] = []
+            for file in files {
+                guard let name = ArtifactName(fileName: file) else {
+                    return .error(code: .badRequest, message: "'\(file)' is not a module version file name")
+                }
+                paths.append(node.store.stagedPath(name))
+            }
+            do {
+                let results = try node.codeServer.load(paths, purge: purge, force: force)
+                for r in results {
+                    node.logger.info("loaded \(r.module) v\(r.to)\(r.from.map { " (was v\($0))" } ?? "")")
+                }
+                return .ok(.list(results.map { r in
+                    ["module": .string(r.module), "from": r.from.map { .int($0) } ?? .null, "to": .int(r.to)]
+                }))
+            } catch {
+                node.logger.warning("load refused: \(error)")
+                return .error(code: error.code, message: error.description)
+            }
+        }
+    }
+
+    private func stage(_ file: String, size: Int, sha256: String, on connection: Connection) -> Response {
+        guard let name = ArtifactName(fileName: file) else {
+            return .error(code: .badRequest, message: "'\(file)' is not a module version file name")
+        }
+        guard size <= Store.maxUpload else {
+            return .error(code: .badUpload, message: "upload of \(size) bytes exceeds the limit of \(Store.maxUpload)")
+        }
+        do {
+            let path = try node.store.receive(name, size: size, sha256: sha256) { () throws(WireError) -> [UInt8] in
+                let frame = try connection.receive()
+                guard frame.type == .chunk else { throw .unexpectedFrame(expected: "chunk", got: "\(frame.type)") }
+                return frame.payload
+            }
+            return .ok(.string(lastComponent(path)))
+        } catch {
+            node.logger.warning("upload of \(file) refused: \(error)")
+            return .error(code: .badUpload, message: error.description)
+        }
+    }
+}
+
+extension CallError {
+    var code: ErrorCode {
+        switch self {
+        case .undefinedModule, .undefinedFunction: .undefined
+        case .wrongArity, .badArgument: .badArgument
+        case .raised: .raised
+        }
+    }
+}

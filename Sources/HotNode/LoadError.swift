@@ -1,0 +1,43 @@
+import HotWire
+
+/// Why a version did not become current: Erlang's load errors, and the
+/// checks a Swift image needs besides.
+public enum LoadError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// No such file, or no version of the module to load (`nofile`).
+    case noFile(String)
+    /// The object cannot be opened or is no hot module (`badfile`).
+    case badFile(path: String, reason: String)
+    /// The descriptor disagrees with this node (`expected` is the node's side).
+    case mismatch(field: String, expected: String, found: String)
+    /// Old code still runs in processes (`not_purged`).
+    case notPurged(module: String, pids: [String])
+    /// The module is sticky and the load was not forced (`sticky_directory`).
+    case sticky(module: String)
+    /// The on-load hook threw (`on_load_failure`).
+    case onLoadFailure(module: String, message: String)
+
+    public var description: String {
+        switch self {
+        case .noFile(let what): "no such file or module version: \(what)"
+        case .badFile(let path, let reason): "\(path) is not a loadable hot module: \(reason)"
+        case .mismatch(let field, let expected, let found):
+            "module built for \(field) \(found), but this node has \(field) \(expected); rebuild it with this node's hot"
+        case .notPurged(let module, let pids):
+            "old code of '\(module)' still runs in \(pids.joined(separator: ", ")); purge it first (hot deploy --purge)"
+        case .sticky(let module): "module '\(module)' is sticky; reload it with --force"
+        case .onLoadFailure(let module, let message): "on-load hook of '\(module)' failed: \(message)"
+        }
+    }
+
+    /// The wire code for this error.
+    public var code: ErrorCode {
+        switch self {
+        case .noFile: .noFile
+        case .badFile: .badFile
+        case .mismatch: .mismatch
+        case .notPurged: .notPurged
+        case .sticky: .sticky
+        case .onLoadFailure: .onLoadFailure
+        }
+    }
+}

@@ -1,0 +1,74 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import HotWire
+
+/// The node's state folder: staged uploads (`staged/`).
+public struct Store: Sendable {
+    /// The folder itself.
+    public let root: String
+    /// The largest object a client may upload.
+    public static let maxUpload = 256 << 20
+
+    /// A store rooted at `root`, created if missing.
+    public init(root: String) throws(SystemError) {
+        self.root = root
+        try makeDirectories(root + "/staged")
+    }
+
+    /// Where a staged file lives.
+    public func stagedPath(_ file: ArtifactName) -> String { "\(root)/staged/\(file.fileName)" }
+
+    /// Receives an upload of `size` bytes from `next` into `staged/` through a
+    /// temporary file: verified by sha256, fsynced and renamed, or removed.
+    /// Nothing of a failed upload stays behind.
+    func receive(
+        _ file: ArtifactName, size: Int, sha256: String, next: () throws(WireError) -> [UInt8]
+    ) throws(UploadError) -> String {
+        let final = stagedPath(file)
+        let temporary = "\(root)/staged/.\(file.fileName).\(getpid()).\(randomSuffix()).tmp"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw .system(SystemError("open \(temporary)")) }
+        var keep = false
+        defer {
+            close(fd)
+            if !keep { unlink(temporary) }
+        }
+        var hasher = SHA256Hasher()
+        var received = 0
+        while received < size {
+            let chunk: [UInt8]
+            do { chunk = try next() } catch { throw .wire(error) }
+            guard received + chunk.count <= size else { throw .sizeMismatch(expected: size, got: received + chunk.count) }
+            hasher.update(chunk)
+            guard writeAll(fd, chunk) else { throw .system(SystemError("write \(temporary)")) }
+            received += chunk.count
+        }
+        let digest = hasher.hexDigest()
+        guard digest == sha256 else { throw .hashMismatch(expected: sha256, got: digest) }
+        guard fsync(fd) == 0 else { throw .system(SystemError("fsync \(temporary)")) }
+        guard rename(temporary, final) == 0 else { throw .system(SystemError("rename \(temporary)")) }
+        keep = true
+        return final
+    }
+}
+
+/// Why an upload was refused.
+enum UploadError: Error, CustomStringConvertible {
+    case sizeMismatch(expected: Int, got: Int)
+    case hashMismatch(expected: String, got: String)
+    case wire(WireError)
+    case system(SystemError)
+
+    var description: String {
+        switch self {
+        case .sizeMismatch(let expected, let got): "upload announced \(expected) bytes but sent \(got)"
+        case .hashMismatch(let expected, let got): "upload sha256 is \(got), announced \(expected)"
+        case .wire(let error): "upload interrupted: \(error)"
+        case .system(let error): "upload could not be stored: \(error)"
+        }
+    }
+}
+
+private func randomSuffix() -> String { hexString(randomBytes(6)) }
+

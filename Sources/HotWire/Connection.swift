@@ -1,0 +1,109 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One end of a control connection: frames over a socket, authenticated once
+/// the handshake has run. Used by one thread at a time.
+public final class Connection: @unchecked Sendable {
+    // @unchecked: a connection belongs to the one thread serving it; only
+    // `socket.shutdown()` is called from elsewhere, and that is thread-safe.
+    /// The underlying socket.
+    public let socket: Socket
+    private var decoder = FrameDecoder()
+    private var session: Session?
+    /// The node's name, as announced in its hello (client side).
+    public private(set) var peerName = ""
+
+    init(socket: Socket) { self.socket = socket }
+
+    /// Connects and runs the client's side of the handshake.
+    public static func open(
+        to address: NodeAddress, cookie: [UInt8], timeoutMilliseconds: Int = 10_000
+    ) throws(WireError) -> Connection {
+        let socket: Socket
+        do {
+            socket = try Socket.connect(to: address)
+            try socket.setReadTimeout(milliseconds: timeoutMilliseconds)
+            try socket.setWriteTimeout(milliseconds: timeoutMilliseconds)
+        } catch {
+            throw .system(error)
+        }
+        let connection = Connection(socket: socket)
+        var handshake = ClientHandshake(cookie: cookie)
+        let challenge = try handshake.answer(connection.receive())
+        try connection.send(challenge)
+        let session = try handshake.finish(connection.receive())
+        connection.establish(session)
+        connection.peerName = handshake.nodeName
+        return connection
+    }
+
+    /// Runs the node's side of the handshake on an accepted socket.
+    public static func accept(
+        _ socket: Socket, cookie: [UInt8], nodeName: String
+    ) throws(WireError) -> Connection {
+        let connection = Connection(socket: socket)
+        let handshake = NodeHandshake(cookie: cookie, nodeName: nodeName)
+        try connection.send(handshake.hello())
+        let (welcome, session) = try handshake.accept(connection.receive())
+        try connection.send(welcome)
+        connection.establish(session)
+        return connection
+    }
+
+    private func establish(_ session: Session) {
+        self.session = session
+        decoder.maxLength = FrameLimits.maxFrameLength
+        decoder.macLength = FrameLimits.macLength
+    }
+
+    /// Sends one frame, sealed with the session's MAC once there is a session.
+    public func send(_ frame: Frame) throws(WireError) {
+        var bytes: [UInt8] = []
+        let mac = session?.seal(frame) ?? []
+        FrameCodec.encode(frame, mac: mac, into: &bytes)
+        do {
+            try socket.write(bytes)
+        } catch {
+            throw error.errno == EPIPE || error.errno == ECONNRESET ? .closed : .system(error)
+        }
+    }
+
+    /// Receives the next frame, checking its MAC once there is a session.
+    public func receive() throws(WireError) -> Frame {
+        while true {
+            if let (frame, mac) = try decoder.next() {
+                if session != nil { try session?.open(frame, mac: mac) }
+                return frame
+            }
+            let bytes: [UInt8]
+            do {
+                bytes = try socket.read(upTo: 64 << 10)
+            } catch {
+                if error.errno == EAGAIN || error.errno == EWOULDBLOCK { throw .timedOut }
+                if error.errno == ECONNRESET { throw .closed }
+                throw .system(error)
+            }
+            if bytes.isEmpty {
+                throw decoder.bufferedCount > 0 ? .malformedFrame(reason: "connection closed mid-frame") : .closed
+            }
+            decoder.append(bytes)
+        }
+    }
+
+    /// Sends a request and waits for its response.
+    public func request(_ request: Request) throws(WireError) -> Response {
+        try send(Frame(.request, TermCodec.encode(request.term)))
+        return try receiveResponse()
+    }
+
+    /// Waits for a response frame.
+    public func receiveResponse() throws(WireError) -> Response {
+        let frame = try receive()
+        guard frame.type == .response else { throw .unexpectedFrame(expected: "response", got: "\(frame.type)") }
+        return try Response(term: decodePayload(frame.payload))
+    }
+
+    /// Closes the socket.
+    public func close() { socket.close() }
+}

@@ -1,0 +1,60 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The shared secret a client and a node prove to each other.
+public enum Cookie {
+    /// Why a cookie could not be had.
+    public enum Failure: Error, Sendable, Equatable, CustomStringConvertible {
+        /// The file does not exist or cannot be read.
+        case unreadable(path: String, reason: String)
+        /// Someone besides the owner may read or write it (Erlang refuses this too).
+        case notOwnerOnly(path: String, mode: UInt32)
+        /// The file holds nothing usable.
+        case empty(path: String)
+
+        public var description: String {
+            switch self {
+            case .unreadable(let path, let reason): "cannot read cookie file \(path): \(reason)"
+            case .notOwnerOnly(let path, let mode):
+                "cookie file \(path) must be accessible by owner only (mode is \(String(mode & 0o777, radix: 8))); run: chmod 600 \(path)"
+            case .empty(let path): "cookie file \(path) is empty; delete it and run `hot start` to make a new one"
+            }
+        }
+    }
+
+    /// Reads a cookie file, refusing one that group or others may access.
+    public static func read(path: String) throws(Failure) -> [UInt8] {
+        var info = stat()
+        guard stat(path, &info) == 0 else { throw .unreadable(path: path, reason: String(cString: strerror(errno))) }
+        guard info.st_mode & 0o077 == 0 else { throw .notOwnerOnly(path: path, mode: info.st_mode) }
+        guard let bytes = readFile(path) else {
+            throw .unreadable(path: path, reason: String(cString: strerror(errno)))
+        }
+        // A trailing newline from an editor is not part of the secret.
+        var cookie = bytes
+        while let last = cookie.last, last == 0x0A || last == 0x0D || last == 0x20 { cookie.removeLast() }
+        guard !cookie.isEmpty else { throw .empty(path: path) }
+        return cookie
+    }
+
+    /// Writes a fresh random cookie (owner-only) unless the file exists; returns it.
+    public static func create(path: String) throws(Failure) -> [UInt8] {
+        let hex = randomBytes(32).map { byte in
+            let digits = Array("0123456789abcdef".utf8)
+            return String(decoding: [digits[Int(byte >> 4)], digits[Int(byte & 15)]], as: UTF8.self)
+        }.joined()
+        // O_EXCL with mode 0600 from the start: the secret is never readable by others, not even briefly.
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        if fd < 0 {
+            if errno == EEXIST { return try read(path: path) }
+            throw .unreadable(path: path, reason: String(cString: strerror(errno)))
+        }
+        defer { close(fd) }
+        let bytes = Array((hex + "\n").utf8)
+        let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        guard written == bytes.count else { throw .unreadable(path: path, reason: String(cString: strerror(errno))) }
+        return Array(hex.utf8)
+    }
+}
+

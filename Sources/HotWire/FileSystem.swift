@@ -1,0 +1,138 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+// The few file operations the tool and the node share, over libc directly:
+// Foundation's FileManager would cost more at start-up than all of these.
+
+/// The whole content of a file, or nil (errno tells why).
+public func readFile(_ path: String) -> [UInt8]? {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { return nil }
+    defer { close(fd) }
+    var result: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 64 << 10)
+    while true {
+        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if n < 0 {
+            if errno == EINTR { continue }
+            return nil
+        }
+        if n == 0 { return result }
+        result.append(contentsOf: chunk[0..<n])
+    }
+}
+
+/// Writes a file so that a reader sees the old content or the new, never a
+/// part: a temporary file beside it, fsync, rename.
+public func writeFileAtomically(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o644) throws(SystemError) {
+    let temporary = "\(path).\(getpid()).tmp"
+    let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
+    guard fd >= 0 else { throw SystemError("open \(temporary)") }
+    var ok = false
+    defer {
+        close(fd)
+        if !ok { unlink(temporary) }
+    }
+    guard writeAll(fd, bytes) else { throw SystemError("write \(temporary)") }
+    guard fsync(fd) == 0 else { throw SystemError("fsync \(temporary)") }
+    guard rename(temporary, path) == 0 else { throw SystemError("rename \(temporary) to \(path)") }
+    ok = true
+}
+
+/// `mkdir -p`.
+public func makeDirectories(_ path: String, mode: mode_t = 0o755) throws(SystemError) {
+    var current = path.hasPrefix("/") ? "" : "."
+    for component in path.split(separator: "/") {
+        current += "/" + component
+        if mkdir(current, mode) != 0 && errno != EEXIST { throw SystemError("mkdir \(current)") }
+    }
+}
+
+/// The names in a folder, without `.` and `..`; empty if it cannot be read.
+public func listDirectory(_ path: String) -> [String] {
+    guard let dir = opendir(path) else { return [] }
+    defer { closedir(dir) }
+    var names: [String] = []
+    while let entry = readdir(dir) {
+        let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+            String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+        }
+        if name != "." && name != ".." { names.append(name) }
+    }
+    return names
+}
+
+/// Whether a path exists (following symbolic links).
+public func fileExists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+
+/// Whether a path is a directory.
+public func isDirectory(_ path: String) -> Bool {
+    var info = stat()
+    return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
+}
+
+/// The canonical absolute path (`realpath(3)`), or nil.
+public func realPath(_ path: String) -> String? {
+    guard let resolved = realpath(path, nil) else { return nil }
+    defer { free(resolved) }
+    return String(cString: resolved)
+}
+
+/// The current working directory.
+public func currentDirectory() -> String {
+    guard let cwd = getcwd(nil, 0) else { return "." }
+    defer { free(cwd) }
+    return String(cString: cwd)
+}
+
+/// `path` made absolute against the current directory.
+public func absolutePath(_ path: String) -> String {
+    path.hasPrefix("/") ? path : currentDirectory() + "/" + path
+}
+
+/// Removes a file or a whole folder tree; missing paths are fine.
+public func removeTree(_ path: String) {
+    var info = stat()
+    guard lstat(path, &info) == 0 else { return }
+    if (info.st_mode & S_IFMT) == S_IFDIR {
+        for name in listDirectory(path) { removeTree("\(path)/\(name)") }
+        rmdir(path)
+    } else {
+        unlink(path)
+    }
+}
+
+/// The parent folder of a path.
+public func parentDirectory(_ path: String) -> String {
+    guard let slash = path.lastIndex(of: "/") else { return "." }
+    return slash == path.startIndex ? "/" : String(path[..<slash])
+}
+
+/// Creates or replaces a symbolic link atomically (a temporary link renamed over).
+public func replaceSymlink(_ path: String, target: String) throws(SystemError) {
+    let temporary = "\(path).\(getpid()).tmp"
+    unlink(temporary)
+    guard symlink(target, temporary) == 0 else { throw SystemError("symlink \(temporary)") }
+    guard rename(temporary, path) == 0 else {
+        unlink(temporary)
+        throw SystemError("rename \(temporary)")
+    }
+}
+
+/// Writes every byte to a descriptor, retrying short writes and EINTR;
+/// false on an error (errno tells which).
+public func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
+    bytes.withUnsafeBytes { buffer in
+        var offset = 0
+        while offset < buffer.count {
+            let n = write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+            if n < 0 {
+                if errno == EINTR { continue }
+                return false
+            }
+            offset += n
+        }
+        return true
+    }
+}

@@ -1,0 +1,119 @@
+import Hot
+
+/// What a client asks of a node. Each request is one `request` frame holding
+/// a `Term` map with an `op` field; the node answers with one `Response`.
+public enum Request: Sendable, Equatable {
+    /// Is the node there? Answers the node's name.
+    case ping
+    /// The node's modules and processes (the document of `hot status --json`).
+    case status
+    /// An external call `module:function(args)`.
+    case call(module: String, function: String, args: [Term])
+    /// Begins an upload of `size` bytes into the node's staging folder; the
+    /// bytes follow in `chunk` frames and the node answers once, after the last.
+    case stage(file: String, size: Int, sha256: String)
+    /// Loads staged files, all or none (`code:atomic_load`).
+    case load(files: [String], purge: Bool, force: Bool)
+    /// Stops the node cleanly.
+    case stop
+
+    /// The request as a term.
+    public var term: Term {
+        switch self {
+        case .ping: ["op": "ping"]
+        case .status: ["op": "status"]
+        case .call(let module, let function, let args):
+            ["op": "call", "module": .string(module), "function": .string(function), "args": .list(args)]
+        case .stage(let file, let size, let sha256):
+            ["op": "stage", "file": .string(file), "size": .int(size), "sha256": .string(sha256)]
+        case .load(let files, let purge, let force):
+            ["op": "load", "files": .list(files.map { .string($0) }), "purge": .bool(purge), "force": .bool(force)]
+        case .stop: ["op": "stop"]
+        }
+    }
+
+    /// Reads a request from its term, refusing anything malformed.
+    public init(term: Term) throws(WireError) {
+        guard case .string(let op)? = term["op"] else { throw .badMessage(reason: "request has no op") }
+        switch op {
+        case "ping": self = .ping
+        case "status": self = .status
+        case "stop": self = .stop
+        case "call":
+            guard case .string(let module)? = term["module"], case .string(let function)? = term["function"],
+                case .list(let args)? = term["args"]
+            else { throw .badMessage(reason: "call needs module, function and args") }
+            self = .call(module: module, function: function, args: args)
+        case "stage":
+            guard case .string(let file)? = term["file"], case .int(let size)? = term["size"], size >= 0,
+                case .string(let sha256)? = term["sha256"]
+            else { throw .badMessage(reason: "stage needs file, size and sha256") }
+            self = .stage(file: file, size: size, sha256: sha256)
+        case "load":
+            guard case .list(let list)? = term["files"] else { throw .badMessage(reason: "load needs files") }
+            var files: [String] = []
+            for item in list {
+                guard case .string(let file) = item else { throw .badMessage(reason: "load: a file is not a string") }
+                files.append(file)
+            }
+            self = .load(files: files, purge: term["purge"]?.boolValue ?? false, force: term["force"]?.boolValue ?? false)
+        default:
+            throw .badMessage(reason: "unknown op '\(op)'")
+        }
+    }
+}
+
+/// A node's answer: a result, or an error with a code a script can test.
+public enum Response: Sendable, Equatable {
+    /// Done; the result.
+    case ok(Term)
+    /// Refused or failed; the code names the kind, the message says what to do.
+    case error(code: ErrorCode, message: String)
+
+    /// The response as a term.
+    public var term: Term {
+        switch self {
+        case .ok(let value): ["ok": value]
+        case .error(let code, let message): ["error": .string(code.rawValue), "message": .string(message)]
+        }
+    }
+
+    /// Reads a response from its term.
+    public init(term: Term) throws(WireError) {
+        if let value = term["ok"] {
+            self = .ok(value)
+        } else if case .string(let code)? = term["error"], case .string(let message)? = term["message"] {
+            self = .error(code: ErrorCode(rawValue: code) ?? .failed, message: message)
+        } else {
+            throw .badMessage(reason: "response is neither ok nor error")
+        }
+    }
+}
+
+/// The closed set of failures a node reports (Erlang's load errors among them).
+public enum ErrorCode: String, Sendable, Equatable {
+    /// The request itself was malformed.
+    case badRequest
+    /// An external call reached no module or function (Erlang's `undef`).
+    case undefined
+    /// A call's arguments did not fit the function.
+    case badArgument
+    /// The called function threw.
+    case raised
+    /// No such staged file or module version (`nofile`).
+    case noFile
+    /// The object is not a loadable hot module (`badfile`).
+    case badFile
+    /// The object was built against another SDK, ABI or compiler.
+    case mismatch
+    /// Old code still has processes (`not_purged`).
+    case notPurged
+    /// The module is sticky and the load was not forced (`sticky_directory`).
+    case sticky
+    /// The on-load hook threw (`on_load_failure`).
+    case onLoadFailure
+    /// An upload did not match its announced size or hash.
+    case badUpload
+    /// Anything else.
+    case failed
+}

@@ -1,0 +1,185 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// A connected stream socket; the one owner of its descriptor.
+public final class Socket: @unchecked Sendable {
+    // @unchecked: the descriptor is only read by one thread at a time (the
+    // connection's owner); `close` may come from another to wake it.
+    private let fd: Int32
+    private var closed = false
+
+    init(fd: Int32) { self.fd = fd }
+
+    deinit { if !closed { sysClose(fd) } }
+
+    /// Connects to a node's address (`connect(2)`), with a timeout for TCP.
+    public static func connect(to address: NodeAddress) throws(SystemError) -> Socket {
+        switch address {
+        case .unix(let path):
+            let fd = try sysSocket(AF_UNIX, Int32(SOCK_STREAM.rawValue))
+            let socket = Socket(fd: fd)
+            try withUnixAddress(path) { (sa, len) throws(SystemError) in try sysConnect(fd, sa, len) }
+            return socket
+        case .tcp(let host, let port):
+            let fd = try sysSocket(AF_INET, Int32(SOCK_STREAM.rawValue))
+            let socket = Socket(fd: fd)
+            sysSetNoDelay(fd)
+            try withInetAddress(host, port) { (sa, len) throws(SystemError) in try sysConnect(fd, sa, len) }
+            return socket
+        }
+    }
+
+    /// Reads up to `count` bytes; an empty result means the peer closed.
+    public func read(upTo count: Int) throws(SystemError) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count)
+        let n = try bytes.withUnsafeMutableBytes { buffer in
+            Result { () throws(SystemError) in try sysRead(fd, buffer) }
+        }.get()
+        bytes.removeSubrange(n...)
+        return bytes
+    }
+
+    /// Reads into `buffer`; 0 means the peer closed.
+    public func read(into buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> Int {
+        try sysRead(fd, buffer)
+    }
+
+    /// Writes every byte (`send(2)` in a loop).
+    public func write(_ bytes: [UInt8]) throws(SystemError) {
+        try bytes.withUnsafeBytes { buffer in
+            Result { () throws(SystemError) in
+                var offset = 0
+                while offset < buffer.count {
+                    offset += try sysWrite(fd, UnsafeRawBufferPointer(rebasing: buffer[offset...]))
+                }
+            }
+        }.get()
+    }
+
+    /// Sets how long a read may block (`SO_RCVTIMEO`); a read past it throws EAGAIN.
+    public func setReadTimeout(milliseconds: Int) throws(SystemError) {
+        try sysSetTimeout(fd, option: SO_RCVTIMEO, milliseconds: milliseconds)
+    }
+
+    /// Sets how long a write may block (`SO_SNDTIMEO`).
+    public func setWriteTimeout(milliseconds: Int) throws(SystemError) {
+        try sysSetTimeout(fd, option: SO_SNDTIMEO, milliseconds: milliseconds)
+    }
+
+    /// Wakes a reader blocked on this socket from another thread (`shutdown(2)`).
+    public func shutdown() { sysShutdown(fd) }
+
+    /// Closes the descriptor now rather than at deinit.
+    public func close() {
+        guard !closed else { return }
+        closed = true
+        sysClose(fd)
+    }
+}
+
+/// A listening socket; the one owner of its descriptor.
+public final class Listener: @unchecked Sendable {
+    private let fd: Int32
+    /// What it listens on; for TCP port 0, the port the kernel chose.
+    public let address: NodeAddress
+    private var closed = false
+
+    private init(fd: Int32, address: NodeAddress) {
+        self.fd = fd
+        self.address = address
+    }
+
+    deinit { close() }
+
+    /// Binds and listens (`bind(2)`, `listen(2)`). A stale Unix socket file is
+    /// replaced only when nothing answers on it, so a second node cannot steal
+    /// a live node's socket.
+    public static func listen(on address: NodeAddress, backlog: Int32 = 128) throws(SystemError) -> Listener {
+        switch address {
+        case .unix(let path):
+            if let probe = try? Socket.connect(to: address) {
+                probe.close()
+                throw SystemError("bind", errno: EADDRINUSE)
+            }
+            sysUnlink(path)
+            let fd = try sysSocket(AF_UNIX, Int32(SOCK_STREAM.rawValue))
+            do {
+                try withUnixAddress(path) { (sa, len) throws(SystemError) in try sysBind(fd, sa, len) }
+                try sysListen(fd, backlog)
+            } catch {
+                sysClose(fd)
+                throw error
+            }
+            return Listener(fd: fd, address: address)
+        case .tcp(let host, let port):
+            let fd = try sysSocket(AF_INET, Int32(SOCK_STREAM.rawValue))
+            do {
+                try sysSetReuseAddress(fd)
+                try withInetAddress(host, port) { (sa, len) throws(SystemError) in try sysBind(fd, sa, len) }
+                try sysListen(fd, backlog)
+                let bound = try sysGetsockname(fd)
+                return Listener(fd: fd, address: .tcp(host: host, port: bound))
+            } catch {
+                sysClose(fd)
+                throw error
+            }
+        }
+    }
+
+    /// Waits for the next connection (`accept4(2)`).
+    public func accept() throws(SystemError) -> Socket {
+        let client = try sysAccept(fd)
+        if case .tcp = address { sysSetNoDelay(client) }
+        return Socket(fd: client)
+    }
+
+    /// Stops listening; a thread blocked in `accept` returns with an error.
+    public func close() {
+        guard !closed else { return }
+        closed = true
+        sysShutdown(fd)
+        sysClose(fd)
+        if case .unix(let path) = address { sysUnlink(path) }
+    }
+}
+
+private func withUnixAddress<R>(
+    _ path: String, _ body: (UnsafePointer<sockaddr>, socklen_t) throws(SystemError) -> R
+) throws(SystemError) -> R {
+    var address = sockaddr_un()
+    address.sun_family = sa_family_t(AF_UNIX)
+    let bytes = Array(path.utf8)
+    let capacity = MemoryLayout.size(ofValue: address.sun_path)
+    // The kernel's limit on a socket path (108 bytes with the NUL): say so
+    // rather than let a truncated path bind somewhere unexpected.
+    guard bytes.count < capacity else { throw SystemError("socket path longer than \(capacity - 1) bytes", errno: ENAMETOOLONG) }
+    withUnsafeMutableBytes(of: &address.sun_path) { raw in
+        raw.copyBytes(from: bytes)
+        raw[bytes.count] = 0
+    }
+    return try withUnsafePointer(to: &address) { (p) throws(SystemError) -> R in
+        try p.withMemoryRebound(to: sockaddr.self, capacity: 1) { (sa) throws(SystemError) -> R in
+            try body(sa, socklen_t(MemoryLayout<sockaddr_un>.size))
+        }
+    }
+}
+
+private func withInetAddress<R>(
+    _ host: String, _ port: UInt16, _ body: (UnsafePointer<sockaddr>, socklen_t) throws(SystemError) -> R
+) throws(SystemError) -> R {
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = port.bigEndian
+    let numeric = host == "localhost" ? "127.0.0.1" : host
+    guard inet_pton(AF_INET, numeric, &address.sin_addr) == 1 else {
+        throw SystemError("inet_pton(\(host)): not a numeric IPv4 address", errno: EINVAL)
+    }
+    return try withUnsafePointer(to: &address) { (p) throws(SystemError) -> R in
+        try p.withMemoryRebound(to: sockaddr.self, capacity: 1) { (sa) throws(SystemError) -> R in
+            try body(sa, socklen_t(MemoryLayout<sockaddr_in>.size))
+        }
+    }
+}

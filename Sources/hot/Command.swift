@@ -1,0 +1,47 @@
+import HotWire
+
+/// What a command returns when it fails: the status and one line for stderr.
+enum CommandError: Error {
+    /// Exit 1: the operation failed.
+    case failed(String)
+    /// Exit 2: the command line was wrong.
+    case usage(UsageError)
+    /// Exit 3: the node could not be reached or refused the cookie.
+    case unreachable(String)
+    /// Exit with a status, having already said why.
+    case exit(Int32)
+}
+
+/// Exit statuses (the CLI contract: scripts depend on them).
+enum ExitStatus {
+    static let ok: Int32 = 0
+    static let failed: Int32 = 1
+    static let usage: Int32 = 2
+    static let unreachable: Int32 = 3
+}
+
+/// A command of `hot`: its name, its help, its options and what it does.
+struct Command: Sendable {
+    let name: String
+    /// One line for `hot help`.
+    let summary: String
+    /// The usage line(s) after `hot `.
+    let usage: String
+    /// What `hot help NAME` says besides the usage.
+    let details: String
+    let options: [Option]
+    /// How many positional arguments it takes.
+    let arguments: ClosedRange<Int>
+    let run: @Sendable (ParsedArguments) throws(CommandError) -> Void
+}
+
+/// Options more than one command takes.
+enum CommonOptions {
+    static let json = Option("--json", .flag, help: "print one JSON document on stdout")
+    static let node = Option(
+        "--node", .repeated, valueName: "NAME|ADDRESS",
+        help: "the node: a name from hot.json, unix:PATH or tcp://HOST:PORT (default: the project's local node)")
+    static let cookieFile = Option(
+        "--cookie-file", .value, valueName: "PATH", help: "the node's cookie (default: .hot/cookie of the project)")
+    static let nodeOptions = [node, cookieFile]
+}

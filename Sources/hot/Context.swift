@@ -1,0 +1,74 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import HotBuild
+import HotDeploy
+import Hot
+import HotWire
+
+/// The project of the current folder, or a usage-level failure explaining how to get one.
+func currentProject() throws(CommandError) -> Project {
+    do {
+        return try Project.find(from: currentDirectory())
+    } catch {
+        throw .failed(error.description)
+    }
+}
+
+/// A node a command talks to.
+struct NodeTarget: Sendable {
+    let name: String
+    let address: NodeAddress
+    let cookieFile: String
+}
+
+/// The nodes named by `--node` (names from hot.json, or addresses), or the
+/// project's local node when none is named.
+func resolveNodes(_ args: ParsedArguments, project: Project?) throws(CommandError) -> [NodeTarget] {
+    let explicitCookie = args.value("--cookie-file") ?? getenv("HOT_COOKIE_FILE").map { String(cString: $0) }
+    func cookie() throws(CommandError) -> String {
+        if let explicitCookie { return explicitCookie }
+        if let project { return project.cookiePath }
+        throw .usage(.missingValue(option: "--cookie-file"))
+    }
+    let names = args.all("--node")
+    if names.isEmpty {
+        guard let project else { throw .failed("not in a hot project: name a node with --node ADDRESS") }
+        return [NodeTarget(name: project.config.name, address: .unix(path: project.socketPath), cookieFile: try cookie())]
+    }
+    var targets: [NodeTarget] = []
+    for name in names {
+        if let project, let text = project.config.nodes[name] {
+            guard let address = NodeAddress(parsing: text) else {
+                throw .failed("hot.json: node '\(name)' has a bad address '\(text)'; use unix:PATH or tcp://HOST:PORT")
+            }
+            targets.append(NodeTarget(name: name, address: address, cookieFile: try cookie()))
+        } else if let project, name == project.config.name {
+            targets.append(NodeTarget(name: name, address: .unix(path: project.socketPath), cookieFile: try cookie()))
+        } else if let address = NodeAddress(parsing: name) {
+            targets.append(NodeTarget(name: name, address: address, cookieFile: try cookie()))
+        } else {
+            throw .usage(.invalidValue(option: "--node", value: name, reason: "not a node in hot.json, nor unix:PATH or tcp://HOST:PORT"))
+        }
+    }
+    return targets
+}
+
+/// Connects to a node, mapping failures to the contract's statuses.
+func connect(_ target: NodeTarget) throws(CommandError) -> NodeClient {
+    do {
+        return try NodeClient(address: target.address, cookieFile: target.cookieFile)
+    } catch {
+        throw clientFailure(error)
+    }
+}
+
+/// The status a client error maps to: 3 when the node is out of reach.
+func clientFailure(_ error: ClientError) -> CommandError {
+    error.isUnreachable ? .unreachable(error.description) : .failed(error.description)
+}
+
+/// Prints a term as JSON on stdout.
+func printJSON(_ term: Term, pretty: Bool = true) {
+    print(JSON.render(term, pretty: pretty))
+}
