@@ -35,6 +35,7 @@ public final class Subprocess: @unchecked Sendable {
         _ executable: String, _ arguments: [String], output: Output = .capture, newSession: Bool = false,
         environment: [String]? = nil
     ) throws(SystemError) -> Subprocess {
+        closeInheritedDescriptorsOnExec()
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -132,6 +133,18 @@ public final class Subprocess: @unchecked Sendable {
 
     /// Sends a signal to the child.
     public func signal(_ signal: Int32) { kill(pid, signal) }
+}
+
+/// Marks every descriptor above stderr close-on-exec. This process may have
+/// inherited descriptors without that flag (a test runner's pipes, say); a
+/// long-lived child such as a node would otherwise hold them open for its
+/// whole life, and whoever waits for their end would wait for ever.
+private func closeInheritedDescriptorsOnExec() {
+    for name in listDirectory("/proc/self/fd") {
+        guard let fd = Int32(name), fd > 2 else { continue }
+        let flags = fcntl(fd, F_GETFD)
+        if flags >= 0 && flags & FD_CLOEXEC == 0 { _ = fcntl(fd, F_SETFD, flags | FD_CLOEXEC) }
+    }
 }
 
 /// This process's environment as `KEY=VALUE` strings.

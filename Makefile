@@ -1,0 +1,48 @@
+# Hot: the two commands a fresh machine needs are `make demo` and `make test`.
+# Both install what they lack (libgit2-dev) before building.
+
+PREFIX ?= /usr/local
+SWIFT  ?= swift
+BIN     = .build/debug
+RELEASE = .build/release
+
+.PHONY: all deps fingerprint build test demo install uninstall bench clean
+
+all: build
+
+deps:
+	@scripts/deps.sh
+
+# The SDK fingerprint is derived from Sources/Hot; a test checks it is current.
+fingerprint:
+	@scripts/fingerprint.sh
+
+build: deps fingerprint
+	$(SWIFT) build
+
+test: deps fingerprint
+	$(SWIFT) build --build-tests
+	$(SWIFT) test
+
+demo: build
+	@scripts/demo.sh $(BIN)
+
+install: deps fingerprint
+	$(SWIFT) build -c release
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/hot $(DESTDIR)$(PREFIX)/share/hot
+	install -m 755 $(RELEASE)/hot $(RELEASE)/hotnode $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 $(RELEASE)/Modules/Hot.swiftmodule $(RELEASE)/Modules/Hot.swiftdoc $(DESTDIR)$(PREFIX)/lib/hot/
+	rm -rf $(DESTDIR)$(PREFIX)/share/hot/templates
+	cp -R templates $(DESTDIR)$(PREFIX)/share/hot/templates
+	@echo "installed hot and hotnode in $(PREFIX)/bin, the SDK in $(PREFIX)/lib/hot"
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/hot $(DESTDIR)$(PREFIX)/bin/hotnode
+	rm -rf $(DESTDIR)$(PREFIX)/lib/hot $(DESTDIR)$(PREFIX)/share/hot
+
+bench: deps fingerprint
+	$(SWIFT) build -c release
+	@scripts/bench.sh $(RELEASE)
+
+clean:
+	rm -rf .build

@@ -1,0 +1,104 @@
+import Foundation
+import Testing
+
+/// The built `hot` and `hotnode`: beside the test bundle in SwiftPM's build
+/// folder, or where HOT_BIN_DIR says.
+enum Binaries {
+    static let directory: String = {
+        if let dir = ProcessInfo.processInfo.environment["HOT_BIN_DIR"] { return dir }
+        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        return (exe as NSString).deletingLastPathComponent
+    }()
+    static var hot: String { directory + "/hot" }
+}
+
+/// What a finished command did.
+struct Outcome: CustomStringConvertible {
+    let status: Int32
+    let stdout: String
+    let stderr: String
+
+    var description: String { "exit \(status)\nstdout: \(stdout)\nstderr: \(stderr)" }
+}
+
+/// A temporary folder holding one project; `close()` stops its node (politely,
+/// then by SIGKILL) and removes the folder, whatever the test did.
+final class Scratch {
+    let root: String
+
+    init() throws {
+        var template = Array("/tmp/hot-e2e.XXXXXX".utf8CString)
+        guard let made = mkdtemp(&template) else { throw POSIXError(.EIO) }
+        root = String(cString: made)
+    }
+
+    /// Runs `hot` with `arguments` in `folder` (relative to the root).
+    @discardableResult
+    func hot(_ arguments: [String], in folder: String = "app", environment: [String: String] = [:]) throws -> Outcome {
+        try run(Binaries.hot, arguments, in: root + "/" + folder, environment: environment)
+    }
+
+    func run(_ executable: String, _ arguments: [String], in directory: String, environment: [String: String] = [:]) throws -> Outcome {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        // Read both pipes to their end before waiting, so a chatty child cannot block on a full pipe.
+        let group = DispatchGroup()
+        nonisolated(unsafe) var errData = Data()
+        DispatchQueue.global().async(group: group) { errData = err.fileHandleForReading.readDataToEndOfFile() }
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        group.wait()
+        process.waitUntilExit()
+        return Outcome(
+            status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+            stderr: String(decoding: errData, as: UTF8.self))
+    }
+
+    func path(_ relative: String) -> String { root + "/" + relative }
+
+    func write(_ relative: String, _ text: String) throws {
+        try text.write(toFile: path(relative), atomically: true, encoding: .utf8)
+    }
+
+    func read(_ relative: String) throws -> String {
+        try String(contentsOfFile: path(relative), encoding: .utf8)
+    }
+
+    /// Stops every node started under the root and removes the folder.
+    func close() {
+        for pidFile in pidFiles() {
+            guard let text = try? String(contentsOfFile: pidFile, encoding: .utf8),
+                let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines))
+            else { continue }
+            kill(pid, SIGTERM)
+            for _ in 0..<100 where kill(pid, 0) == 0 { usleep(20_000) }
+            if kill(pid, 0) == 0 { kill(pid, SIGKILL) }
+        }
+        try? FileManager.default.removeItem(atPath: root)
+    }
+
+    private func pidFiles() -> [String] {
+        let enumerator = FileManager.default.enumerator(atPath: root)
+        var found: [String] = []
+        while let item = enumerator?.nextObject() as? String {
+            if item.hasSuffix("node.pid") { found.append(root + "/" + item) }
+        }
+        return found
+    }
+
+    /// Whether a process id is alive.
+    static func isAlive(_ pid: pid_t) -> Bool { kill(pid, 0) == 0 }
+}
+
+/// Parses JSON output with Foundation (the test's own reading, not the product's).
+func parseJSON(_ text: String) throws -> Any {
+    try JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])
+}
