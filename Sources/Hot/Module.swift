@@ -9,10 +9,13 @@ public struct HotModule: Sendable {
     /// Runs once when a version is loaded, before it becomes current; if it
     /// throws, the version never becomes current (Erlang's `-on_load`).
     public let onLoad: (@Sendable () throws -> Void)?
+    /// The servers (gen_server behaviours) the module defines.
+    public let servers: [ServerSpec]
 
-    /// Declares a module from its exports and an optional on-load hook.
-    public init(exports: [Export], onLoad: (@Sendable () throws -> Void)? = nil) {
+    /// Declares a module from its exports, servers and an optional on-load hook.
+    public init(exports: [Export], servers: [ServerSpec] = [], onLoad: (@Sendable () throws -> Void)? = nil) {
         self.exports = exports
+        self.servers = servers
         self.onLoad = onLoad
     }
 }

@@ -9,6 +9,13 @@ public struct VersionChange: Sendable, Equatable {
     public let from: Int?
     /// The version current now.
     public let to: Int
+    /// Servers whose `codeChange` failed: they stay on the version and state they had.
+    public let codeChangeFailures: [(pid: String, reason: String)]
+
+    public static func == (a: VersionChange, b: VersionChange) -> Bool {
+        a.module == b.module && a.from == b.from && a.to == b.to
+            && a.codeChangeFailures.map(\.pid) == b.codeChangeFailures.map(\.pid)
+    }
 }
 
 /// A version to ship: where its object lives and what it is.
@@ -48,7 +55,10 @@ public struct Deployment {
         let result = try client.request(.load(files: needed.map(\.file), purge: purge, force: force))
         return (result.listValue ?? []).compactMap { item in
             guard let module = item["module"]?.stringValue, let to = item["to"]?.intValue else { return nil }
-            return VersionChange(module: module, from: item["from"]?.intValue, to: to)
+            let failures = (item["codeChangeFailures"]?.listValue ?? []).map { f in
+                (pid: f["pid"]?.stringValue ?? "?", reason: f["reason"]?.stringValue ?? "?")
+            }
+            return VersionChange(module: module, from: item["from"]?.intValue, to: to, codeChangeFailures: failures)
         }
     }
 }

@@ -11,6 +11,7 @@ import Synchronization
 public final class CodeServer: Sendable {
     /// External calls read this; only the code server writes it.
     public let exports = ExportTable()
+    let processes: ProcessTable
     private let state = Mutex(State())
     private let loading = Mutex(())
 
@@ -37,21 +38,112 @@ public final class CodeServer: Sendable {
     }
 
     /// A code server with no modules; `sticky` modules refuse reload unless forced.
-    public init(sticky: Set<String> = []) {
+    init(sticky: Set<String> = [], processes: ProcessTable) {
+        self.processes = processes
         state.withLock { $0.sticky = sticky }
     }
 
-    /// Loads object files as new current versions: all of them or none.
+    /// How long a purge waits for processes in old code to stop.
+    public static let purgeTimeout = 2.0
+
+    /// Loads object files as new current versions: all of them or none. With
+    /// `purge`, processes still in the old code of those modules are stopped
+    /// first (as `c:l/1` does); without, such a load fails with `notPurged`.
     public func load(_ paths: [String], purge: Bool = false, force: Bool = false) throws(LoadError) -> [LoadResult] {
         try loading.withLock { _ throws(LoadError) in
             let prepared = try paths.map { (path) throws(LoadError) in try prepare(path, force: force) }
+            if purge {
+                for item in prepared { _ = purgeOld(item.version.name) }
+            }
             return try finish(prepared)
+        }
+    }
+
+    /// What a purge did.
+    public struct PurgeResult: Sendable {
+        /// The version dropped, if there was an old one.
+        public let version: Int?
+        /// Processes that were stopped.
+        public let stopped: [Pid]
+        /// Processes that did not stop in time: their version stays mapped.
+        public let stubborn: [Pid]
+    }
+
+    /// Erlang's `code:purge`: stops the processes in old code (cooperatively,
+    /// waiting up to `purgeTimeout`), then drops old.
+    public func purge(_ module: String) throws(LoadError) -> PurgeResult {
+        try loading.withLock { _ throws(LoadError) in
+            guard state.withLock({ $0.modules[module] }) != nil else { throw .noFile(module) }
+            return purgeOld(module)
+        }
+    }
+
+    private func purgeOld(_ module: String) -> PurgeResult {
+        guard let old = state.withLock({ $0.modules[module]?.old }) else {
+            return PurgeResult(version: nil, stopped: [], stubborn: [])
+        }
+        let victims = processes.pinned(to: old)
+        for process in victims { process.mailbox.cancel() }
+        let stubborn = processes.waitForEnd(of: victims.map(\.pid), timeout: Self.purgeTimeout)
+        state.withLock { state in
+            if state.modules[module]?.old === old { state.modules[module]?.old = nil }
+        }
+        let stopped = victims.map(\.pid).filter { !stubborn.contains($0) }
+        return PurgeResult(version: old.version, stopped: stopped, stubborn: stubborn)
+    }
+
+    /// Erlang's `code:soft_purge`: drops old only if no process runs in it.
+    public func softPurge(_ module: String) throws(LoadError) -> Int? {
+        try loading.withLock { _ throws(LoadError) in
+            guard let entry = state.withLock({ $0.modules[module] }) else { throw .noFile(module) }
+            guard let old = entry.old else { return nil }
+            let running = processes.pinned(to: old)
+            guard running.isEmpty else { throw .notPurged(module: module, pids: running.map(\.pid.description)) }
+            state.withLock { state in
+                if state.modules[module]?.old === old { state.modules[module]?.old = nil }
+            }
+            return old.version
+        }
+    }
+
+    /// Erlang's `code:delete`: current becomes old, and external calls fail
+    /// with `undefined` until the next load. Refused while old code still runs.
+    public func delete(_ module: String) throws(LoadError) -> Int {
+        try loading.withLock { _ throws(LoadError) in
+            let result: Result<Int, LoadError> = state.withLock { state in
+                guard var entry = state.modules[module], let current = entry.current else { return .failure(.noFile(module)) }
+                if state.sticky.contains(module) { return .failure(.sticky(module: module)) }
+                if let old = entry.old {
+                    let running = processes.pinned(to: old)
+                    if !running.isEmpty { return .failure(.notPurged(module: module, pids: running.map(\.pid.description))) }
+                }
+                entry.old = current
+                entry.current = nil
+                state.modules[module] = entry
+                exports.slot(module)?.publish(nil)
+                return .success(current.version)
+            }
+            return try result.get()
+        }
+    }
+
+    /// Whether a version is current or old somewhere (a process may pin it).
+    func isLive(_ version: ModuleVersion) -> Bool {
+        state.withLock { state in
+            let entry = state.modules[version.name]
+            return entry?.current === version || entry?.old === version
         }
     }
 
     private enum Prepared {
         case fresh(ModuleVersion)
         case existing(ModuleVersion)
+
+        var version: ModuleVersion {
+            switch self {
+            case .fresh(let v), .existing(let v): v
+            }
+        }
     }
 
     /// The expensive half: open, check, enter, run on-load. Touches no table.
@@ -99,7 +191,20 @@ public final class CodeServer: Sendable {
 
     /// The cheap half: one step under the lock, for every module or none.
     private func finish(_ prepared: [Prepared]) throws(LoadError) -> [LoadResult] {
-        let results = state.withLock { state -> [LoadResult] in
+        let outcome: Result<[LoadResult], LoadError> = state.withLock { state in
+            // Erlang's not_purged: making current old would drop an old
+            // version that processes still run. Checked for every module
+            // before any changes, so the load is all or nothing.
+            for item in prepared {
+                let version = item.version
+                guard let entry = state.modules[version.name], entry.current !== version,
+                    let old = entry.old, old !== version
+                else { continue }
+                let running = processes.pinned(to: old)
+                if !running.isEmpty {
+                    return .failure(.notPurged(module: version.name, pids: running.map(\.pid.description)))
+                }
+            }
             var results: [LoadResult] = []
             for item in prepared {
                 let version: ModuleVersion
@@ -113,16 +218,22 @@ public final class CodeServer: Sendable {
                 var entry = state.modules[version.name] ?? Entry()
                 let from = entry.current?.version
                 if entry.current !== version {
-                    entry.old = entry.current
+                    // Reloading what is old swaps the two (a rollback); else old is dropped.
+                    entry.old = entry.current ?? (entry.old === version ? nil : entry.old)
                     entry.current = version
                 }
                 state.modules[version.name] = entry
                 exports.slotCreating(version.name).publish(version)
                 results.append(LoadResult(module: version.name, from: from, to: version.version))
             }
-            return results
+            return .success(results)
         }
-        return results
+        return try outcome.get()
+    }
+
+    /// The current and old version of a module.
+    func versions(_ module: String) -> (current: ModuleVersion?, old: ModuleVersion?) {
+        state.withLock { ($0.modules[module]?.current, $0.modules[module]?.old) }
     }
 
     /// The modules and what is current and old in each, for `hot status`.

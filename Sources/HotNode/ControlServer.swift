@@ -102,6 +102,48 @@ public final class ControlServer: Sendable {
             } catch {
                 return .error(code: error.code, message: error.description)
             }
+        case .spawn(let module, let function, let args, let name):
+            do {
+                let kernel = node.kernel
+                let isServer = node.codeServer.exports.slot(module)?.current?.server(function) != nil
+                let pid = try isServer
+                    ? kernel.startServer(module, function, args, name: name)
+                    : kernel.spawn(module, function, args, name: name)
+                return .ok(.pid(pid))
+            } catch let error as CallError {
+                return .error(code: error.code, message: error.description)
+            } catch {
+                return .error(code: .process, message: "\(error)")
+            }
+        case .send(let to, let message):
+            guard let pid = Pid(parsing: to) ?? node.kernel.whereis(to) else {
+                return .error(code: .process, message: "no process \(to)")
+            }
+            guard node.kernel.send(message, to: pid) else { return .error(code: .process, message: "no process \(to)") }
+            return .ok(.pid(pid))
+        case .purge(let module, let soft):
+            do {
+                if soft {
+                    let dropped = try node.codeServer.softPurge(module)
+                    return .ok(["module": .string(module), "purged": dropped.map { .int($0) } ?? .null, "stopped": [], "stubborn": []])
+                }
+                let result = try node.codeServer.purge(module)
+                return .ok([
+                    "module": .string(module), "purged": result.version.map { .int($0) } ?? .null,
+                    "stopped": .list(result.stopped.map { .string($0.description) }),
+                    "stubborn": .list(result.stubborn.map { .string($0.description) }),
+                ])
+            } catch {
+                return .error(code: error.code, message: error.description)
+            }
+        case .delete(let module):
+            do {
+                let version = try node.codeServer.delete(module)
+                node.logger.info("deleted \(module) v\(version)")
+                return .ok(["module": .string(module), "old": .int(version)])
+            } catch {
+                return .error(code: error.code, message: error.description)
+            }
         case .stage(let file, let size, let sha256):
             return stage(file, size: size, sha256: sha256, on: connection)
         case .load(let files, let purge, let force):
@@ -114,12 +156,18 @@ public final class ControlServer: Sendable {
             }
             do {
                 let results = try node.codeServer.load(paths, purge: purge, force: force)
+                var answer: [Term] = []
                 for r in results {
                     node.logger.info("loaded \(r.module) v\(r.to)\(r.from.map { " (was v\($0))" } ?? "")")
+                    // Servers move their state now, so that the deploy can
+                    // report a failing codeChange rather than the next caller.
+                    let failures = node.kernel.migrateServers(of: r.module)
+                    answer.append([
+                        "module": .string(r.module), "from": r.from.map { .int($0) } ?? .null, "to": .int(r.to),
+                        "codeChangeFailures": .list(failures.map { ["pid": .string($0.pid.description), "reason": .string($0.reason)] }),
+                    ])
                 }
-                return .ok(.list(results.map { r in
-                    ["module": .string(r.module), "from": r.from.map { .int($0) } ?? .null, "to": .int(r.to)]
-                }))
+                return .ok(.list(answer))
             } catch {
                 node.logger.warning("load refused: \(error)")
                 return .error(code: error.code, message: error.description)

@@ -7,8 +7,11 @@ import Synchronization
 /// slot and every published version is retained for the life of the node
 /// (their code stays mapped anyway, DESIGN.md fact 1), so a reader may hold a
 /// plain reference without counting it. Only the code server writes.
-public final class ExportTable: Sendable {
+public final class ExportTable: @unchecked Sendable {
+    // @unchecked: `onMiss` is set once, before the node serves anything.
     private let slotsPointer = Atomic<UInt>(0)
+    /// Interactive mode's hook: asked to load a module a call found missing.
+    var onMiss: (@Sendable (String) -> Bool)?
 
     init() { publish([:]) }
 
@@ -40,7 +43,8 @@ public final class ExportTable: Sendable {
 
     /// An external call: always reaches the module's current version.
     public func call(_ module: String, _ function: String, _ args: [Term]) throws(CallError) -> Term {
-        guard let version = slot(module)?.current else { throw .undefinedModule(module) }
+        if let version = slot(module)?.current { return try version.call(function, args) }
+        guard let onMiss, onMiss(module), let version = slot(module)?.current else { throw .undefinedModule(module) }
         return try version.call(function, args)
     }
 }

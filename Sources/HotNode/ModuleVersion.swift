@@ -48,3 +48,20 @@ public final class ModuleVersion: Sendable {
         }
     }
 }
+
+extension ModuleVersion {
+    /// Calls an export with its errors as thrown, so that a process's
+    /// `CodeSwitch` and cancellation reach its loop unwrapped.
+    func invoke(_ function: String, _ args: [Term]) throws -> Term {
+        guard let export = exports[function] else { throw CallError.undefinedFunction(module: name, function: function) }
+        guard export.arity == args.count else {
+            throw CallError.wrongArity(function: "\(name):\(function)", expected: export.arity, got: args.count)
+        }
+        return try export.body(args)
+    }
+
+    /// The server spec named `name`, if this version defines one.
+    func server(_ name: String) -> ServerSpec? {
+        module.servers.first { $0.name == name }
+    }
+}

@@ -16,17 +16,63 @@ public final class Node: Sendable {
     public let store: Store
     /// Where `interactive` boot finds built versions: `<dir>/<module>/<module>.vN-KEY.so`.
     public let codePath: String?
+    /// Interactive: a call to a module not loaded loads its newest built
+    /// version. Embedded: only what was loaded at boot.
+    public let mode: Mode
     let logger: Logger
+    let processes = ProcessTable()
+    let kernel: Kernel
     private let listeners = Mutex<[Listener]>([])
     private let onShutdown = Mutex<[@Sendable () -> Void]>([])
 
     /// A node with no modules loaded yet.
-    public init(name: String, store: Store, codePath: String?, sticky: Set<String> = [], logger: Logger) {
+    /// Erlang's two code loading modes.
+    public enum Mode: String, Sendable {
+        case interactive, embedded
+    }
+
+    public init(name: String, store: Store, codePath: String?, mode: Mode = .interactive, sticky: Set<String> = [], logger: Logger) {
         self.name = name
         self.store = store
         self.codePath = codePath
-        self.codeServer = CodeServer(sticky: sticky)
+        self.mode = mode
+        self.codeServer = CodeServer(sticky: sticky, processes: processes)
         self.logger = logger
+        self.kernel = Kernel(codeServer: codeServer, processes: processes, logger: logger)
+        Runtime.install(kernel)
+        if mode == .interactive, codePath != nil {
+            codeServer.exports.onMiss = { [weak self] module in self?.loadOnDemand(module) ?? false }
+        }
+    }
+
+    /// Interactive mode: loads the newest built version of a module that a
+    /// call named but no version serves. A deleted module is not revived: it
+    /// stays undefined until an explicit load, as Erlang's `code:delete` wants.
+    private func loadOnDemand(_ module: String) -> Bool {
+        guard HotSDK.isValidModuleName(module), codeServer.versions(module).old == nil,
+            let path = newestBuilt(module)
+        else { return false }
+        do {
+            _ = try codeServer.load([path])
+            logger.info("loaded \(module) on demand")
+            return true
+        } catch {
+            logger.warning("could not load \(module) on demand: \(error)")
+            return false
+        }
+    }
+
+    /// The object a build folder names current for `module` (its `current`
+    /// link), or else its highest version.
+    func newestBuilt(_ module: String) -> String? {
+        guard let codePath else { return nil }
+        let folder = "\(codePath)/\(module)"
+        if let target = realPath(folder + "/current"), ArtifactName(fileName: lastComponent(target)) != nil { return target }
+        let newest = listDirectory(folder)
+            .compactMap { ArtifactName(fileName: $0) }
+            .filter { $0.module == module }
+            .max { $0.version < $1.version }
+        return newest.map { "\(folder)/\($0.fileName)" }
     }
 
     /// Loads the newest built version of every module under the code path.
@@ -35,16 +81,12 @@ public final class Node: Sendable {
     public func boot() {
         guard let codePath else { return }
         for module in listDirectory(codePath).sorted() where HotSDK.isValidModuleName(module) {
-            let newest = listDirectory("\(codePath)/\(module)")
-                .compactMap { ArtifactName(fileName: $0) }
-                .filter { $0.module == module }
-                .max { $0.version < $1.version }
-            guard let newest else { continue }
+            guard let path = newestBuilt(module) else { continue }
             do {
-                let results = try codeServer.load(["\(codePath)/\(module)/\(newest.fileName)"])
+                let results = try codeServer.load([path])
                 for r in results { logger.info("booted \(r.module) v\(r.to)") }
             } catch {
-                logger.error("could not boot \(module) v\(newest.version): \(error)")
+                logger.error("could not boot \(module) from \(path): \(error)")
             }
         }
     }
@@ -85,13 +127,29 @@ public final class Node: Sendable {
                         "exports": .list(v.exports.keys.sorted().map { .string($0) }),
                     ]
                 } ?? .null,
-                "old": m.old.map { v in ["version": .int(v.version), "processes": .int(0), "key": .string(v.key)] } ?? .null,
+                "old": m.old.map { v in
+                    ["version": .int(v.version), "processes": .int(processes.pinned(to: v).count), "key": .string(v.key)]
+                } ?? .null,
                 "sticky": .bool(m.sticky),
                 "permanent": .null,
             ]
         }
+        let current = Dictionary(codeServer.snapshot().compactMap { m in m.current.map { (m.name, $0) } }, uniquingKeysWith: { a, _ in a })
+        let processList: [Term] = processes.all().map { entry in
+            let kind: Term = switch entry.process.kind {
+            case .plain(let function): .string(function)
+            case .server(let server): .string("server:" + server)
+            }
+            return [
+                "pid": .string(entry.process.pid.description), "name": entry.process.name.map { .string($0) } ?? .null,
+                "module": .string(entry.process.module), "version": .int(entry.version.version),
+                "code": .string(current[entry.process.module] === entry.version ? "current" : "old"),
+                "function": kind,
+            ]
+        }
         return [
-            "node": .string(name), "pid": .int(Int(getpid())), "modules": .list(modules), "processes": .list([]),
+            "node": .string(name), "pid": .int(Int(getpid())), "mode": .string(mode.rawValue), "modules": .list(modules),
+            "processes": .list(processList),
             "retainedBytes": .int(codeServer.retainedBytes()),
         ]
     }

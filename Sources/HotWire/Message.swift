@@ -16,6 +16,14 @@ public enum Request: Sendable, Equatable {
     case load(files: [String], purge: Bool, force: Bool)
     /// Stops the node cleanly.
     case stop
+    /// Spawns `module:function(args)` as a process (or starts the server of that name).
+    case spawn(module: String, function: String, args: [Term], name: String?)
+    /// Sends a message to a pid (`<0.N.0>`) or a registered name.
+    case send(to: String, message: Term)
+    /// Purges a module's old code; `soft` refuses while processes run in it.
+    case purge(module: String, soft: Bool)
+    /// Makes a module's current code old.
+    case delete(module: String)
 
     /// The request as a term.
     public var term: Term {
@@ -29,6 +37,12 @@ public enum Request: Sendable, Equatable {
         case .load(let files, let purge, let force):
             ["op": "load", "files": .list(files.map { .string($0) }), "purge": .bool(purge), "force": .bool(force)]
         case .stop: ["op": "stop"]
+        case .spawn(let module, let function, let args, let name):
+            ["op": "spawn", "module": .string(module), "function": .string(function), "args": .list(args),
+             "name": name.map { .string($0) } ?? .null]
+        case .send(let to, let message): ["op": "send", "to": .string(to), "message": message]
+        case .purge(let module, let soft): ["op": "purge", "module": .string(module), "soft": .bool(soft)]
+        case .delete(let module): ["op": "delete", "module": .string(module)]
         }
     }
 
@@ -57,6 +71,22 @@ public enum Request: Sendable, Equatable {
                 files.append(file)
             }
             self = .load(files: files, purge: term["purge"]?.boolValue ?? false, force: term["force"]?.boolValue ?? false)
+        case "spawn":
+            guard case .string(let module)? = term["module"], case .string(let function)? = term["function"],
+                case .list(let args)? = term["args"]
+            else { throw .badMessage(reason: "spawn needs module, function and args") }
+            self = .spawn(module: module, function: function, args: args, name: term["name"]?.stringValue)
+        case "send":
+            guard case .string(let to)? = term["to"], let message = term["message"] else {
+                throw .badMessage(reason: "send needs to and message")
+            }
+            self = .send(to: to, message: message)
+        case "purge":
+            guard case .string(let module)? = term["module"] else { throw .badMessage(reason: "purge needs module") }
+            self = .purge(module: module, soft: term["soft"]?.boolValue ?? false)
+        case "delete":
+            guard case .string(let module)? = term["module"] else { throw .badMessage(reason: "delete needs module") }
+            self = .delete(module: module)
         default:
             throw .badMessage(reason: "unknown op '\(op)'")
         }
@@ -114,6 +144,8 @@ public enum ErrorCode: String, Sendable, Equatable {
     case onLoadFailure
     /// An upload did not match its announced size or hash.
     case badUpload
+    /// A process operation failed (no such process, name taken, timeout).
+    case process
     /// Anything else.
     case failed
 }

@@ -39,6 +39,7 @@ private func deploy(_ args: ParsedArguments, modules: [String]) throws(CommandEr
     let targets = try resolveNodes(args, project: project)
     let built = try runBuild(project, args, modules: modules, quiet: json)
     var report: [Term] = []
+    var failures: [String] = []
     for target in targets {
         let client = try connect(target)
         do throws(ClientError) {
@@ -49,14 +50,23 @@ private func deploy(_ args: ParsedArguments, modules: [String]) throws(CommandEr
                 print("\(client.nodeName): \(change.module) \(from) -> v\(change.to)")
             }
             if changes.isEmpty && !json { print("\(client.nodeName): already runs the newest version of every module") }
+            failures += changes.flatMap { change in
+                change.codeChangeFailures.map { "\(client.nodeName): server \($0.pid) of \(change.module) stays on its old version: codeChange failed: \($0.reason)" }
+            }
             report.append([
                 "node": .string(client.nodeName),
-                "modules": .list(changes.map { ["name": .string($0.module), "from": $0.from.map { .int($0) } ?? .null, "to": .int($0.to)] }),
+                "modules": .list(changes.map { change in
+                    [
+                        "name": .string(change.module), "from": change.from.map { .int($0) } ?? .null, "to": .int(change.to),
+                        "codeChangeFailures": .list(change.codeChangeFailures.map { ["pid": .string($0.pid), "reason": .string($0.reason)] }),
+                    ]
+                }),
             ])
         } catch {
             throw clientFailure(error)
         }
     }
     if json { printJSON(["nodes": .list(report)]) }
+    if !failures.isEmpty { throw .failed(failures.joined(separator: "; ")) }
 }
 extension BuiltVersion: Shippable {}

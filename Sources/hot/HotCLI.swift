@@ -10,7 +10,7 @@ enum HotCLI {
 
     static let commands: [Command] = [
         initCommand, buildCommand, startCommand, stopCommand, deployCommand, updateCommand, statusCommand,
-        callCommand, helpCommand,
+        callCommand, spawnCommand, sendCommand, purgeCommand, deleteCommand, helpCommand,
     ]
 
     /// Runs one invocation; returns the exit status.

@@ -9,7 +9,8 @@ import Logging
 
 let usage = """
     usage: hotnode --name NAME --listen ADDRESS [--listen ADDRESS]... --cookie-file PATH
-                   --state DIR [--code-path DIR] [--sticky MODULE]... [--pid-file PATH]
+                   --state DIR [--code-path DIR] [--mode interactive|embedded]
+                   [--sticky MODULE]... [--pid-file PATH]
       ADDRESS is unix:PATH or tcp://HOST:PORT (TCP binds where told; use 127.0.0.1 for loopback)
     """
 
@@ -25,6 +26,7 @@ var state: String?
 var codePath: String?
 var sticky: Set<String> = []
 var pidFile: String?
+var mode = Node.Mode.interactive
 
 var arguments = CommandLine.arguments.dropFirst()
 while let argument = arguments.popFirst() {
@@ -43,6 +45,10 @@ while let argument = arguments.popFirst() {
     case "--code-path": codePath = value()
     case "--sticky": sticky.insert(value())
     case "--pid-file": pidFile = value()
+    case "--mode":
+        let text = value()
+        guard let m = Node.Mode(rawValue: text) else { fail("--mode is interactive or embedded, not '\(text)'") }
+        mode = m
     case "--help", "-h":
         print(usage)
         exit(0)
@@ -74,7 +80,7 @@ signal(SIGPIPE, SIG_IGN)
 
 let node: Node
 do {
-    node = Node(name: name, store: try Store(root: state), codePath: codePath, sticky: sticky, logger: logger)
+    node = Node(name: name, store: try Store(root: state), codePath: codePath, mode: mode, sticky: sticky, logger: logger)
 } catch {
     fail("cannot use state folder \(state): \(error)", status: 1)
 }

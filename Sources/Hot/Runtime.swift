@@ -1,0 +1,151 @@
+import Synchronization
+
+/// What a node provides to module code: external calls, processes, messages.
+/// The node installs one before it loads any module; module code reaches it
+/// through `Modules`, `Process` and `Server`.
+public protocol NodeRuntime: AnyObject, Sendable {
+    /// An external call: reaches the current version of `module`.
+    func call(_ module: String, _ function: String, _ args: [Term]) throws -> Term
+    /// Spawns a process running `module:function(args)` in the module's current version.
+    func spawn(_ module: String, _ function: String, _ args: [Term], name: String?) throws -> Pid
+    /// Starts a server of `module` (see `Server`), optionally registered under `name`.
+    func startServer(_ module: String, _ server: String, _ args: [Term], name: String?) throws -> Pid
+    /// Puts a message in a process's mailbox; false if there is no such process.
+    func send(_ message: Term, to pid: Pid) -> Bool
+    /// The pid registered under `name`.
+    func whereis(_ name: String) -> Pid?
+    /// The calling process's pid, or nil outside a process.
+    func selfPid() -> Pid?
+    /// Waits for the calling process's next message; nil after `timeout` seconds.
+    func receive(timeout: Double?) throws -> Term?
+    /// Throws `ProcessError.cancelled` if the calling process was told to stop.
+    func checkCancellation() throws
+    /// A synchronous request to a server; waits up to `timeout` seconds for the reply.
+    func serverCall(_ pid: Pid, _ request: Term, timeout: Double) throws -> Term
+    /// An asynchronous message to a server's `handleCast`.
+    func serverCast(_ pid: Pid, _ message: Term) -> Bool
+}
+
+/// Where module code finds the node it runs in.
+public enum Runtime {
+    private static let installed = Atomic<UInt>(0)
+
+    /// Installs the node's runtime; called once, by the node, before any load.
+    public static func install(_ runtime: any NodeRuntime) {
+        // Kept for the life of the process: module code may hold the reference
+        // unretained through `current` at any time.
+        let box = Unmanaged.passRetained(RuntimeBox(runtime))
+        installed.store(UInt(bitPattern: box.toOpaque()), ordering: .releasing)
+    }
+
+    /// The node's runtime; throws outside a node.
+    public static func current() throws(ProcessError) -> any NodeRuntime {
+        let bits = installed.load(ordering: .acquiring)
+        guard let raw = UnsafeRawPointer(bitPattern: bits) else { throw .noNode }
+        return Unmanaged<RuntimeBox>.fromOpaque(raw).takeUnretainedValue().runtime
+    }
+}
+
+private final class RuntimeBox: Sendable {
+    let runtime: any NodeRuntime
+    init(_ runtime: any NodeRuntime) { self.runtime = runtime }
+}
+
+/// Why a process operation failed.
+public enum ProcessError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The code does not run inside a node.
+    case noNode
+    /// `receive` and `self` need the caller to be a process.
+    case notInProcess
+    /// The process was told to stop (a purge of its version); let it unwind.
+    case cancelled
+    /// No process is registered under the name.
+    case noProcess(String)
+    /// A name is already registered to another process.
+    case nameTaken(String)
+    /// A server call got no reply in time.
+    case timeout(seconds: Double)
+    /// The server ended before it replied.
+    case serverEnded(String)
+
+    public var description: String {
+        switch self {
+        case .noNode: "not running inside a hot node"
+        case .notInProcess: "not called from a process"
+        case .cancelled: "process cancelled"
+        case .noProcess(let name): "no process named '\(name)'"
+        case .nameTaken(let name): "the name '\(name)' is already registered"
+        case .timeout(let seconds): "no reply within \(seconds) s"
+        case .serverEnded(let reason): "server ended: \(reason)"
+        }
+    }
+}
+
+/// External calls between modules.
+public enum Modules {
+    /// Calls `module:function(args)` in the module's current version
+    /// (Erlang's `Module:Function(Args)` from another module).
+    public static func call(_ module: String, _ function: String, _ args: [Term] = []) throws -> Term {
+        try Runtime.current().call(module, function, args)
+    }
+}
+
+/// Light processes: spawned in a version, with a pid and a mailbox.
+public enum Process {
+    /// Spawns `module:function(args)` in the module's current version, which it
+    /// pins until it returns or switches code.
+    public static func spawn(_ module: String, _ function: String, _ args: [Term] = [], name: String? = nil) throws -> Pid {
+        try Runtime.current().spawn(module, function, args, name: name)
+    }
+
+    /// The calling process's pid.
+    public static func current() throws -> Pid {
+        guard let pid = try Runtime.current().selfPid() else { throw ProcessError.notInProcess }
+        return pid
+    }
+
+    /// Waits for the next message; nil when `timeout` seconds pass first.
+    /// Throws `ProcessError.cancelled` when the process is told to stop.
+    public static func receive(timeout: Double? = nil) throws -> Term? {
+        try Runtime.current().receive(timeout: timeout)
+    }
+
+    /// Sends a message; false if no such process lives.
+    @discardableResult
+    public static func send(_ message: Term, to pid: Pid) throws -> Bool {
+        try Runtime.current().send(message, to: pid)
+    }
+
+    /// Sends a message to a registered name.
+    public static func send(_ message: Term, to name: String) throws {
+        let runtime = try Runtime.current()
+        guard let pid = runtime.whereis(name), runtime.send(message, to: pid) else { throw ProcessError.noProcess(name) }
+    }
+
+    /// The pid registered under `name`, if any.
+    public static func whereis(_ name: String) throws -> Pid? {
+        try Runtime.current().whereis(name)
+    }
+
+    /// Throws `ProcessError.cancelled` if the process was told to stop; a
+    /// process that computes for long without receiving should call it.
+    public static func checkCancellation() throws {
+        try Runtime.current().checkCancellation()
+    }
+}
+
+/// Thrown by a process to leave its version and continue in the module's
+/// current one: the Swift form of Erlang's `?MODULE:loop(State)`. The runtime
+/// calls `function(args)` of the current version in the same process.
+public struct CodeSwitch: Error, Sendable {
+    /// The function to continue in.
+    public let function: String
+    /// Its arguments (the process's state).
+    public let args: [Term]
+
+    /// A switch into `function(args)` of the current version.
+    public init(to function: String, _ args: [Term] = []) {
+        self.function = function
+        self.args = args
+    }
+}

@@ -1,0 +1,239 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Hot
+import Logging
+
+/// The node's side of `NodeRuntime`: external calls, processes, servers.
+final class Kernel: NodeRuntime, @unchecked Sendable {
+    // @unchecked: `logger` is a value set once; everything else is Sendable.
+    let codeServer: CodeServer
+    let processes: ProcessTable
+    let logger: Logger
+
+    init(codeServer: CodeServer, processes: ProcessTable, logger: Logger) {
+        self.codeServer = codeServer
+        self.processes = processes
+        self.logger = logger
+    }
+
+    // MARK: the calling process
+
+    private static let currentKey: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key, nil)
+        return key
+    }()
+
+    private func currentProcess() -> NodeProcess? {
+        guard let raw = pthread_getspecific(Self.currentKey) else { return nil }
+        return Unmanaged<NodeProcess>.fromOpaque(raw).takeUnretainedValue()
+    }
+
+    private func enter(_ process: NodeProcess) {
+        // The thread's own reference keeps the process alive while it runs.
+        pthread_setspecific(Self.currentKey, Unmanaged.passUnretained(process).toOpaque())
+    }
+
+    // MARK: NodeRuntime
+
+    func call(_ module: String, _ function: String, _ args: [Term]) throws -> Term {
+        try codeServer.exports.call(module, function, args)
+    }
+
+    func selfPid() -> Pid? { currentProcess()?.pid }
+
+    func whereis(_ name: String) -> Pid? { processes.whereis(name) }
+
+    func send(_ message: Term, to pid: Pid) -> Bool {
+        processes.process(pid)?.mailbox.post(.message(message)) ?? false
+    }
+
+    func receive(timeout: Double?) throws -> Term? {
+        guard let process = currentProcess() else { throw ProcessError.notInProcess }
+        // A plain process reads messages; server envelopes never reach it.
+        while true {
+            switch try process.mailbox.take(timeout: timeout) {
+            case nil: return nil
+            case .message(let term)?, .cast(let term)?: return term
+            case .call(_, let reply)?, .codeChange(let reply)?:
+                reply.put(.failure(ProcessError.serverEnded("not a server")))
+            }
+        }
+    }
+
+    func checkCancellation() throws {
+        if currentProcess()?.mailbox.isCancelled == true { throw ProcessError.cancelled }
+    }
+
+    func serverCall(_ pid: Pid, _ request: Term, timeout: Double) throws -> Term {
+        guard let process = processes.process(pid) else { throw ProcessError.noProcess(pid.description) }
+        let reply = Reply()
+        guard process.mailbox.post(.call(request, reply)) else { throw ProcessError.noProcess(pid.description) }
+        guard let result = reply.wait(timeout: timeout) else { throw ProcessError.timeout(seconds: timeout) }
+        return try result.get()
+    }
+
+    func serverCast(_ pid: Pid, _ message: Term) -> Bool {
+        processes.process(pid)?.mailbox.post(.cast(message)) ?? false
+    }
+
+    /// Registers a process in the current version of `module`. The version is
+    /// read again once the process is in the table: had two loads passed in
+    /// between, the process would be pinned to code no purge could see.
+    private func pinCurrent(_ module: String, name: String?, kind: NodeProcess.Kind) throws -> (NodeProcess, ModuleVersion) {
+        while true {
+            guard let version = codeServer.exports.slot(module)?.current else { throw CallError.undefinedModule(module) }
+            let process = try processes.register(module: module, version: version, name: name, kind: kind)
+            if codeServer.isLive(version) { return (process, version) }
+            processes.remove(process.pid)
+        }
+    }
+
+    func spawn(_ module: String, _ function: String, _ args: [Term], name: String?) throws -> Pid {
+        guard let version = codeServer.exports.slot(module)?.current else { throw CallError.undefinedModule(module) }
+        guard let export = version.exports[function] else { throw CallError.undefinedFunction(module: module, function: function) }
+        guard export.arity == args.count else {
+            throw CallError.wrongArity(function: "\(module):\(function)", expected: export.arity, got: args.count)
+        }
+        let (process, pinned) = try pinCurrent(module, name: name, kind: .plain(function: function))
+        startThread { [self] in runProcess(process, pinned, function, args) }
+        return process.pid
+    }
+
+    /// A plain process: runs its function in its version until it returns,
+    /// throws, is cancelled, or switches code into the current version.
+    private func runProcess(_ process: NodeProcess, _ start: ModuleVersion, _ function: String, _ args: [Term]) {
+        enter(process)
+        var version = start
+        var function = function
+        var args = args
+        defer {
+            process.mailbox.close(reason: "process ended")
+            processes.remove(process.pid)
+        }
+        while true {
+            do {
+                _ = try version.invoke(function, args)
+                return
+            } catch let codeSwitch as CodeSwitch {
+                guard let current = codeServer.exports.slot(process.module)?.current else {
+                    logger.warning("process \(process.pid) cannot switch: \(process.module) has no current version")
+                    return
+                }
+                processes.repin(process.pid, to: current)
+                version = current
+                function = codeSwitch.function
+                args = codeSwitch.args
+            } catch ProcessError.cancelled {
+                logger.info("process \(process.pid) (\(process.module) v\(version.version)) stopped")
+                return
+            } catch {
+                // A process that throws ends alone: nothing else in the node is touched.
+                logger.warning("process \(process.pid) (\(process.module) v\(version.version)) ended: \(error)")
+                return
+            }
+        }
+    }
+
+    func startServer(_ module: String, _ server: String, _ args: [Term], name: String?) throws -> Pid {
+        guard let version = codeServer.exports.slot(module)?.current else { throw CallError.undefinedModule(module) }
+        guard version.server(server) != nil else { throw CallError.undefinedFunction(module: module, function: server) }
+        let (process, pinned) = try pinCurrent(module, name: name, kind: .server(server))
+        // The first state is made in the server's own thread, but the caller
+        // learns of a failing `start` at once, as gen_server:start_link does.
+        let started = Reply()
+        startThread { [self] in runServer(process, pinned, server, args, started) }
+        guard let result = started.wait(timeout: 10) else { throw ProcessError.timeout(seconds: 10) }
+        _ = try result.get()
+        return process.pid
+    }
+
+    /// A server: the loop lives here, each message goes to the current
+    /// version, and the state moves first when the version changed.
+    private func runServer(_ process: NodeProcess, _ start: ModuleVersion, _ name: String, _ args: [Term], _ started: Reply) {
+        enter(process)
+        var version = start
+        defer {
+            process.mailbox.close(reason: "server \(process.pid) ended")
+            processes.remove(process.pid)
+        }
+        var state: ServerState
+        do {
+            guard let spec = version.server(name) else { throw CallError.undefinedFunction(module: process.module, function: name) }
+            state = try spec.start(args)
+            started.put(.success(.pid(process.pid)))
+        } catch {
+            started.put(.failure(error))
+            return
+        }
+        while true {
+            let envelope: Envelope?
+            do { envelope = try process.mailbox.take(timeout: nil) } catch {
+                logger.info("server \(process.pid) (\(process.module) v\(version.version)) stopped")
+                return
+            }
+            guard let envelope else { continue }
+            if case .codeChange(let reply) = envelope {
+                reply.put(migrate(process, name, &version, &state).map { .int($0) })
+                continue
+            }
+            // Erlang's rule: a message goes to the current version; the state
+            // moves first. A failed move keeps the old version and its state.
+            if case .failure(let error) = migrate(process, name, &version, &state) {
+                logger.warning("server \(process.pid): code change failed, staying on v\(version.version): \(error)")
+            }
+            guard let spec = version.server(name) else { continue }
+            do {
+                switch envelope {
+                case .call(let request, let reply):
+                    reply.put(Result { try spec.handleCall(request, state) })
+                case .cast(let message): try spec.handleCast(message, state)
+                case .message(let message): try spec.handleInfo(message, state)
+                case .codeChange: break
+                }
+            } catch {
+                logger.warning("server \(process.pid) (\(process.module) v\(version.version)): \(error)")
+            }
+        }
+    }
+
+    /// Moves a server's state to the module's current version if it differs;
+    /// returns the version it runs afterwards.
+    private func migrate(_ process: NodeProcess, _ name: String, _ version: inout ModuleVersion, _ state: inout ServerState) -> Result<Int, any Error> {
+        guard let current = codeServer.exports.slot(process.module)?.current, current !== version else {
+            return .success(version.version)
+        }
+        guard let from = version.server(name), let to = current.server(name) else {
+            return .failure(CallError.undefinedFunction(module: process.module, function: name))
+        }
+        do {
+            let term = try from.encode(state)
+            let moved = try to.codeChange(version.version, term)
+            state = moved
+            version = current
+            processes.repin(process.pid, to: current)
+            logger.info("server \(process.pid) moved to \(process.module) v\(current.version)")
+            return .success(current.version)
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    /// Moves every server of `module` to its current version now; returns the
+    /// ones whose `codeChange` failed, with the reason.
+    func migrateServers(of module: String, timeout: Double = 5) -> [(pid: Pid, reason: String)] {
+        var failures: [(Pid, String)] = []
+        for entry in processes.all() where entry.process.module == module {
+            guard case .server = entry.process.kind else { continue }
+            let reply = Reply()
+            guard entry.process.mailbox.post(.codeChange(reply)) else { continue }
+            switch reply.wait(timeout: timeout) {
+            case .success?: break
+            case .failure(let error)?: failures.append((entry.process.pid, "\(error)"))
+            case nil: failures.append((entry.process.pid, "no answer within \(timeout) s"))
+            }
+        }
+        return failures
+    }
+}

@@ -1,0 +1,158 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Hot
+
+/// A mutex and a condition variable, heap-allocated so their addresses never
+/// move (pthread objects must not be copied).
+final class Condition: @unchecked Sendable {
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+
+    init() {
+        pthread_mutex_init(mutex, nil)
+        var attributes = pthread_condattr_t()
+        pthread_condattr_init(&attributes)
+        // Timed waits measure on the monotonic clock: a wall-clock step must
+        // not make a receive wait for an hour or return at once.
+        pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC)
+        pthread_cond_init(condition, &attributes)
+        pthread_condattr_destroy(&attributes)
+    }
+
+    deinit {
+        pthread_cond_destroy(condition)
+        pthread_mutex_destroy(mutex)
+        condition.deallocate()
+        mutex.deallocate()
+    }
+
+    func withLock<R>(_ body: () throws -> R) rethrows -> R {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return try body()
+    }
+
+    /// Waits (the lock held) until signalled or `deadline` (monotonic seconds) passes; false on timeout.
+    func wait(until deadline: Double?) -> Bool {
+        guard let deadline else {
+            pthread_cond_wait(condition, mutex)
+            return true
+        }
+        var ts = timespec(tv_sec: Int(deadline), tv_nsec: Int((deadline - Double(Int(deadline))) * 1e9))
+        return pthread_cond_timedwait(condition, mutex, &ts) != ETIMEDOUT
+    }
+
+    func broadcast() { pthread_cond_broadcast(condition) }
+}
+
+/// Seconds on the monotonic clock.
+func monotonicNow() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+}
+
+/// What a process's mailbox holds.
+enum Envelope: Sendable {
+    /// A plain message (`Process.send`); a server's `handleInfo`.
+    case message(Term)
+    /// A server call awaiting its reply.
+    case call(Term, Reply)
+    /// A server cast.
+    case cast(Term)
+    /// Move a server's state to the module's current version now; reply with the outcome.
+    case codeChange(Reply)
+}
+
+/// A process's queue of envelopes, and its stop flag.
+final class Mailbox: @unchecked Sendable {
+    // @unchecked: every field is guarded by `condition`.
+    private let condition = Condition()
+    private var queue: [Envelope] = []
+    private var head = 0
+    private var cancelled = false
+    private var closed = false
+
+    /// Adds an envelope; false once the process has ended.
+    func post(_ envelope: Envelope) -> Bool {
+        condition.withLock {
+            guard !closed else { return false }
+            queue.append(envelope)
+            condition.broadcast()
+            return true
+        }
+    }
+
+    /// The next envelope, nil after `timeout` seconds; throws when cancelled.
+    func take(timeout: Double?) throws(ProcessError) -> Envelope? {
+        let deadline = timeout.map { monotonicNow() + max(0, $0) }
+        let result: Result<Envelope?, ProcessError> = condition.withLock {
+            while true {
+                if cancelled { return .failure(.cancelled) }
+                if head < queue.count {
+                    let envelope = queue[head]
+                    head += 1
+                    if head > 64 && head * 2 > queue.count {
+                        queue.removeFirst(head)
+                        head = 0
+                    }
+                    return .success(envelope)
+                }
+                if !condition.wait(until: deadline), let deadline, monotonicNow() >= deadline { return .success(nil) }
+            }
+        }
+        return try result.get()
+    }
+
+    /// Tells the process to stop: its next `take` (or `checkCancellation`) throws.
+    func cancel() {
+        condition.withLock {
+            cancelled = true
+            condition.broadcast()
+        }
+    }
+
+    /// Whether the process was told to stop.
+    var isCancelled: Bool { condition.withLock { cancelled } }
+
+    /// Refuses further envelopes and answers pending calls with an error.
+    func close(reason: String) {
+        let pending: [Envelope] = condition.withLock {
+            closed = true
+            defer { queue.removeAll() }
+            return Array(queue[head...])
+        }
+        for envelope in pending {
+            switch envelope {
+            case .call(_, let reply), .codeChange(let reply): reply.put(.failure(ProcessError.serverEnded(reason)))
+            case .message, .cast: break
+            }
+        }
+    }
+}
+
+/// A one-shot reply slot for a server call.
+final class Reply: @unchecked Sendable {
+    // @unchecked: `result` is guarded by `condition`.
+    private let condition = Condition()
+    private var result: Result<Term, any Error>?
+
+    func put(_ value: Result<Term, any Error>) {
+        condition.withLock {
+            if result == nil { result = value }
+            condition.broadcast()
+        }
+    }
+
+    /// The reply, or nil after `timeout` seconds.
+    func wait(timeout: Double) -> Result<Term, any Error>? {
+        let deadline = monotonicNow() + timeout
+        return condition.withLock {
+            while result == nil {
+                if !condition.wait(until: deadline) && monotonicNow() >= deadline { break }
+            }
+            return result
+        }
+    }
+}

@@ -1,0 +1,102 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Hot
+import Synchronization
+
+/// A process: a thread with a pid, a mailbox and the version it runs in.
+final class NodeProcess: Sendable {
+    enum Kind: Sendable, Equatable {
+        case plain(function: String)
+        case server(String)
+    }
+
+    let pid: Pid
+    let name: String?
+    let module: String
+    let kind: Kind
+    let mailbox = Mailbox()
+
+    init(pid: Pid, name: String?, module: String, kind: Kind) {
+        self.pid = pid
+        self.name = name
+        self.module = module
+        self.kind = kind
+    }
+}
+
+/// Every live process, the version each one runs, and the registered names.
+/// A process's version changes only from its own thread (a code switch or a
+/// server's state migration); the code server reads it to decide purges.
+final class ProcessTable: Sendable {
+    struct Entry: Sendable {
+        let process: NodeProcess
+        var version: ModuleVersion
+    }
+
+    private struct State {
+        var entries: [Pid: Entry] = [:]
+        var names: [String: Pid] = [:]
+        var nextPid: UInt64 = 1
+    }
+
+    private let state = Mutex(State())
+    private let ended = Condition()
+
+    /// Adds a process pinned to `version`; refuses a name already taken.
+    func register(module: String, version: ModuleVersion, name: String?, kind: NodeProcess.Kind) throws(ProcessError) -> NodeProcess {
+        let result: Result<NodeProcess, ProcessError> = state.withLock { state in
+            if let name, state.names[name] != nil { return .failure(.nameTaken(name)) }
+            let pid = Pid(state.nextPid)
+            state.nextPid += 1
+            let process = NodeProcess(pid: pid, name: name, module: module, kind: kind)
+            state.entries[pid] = Entry(process: process, version: version)
+            if let name { state.names[name] = pid }
+            return .success(process)
+        }
+        return try result.get()
+    }
+
+    /// Removes an ended process and wakes whoever waits for it.
+    func remove(_ pid: Pid) {
+        state.withLock { state in
+            if let entry = state.entries.removeValue(forKey: pid), let name = entry.process.name,
+                state.names[name] == pid
+            {
+                state.names[name] = nil
+            }
+        }
+        ended.withLock { ended.broadcast() }
+    }
+
+    /// Moves a process to another version (its own thread calls this).
+    func repin(_ pid: Pid, to version: ModuleVersion) {
+        state.withLock { $0.entries[pid]?.version = version }
+    }
+
+    func process(_ pid: Pid) -> NodeProcess? { state.withLock { $0.entries[pid]?.process } }
+
+    func whereis(_ name: String) -> Pid? { state.withLock { $0.names[name] } }
+
+    /// The processes running in `version`.
+    func pinned(to version: ModuleVersion) -> [NodeProcess] {
+        state.withLock { state in
+            state.entries.values.filter { $0.version === version }.map(\.process).sorted { $0.pid < $1.pid }
+        }
+    }
+
+    /// Every process, by pid.
+    func all() -> [Entry] {
+        state.withLock { $0.entries.values.sorted { $0.process.pid < $1.process.pid } }
+    }
+
+    /// Waits until none of `pids` lives or `timeout` passes; returns those still alive.
+    func waitForEnd(of pids: [Pid], timeout: Double) -> [Pid] {
+        let deadline = monotonicNow() + timeout
+        while true {
+            let alive = state.withLock { state in pids.filter { state.entries[$0] != nil } }
+            if alive.isEmpty || monotonicNow() >= deadline { return alive }
+            ended.withLock { _ = ended.wait(until: min(deadline, monotonicNow() + 0.05)) }
+        }
+    }
+}

@@ -1,0 +1,102 @@
+import Hot
+import HotBuild
+import HotDeploy
+import HotWire
+
+/// `hot spawn`.
+let spawnCommand = Command(
+    name: "spawn", summary: "spawn a process (or start a server) in a module's current version",
+    usage: "spawn MODULE:FUNCTION [ARG...] [--name NAME] [--node NAME|ADDRESS]",
+    details: """
+        The process runs FUNCTION(ARG...) in the module's current version and stays in that
+        version until it returns or switches code. When FUNCTION names one of the module's
+        servers, a server is started instead. Prints the pid.
+        """,
+    options: CommonOptions.nodeOptions + [Option("--name", .value, valueName: "NAME", help: "register the process under NAME")],
+    arguments: 1...Int.max
+) { (args) throws(CommandError) in
+    let (module, function) = try splitTarget(args.positionals[0])
+    let callArgs = args.positionals.dropFirst().map { JSON.parseWord($0) }
+    try eachNode(args) { (client) throws(ClientError) in
+        let pid = try client.request(.spawn(module: module, function: function, args: Array(callArgs), name: args.value("--name")))
+        if case .pid(let p) = pid { print(p.description) } else { printJSON(pid, pretty: false) }
+    }
+}
+
+/// `hot send`.
+let sendCommand = Command(
+    name: "send", summary: "send a message (JSON, or a bare word as a string) to a pid or a registered name",
+    usage: "send PID|NAME MESSAGE [--node NAME|ADDRESS]",
+    details: "", options: CommonOptions.nodeOptions, arguments: 2...2
+) { (args) throws(CommandError) in
+    let message = JSON.parseWord(args.positionals[1])
+    try eachNode(args) { (client) throws(ClientError) in
+        _ = try client.request(.send(to: args.positionals[0], message: message))
+    }
+}
+
+/// `hot purge`.
+let purgeCommand = Command(
+    name: "purge", summary: "drop a module's old version, stopping the processes still in it",
+    usage: "purge MODULE [--soft] [--node NAME|ADDRESS] [--json]",
+    details: """
+        Without --soft, processes running the old code are told to stop and waited for; any that
+        would not stop are named, and their code stays mapped. With --soft, the purge is refused
+        while any process runs the old code.
+        """,
+    options: CommonOptions.nodeOptions + [
+        Option("--soft", .flag, help: "refuse while processes run the old code"), CommonOptions.json,
+    ],
+    arguments: 1...1
+) { (args) throws(CommandError) in
+    let module = args.positionals[0]
+    try eachNode(args) { (client) throws(ClientError) in
+        let result = try client.request(.purge(module: module, soft: args.has("--soft")))
+        if args.has("--json") { return printJSON(result) }
+        guard let version = result["purged"]?.intValue else {
+            print("\(client.nodeName): \(module) has no old code")
+            return
+        }
+        var line = "\(client.nodeName): purged \(module) v\(version)"
+        if let stopped = result["stopped"]?.listValue, !stopped.isEmpty {
+            line += ", stopped \(stopped.compactMap(\.stringValue).joined(separator: " "))"
+        }
+        print(line)
+        if let stubborn = result["stubborn"]?.listValue, !stubborn.isEmpty {
+            throw .failed(code: .failed, message: "\(stubborn.compactMap(\.stringValue).joined(separator: ", ")) did not stop; their code stays mapped")
+        }
+    }
+}
+
+/// `hot delete`.
+let deleteCommand = Command(
+    name: "delete", summary: "make a module's current version old: calls fail with undefined until the next deploy",
+    usage: "delete MODULE [--node NAME|ADDRESS]",
+    details: "", options: CommonOptions.nodeOptions, arguments: 1...1
+) { (args) throws(CommandError) in
+    let module = args.positionals[0]
+    try eachNode(args) { (client) throws(ClientError) in
+        let result = try client.request(.delete(module: module))
+        print("\(client.nodeName): \(module) v\(result["old"]?.intValue ?? 0) is now old; calls to \(module) fail until the next deploy")
+    }
+}
+
+/// `module:function`, split.
+func splitTarget(_ target: String) throws(CommandError) -> (String, String) {
+    guard let colon = target.firstIndex(of: ":"), colon != target.startIndex,
+        colon != target.index(before: target.endIndex)
+    else {
+        throw .usage(.invalidValue(option: "MODULE:FUNCTION", value: target, reason: "write it as module:function"))
+    }
+    return (String(target[..<colon]), String(target[target.index(after: colon)...]))
+}
+
+/// Runs `body` against every node the arguments name, mapping client errors
+/// to the contract's statuses.
+func eachNode(_ args: ParsedArguments, _ body: (NodeClient) throws(ClientError) -> Void) throws(CommandError) {
+    let project = try? Project.find(from: currentDirectory())
+    for target in try resolveNodes(args, project: project) {
+        let client = try connect(target)
+        do { try body(client) } catch { throw clientFailure(error) }
+    }
+}
