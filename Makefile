@@ -6,7 +6,7 @@ SWIFT  ?= swift
 BIN     = .build/debug
 RELEASE = .build/release
 
-.PHONY: all deps fingerprint build test demo install uninstall bench clean
+.PHONY: all deps fingerprint build test tsan demo install uninstall bench clean
 
 all: build
 
@@ -23,6 +23,13 @@ build: deps fingerprint
 test: deps fingerprint
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
+
+# The reload stress test again, with hot, hotnode and the tests built under
+# ThreadSanitizer in a build folder of their own.
+TSAN_BUILD = .build-tsan
+tsan: deps fingerprint
+	$(SWIFT) build --build-tests --sanitize=thread --scratch-path $(TSAN_BUILD)
+	TSAN_OPTIONS=halt_on_error=1 $(SWIFT) test --skip-build --sanitize=thread --scratch-path $(TSAN_BUILD) --filter ReloadStressTests
 
 demo: build
 	@scripts/demo.sh $(BIN)
@@ -45,4 +52,4 @@ bench: deps fingerprint
 	@scripts/bench.sh $(RELEASE)
 
 clean:
-	rm -rf .build
+	rm -rf .build $(TSAN_BUILD)

@@ -8,14 +8,17 @@ import HotWire
 public struct BuildOptions: Sendable {
     /// Modules to consider; empty means all.
     public var modules: [String]
+    /// Build only the modules that changed since this revision.
+    public var since: String?
     /// Build with -O.
     public var release: Bool
     /// Compilers running at once.
     public var jobs: Int
 
     /// Options with the defaults: every module, debug, one job per core.
-    public init(modules: [String] = [], release: Bool = false, jobs: Int = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) {
+    public init(modules: [String] = [], since: String? = nil, release: Bool = false, jobs: Int = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) {
         self.modules = modules
+        self.since = since
         self.release = release
         self.jobs = max(1, jobs)
     }
@@ -23,12 +26,28 @@ public struct BuildOptions: Sendable {
 
 /// The outcome for one module.
 public struct ModuleBuild: Sendable {
-    /// Built now, or found already built under the same key.
-    public enum Status: String, Sendable { case built, cached }
-    /// The version that is now the module's newest.
-    public let version: BuiltVersion
-    /// Whether it was compiled now.
+    /// Built now, found already built under the same key, or gone from the sources.
+    public enum Status: String, Sendable { case built, cached, deleted }
+    /// The module.
+    public let module: String
+    /// The version that is now the module's current build (for a deleted
+    /// module, its last build, if any).
+    public let version: BuiltVersion?
+    /// What happened.
     public let status: Status
+}
+
+/// What a build did.
+public struct BuildReport: Sendable {
+    /// HEAD, or nil before the first commit.
+    public let commit: String?
+    /// Whether the project's files differ from HEAD.
+    public let dirty: Bool
+    /// One entry per module considered, by name.
+    public let modules: [ModuleBuild]
+
+    /// The versions built or found, without the deleted modules.
+    public var versions: [BuiltVersion] { modules.compactMap { $0.status == .deleted ? nil : $0.version } }
 }
 
 /// A module that did not compile.
@@ -49,6 +68,8 @@ public enum BuildError: Error, Sendable, CustomStringConvertible {
     case system(SystemError)
     /// Some modules did not compile; the others (in `built`) did and are recorded.
     case compile([CompileFailure], built: [ModuleBuild])
+    /// Interrupted (SIGINT or SIGTERM): the compilers were stopped and nothing partial kept.
+    case interrupted
 
     public var description: String {
         switch self {
@@ -58,6 +79,7 @@ public enum BuildError: Error, Sendable, CustomStringConvertible {
         case .system(let e): e.description
         case .compile(let failures, _):
             failures.map { "module \($0.module) failed to compile:\n\($0.output)" }.joined(separator: "\n")
+        case .interrupted: "build interrupted; no partial artifact was kept"
         }
     }
 }
@@ -80,84 +102,84 @@ public struct Builder: Sendable {
     /// Builds what changed and records it in the manifest.
     public func build(
         _ options: BuildOptions, progress: (BuildEvent) -> Void = { _ in }
-    ) throws(BuildError) -> [ModuleBuild] {
-        let all: [String]
-        do { all = try project.moduleNames() } catch { throw .project(error) }
-        guard !all.isEmpty else { throw .project(.noModules(path: project.config.modules)) }
-        for name in options.modules where !all.contains(name) { throw .project(.unknownModule(name, known: all)) }
-        let selected = options.modules.isEmpty ? all : all.filter { options.modules.contains($0) }
-
+    ) throws(BuildError) -> BuildReport {
         do { try makeDirectories(project.buildDirectory) } catch { throw .system(error) }
-        let toolchain: Toolchain
-        do { toolchain = try Toolchain.locate(cacheFile: project.hotDirectory + "/toolchain") } catch {
-            throw .toolchain(error)
-        }
-        var manifest: Manifest
-        do { manifest = try Manifest.load(project.manifestPath) } catch { throw .project(error) }
-        let source: SourceState
-        do { source = try SourceState(project: project) } catch { throw .git(error) }
-
-        let flags = project.config.swiftcFlags
-        let includes: [(path: String, id: String)]
-        do { includes = try project.includeFiles().map { (path) throws(GitError) in (path, try source.blobID(path)) } } catch {
-            throw .git(error)
-        }
+        let workspace = try Workspace(project: project)
+        let all = try workspace.moduleNames()
+        for name in options.modules where !all.contains(name) { throw .project(.unknownModule(name, known: all)) }
+        var selected = options.modules.isEmpty ? all : all.filter { options.modules.contains($0) }
         var results: [ModuleBuild] = []
-        var jobs: [CompileJob] = []
-        for module in selected {
-            let files: [(path: String, id: String)]
-            do { files = try project.sourceFiles(of: module).map { (path) throws(GitError) in (path, try source.blobID(path)) } } catch {
-                throw .git(error)
+        if let since = options.since {
+            let changes = try ChangeDetector(project: project).changes(workspace, since: since)
+            let changed = Set(changes.filter { $0.kind != .deleted }.map(\.name))
+            selected = selected.filter { changed.contains($0) }
+            for change in changes where change.kind == .deleted && (options.modules.isEmpty || options.modules.contains(change.name)) {
+                results.append(ModuleBuild(module: change.name, version: workspace.manifest.currentVersion(change.name), status: .deleted))
             }
-            let key = ContentKey(
-                files: files, includes: includes, flags: flags + (options.release ? ["-O"] : []),
-                compiler: toolchain.version
-            ).hex
-            if let known = manifest.version(module, key: key),
+        } else if all.isEmpty {
+            throw .project(.noModules(path: project.config.modules))
+        }
+
+        var manifest = workspace.manifest
+        if options.since == nil && options.modules.isEmpty {
+            // A module whose folder is gone is reported once as deleted, and
+            // is no longer a current build.
+            for name in manifest.current.keys.sorted() where !all.contains(name) {
+                results.append(ModuleBuild(module: name, version: manifest.currentVersion(name), status: .deleted))
+                manifest.current[name] = nil
+            }
+        }
+        var jobs: [(CompileJob, ModuleSnapshot)] = []
+        for module in selected {
+            let snapshot = try workspace.snapshot(module, release: options.release)
+            if let known = manifest.version(module, key: snapshot.key),
                 fileExists("\(project.buildDirectory)/\(module)/\(known.file)")
             {
-                results.append(ModuleBuild(version: known, status: .cached))
+                results.append(ModuleBuild(module: module, version: known, status: .cached))
                 continue
             }
             let version = manifest.nextVersion(module)
-            let dirty = source.isDirty(under: [project.config.modules + "/" + module] + project.config.include)
-            let commit = source.head.map { $0 + (dirty ? "+dirty" : "") }
-            jobs.append(
-                CompileJob(
-                    module: module, version: version, key: key,
-                    sources: files.map { project.root + "/" + $0.path },
-                    buildDirectory: project.buildDirectory, toolchain: toolchain, flags: flags,
-                    release: options.release, commit: commit))
+            let commit = workspace.source.head.map { $0 + (workspace.isDirty(module) ? "+dirty" : "") }
+            let job = CompileJob(
+                module: module, version: version, key: snapshot.key,
+                sources: snapshot.files.keys.sorted().map { project.root + "/" + $0 },
+                buildDirectory: project.buildDirectory, toolchain: workspace.toolchain, flags: project.config.swiftcFlags,
+                release: options.release, commit: commit)
+            jobs.append((job, snapshot))
         }
 
         var failures: [CompileFailure] = []
-        let outcomes = try run(jobs, toolchain: toolchain, jobs: options.jobs, progress: progress)
-        for (job, outcome) in zip(jobs, outcomes) {
+        let outcomes = try run(jobs.map(\.0), toolchain: workspace.toolchain, jobs: options.jobs, progress: progress)
+        for ((job, snapshot), outcome) in zip(jobs, outcomes) {
             switch outcome {
             case .failure(let failure):
                 failures.append(failure)
             case .success(let sha256):
                 let built = BuiltVersion(
-                    module: job.module, version: job.version, key: job.key,
-                    file: lastPathComponent(job.output), sha256: sha256,
-                    commit: source.head, dirty: source.isDirty(under: [project.config.modules + "/" + job.module] + project.config.include),
-                    compiler: toolchain.version, time: wallClock(), release: options.release)
+                    module: job.module, version: job.version, key: job.key, file: lastPathComponent(job.output),
+                    sha256: sha256, commit: workspace.source.head, dirty: workspace.isDirty(job.module),
+                    compiler: workspace.toolchain.version, time: wallClock(), release: options.release,
+                    files: snapshot.files, includes: workspace.includes)
                 manifest.versions.append(built)
-                results.append(ModuleBuild(version: built, status: .built))
+                results.append(ModuleBuild(module: job.module, version: built, status: .built))
             }
         }
-        // Each module's `current` link names the version its newest build of the
-        // present sources produced: what a node boots from this folder.
-        for result in results {
-            let link = "\(project.buildDirectory)/\(result.version.module)/current"
-            do { try replaceSymlink(link, target: result.version.file) } catch { throw .system(error) }
+        // Each module's `current` link names the build of its present sources:
+        // what a node boots, and what `hot changed` compares with.
+        for result in results where result.status != .deleted {
+            guard let version = result.version else { continue }
+            let link = "\(project.buildDirectory)/\(version.module)/current"
+            if readLink(link) != version.file {
+                do { try replaceSymlink(link, target: version.file) } catch { throw .system(error) }
+            }
+            manifest.current[version.module] = version.version
         }
-        if !jobs.isEmpty || !results.isEmpty {
+        if manifest != workspace.manifest {
             do { try manifest.save(project.manifestPath) } catch { throw .system(error) }
         }
-        results.sort { $0.version.module < $1.version.module }
+        results.sort { $0.module < $1.module }
         guard failures.isEmpty else { throw .compile(failures, built: results) }
-        return results
+        return BuildReport(commit: workspace.source.head, dirty: workspace.isDirty, modules: results)
     }
 
     private enum Outcome {
@@ -165,14 +187,34 @@ public struct Builder: Sendable {
         case failure(CompileFailure)
     }
 
-    /// Runs the jobs, at most `jobs` compilers at once.
+    /// Runs the jobs, at most `jobs` compilers at once. On SIGINT or SIGTERM
+    /// the compilers are stopped and every temporary file removed before the
+    /// build reports `.interrupted`, so no partial artifact survives.
     private func run(
         _ plan: [CompileJob], toolchain: Toolchain, jobs: Int, progress: (BuildEvent) -> Void
     ) throws(BuildError) -> [Outcome] {
+        guard !plan.isEmpty else { return [] }
+        let interruption = Interruption.install()
+        defer { interruption.uninstall() }
         var outcomes = [Outcome?](repeating: nil, count: plan.count)
         var running: [pid_t: (index: Int, process: Subprocess, log: String, started: Double)] = [:]
+        func abandon() {
+            for (_, entry) in running { entry.process.signal(SIGTERM) }
+            for (_, entry) in running {
+                _ = entry.process.wait()
+                unlink(entry.log)
+            }
+            for job in plan {
+                unlink(job.temporaryOutput)
+                unlink(job.entryFile)
+            }
+        }
         var next = 0
         while next < plan.count || !running.isEmpty {
+            if Interruption.happened {
+                abandon()
+                throw .interrupted
+            }
             while running.count < jobs && next < plan.count {
                 let job = plan[next]
                 let log = job.temporaryOutput + ".log"
@@ -184,6 +226,7 @@ public struct Builder: Sendable {
                     progress(.compiling(module: job.module, version: job.version, index: next + 1, total: plan.count))
                     running[process.pid] = (next, process, log, monotonic())
                 } catch {
+                    abandon()
                     throw .system(error)
                 }
                 next += 1
@@ -192,6 +235,7 @@ public struct Builder: Sendable {
             let pid = waitpid(-1, &status, 0)
             if pid < 0 {
                 if errno == EINTR { continue }
+                abandon()
                 throw .system(SystemError("waitpid"))
             }
             guard let entry = running.removeValue(forKey: pid) else { continue }
@@ -201,14 +245,27 @@ public struct Builder: Sendable {
             unlink(entry.log)
             unlink(job.entryFile)
             let seconds = monotonic() - entry.started
-            if exit == 0, let bytes = readFile(job.temporaryOutput), rename(job.temporaryOutput, job.output) == 0 {
+            if !Interruption.happened, exit == 0, let bytes = readFile(job.temporaryOutput),
+                rename(job.temporaryOutput, job.output) == 0
+            {
                 outcomes[entry.index] = .success(sha256: SHA256Hasher.hex(of: bytes))
                 progress(.compiled(module: job.module, version: job.version, seconds: seconds, ok: true))
             } else {
                 unlink(job.temporaryOutput)
                 outcomes[entry.index] = .failure(CompileFailure(module: job.module, status: exit, output: output))
-                progress(.compiled(module: job.module, version: job.version, seconds: seconds, ok: false))
+                if !Interruption.happened {
+                    progress(.compiled(module: job.module, version: job.version, seconds: seconds, ok: false))
+                }
             }
+        }
+        if Interruption.happened {
+            // Artifacts renamed into place before the signal are whole, but
+            // the manifest will not record them: remove them too.
+            for (job, outcome) in zip(plan, outcomes) {
+                if case .success? = outcome { unlink(job.output) }
+            }
+            abandon()
+            throw .interrupted
         }
         return outcomes.map { $0! }
     }
@@ -230,4 +287,12 @@ public func wallClock() -> Double {
 
 func lastPathComponent(_ path: String) -> String {
     path.split(separator: "/").last.map(String.init) ?? path
+}
+
+/// The target of a symbolic link, or nil.
+func readLink(_ path: String) -> String? {
+    var buffer = [CChar](repeating: 0, count: 4096)
+    let n = readlink(path, &buffer, buffer.count - 1)
+    guard n >= 0 else { return nil }
+    return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }

@@ -23,15 +23,30 @@ public struct BuiltVersion: Codable, Sendable, Equatable {
     public var time: Double
     /// Whether it was built with optimisation.
     public var release: Bool
+    /// The git blob id of each module file it was built from (project-relative path → id).
+    public var files: [String: String]?
+    /// The same for the include folders' files.
+    public var includes: [String: String]?
 }
 
 /// The record of every version built in a project.
 public struct Manifest: Codable, Sendable, Equatable {
     /// Every version, oldest first.
     public var versions: [BuiltVersion] = []
+    /// The version each module's present sources built (what `current` links name).
+    public var current: [String: Int] = [:]
 
     /// An empty manifest.
     public init() {}
+
+    enum CodingKeys: String, CodingKey { case versions, current }
+
+    /// Reads a manifest; `current` may be missing.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        versions = try c.decode([BuiltVersion].self, forKey: .versions)
+        current = try c.decodeIfPresent([String: Int].self, forKey: .current) ?? [:]
+    }
 
     /// Reads the manifest; a missing file is an empty manifest.
     public static func load(_ path: String) throws(ProjectError) -> Manifest {
@@ -57,6 +72,12 @@ public struct Manifest: Codable, Sendable, Equatable {
     /// The version of `module` built from `key`, if any.
     public func version(_ module: String, key: String) -> BuiltVersion? {
         versions.last { $0.module == module && $0.key == key }
+    }
+
+    /// The version the module's last build settled on.
+    public func currentVersion(_ module: String) -> BuiltVersion? {
+        guard let n = current[module] else { return newest(module) }
+        return versions.last { $0.module == module && $0.version == n }
     }
 
     /// The next version number for `module`.

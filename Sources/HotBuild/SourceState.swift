@@ -3,24 +3,29 @@ import HotWire
 /// What git says of the project's sources at one moment: HEAD, the files that
 /// differ from it, and each file's blob id as it stands in the work tree.
 struct SourceState {
+    /// The repository holding the project.
+    let repository: Repository
     /// HEAD's commit id, or nil before the first commit.
     let head: String?
     /// Paths, relative to the project root, that differ from HEAD (untracked included).
     let changed: [String]
+    /// The project's folder relative to the repository root, with a trailing
+    /// `/`; empty when the project is the repository root.
+    let projectPrefix: String
     private let root: String
 
     init(project: Project) throws(GitError) {
-        let repository = try Repository.discover(from: project.root)
+        repository = try Repository.discover(from: project.root)
         root = project.root
         head = try repository.headCommit()?.description
         // The project may sit in a subfolder of the repository: status paths are
         // relative to the repository, keys and modules to the project.
         let workdir = realPath(repository.workdir) ?? repository.workdir
         let projectRoot = realPath(project.root) ?? project.root
-        let prefix = projectRoot == workdir ? "" : String(projectRoot.dropFirst(workdir.count + 1)) + "/"
-        changed = try repository.status(includeUntracked: true).compactMap { entry in
-            entry.path.hasPrefix(prefix) ? String(entry.path.dropFirst(prefix.count)) : nil
-        }
+        projectPrefix = projectRoot == workdir ? "" : String(projectRoot.dropFirst(workdir.count + 1)) + "/"
+        let prefix = projectPrefix
+        changed = try repository.status(includeUntracked: true, under: prefix.isEmpty ? nil : String(prefix.dropLast()))
+            .compactMap { entry in entry.path.hasPrefix(prefix) ? String(entry.path.dropFirst(prefix.count)) : nil }
     }
 
     /// The git blob id of a work-tree file (relative to the project root).

@@ -38,8 +38,9 @@ public enum ClientError: Error, Sendable, CustomStringConvertible {
     }
 }
 
-/// A connection to one node, speaking the control protocol.
-public final class NodeClient {
+/// A connection to one node, speaking the control protocol. One thread uses
+/// it at a time (it may be handed to another thread, hence Sendable).
+public final class NodeClient: @unchecked Sendable {
     /// The address connected to.
     public let address: NodeAddress
     private let connection: Connection

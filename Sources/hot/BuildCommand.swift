@@ -8,13 +8,17 @@ import HotWire
 /// `hot build`.
 let buildCommand = Command(
     name: "build", summary: "compile the modules whose sources changed",
-    usage: "build [MODULE...] [--release] [-j N] [--json]",
+    usage: "build [MODULE...] [--all] [--since REV] [--release] [-j N] [--json]",
     details: """
-        Each module whose content key (its files, the include folders, flags, compiler, SDK)
-        is new is compiled by one swiftc into .hot/build/<m>/<m>.v<N>-<key12>.so and recorded
-        in .hot/manifest.json. Modules with a known key are not compiled again.
+        Each module whose content key (its files' git ids, the include folders, swiftc flags,
+        compiler, SDK) is new is compiled by one swiftc into .hot/build/<m>/<m>.v<N>-<key12>.so
+        and recorded in .hot/manifest.json; a module whose key was built before, on any branch,
+        is found and not compiled again. With --since REV, only the modules that differ from
+        REV are considered (the CI step: `hot build --since origin/main --json`).
         """,
     options: [
+        Option("--all", .flag, help: "consider every module (the default without MODULE or --since)"),
+        Option("--since", .value, valueName: "REV", help: "only modules that differ from REV (branch, tag, commit, HEAD~N)"),
         Option("--release", .flag, help: "compile with -O"),
         Option("--jobs", .value, valueName: "N", short: "j", help: "compilers at once (default: the core count)"),
         CommonOptions.json,
@@ -23,58 +27,104 @@ let buildCommand = Command(
 ) { (args) throws(CommandError) in
     let project = try currentProject()
     let json = args.has("--json")
-    let results = try runBuild(project, args, quiet: json)
+    let report = try runBuild(project, args, quiet: json)
     if json {
-        printJSON(["modules": .list(results.map(buildTerm))])
-    } else {
-        for r in results where r.status == .cached {
-            print("\(r.version.module) is up to date (v\(r.version.version))")
+        printJSON([
+            "commit": report.commit.map { .string($0) } ?? .null, "dirty": .bool(report.dirty),
+            "modules": .list(report.modules.map(buildTerm)),
+        ])
+        return
+    }
+    for r in report.modules {
+        switch r.status {
+        case .cached: print("\(r.module) is up to date (v\(r.version?.version ?? 0))")
+        case .deleted: print("\(r.module) was deleted")
+        case .built: break
         }
     }
 }
 
-/// Builds with the options of `args`, printing progress unless quiet;
-/// a compile failure prints the compiler's output and fails.
-func runBuild(_ project: Project, _ args: ParsedArguments, modules: [String]? = nil, quiet: Bool = false) throws(CommandError) -> [ModuleBuild] {
-    var options = BuildOptions(modules: modules ?? args.positionals, release: args.has("--release"))
+/// Builds with the options of `args`, printing progress unless quiet; a
+/// compile failure prints the compiler's output and fails.
+func runBuild(_ project: Project, _ args: ParsedArguments, modules: [String]? = nil, quiet: Bool = false) throws(CommandError) -> BuildReport {
+    var options = BuildOptions(modules: modules ?? args.positionals, since: args.value("--since"), release: args.has("--release"))
+    if args.has("--all") { options.modules = [] }
     if let jobs = args.value("--jobs") {
         guard let n = Int(jobs), n > 0 else { throw .usage(.invalidValue(option: "--jobs", value: jobs, reason: "a positive number")) }
         options.jobs = n
     }
-    do {
-        return try Builder(project: project).build(options) { event in
-            guard !quiet else { return }
-            switch event {
-            case .compiling: break
-            case .compiled(let module, let version, let seconds, let ok):
-                if ok { print("built \(module) v\(version) in \(formatSeconds(seconds))") }
-            }
+    let progress = Progress(quiet: quiet)
+    let result: Result<BuildReport, BuildError>
+    do { result = .success(try Builder(project: project).build(options, progress: progress.report)) } catch { result = .failure(error) }
+    progress.finish()
+    switch result {
+    case .success(let report):
+        return report
+    case .failure(.compile(let failures, _)):
+        for failure in failures {
+            writeStderr(failure.output.hasSuffix("\n") ? failure.output : failure.output + "\n")
         }
-    } catch {
-        if case .compile(let failures, _) = error {
-            for failure in failures {
-                writeStderr(failure.output.hasSuffix("\n") ? failure.output : failure.output + "\n")
-            }
-            let names = failures.map(\.module).joined(separator: ", ")
-            throw .failed("build failed: \(names) did not compile (compiler output above); nothing was deployed")
-        }
-        if case .project(let e) = error, case .unknownModule = e { throw .usage(.invalidValue(option: "MODULE", value: modules?.first ?? args.positionals.first ?? "", reason: e.description)) }
+        let names = failures.map(\.module).joined(separator: ", ")
+        throw .failed("build failed: \(names) did not compile (compiler output above); nothing was deployed")
+    case .failure(.interrupted):
+        throw .exit(130)
+    case .failure(.project(.unknownModule(let name, let known))):
+        throw .usage(.invalidValue(option: "MODULE", value: name, reason: ProjectError.unknownModule(name, known: known).description))
+    case .failure(let error):
         throw .failed(error.description)
     }
 }
 
+/// Build progress: on a terminal, one live line (`[3/12] compiling chat_room`);
+/// elsewhere, a plain line per module built.
+final class Progress {
+    private let quiet: Bool
+    private let live = isatty(1) == 1
+    private var lineShown = false
+
+    init(quiet: Bool) { self.quiet = quiet }
+
+    func report(_ event: BuildEvent) {
+        guard !quiet else { return }
+        switch event {
+        case .compiling(let module, let version, let index, let total):
+            guard live else { return }
+            writeStdout("\r[\(index)/\(total)] compiling \(module) v\(version)\u{1B}[K")
+            lineShown = true
+        case .compiled(let module, let version, let seconds, let ok):
+            clear()
+            if ok { print("built \(module) v\(version) in \(formatSeconds(seconds))") }
+        }
+    }
+
+    func finish() { clear() }
+
+    private func clear() {
+        if lineShown {
+            writeStdout("\r\u{1B}[K")
+            lineShown = false
+        }
+    }
+}
+
 func buildTerm(_ r: ModuleBuild) -> Term {
-    [
-        "name": .string(r.version.module), "version": .int(r.version.version), "key": .string(r.version.key),
-        "file": .string(r.version.file), "sha256": .string(r.version.sha256), "status": .string(r.status.rawValue),
+    let v = r.version
+    return [
+        "name": .string(r.module), "version": v.map { .int($0.version) } ?? .null, "key": v.map { .string($0.key) } ?? .null,
+        "file": v.map { .string($0.file) } ?? .null, "sha256": v.map { .string($0.sha256) } ?? .null,
+        "status": .string(r.status.rawValue),
     ]
 }
 
 func formatSeconds(_ seconds: Double) -> String {
     let ms = Int((seconds * 1000).rounded())
-    return ms < 1000 ? "\(ms) ms" : "\(ms / 1000).\(String(format3(ms % 1000)).prefix(2)) s"
+    if ms < 1000 { return "\(ms) ms" }
+    let hundredths = (ms % 1000) / 10
+    return "\(ms / 1000).\(hundredths < 10 ? "0" : "")\(hundredths) s"
 }
 
-private func format3(_ n: Int) -> String {
-    n < 10 ? "00\(n)" : n < 100 ? "0\(n)" : "\(n)"
+/// Writes text to stdout at once (for the live progress line).
+func writeStdout(_ text: String) {
+    fflush(nil)
+    _ = writeAll(1, Array(text.utf8))
 }

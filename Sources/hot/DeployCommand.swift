@@ -6,7 +6,7 @@ import HotWire
 /// `hot deploy`.
 let deployCommand = Command(
     name: "deploy", summary: "build what changed and load it into running nodes",
-    usage: "deploy [MODULE...] [--node NAME|ADDRESS]... [--purge] [--force] [--json]",
+    usage: "deploy [MODULE...] [--since REV] [--node NAME|ADDRESS]... [--purge] [--force] [--json]",
     details: """
         Builds the named modules (default: all), uploads every version a node does not run yet
         (verified by sha256), and loads them on each node at once: all become current or none.
@@ -14,6 +14,7 @@ let deployCommand = Command(
     options: CommonOptions.nodeOptions + [
         Option("--purge", .flag, help: "stop processes still in old code before loading"),
         Option("--force", .flag, help: "reload sticky modules too"),
+        Option("--since", .value, valueName: "REV", help: "only the modules that differ from REV"),
         Option("--release", .flag, help: "compile with -O"),
         Option("--jobs", .value, valueName: "N", short: "j", help: "compilers at once"),
         CommonOptions.json,
@@ -44,7 +45,7 @@ private func deploy(_ args: ParsedArguments, modules: [String]) throws(CommandEr
         let client = try connect(target)
         do throws(ClientError) {
             let changes = try Deployment(client: client, buildDirectory: project.buildDirectory)
-                .run(built.map(\.version), purge: args.has("--purge"), force: args.has("--force"))
+                .run(built.versions, purge: args.has("--purge"), force: args.has("--force"))
             for change in changes where !json {
                 let from = change.from.map { "v\($0)" } ?? "none"
                 print("\(client.nodeName): \(change.module) \(from) -> v\(change.to)")

@@ -1,0 +1,155 @@
+import Hot
+import HotWire
+
+/// How a module differs.
+public struct ModuleChange: Sendable, Equatable {
+    /// The kinds `hot changed` reports.
+    public enum Kind: String, Sendable {
+        case added, modified, deleted, renamed
+    }
+
+    /// The module (its new name when renamed).
+    public let name: String
+    /// How it differs.
+    public let kind: Kind
+    /// The old name of a renamed module.
+    public let from: String?
+    /// The files behind the change (project-relative), include folders' files among them.
+    public let files: [String]
+}
+
+/// What differs, and against what.
+public struct ChangeReport: Sendable {
+    /// The revision compared with, or nil for the newest built versions.
+    public let since: String?
+    /// HEAD, or nil before the first commit.
+    public let commit: String?
+    /// Whether the work tree differs from HEAD.
+    public let dirty: Bool
+    /// The changed modules, by name.
+    public let modules: [ModuleChange]
+}
+
+/// Answers which modules changed: against the newest built versions, or
+/// against a revision, through libgit2 alone.
+public struct ChangeDetector {
+    /// The project.
+    public let project: Project
+
+    /// A detector for `project`.
+    public init(project: Project) { self.project = project }
+
+    /// The modules that differ from `since` (a revision), or from their newest built versions.
+    public func changes(since: String?, release: Bool = false) throws(BuildError) -> ChangeReport {
+        let workspace = try Workspace(project: project)
+        let modules: [ModuleChange]
+        if let since {
+            modules = try changes(workspace, since: since)
+        } else {
+            modules = try changesAgainstBuilds(workspace, release: release)
+        }
+        return ChangeReport(since: since, commit: workspace.source.head, dirty: workspace.isDirty, modules: modules)
+    }
+
+    /// Against the manifest: a module whose key is not its current build's.
+    func changesAgainstBuilds(_ workspace: Workspace, release: Bool) throws(BuildError) -> [ModuleChange] {
+        let names = try workspace.moduleNames()
+        var added: [String: [String: String]] = [:]
+        var result: [ModuleChange] = []
+        for name in names {
+            let snapshot = try workspace.snapshot(name, release: release)
+            guard let built = workspace.manifest.currentVersion(name) else {
+                added[name] = snapshot.files
+                continue
+            }
+            guard built.key != snapshot.key else { continue }
+            var files = differing(built.files ?? [:], snapshot.files)
+            files += differing(built.includes ?? [:], workspace.includes)
+            result.append(ModuleChange(name: name, kind: .modified, from: nil, files: files.sorted()))
+        }
+        let gone = workspace.manifest.current.keys.filter { !names.contains($0) }
+        var deleted: [String: [String: String]] = [:]
+        for name in gone { deleted[name] = workspace.manifest.currentVersion(name)?.files ?? [:] }
+        result += pairRenames(added: added, deleted: deleted, folder: project.config.modules)
+        return result.sorted { $0.name < $1.name }
+    }
+
+    /// Against a revision: the diff of its tree with the work tree, mapped to modules.
+    func changes(_ workspace: Workspace, since revision: String) throws(BuildError) -> [ModuleChange] {
+        let prefix = workspace.source.projectPrefix
+        let modulesFolder = project.config.modules + "/"
+        var then: [String: [String: String]] = [:]
+        var changedFiles: [String: Set<String>] = [:]
+        var includeFiles: Set<String> = []
+        do throws(GitError) {
+            let repository = workspace.source.repository
+            guard try repository.headCommit() != nil else { throw GitError.noCommits }
+            let commit = try repository.resolve(revision)
+            for entry in try repository.treeEntries(of: commit, under: prefix + project.config.modules) {
+                let path = String(entry.path.dropFirst(prefix.count))
+                if let module = moduleName(of: path, in: modulesFolder) { then[module, default: [:]][path] = entry.id.description }
+            }
+            for change in try repository.diff(from: commit, toWorkdirUnder: prefix.isEmpty ? nil : String(prefix.dropLast())) {
+                for repoPath in Set([change.oldPath, change.newPath]) {
+                    let path = String(repoPath.dropFirst(prefix.count))
+                    if let module = moduleName(of: path, in: modulesFolder), path.hasSuffix(".swift") {
+                        changedFiles[module, default: []].insert(path)
+                    } else if project.config.include.contains(where: { path.hasPrefix($0 + "/") }), path.hasSuffix(".swift") {
+                        includeFiles.insert(path)
+                    }
+                }
+            }
+        } catch {
+            throw .git(error)
+        }
+        let names = try workspace.moduleNames()
+        var added: [String: [String: String]] = [:]
+        var result: [ModuleChange] = []
+        for name in names {
+            guard then[name] != nil else {
+                added[name] = try workspace.snapshot(name, release: false).files
+                continue
+            }
+            let files = (changedFiles[name] ?? []).union(includeFiles)
+            if !files.isEmpty { result.append(ModuleChange(name: name, kind: .modified, from: nil, files: files.sorted())) }
+        }
+        let deleted = then.filter { !names.contains($0.key) }
+        result += pairRenames(added: added, deleted: deleted, folder: project.config.modules)
+        return result.sorted { $0.name < $1.name }
+    }
+
+    /// An added module whose files (by name within the folder, and content)
+    /// are exactly a deleted module's is that module renamed.
+    private func pairRenames(added: [String: [String: String]], deleted: [String: [String: String]], folder: String) -> [ModuleChange] {
+        func relative(_ files: [String: String], _ module: String) -> [String: String] {
+            let base = folder + "/" + module + "/"
+            return Dictionary(files.map { (String($0.key.dropFirst(base.count)), $0.value) }, uniquingKeysWith: { a, _ in a })
+        }
+        var result: [ModuleChange] = []
+        var unmatched = deleted
+        for (name, files) in added.sorted(by: { $0.key < $1.key }) {
+            let shape = relative(files, name)
+            if let old = unmatched.first(where: { !$0.value.isEmpty && relative($0.value, $0.key) == shape })?.key {
+                unmatched[old] = nil
+                result.append(ModuleChange(name: name, kind: .renamed, from: old, files: (Array(files.keys) + Array(deleted[old]!.keys)).sorted()))
+            } else {
+                result.append(ModuleChange(name: name, kind: .added, from: nil, files: files.keys.sorted()))
+            }
+        }
+        for (name, files) in unmatched {
+            result.append(ModuleChange(name: name, kind: .deleted, from: nil, files: files.keys.sorted()))
+        }
+        return result
+    }
+
+    private func moduleName(of path: String, in folder: String) -> String? {
+        guard path.hasPrefix(folder) else { return nil }
+        let rest = path.dropFirst(folder.count)
+        guard let slash = rest.firstIndex(of: "/") else { return nil }
+        return String(rest[..<slash])
+    }
+
+    private func differing(_ a: [String: String], _ b: [String: String]) -> [String] {
+        Set(a.keys).union(b.keys).filter { a[$0] != b[$0] }.sorted()
+    }
+}

@@ -1,0 +1,39 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Synchronization
+
+/// SIGINT and SIGTERM during a build: noted, not fatal, so that the builder
+/// can stop its compilers and remove their half-written files first.
+struct Interruption {
+    private static let flag = Atomic<Bool>(false)
+    private var previous: [Int32: sigaction] = [:]
+
+    /// Whether a signal arrived since `install`.
+    static var happened: Bool { flag.load(ordering: .relaxed) }
+
+    /// Catches SIGINT and SIGTERM without SA_RESTART, so that a blocked
+    /// waitpid returns EINTR and the build loop sees the flag at once.
+    static func install() -> Interruption {
+        flag.store(false, ordering: .relaxed)
+        var saved = Interruption()
+        for signal in [SIGINT, SIGTERM] {
+            var action = sigaction()
+            action.__sigaction_handler.sa_handler = { _ in Interruption.flag.store(true, ordering: .relaxed) }
+            sigemptyset(&action.sa_mask)
+            action.sa_flags = 0
+            var old = sigaction()
+            sigaction(signal, &action, &old)
+            saved.previous[signal] = old
+        }
+        return saved
+    }
+
+    /// Puts back the handlers that were there before.
+    func uninstall() {
+        for (signal, old) in previous {
+            var action = old
+            sigaction(signal, &action, nil)
+        }
+    }
+}
