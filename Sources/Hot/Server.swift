@@ -3,9 +3,9 @@
 /// version changed since the last message, the old version encodes the state
 /// and the new one decodes it through `codeChange`, so a server survives any
 /// number of reloads with its state.
-public protocol Server {
+public protocol Server: SendableMetatype {
     /// The server's state; it crosses versions as a `Term`.
-    associatedtype State: Codable
+    associatedtype State: Codable & SendableMetatype
     /// The state a new server starts with.
     static func start(_ args: [Term]) throws -> State
     /// A synchronous request; the result is the reply.

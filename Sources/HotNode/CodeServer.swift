@@ -38,8 +38,12 @@ public final class CodeServer: Sendable {
     }
 
     /// A code server with no modules; `sticky` modules refuse reload unless forced.
-    init(sticky: Set<String> = [], processes: ProcessTable) {
+    /// The executable that runs trial loads (`--check FILE`); nil: none.
+    let trialExecutable: String?
+
+    init(sticky: Set<String> = [], processes: ProcessTable, trialExecutable: String?) {
         self.processes = processes
+        self.trialExecutable = trialExecutable
         state.withLock { $0.sticky = sticky }
     }
 
@@ -158,6 +162,7 @@ public final class CodeServer: Sendable {
                 return .existing(known)
             }
         }
+        if let trialExecutable { try TrialLoad.check(path, executable: trialExecutable) }
         let image = try Loader.open(path)
         if let name = ArtifactName(fileName: lastComponent(path)),
             name.module != image.descriptor.name || name.version != image.descriptor.version

@@ -17,6 +17,8 @@ public final class ControlServer: Sendable {
     public static let maxConnections = 64
     /// How long a client has to finish the handshake.
     public static let handshakeTimeoutMilliseconds = 5_000
+    /// How long an authenticated connection may stay silent before it is closed.
+    public static let idleTimeoutMilliseconds = 300_000
 
     init(node: Node, cookie: [UInt8]) {
         self.node = node
@@ -53,7 +55,7 @@ public final class ControlServer: Sendable {
             try socket.setReadTimeout(milliseconds: Self.handshakeTimeoutMilliseconds)
             try socket.setWriteTimeout(milliseconds: Self.handshakeTimeoutMilliseconds)
             connection = try Connection.accept(socket, cookie: cookie, nodeName: node.name)
-            try socket.setReadTimeout(milliseconds: 0)
+            try socket.setReadTimeout(milliseconds: Self.idleTimeoutMilliseconds)
         } catch {
             // A wrong cookie waits a little before the close, so that guessing is slow.
             if case .authenticationFailed = error as? WireError { usleep(200_000) }

@@ -15,6 +15,8 @@ public enum LoadError: Error, Sendable, Equatable, CustomStringConvertible {
     case sticky(module: String)
     /// The on-load hook threw (`on_load_failure`).
     case onLoadFailure(module: String, message: String)
+    /// The trial load in a throwaway process failed or crashed.
+    case trialFailed(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -26,6 +28,7 @@ public enum LoadError: Error, Sendable, Equatable, CustomStringConvertible {
             "old code of '\(module)' still runs in \(pids.joined(separator: ", ")); purge it first (hot deploy --purge)"
         case .sticky(let module): "module '\(module)' is sticky; reload it with --force"
         case .onLoadFailure(let module, let message): "on-load hook of '\(module)' failed: \(message)"
+        case .trialFailed(let path, let reason): "\(lastComponent(path)) was refused by its trial load: \(reason)"
         }
     }
 
@@ -38,6 +41,7 @@ public enum LoadError: Error, Sendable, Equatable, CustomStringConvertible {
         case .notPurged: .notPurged
         case .sticky: .sticky
         case .onLoadFailure: .onLoadFailure
+        case .trialFailed: .badFile
         }
     }
 }

@@ -31,12 +31,15 @@ public final class Node: Sendable {
         case interactive, embedded
     }
 
-    public init(name: String, store: Store, codePath: String?, mode: Mode = .interactive, sticky: Set<String> = [], logger: Logger) {
+    /// A node; `trialExecutable` runs each new object's trial load (`--check
+    /// FILE`) and defaults to this process's own executable.
+    public init(name: String, store: Store, codePath: String?, mode: Mode = .interactive, sticky: Set<String> = [],
+                trialExecutable: String? = realPath("/proc/self/exe"), logger: Logger) {
         self.name = name
         self.store = store
         self.codePath = codePath
         self.mode = mode
-        self.codeServer = CodeServer(sticky: sticky, processes: processes)
+        self.codeServer = CodeServer(sticky: sticky, processes: processes, trialExecutable: trialExecutable)
         self.logger = logger
         self.kernel = Kernel(codeServer: codeServer, processes: processes, logger: logger)
         Runtime.install(kernel)

@@ -20,7 +20,11 @@ public struct ArtifactName: Sendable, Equatable {
         let module = String(stem[..<dot])
         let rest = stem[stem.index(after: dot)...]
         guard rest.first == "v", let dash = rest.firstIndex(of: "-") else { return nil }
-        guard let version = Int(rest[rest.index(after: rest.startIndex)..<dash]), version > 0 else { return nil }
+        let digits = rest[rest.index(after: rest.startIndex)..<dash]
+        // Digits only, no sign, no leading zero: one artifact, one spelling.
+        guard digits.first != "0", digits.utf8.allSatisfy({ (48...57).contains($0) }),
+            let version = Int(digits), version > 0
+        else { return nil }
         let key = String(rest[rest.index(after: dash)...])
         guard HotSDK.isValidModuleName(module), key.utf8.count == 12,
             key.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) })

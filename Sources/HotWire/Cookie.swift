@@ -25,10 +25,15 @@ public enum Cookie {
 
     /// Reads a cookie file, refusing one that group or others may access.
     public static func read(path: String) throws(Failure) -> [UInt8] {
+        // Mode and content from one open descriptor: the file cannot be
+        // swapped between the check and the read.
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw .unreadable(path: path, reason: String(cString: strerror(errno))) }
+        defer { close(fd) }
         var info = stat()
-        guard stat(path, &info) == 0 else { throw .unreadable(path: path, reason: String(cString: strerror(errno))) }
+        guard fstat(fd, &info) == 0 else { throw .unreadable(path: path, reason: String(cString: strerror(errno))) }
         guard info.st_mode & 0o077 == 0 else { throw .notOwnerOnly(path: path, mode: info.st_mode) }
-        guard let bytes = readFile(path) else {
+        guard let bytes = readAll(fd) else {
             throw .unreadable(path: path, reason: String(cString: strerror(errno)))
         }
         // A trailing newline from an editor is not part of the secret.

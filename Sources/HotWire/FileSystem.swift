@@ -10,6 +10,11 @@ public func readFile(_ path: String) -> [UInt8]? {
     let fd = open(path, O_RDONLY | O_CLOEXEC)
     guard fd >= 0 else { return nil }
     defer { close(fd) }
+    return readAll(fd)
+}
+
+/// Everything left to read on a descriptor, or nil (errno tells why).
+public func readAll(_ fd: Int32) -> [UInt8]? {
     var result: [UInt8] = []
     var chunk = [UInt8](repeating: 0, count: 64 << 10)
     while true {

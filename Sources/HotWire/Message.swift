@@ -70,7 +70,7 @@ public enum Request: Sendable, Equatable {
                 guard case .string(let file) = item else { throw .badMessage(reason: "load: a file is not a string") }
                 files.append(file)
             }
-            self = .load(files: files, purge: term["purge"]?.boolValue ?? false, force: term["force"]?.boolValue ?? false)
+            self = .load(files: files, purge: try flag(term, "purge"), force: try flag(term, "force"))
         case "spawn":
             guard case .string(let module)? = term["module"], case .string(let function)? = term["function"],
                 case .list(let args)? = term["args"]
@@ -83,7 +83,7 @@ public enum Request: Sendable, Equatable {
             self = .send(to: to, message: message)
         case "purge":
             guard case .string(let module)? = term["module"] else { throw .badMessage(reason: "purge needs module") }
-            self = .purge(module: module, soft: term["soft"]?.boolValue ?? false)
+            self = .purge(module: module, soft: try flag(term, "soft"))
         case "delete":
             guard case .string(let module)? = term["module"] else { throw .badMessage(reason: "delete needs module") }
             self = .delete(module: module)
@@ -148,4 +148,11 @@ public enum ErrorCode: String, Sendable, Equatable {
     case process
     /// Anything else.
     case failed
+}
+
+/// An optional boolean field: absent is false, anything but a bool is refused.
+private func flag(_ term: Term, _ key: String) throws(WireError) -> Bool {
+    guard let value = term[key] else { return false }
+    guard case .bool(let b) = value else { throw .badMessage(reason: "'\(key)' must be true or false") }
+    return b
 }

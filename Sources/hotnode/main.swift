@@ -28,6 +28,10 @@ var sticky: Set<String> = []
 var pidFile: String?
 var mode = Node.Mode.interactive
 
+if CommandLine.arguments.count == 3, CommandLine.arguments[1] == TrialLoad.flag {
+    exit(TrialLoad.runChild(path: CommandLine.arguments[2]))
+}
+
 var arguments = CommandLine.arguments.dropFirst()
 while let argument = arguments.popFirst() {
     func value() -> String {

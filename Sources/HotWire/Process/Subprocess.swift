@@ -1,7 +1,6 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import HotWire
 
 /// A child process started with posix_spawn: no fork of a large parent, no
 /// shell, arguments passed as they are.

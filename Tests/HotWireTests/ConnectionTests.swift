@@ -1,0 +1,159 @@
+import Foundation
+import Hot
+import Testing
+
+@testable import HotWire
+
+private let cookie = Array("connection-test-cookie-0123456789".utf8)
+
+/// A fresh folder under /tmp (mkdtemp); the caller removes it in a defer.
+private struct ScratchDirectory {
+    let path: String
+
+    init() throws {
+        var template = Array("/tmp/hot-conn-XXXXXX".utf8CString)
+        let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) != nil }
+        guard made else { throw SystemError("mkdtemp") }
+        path = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+    }
+
+    func remove() { removeTree(path) }
+}
+
+/// A body run on its own thread: the node's side blocks in accept and read,
+/// which must not tie up a thread of Swift's small cooperative pool.
+private final class ServerThread: @unchecked Sendable {
+    // @unchecked: `error` is written by the thread before `done` is signalled
+    // and read only after waiting on `done`.
+    private let done = DispatchSemaphore(value: 0)
+    private var error: (any Error)?
+
+    init(_ body: @escaping @Sendable () throws -> Void) {
+        let thread = Thread { [self] in
+            do { try body() } catch { self.error = error }
+            done.signal()
+        }
+        thread.start()
+    }
+
+    /// Waits for the body to end; whether it did in time, and what it threw.
+    func wait(seconds: Int = 10) -> (finished: Bool, error: (any Error)?) {
+        let finished = done.wait(timeout: .now() + .seconds(seconds)) == .success
+        return (finished, finished ? error : nil)
+    }
+}
+
+/// What the node side refused with, for the test to check.
+private struct ServerFailure: Error, CustomStringConvertible {
+    let description: String
+}
+
+/// Accepts one connection and answers `requests` pings with the node's name.
+private func servePings(_ listener: Listener, cookie: [UInt8], name: String, requests: Int) throws {
+    let socket = try listener.accept()
+    defer { socket.close() }
+    try socket.setReadTimeout(milliseconds: 5_000)
+    try socket.setWriteTimeout(milliseconds: 5_000)
+    let connection = try Connection.accept(socket, cookie: cookie, nodeName: name)
+    for _ in 0..<requests {
+        let frame = try connection.receive()
+        guard frame.type == .request else { throw ServerFailure(description: "got a \(frame.type) frame") }
+        let request = try Request(term: TermCodec.decode(frame.payload))
+        guard request == .ping else { throw ServerFailure(description: "got \(request)") }
+        try connection.send(Frame(.response, TermCodec.encode(Response.ok(.string(name)).term)))
+    }
+}
+
+@Suite struct ConnectionTests {
+    @Test func pingOverUnixSocket() throws {
+        let dir = try ScratchDirectory()
+        defer { dir.remove() }
+        let listener = try Listener.listen(on: .unix(path: dir.path + "/node.sock"))
+        defer { listener.close() }
+        #expect(listener.address == .unix(path: dir.path + "/node.sock"))
+        let server = ServerThread { try servePings(listener, cookie: cookie, name: "alpha", requests: 2) }
+
+        let connection = try Connection.open(to: listener.address, cookie: cookie, timeoutMilliseconds: 5_000)
+        defer { connection.close() }
+        #expect(connection.peerName == "alpha")
+        #expect(try connection.request(.ping) == .ok(.string("alpha")))
+        // A second request: the sequence numbers advance in step on both ends.
+        #expect(try connection.request(.ping) == .ok(.string("alpha")))
+
+        let result = server.wait()
+        #expect(result.finished)
+        #expect(result.error == nil, "node side failed: \(String(describing: result.error))")
+    }
+
+    @Test func wrongCookieGetsNoSession() throws {
+        let dir = try ScratchDirectory()
+        defer { dir.remove() }
+        let listener = try Listener.listen(on: .unix(path: dir.path + "/node.sock"))
+        defer { listener.close() }
+        let server = ServerThread { try servePings(listener, cookie: cookie, name: "alpha", requests: 1) }
+
+        var opened: Connection?
+        #expect(throws: WireError.self) {
+            opened = try Connection.open(to: listener.address, cookie: Array("wrong".utf8), timeoutMilliseconds: 5_000)
+        }
+        #expect(opened == nil)
+
+        let result = server.wait()
+        #expect(result.finished)
+        #expect(result.error as? WireError == .authenticationFailed)
+    }
+
+    @Test func pingOverTCPOnAnEphemeralPort() throws {
+        let listener = try Listener.listen(on: .tcp(host: "127.0.0.1", port: 0))
+        defer { listener.close() }
+        guard case .tcp(let host, let port) = listener.address else {
+            Issue.record("a TCP listener reports a TCP address, not \(listener.address)")
+            return
+        }
+        #expect(host == "127.0.0.1")
+        #expect(port != 0, "Listener.address must give the port the kernel chose")
+        let server = ServerThread { try servePings(listener, cookie: cookie, name: "tcp-node", requests: 1) }
+
+        let connection = try Connection.open(to: .tcp(host: "127.0.0.1", port: port), cookie: cookie, timeoutMilliseconds: 5_000)
+        defer { connection.close() }
+        #expect(connection.peerName == "tcp-node")
+        #expect(try connection.request(.ping) == .ok(.string("tcp-node")))
+
+        let result = server.wait()
+        #expect(result.finished)
+        #expect(result.error == nil, "node side failed: \(String(describing: result.error))")
+    }
+
+    @Test func liveUnixSocketIsNotStolen() throws {
+        let dir = try ScratchDirectory()
+        defer { dir.remove() }
+        let path = dir.path + "/node.sock"
+        let first = try Listener.listen(on: .unix(path: path))
+        defer { first.close() }
+        // Something answers on the path: a second listener must refuse.
+        #expect(throws: SystemError.self) { try Listener.listen(on: .unix(path: path)) }
+        #expect(fileExists(path))
+    }
+
+    @Test func staleUnixSocketIsReplaced() throws {
+        let dir = try ScratchDirectory()
+        defer { dir.remove() }
+        let path = dir.path + "/node.sock"
+        // A socket file nobody listens on, as a crashed node leaves behind.
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        #expect(fd >= 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            raw.copyBytes(from: Array(path.utf8))
+        }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        Glibc.close(fd)
+        #expect(bound == 0)
+        #expect(fileExists(path))
+        let listener = try Listener.listen(on: .unix(path: path))
+        listener.close()
+    }
+}
