@@ -42,6 +42,6 @@ let package = Package(
         .testTarget(name: "HotWireTests", dependencies: ["HotWire"]),
         .testTarget(name: "HotBuildTests", dependencies: ["HotBuild"]),
         .testTarget(name: "hotTests", dependencies: ["hot"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["hot", "hotnode", "HotWire", "HotDeploy"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["hot", "hotnode", "HotWire", "HotDeploy", "HotBuild"]),
     ]
 )

@@ -142,7 +142,7 @@ public struct Builder: Sendable {
             let commit = workspace.source.head.map { $0 + (workspace.isDirty(module) ? "+dirty" : "") }
             let job = CompileJob(
                 module: module, version: version, key: snapshot.key,
-                sources: snapshot.files.keys.sorted().map { project.root + "/" + $0 },
+                sources: (snapshot.files.keys.sorted() + workspace.includes.keys.sorted()).map { project.root + "/" + $0 },
                 buildDirectory: project.buildDirectory, toolchain: workspace.toolchain, flags: project.config.swiftcFlags,
                 release: options.release, commit: commit)
             jobs.append((job, snapshot))
@@ -204,9 +204,12 @@ public struct Builder: Sendable {
                 _ = entry.process.wait()
                 unlink(entry.log)
             }
-            for job in plan {
+            // Artifacts already renamed into place are whole, but the manifest
+            // will not record them: they go too.
+            for (job, outcome) in zip(plan, outcomes) {
                 unlink(job.temporaryOutput)
                 unlink(job.entryFile)
+                if case .success? = outcome { unlink(job.output) }
             }
         }
         var next = 0
@@ -259,11 +262,6 @@ public struct Builder: Sendable {
             }
         }
         if Interruption.happened {
-            // Artifacts renamed into place before the signal are whole, but
-            // the manifest will not record them: remove them too.
-            for (job, outcome) in zip(plan, outcomes) {
-                if case .success? = outcome { unlink(job.output) }
-            }
             abandon()
             throw .interrupted
         }

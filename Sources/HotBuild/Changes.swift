@@ -42,6 +42,9 @@ public struct ChangeDetector {
     /// The modules that differ from `since` (a revision), or from their newest built versions.
     public func changes(since: String?, release: Bool = false) throws(BuildError) -> ChangeReport {
         let workspace = try Workspace(project: project)
+        if try workspace.moduleNames().isEmpty && workspace.manifest.current.isEmpty {
+            throw .project(.noModules(path: project.config.modules))
+        }
         let modules: [ModuleChange]
         if let since {
             modules = try changes(workspace, since: since)

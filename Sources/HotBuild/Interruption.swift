@@ -26,6 +26,13 @@ struct Interruption {
             sigaction(signal, &action, &old)
             saved.previous[signal] = old
         }
+        // A parent may have started us with these signals blocked (a test
+        // runner's thread does): unblock them, or Ctrl-C would never arrive.
+        var unblock = sigset_t()
+        sigemptyset(&unblock)
+        sigaddset(&unblock, SIGINT)
+        sigaddset(&unblock, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
         return saved
     }
 

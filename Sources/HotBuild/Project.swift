@@ -116,12 +116,25 @@ public struct Project: Sendable {
     public var pidPath: String { hotDirectory + "/node.pid" }
     /// The local node's log.
     public var logPath: String { hotDirectory + "/node.log" }
+    /// The files of a local node: the default one (named like the project)
+    /// lives in `.hot/` directly, any other in `.hot/nodes/NAME/`.
+    public func localNode(_ name: String?) -> LocalNode {
+        guard let name, name != config.name else {
+            return LocalNode(name: config.name, socket: socketPath, state: nodeStateDirectory, pid: pidPath, log: logPath)
+        }
+        let dir = hotDirectory + "/nodes/" + name
+        return LocalNode(name: name, socket: dir + "/node.sock", state: dir + "/state", pid: dir + "/node.pid", log: dir + "/node.log")
+    }
+
     /// The folder of module folders.
     public var modulesDirectory: String { root + "/" + config.modules }
 
     /// The module names, sorted; refuses a folder with an invalid name.
     public func moduleNames() throws(ProjectError) -> [String] {
-        let names = listDirectory(modulesDirectory).filter { isDirectory(modulesDirectory + "/" + $0) }.sorted()
+        // A folder with no Swift file left is not a module (a deleted one, say).
+        let names = listDirectory(modulesDirectory).filter {
+            isDirectory(modulesDirectory + "/" + $0) && !sourceFiles(of: $0).isEmpty
+        }.sorted()
         for name in names where !HotSDK.isValidModuleName(name) {
             throw .invalidModuleName(name, path: config.modules)
         }
@@ -150,4 +163,18 @@ public struct Project: Sendable {
         }
         return result.sorted()
     }
+}
+
+/// Where a node started by `hot start` keeps its files.
+public struct LocalNode: Sendable {
+    /// Its name.
+    public let name: String
+    /// Its control socket.
+    public let socket: String
+    /// Its state folder (staged objects, permanent set).
+    public let state: String
+    /// Its pid file.
+    public let pid: String
+    /// Its log.
+    public let log: String
 }

@@ -33,6 +33,11 @@ struct SourceState {
         try Repository.hashFile(at: root + "/" + path).description
     }
 
+    /// Whether git ignores a file (relative to the project root).
+    func isIgnored(_ path: String) throws(GitError) -> Bool {
+        try repository.isIgnored(path: projectPrefix + path)
+    }
+
     /// Whether any file under the given folders differs from HEAD.
     func isDirty(under folders: [String]) -> Bool {
         changed.contains { path in folders.contains { path.hasPrefix($0 + "/") } }

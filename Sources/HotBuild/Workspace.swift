@@ -30,7 +30,7 @@ struct Workspace {
         do { source = try SourceState(project: project) } catch { throw .git(error) }
         var includes: [String: String] = [:]
         do {
-            for path in project.includeFiles() { includes[path] = try source.blobID(path) }
+            for path in project.includeFiles() where !(try source.isIgnored(path)) { includes[path] = try source.blobID(path) }
         } catch { throw .git(error) }
         self.includes = includes
     }
@@ -44,7 +44,8 @@ struct Workspace {
     func snapshot(_ module: String, release: Bool) throws(BuildError) -> ModuleSnapshot {
         var files: [String: String] = [:]
         do {
-            for path in project.sourceFiles(of: module) { files[path] = try source.blobID(path) }
+            // An ignored file is not a source: it never marks a module, nor is compiled.
+            for path in project.sourceFiles(of: module) where !(try source.isIgnored(path)) { files[path] = try source.blobID(path) }
         } catch { throw .git(error) }
         let key = ContentKey(
             files: files.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },

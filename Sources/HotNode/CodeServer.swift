@@ -131,6 +131,33 @@ public final class CodeServer: Sendable {
         }
     }
 
+    /// Makes old current again and current old: the release handler's
+    /// rollback, which needs no build since old is still loaded.
+    public func rollback(_ module: String) throws(LoadError) -> LoadResult {
+        try loading.withLock { _ throws(LoadError) in
+            let result: Result<LoadResult, LoadError> = state.withLock { state in
+                guard var entry = state.modules[module] else { return .failure(.noFile(module)) }
+                guard let old = entry.old else { return .failure(.noFile("\(module) has no old version to roll back to")) }
+                let from = entry.current?.version
+                entry.old = entry.current
+                entry.current = old
+                state.modules[module] = entry
+                exports.slotCreating(module).publish(old)
+                return .success(LoadResult(module: module, from: from, to: old.version))
+            }
+            return try result.get()
+        }
+    }
+
+    /// Trial-loads objects without loading them here.
+    func check(_ paths: [String]) throws(LoadError) {
+        for path in paths {
+            if let name = ArtifactName(fileName: lastComponent(path)), loadedVersion(name) != nil { continue }
+            guard fileExists(path) else { throw .noFile(lastComponent(path)) }
+            if let trialExecutable { try TrialLoad.check(path, executable: trialExecutable) }
+        }
+    }
+
     /// Whether a version is current or old somewhere (a process may pin it).
     func isLive(_ version: ModuleVersion) -> Bool {
         state.withLock { state in

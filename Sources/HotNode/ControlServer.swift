@@ -146,16 +146,39 @@ public final class ControlServer: Sendable {
             } catch {
                 return .error(code: error.code, message: error.description)
             }
+        case .check(let files):
+            do {
+                try node.codeServer.check(try stagedPaths(files))
+                return .ok(.list(files.map { .string($0) }))
+            } catch let error as LoadError {
+                return .error(code: error.code, message: error.description)
+            } catch {
+                return .error(code: .badRequest, message: "\(error)")
+            }
+        case .makePermanent(let modules):
+            do {
+                let made = try node.makePermanent(modules)
+                return .ok(.map(made.mapValues { .int($0) }))
+            } catch {
+                return .error(code: error.code, message: error.description)
+            }
+        case .rollback(let module):
+            do {
+                let r = try node.codeServer.rollback(module)
+                node.logger.info("rolled \(module) back to v\(r.to)")
+                let failures = node.kernel.migrateServers(of: module)
+                return .ok([
+                    "module": .string(module), "from": r.from.map { .int($0) } ?? .null, "to": .int(r.to),
+                    "codeChangeFailures": .list(failures.map { ["pid": .string($0.pid.description), "reason": .string($0.reason)] }),
+                ])
+            } catch {
+                return .error(code: error.code, message: error.description)
+            }
         case .stage(let file, let size, let sha256):
             return stage(file, size: size, sha256: sha256, on: connection)
         case .load(let files, let purge, let force):
-            var paths: [String] = []
-            for file in files {
-                guard let name = ArtifactName(fileName: file) else {
-                    return .error(code: .badRequest, message: "'\(file)' is not a module version file name")
-                }
-                paths.append(node.store.stagedPath(name))
-            }
+            let paths: [String]
+            do { paths = try stagedPaths(files) } catch { return .error(code: .badRequest, message: "\(error)") }
             do {
                 let results = try node.codeServer.load(paths, purge: purge, force: force)
                 var answer: [Term] = []
@@ -174,6 +197,16 @@ public final class ControlServer: Sendable {
                 node.logger.warning("load refused: \(error)")
                 return .error(code: error.code, message: error.description)
             }
+        }
+    }
+
+    /// The staged paths of artifact names; refuses anything else.
+    private func stagedPaths(_ files: [String]) throws(WireError) -> [String] {
+        try files.map { (file) throws(WireError) in
+            guard let name = ArtifactName(fileName: file) else {
+                throw .badMessage(reason: "'\(file)' is not a module version file name")
+            }
+            return node.store.stagedPath(name)
         }
     }
 

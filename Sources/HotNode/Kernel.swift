@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Hot
+import HotWire
 import Logging
 
 /// The node's side of `NodeRuntime`: external calls, processes, servers.

@@ -78,19 +78,52 @@ public final class Node: Sendable {
         return newest.map { "\(folder)/\($0.fileName)" }
     }
 
-    /// Loads the newest built version of every module under the code path.
-    /// A module that fails to load is logged and skipped: one bad module must
-    /// not keep the others from booting.
+    /// Boots the permanent set: the versions last made permanent, else the
+    /// newest built version of every module under the code path (which then
+    /// becomes the permanent set). A module that fails to load is logged and
+    /// skipped: one bad module must not keep the others from booting.
     public func boot() {
-        guard let codePath else { return }
-        for module in listDirectory(codePath).sorted() where HotSDK.isValidModuleName(module) {
-            guard let path = newestBuilt(module) else { continue }
+        let permanentSet = PermanentSet(stateFolder: store.root)
+        var boot = permanentSet.read() ?? [:]
+        let recorded = !boot.isEmpty
+        if let codePath {
+            for module in listDirectory(codePath).sorted() where HotSDK.isValidModuleName(module) && boot[module] == nil {
+                if let path = newestBuilt(module) { boot[module] = path }
+            }
+        }
+        var booted: [String: String] = [:]
+        for (module, path) in boot.sorted(by: { $0.key < $1.key }) {
             do {
                 let results = try codeServer.load([path])
                 for r in results { logger.info("booted \(r.module) v\(r.to)") }
+                booted[module] = path
             } catch {
                 logger.error("could not boot \(module) from \(path): \(error)")
             }
+        }
+        if !recorded || booted.count > (permanentSet.read()?.count ?? 0) {
+            do { try permanentSet.write(booted) } catch { logger.error("could not record the permanent set: \(error)") }
+        }
+    }
+
+    /// Makes the current versions of `modules` permanent: what a restart boots.
+    public func makePermanent(_ modules: [String]) throws(LoadError) -> [String: Int] {
+        let permanentSet = PermanentSet(stateFolder: store.root)
+        var set = permanentSet.read() ?? [:]
+        var made: [String: Int] = [:]
+        for module in modules {
+            guard let current = codeServer.versions(module).current else { throw .noFile(module) }
+            set[module] = current.path
+            made[module] = current.version
+        }
+        do { try permanentSet.write(set) } catch { throw .badFile(path: permanentSet.path, reason: "\(error)") }
+        return made
+    }
+
+    /// The version each module boots after a restart.
+    func permanentVersions() -> [String: Int] {
+        (PermanentSet(stateFolder: store.root).read() ?? [:]).compactMapValues { path in
+            ArtifactName(fileName: lastComponent(path))?.version
         }
     }
 
@@ -120,6 +153,7 @@ public final class Node: Sendable {
 
     /// The document of `hot status --json`.
     public func statusDocument() -> Term {
+        let permanent = permanentVersions()
         let modules: [Term] = codeServer.snapshot().map { m in
             [
                 "name": .string(m.name),
@@ -134,7 +168,7 @@ public final class Node: Sendable {
                     ["version": .int(v.version), "processes": .int(processes.pinned(to: v).count), "key": .string(v.key)]
                 } ?? .null,
                 "sticky": .bool(m.sticky),
-                "permanent": .null,
+                "permanent": permanent[m.name].map { .int($0) } ?? .null,
             ]
         }
         let current = Dictionary(codeServer.snapshot().compactMap { m in m.current.map { (m.name, $0) } }, uniquingKeysWith: { a, _ in a })

@@ -24,6 +24,12 @@ public enum Request: Sendable, Equatable {
     case purge(module: String, soft: Bool)
     /// Makes a module's current code old.
     case delete(module: String)
+    /// Trial-loads staged files in a throwaway process, loading nothing.
+    case check(files: [String])
+    /// Makes the modules' current versions the ones the node boots after a restart.
+    case makePermanent(modules: [String])
+    /// Makes a module's old version current again (it is still loaded).
+    case rollback(module: String)
 
     /// The request as a term.
     public var term: Term {
@@ -43,6 +49,9 @@ public enum Request: Sendable, Equatable {
         case .send(let to, let message): ["op": "send", "to": .string(to), "message": message]
         case .purge(let module, let soft): ["op": "purge", "module": .string(module), "soft": .bool(soft)]
         case .delete(let module): ["op": "delete", "module": .string(module)]
+        case .check(let files): ["op": "check", "files": .list(files.map { .string($0) })]
+        case .makePermanent(let modules): ["op": "makePermanent", "modules": .list(modules.map { .string($0) })]
+        case .rollback(let module): ["op": "rollback", "module": .string(module)]
         }
     }
 
@@ -63,13 +72,15 @@ public enum Request: Sendable, Equatable {
                 case .string(let sha256)? = term["sha256"]
             else { throw .badMessage(reason: "stage needs file, size and sha256") }
             self = .stage(file: file, size: size, sha256: sha256)
+        case "check":
+            self = .check(files: try strings(term, "files"))
+        case "makePermanent":
+            self = .makePermanent(modules: try strings(term, "modules"))
+        case "rollback":
+            guard case .string(let module)? = term["module"] else { throw .badMessage(reason: "rollback needs module") }
+            self = .rollback(module: module)
         case "load":
-            guard case .list(let list)? = term["files"] else { throw .badMessage(reason: "load needs files") }
-            var files: [String] = []
-            for item in list {
-                guard case .string(let file) = item else { throw .badMessage(reason: "load: a file is not a string") }
-                files.append(file)
-            }
+            let files = try strings(term, "files")
             self = .load(files: files, purge: try flag(term, "purge"), force: try flag(term, "force"))
         case "spawn":
             guard case .string(let module)? = term["module"], case .string(let function)? = term["function"],
@@ -155,4 +166,15 @@ private func flag(_ term: Term, _ key: String) throws(WireError) -> Bool {
     guard let value = term[key] else { return false }
     guard case .bool(let b) = value else { throw .badMessage(reason: "'\(key)' must be true or false") }
     return b
+}
+
+/// A required list of strings.
+private func strings(_ term: Term, _ key: String) throws(WireError) -> [String] {
+    guard case .list(let list)? = term[key] else { throw .badMessage(reason: "'\(key)' must be a list of strings") }
+    var result: [String] = []
+    for item in list {
+        guard case .string(let s) = item else { throw .badMessage(reason: "'\(key)' must be a list of strings") }
+        result.append(s)
+    }
+    return result
 }

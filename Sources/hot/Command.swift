@@ -43,5 +43,7 @@ enum CommonOptions {
         help: "the node: a name from hot.json, unix:PATH or tcp://HOST:PORT (default: the project's local node)")
     static let cookieFile = Option(
         "--cookie-file", .value, valueName: "PATH", help: "the node's cookie (default: .hot/cookie of the project)")
-    static let nodeOptions = [node, cookieFile]
+    static let nodes = Option("--nodes", .value, valueName: "FILE", help: "a nodes file: {\"nodes\": {NAME: ADDRESS}, \"groups\": {G: [NAME]}}")
+    static let group = Option("--group", .value, valueName: "G", help: "only the nodes of this group of the nodes file")
+    static let nodeOptions = [node, nodes, group, cookieFile]
 }

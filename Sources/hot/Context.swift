@@ -31,20 +31,34 @@ func resolveNodes(_ args: ParsedArguments, project: Project?) throws(CommandErro
         if let project { return project.cookiePath }
         throw .usage(.missingValue(option: "--cookie-file"))
     }
-    let names = args.all("--node")
+    var names = args.all("--node")
+    var inventory: Inventory?
+    if let file = args.value("--nodes") {
+        do { inventory = try Inventory.load(file) } catch { throw .failed(error.description) }
+        if let group = args.value("--group") {
+            guard let members = inventory?.groups[group] else {
+                throw .usage(.invalidValue(option: "--group", value: group, reason: "no such group in \(file)"))
+            }
+            names += members
+        } else {
+            names += inventory?.nodes.keys.sorted() ?? []
+        }
+    }
     if names.isEmpty {
         guard let project else { throw .failed("not in a hot project: name a node with --node ADDRESS") }
         return [NodeTarget(name: project.config.name, address: .unix(path: project.socketPath), cookieFile: try cookie())]
     }
     var targets: [NodeTarget] = []
     for name in names {
-        if let project, let text = project.config.nodes[name] {
+        if let address = inventory?.nodes[name] {
+            targets.append(NodeTarget(name: name, address: address, cookieFile: try cookie()))
+        } else if let project, let text = project.config.nodes[name] {
             guard let address = NodeAddress(parsing: text) else {
                 throw .failed("hot.json: node '\(name)' has a bad address '\(text)'; use unix:PATH or tcp://HOST:PORT")
             }
             targets.append(NodeTarget(name: name, address: address, cookieFile: try cookie()))
-        } else if let project, name == project.config.name {
-            targets.append(NodeTarget(name: name, address: .unix(path: project.socketPath), cookieFile: try cookie()))
+        } else if let project, name == project.config.name || fileExists(project.localNode(name).socket) {
+            targets.append(NodeTarget(name: name, address: .unix(path: project.localNode(name).socket), cookieFile: try cookie()))
         } else if let address = NodeAddress(parsing: name) {
             targets.append(NodeTarget(name: name, address: address, cookieFile: try cookie()))
         } else {

@@ -1,20 +1,41 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Hot
 import HotBuild
 import HotDeploy
 import HotWire
+import Synchronization
 
 /// `hot deploy`.
 let deployCommand = Command(
-    name: "deploy", summary: "build what changed and load it into running nodes",
-    usage: "deploy [MODULE...] [--since REV] [--node NAME|ADDRESS]... [--purge] [--force] [--json]",
+    name: "deploy", summary: "build what changed and load it into running nodes, by phases and a strategy",
+    usage: """
+        deploy [MODULE...] [--since REV] [--node NAME|ADDRESS]... [--nodes FILE] [--group G]
+                  [--strategy all|rolling|canary] [--batch N] [--canary N] [--canary-wait S]
+                  [--health-cmd CMD] [--purge] [--force] [--temporary] [--json]
+        """,
     details: """
-        Builds the named modules (default: all), uploads every version a node does not run yet
-        (verified by sha256), and loads them on each node at once: all become current or none.
+        Phase one stages on every node: uploads each version the node lacks (verified by sha256)
+        and trial-loads it in a throwaway process. Nothing is committed unless every node staged.
+        Phase two commits by strategy: all nodes at once, rolling (--batch N at a time), or canary
+        (--canary N first, --canary-wait seconds, then the rest). After each commit the node is
+        checked: every deployed module that exports `health` must answer true or "ok", and
+        --health-cmd CMD (run with HOT_NODE and HOT_NODE_NAME set) must exit 0. A failed check
+        rolls the committed nodes back to the versions they ran, which are still loaded; nodes
+        not yet reached stay untouched. Last, the new versions are made permanent (what a
+        restarted node boots) unless --temporary.
         """,
     options: CommonOptions.nodeOptions + [
+        Option("--since", .value, valueName: "REV", help: "only the modules that differ from REV"),
+        Option("--strategy", .value, valueName: "all|rolling|canary", help: "how commits spread (default: all)"),
+        Option("--batch", .value, valueName: "N", help: "rolling: nodes per batch (default 1)"),
+        Option("--canary", .value, valueName: "N", help: "canary: nodes committed first (default 1)"),
+        Option("--canary-wait", .value, valueName: "S", help: "canary: seconds to wait before checking and going on (default 5)"),
+        Option("--health-cmd", .value, valueName: "CMD", help: "a shell command that must exit 0 after each node's commit"),
         Option("--purge", .flag, help: "stop processes still in old code before loading"),
         Option("--force", .flag, help: "reload sticky modules too"),
-        Option("--since", .value, valueName: "REV", help: "only the modules that differ from REV"),
+        Option("--temporary", .flag, help: "do not make the new versions permanent"),
         Option("--release", .flag, help: "compile with -O"),
         Option("--jobs", .value, valueName: "N", short: "j", help: "compilers at once"),
         CommonOptions.json,
@@ -34,40 +55,95 @@ let updateCommand = Command(
     try deploy(args, modules: args.positionals)
 }
 
+private func positiveNumber(_ args: ParsedArguments, _ option: String, default value: Double) throws(CommandError) -> Double {
+    guard let text = args.value(option) else { return value }
+    guard let n = Double(text), n >= 0 else { throw .usage(.invalidValue(option: option, value: text, reason: "a number")) }
+    return n
+}
+
+func strategy(_ args: ParsedArguments) throws(CommandError) -> Strategy {
+    switch args.value("--strategy") ?? "all" {
+    case "all": return .all
+    case "rolling": return .rolling(batch: Int(try positiveNumber(args, "--batch", default: 1)))
+    case "canary":
+        return .canary(count: Int(try positiveNumber(args, "--canary", default: 1)), wait: try positiveNumber(args, "--canary-wait", default: 5))
+    case let other: throw .usage(.invalidValue(option: "--strategy", value: other, reason: "all, rolling or canary"))
+    }
+}
+
 private func deploy(_ args: ParsedArguments, modules: [String]) throws(CommandError) {
     let project = try currentProject()
     let json = args.has("--json")
     let targets = try resolveNodes(args, project: project)
-    let built = try runBuild(project, args, modules: modules, quiet: json)
-    var report: [Term] = []
-    var failures: [String] = []
-    for target in targets {
-        let client = try connect(target)
-        do throws(ClientError) {
-            let changes = try Deployment(client: client, buildDirectory: project.buildDirectory)
-                .run(built.versions, purge: args.has("--purge"), force: args.has("--force"))
-            for change in changes where !json {
-                let from = change.from.map { "v\($0)" } ?? "none"
-                print("\(client.nodeName): \(change.module) \(from) -> v\(change.to)")
+    let strategy = try strategy(args)
+    let report = try runBuild(project, args, modules: modules, quiet: json)
+    let versions = report.versions.map { v in
+        ShippedVersion(module: v.module, version: v.version, key: v.key, path: "\(project.buildDirectory)/\(v.module)/\(v.file)")
+    }
+    let rollout = Rollout(
+        targets: targets.map { RolloutTarget(name: $0.name, address: $0.address, cookieFile: $0.cookieFile) },
+        strategy: strategy, purge: args.has("--purge"), force: args.has("--force"), temporary: args.has("--temporary"),
+        healthCommand: args.value("--health-cmd"))
+    let single = targets.count == 1
+    let lines = Mutex<Void>(())
+    let outcomes: [NodeOutcome]
+    var failure: Rollout.Failure?
+    do throws(Rollout.Failure) {
+        outcomes = try rollout.run(versions) { node, state, detail in
+            // One node: the classic `name: module vA -> vB` lines; many: a line per step.
+            guard !json, !single || state == .committed || state == .rolledBack else { return }
+            lines.withLock { _ in
+                if single && state == .committed {
+                    for change in detail.split(separator: ",") { print("\(node): \(change.drop { $0 == " " })") }
+                } else {
+                    print("\(node): \(state.rawValue)\(detail.isEmpty ? "" : " (\(detail))")")
+                }
             }
-            if changes.isEmpty && !json { print("\(client.nodeName): already runs the newest version of every module") }
-            failures += changes.flatMap { change in
-                change.codeChangeFailures.map { "\(client.nodeName): server \($0.pid) of \(change.module) stays on its old version: codeChange failed: \($0.reason)" }
-            }
-            report.append([
-                "node": .string(client.nodeName),
-                "modules": .list(changes.map { change in
-                    [
-                        "name": .string(change.module), "from": change.from.map { .int($0) } ?? .null, "to": .int(change.to),
-                        "codeChangeFailures": .list(change.codeChangeFailures.map { ["pid": .string($0.pid), "reason": .string($0.reason)] }),
-                    ]
-                }),
-            ])
-        } catch {
-            throw clientFailure(error)
+        }
+    } catch {
+        failure = error
+        switch error {
+        case .unreachable(let o), .stagingFailed(let o), .commitFailed(let o): outcomes = o
         }
     }
-    if json { printJSON(["nodes": .list(report)]) }
-    if !failures.isEmpty { throw .failed(failures.joined(separator: "; ")) }
+    if json {
+        printJSON(["nodes": .list(outcomes.map(outcomeTerm))])
+    } else {
+        if !single { printTable(outcomes) }
+        if single, failure == nil, outcomes.allSatisfy({ $0.changes.isEmpty }) {
+            print("\(outcomes.first?.node ?? "node"): already runs the newest version of every module")
+        }
+    }
+    guard let failure else { return }
+    let reasons = outcomes.compactMap { o in o.reason.map { "\(o.node): \($0)" } }.joined(separator: "; ")
+    switch failure {
+    case .unreachable:
+        throw single ? .unreachable(reasons) : .unreachable("staging failed, nothing was committed: \(reasons)")
+    case .stagingFailed:
+        throw .failed(single ? reasons : "staging failed, nothing was committed: \(reasons)")
+    case .commitFailed:
+        throw .failed(single ? reasons : "deploy failed and was rolled back: \(reasons)")
+    }
 }
-extension BuiltVersion: Shippable {}
+
+private func outcomeTerm(_ outcome: NodeOutcome) -> Term {
+    [
+        "node": .string(outcome.node), "state": .string(outcome.state.rawValue),
+        "reason": outcome.reason.map { .string($0) } ?? .null,
+        "modules": .list(outcome.changes.map { change in
+            [
+                "name": .string(change.module), "from": change.from.map { .int($0) } ?? .null, "to": .int(change.to),
+                "codeChangeFailures": .list(change.codeChangeFailures.map { ["pid": .string($0.pid), "reason": .string($0.reason)] }),
+            ]
+        }),
+    ]
+}
+
+private func printTable(_ outcomes: [NodeOutcome]) {
+    let width = max(4, outcomes.map(\.node.count).max() ?? 4)
+    print("\("node".padding(width))  \("state".padding(11))  modules")
+    for o in outcomes {
+        let modules = o.changes.map { "\($0.module) \($0.from.map { "v\($0)" } ?? "none")->v\($0.to)" }.joined(separator: ", ")
+        print("\(o.node.padding(width))  \(o.state.rawValue.padding(11))  \(modules.isEmpty ? "-" : modules)")
+    }
+}

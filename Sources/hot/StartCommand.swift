@@ -9,28 +9,51 @@ import HotWire
 /// `hot start`.
 let startCommand = Command(
     name: "start", summary: "build, then start the project's node in the background",
-    usage: "start [--foreground]",
+    usage: "start [--node NAME] [--listen ADDRESS] [--mode interactive|embedded] [--foreground]",
     details: """
         Starts hotnode for this project: it listens on .hot/node.sock, proves .hot/cookie
         (made owner-only on first start), keeps its state in .hot/node/ and its log in
-        .hot/node.log, and boots the newest built version of every module.
+        .hot/node.log. It boots its permanent versions, and the newest build of every other
+        module. With --node NAME, a further local node of that name, in .hot/nodes/NAME/; it
+        also listens on the address hot.json's "nodes" gives NAME, or on --listen.
         """,
-    options: [Option("--foreground", .flag, help: "run the node attached to this terminal; Ctrl-C stops it")],
+    options: [
+        Option("--node", .value, valueName: "NAME", help: "start a further local node of this name"),
+        Option("--listen", .value, valueName: "ADDRESS", help: "also listen on tcp://HOST:PORT (or unix:PATH)"),
+        Option("--mode", .value, valueName: "MODE", help: "interactive (default: load modules on first call) or embedded"),
+        Option("--foreground", .flag, help: "run the node attached to this terminal; Ctrl-C stops it"),
+    ],
     arguments: 0...0
 ) { (args) throws(CommandError) in
     let project = try currentProject()
-    let address = NodeAddress.unix(path: project.socketPath)
+    if let name = args.value("--node"), !HotSDK.isValidModuleName(name.replacing("-", with: "_")) {
+        throw .usage(.invalidValue(option: "--node", value: name, reason: "use letters, digits, - and _"))
+    }
+    let local = project.localNode(args.value("--node"))
+    let address = NodeAddress.unix(path: local.socket)
     if (try? NodeClient(address: address, cookieFile: project.cookiePath)) != nil {
-        print("node \(project.config.name) is already running on \(address)")
+        print("node \(local.name) is already running on \(address)")
         return
+    }
+    var listen = [address.description]
+    if let extra = args.value("--listen") ?? (local.name == project.config.name ? nil : project.config.nodes[local.name]) {
+        guard let parsed = NodeAddress(parsing: extra) else {
+            throw .usage(.invalidValue(option: "--listen", value: extra, reason: "use tcp://HOST:PORT or unix:PATH"))
+        }
+        listen.append(parsed.description)
+    }
+    if let mode = args.value("--mode"), mode != "interactive" && mode != "embedded" {
+        throw .usage(.invalidValue(option: "--mode", value: mode, reason: "interactive or embedded"))
     }
     _ = try runBuild(project, ParsedArguments(), quiet: false)
     do throws(Cookie.Failure) { _ = try Cookie.create(path: project.cookiePath) } catch { throw .failed(error.description) }
+    do throws(SystemError) { try makeDirectories(parentDirectory(local.socket)) } catch { throw .failed(error.description) }
     let node = try nodeExecutable()
     let nodeArguments = [
-        "--name", project.config.name, "--listen", address.description, "--cookie-file", project.cookiePath,
-        "--state", project.nodeStateDirectory, "--code-path", project.buildDirectory, "--pid-file", project.pidPath,
-    ] + project.config.sticky.flatMap { ["--sticky", $0] }
+        "--name", local.name, "--cookie-file", project.cookiePath,
+        "--state", local.state, "--code-path", project.buildDirectory, "--pid-file", local.pid,
+        "--mode", args.value("--mode") ?? "interactive",
+    ] + listen.flatMap { ["--listen", $0] } + project.config.sticky.flatMap { ["--sticky", $0] }
     if args.has("--foreground") {
         let argv = ([node] + nodeArguments).map { strdup($0) } + [nil]
         execv(node, argv)
@@ -38,7 +61,7 @@ let startCommand = Command(
     }
     let process: Subprocess
     do {
-        process = try Subprocess.spawn(node, nodeArguments, output: .file(project.logPath), newSession: true)
+        process = try Subprocess.spawn(node, nodeArguments, output: .file(local.log), newSession: true)
     } catch {
         throw .failed("cannot start \(node): \(error)")
     }
@@ -46,18 +69,18 @@ let startCommand = Command(
     let deadline = monotonic() + 15
     while monotonic() < deadline {
         if process.hasExited() {
-            let log = readFile(project.logPath).map { String(decoding: $0, as: UTF8.self) } ?? ""
-            let last = log.split(separator: "\n").suffix(3).joined(separator: "\n")
-            throw .failed("node exited at start; see \(project.logPath):\n\(last)")
+            let log = readFile(local.log).map { String(decoding: $0, as: UTF8.self) } ?? ""
+            let last = log.split(separator: "\n").suffix(1).joined()
+            throw .failed("node exited at start (see \(local.log)): \(last)")
         }
         if let client = try? NodeClient(address: address, cookieFile: project.cookiePath) {
-            print("node \(client.nodeName) started (pid \(process.pid)), listening on \(address)")
+            print("node \(client.nodeName) started (pid \(process.pid)), listening on \(listen.joined(separator: " and "))")
             return
         }
         usleep(20_000)
     }
     process.signal(SIGTERM)
-    throw .failed("node did not answer within 15 s; see \(project.logPath)")
+    throw .failed("node did not answer within 15 s; see \(local.log)")
 }
 
 /// `hot stop`.

@@ -5,7 +5,7 @@ import Glibc
 /// Starts a detached thread running `body`. Threads rather than tasks: a
 /// connection blocks in read(2), and a process blocks in receive, and neither
 /// may starve the cooperative pool that module code might use.
-func startThread(_ body: @escaping @Sendable () -> Void) {
+public func startThread(_ body: @escaping @Sendable () -> Void) {
     final class Box: @unchecked Sendable {
         let body: @Sendable () -> Void
         init(_ body: @escaping @Sendable () -> Void) { self.body = body }
@@ -26,8 +26,8 @@ func startThread(_ body: @escaping @Sendable () -> Void) {
     precondition(result == 0, "pthread_create failed: \(result)")
 }
 
-/// Seconds since the epoch, for load times.
-func now() -> Double {
+/// Seconds since the epoch.
+public func now() -> Double {
     var ts = timespec()
     clock_gettime(CLOCK_REALTIME, &ts)
     return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9

@@ -1,0 +1,329 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Hot
+import HotWire
+import Synchronization
+
+/// One node of a rollout.
+public struct RolloutTarget: Sendable {
+    /// The node's name in the inventory.
+    public let name: String
+    /// Where it listens.
+    public let address: NodeAddress
+    /// Its cookie file.
+    public let cookieFile: String
+
+    /// A target from its parts.
+    public init(name: String, address: NodeAddress, cookieFile: String) {
+        self.name = name
+        self.address = address
+        self.cookieFile = cookieFile
+    }
+}
+
+/// How committed versions are spread over the nodes.
+public enum Strategy: Sendable, Equatable {
+    /// Every node at once.
+    case all
+    /// `batch` nodes at a time, health checked between batches.
+    case rolling(batch: Int)
+    /// `canary` nodes first, a wait, a health check, then the rest.
+    case canary(count: Int, wait: Double)
+}
+
+/// A version to ship: where its object lives and what it is.
+public struct ShippedVersion: Sendable, Equatable {
+    public let module: String
+    public let version: Int
+    public let key: String
+    /// The object file's path on this machine.
+    public let path: String
+
+    public init(module: String, version: Int, key: String, path: String) {
+        self.module = module
+        self.version = version
+        self.key = key
+        self.path = path
+    }
+
+    var fileName: String { lastPathComponent(path) }
+}
+
+/// What happened on one node.
+public struct NodeOutcome: Sendable {
+    /// Where a node got to.
+    public enum State: String, Sendable {
+        case unchanged, staged, committed, healthy, permanent, rolledBack = "rolled back", failed
+    }
+
+    public let node: String
+    public var state: State
+    /// Per module: the version before and after.
+    public var changes: [VersionChange]
+    /// Why it failed, when it did.
+    public var reason: String?
+}
+
+/// What a rollout reports as it goes: one line per node per step.
+public typealias RolloutProgress = @Sendable (_ node: String, _ state: NodeOutcome.State, _ detail: String) -> Void
+
+/// Ships versions to many nodes the way release_handler ships to one:
+/// staged (uploaded, verified, trial-loaded) everywhere before anything
+/// changes; committed by a strategy; checked; made permanent; and rolled back
+/// on the nodes already committed when a health check fails.
+public struct Rollout: Sendable {
+    public let targets: [RolloutTarget]
+    public let strategy: Strategy
+    public let purge: Bool
+    public let force: Bool
+    public let temporary: Bool
+    /// A command run per committed node (HOT_NODE, HOT_NODE_NAME set); exit 0 is healthy.
+    public let healthCommand: String?
+    /// Nodes worked on at once while staging and committing.
+    public let parallelism: Int
+
+    public init(targets: [RolloutTarget], strategy: Strategy = .all, purge: Bool = false, force: Bool = false,
+                temporary: Bool = false, healthCommand: String? = nil, parallelism: Int = 16) {
+        self.targets = targets
+        self.strategy = strategy
+        self.purge = purge
+        self.force = force
+        self.temporary = temporary
+        self.healthCommand = healthCommand
+        self.parallelism = max(1, parallelism)
+    }
+
+    /// Why a rollout stopped.
+    public enum Failure: Error, Sendable {
+        /// A node could not be reached or refused the cookie while staging: nothing was committed.
+        case unreachable([NodeOutcome])
+        /// Staging failed somewhere: nothing was committed.
+        case stagingFailed([NodeOutcome])
+        /// A commit or health check failed: the committed nodes were rolled back.
+        case commitFailed([NodeOutcome])
+    }
+
+    /// Runs the rollout; returns every node's outcome.
+    public func run(_ versions: [ShippedVersion], progress: @escaping RolloutProgress) throws(Failure) -> [NodeOutcome] {
+        // Phase 1: stage on every node, in parallel; nothing changes yet.
+        let staged = forEach(targets) { target in stage(target, versions, progress) }
+        if staged.contains(where: { $0.outcome.state == .failed }) {
+            let outcomes = staged.map(\.outcome)
+            if staged.contains(where: \.unreachable) { throw .unreachable(outcomes) }
+            throw .stagingFailed(outcomes)
+        }
+        // Phase 2: commit by strategy, health checked between batches.
+        var outcomes = staged.map(\.outcome)
+        var committed: [Int] = []
+        for (position, batch) in batches(count: staged.count).enumerated() {
+            if case .canary(_, let wait) = strategy, position == 1, wait > 0 { usleep(UInt32(wait * 1e6)) }
+            let results = forEach(batch) { index in commit(staged[index], progress) }
+            for (index, result) in zip(batch, results) { outcomes[index] = result }
+            committed += batch.filter { outcomes[$0].state == .healthy }
+            if batch.contains(where: { outcomes[$0].state == .failed }) {
+                // Roll back every node that took the new versions, failed ones too.
+                let touched = committed + batch.filter { outcomes[$0].state == .failed && !outcomes[$0].changes.isEmpty }
+                let current = outcomes
+                let rolled = forEach(touched) { index in rollback(staged[index], current[index], progress) }
+                for (index, result) in zip(touched, rolled) { outcomes[index] = result }
+                throw .commitFailed(outcomes)
+            }
+        }
+        // Phase 3: permanent, unless told to stay temporary.
+        guard !temporary else { return outcomes }
+        let final = outcomes
+        let made = forEach(Array(staged.indices)) { index in makePermanent(staged[index], final[index], progress) }
+        return made
+    }
+
+    private struct Staged: @unchecked Sendable {
+        // @unchecked: the client is used by one thread at a time.
+        let target: RolloutTarget
+        let client: NodeClient?
+        let needed: [ShippedVersion]
+        let previous: [String: Int]
+        var outcome: NodeOutcome
+        var unreachable = false
+    }
+
+    private func stage(_ target: RolloutTarget, _ versions: [ShippedVersion], _ progress: RolloutProgress) -> Staged {
+        func failed(_ reason: String, unreachable: Bool = false) -> Staged {
+            progress(target.name, .failed, reason)
+            return Staged(target: target, client: nil, needed: [], previous: [:],
+                          outcome: NodeOutcome(node: target.name, state: .failed, changes: [], reason: reason), unreachable: unreachable)
+        }
+        let client: NodeClient
+        do { client = try NodeClient(address: target.address, cookieFile: target.cookieFile) } catch {
+            return failed(error.description, unreachable: error.isUnreachable)
+        }
+        do throws(ClientError) {
+            let status = try client.request(.status)
+            var running: [String: (key: String, version: Int)] = [:]
+            for module in status["modules"]?.listValue ?? [] {
+                if let name = module["name"]?.stringValue, let key = module["current"]?["key"]?.stringValue,
+                    let version = module["current"]?["version"]?.intValue
+                {
+                    running[name] = (key, version)
+                }
+            }
+            let needed = versions.filter { running[$0.module]?.key != $0.key }
+            for version in needed { try client.stage(path: version.path, fileName: version.fileName) }
+            if !needed.isEmpty { _ = try client.request(.check(files: needed.map(\.fileName))) }
+            let state: NodeOutcome.State = needed.isEmpty ? .unchanged : .staged
+            progress(target.name, state, needed.map { "\($0.module) v\($0.version)" }.joined(separator: ", "))
+            return Staged(target: target, client: client, needed: needed, previous: running.mapValues(\.version),
+                          outcome: NodeOutcome(node: target.name, state: state, changes: [], reason: nil))
+        } catch {
+            return failed(error.description, unreachable: error.isUnreachable)
+        }
+    }
+
+    private func commit(_ staged: Staged, _ progress: RolloutProgress) -> NodeOutcome {
+        var outcome = staged.outcome
+        guard let client = staged.client, !staged.needed.isEmpty else {
+            outcome.state = .healthy
+            return outcome
+        }
+        do throws(ClientError) {
+            let result = try client.request(.load(files: staged.needed.map(\.fileName), purge: purge, force: force))
+            outcome.changes = VersionChange.list(from: result)
+            outcome.state = .committed
+            progress(staged.target.name, .committed, outcome.changes.map { "\($0.module) \($0.from.map { "v\($0)" } ?? "none") -> v\($0.to)" }.joined(separator: ", "))
+            let failures = outcome.changes.flatMap(\.codeChangeFailures)
+            if !failures.isEmpty {
+                throw ClientError.failed(code: .failed, message: "codeChange failed in \(failures.map { "\($0.pid): \($0.reason)" }.joined(separator: "; "))")
+            }
+            try healthCheck(staged.target, client, modules: staged.needed.map(\.module))
+            outcome.state = .healthy
+            progress(staged.target.name, .healthy, "")
+        } catch {
+            outcome.state = .failed
+            outcome.reason = error.description
+            progress(staged.target.name, .failed, error.description)
+        }
+        return outcome
+    }
+
+    /// A module's exported `health` function (no arguments; `true` or `"ok"`
+    /// is healthy), then the health command, if any.
+    private func healthCheck(_ target: RolloutTarget, _ client: NodeClient, modules: [String]) throws(ClientError) {
+        let status = try client.request(.status)
+        for module in status["modules"]?.listValue ?? [] {
+            guard let name = module["name"]?.stringValue, modules.contains(name),
+                module["current"]?["exports"]?.listValue?.contains(.string("health")) == true
+            else { continue }
+            let answer = try client.request(.call(module: name, function: "health", args: []))
+            guard answer == .bool(true) || answer == .string("ok") else {
+                throw .failed(code: .failed, message: "health check \(name):health answered \(JSON.render(answer))")
+            }
+        }
+        guard let healthCommand else { return }
+        let environment = currentEnvironment() + ["HOT_NODE=\(target.address)", "HOT_NODE_NAME=\(target.name)"]
+        do {
+            let child = try Subprocess.spawn("/bin/sh", ["-c", healthCommand], output: .capture, environment: environment)
+            let (status, output) = child.waitCapturing()
+            guard status == 0 else {
+                let last = output.split(separator: "\n").last.map(String.init) ?? ""
+                throw ClientError.failed(code: .failed, message: "health command exited \(status)\(last.isEmpty ? "" : ": \(last)")")
+            }
+        } catch let error as ClientError {
+            throw error
+        } catch {
+            throw .failed(code: .failed, message: "health command could not run: \(error)")
+        }
+    }
+
+    private func rollback(_ staged: Staged, _ outcome: NodeOutcome, _ progress: RolloutProgress) -> NodeOutcome {
+        var outcome = outcome
+        guard let client = staged.client else { return outcome }
+        var problems: [String] = []
+        for change in outcome.changes {
+            do {
+                if change.from != nil {
+                    _ = try client.request(.rollback(module: change.module))
+                } else {
+                    _ = try client.request(.delete(module: change.module))
+                }
+            } catch {
+                problems.append("\(change.module): \(error)")
+            }
+        }
+        let reason = outcome.reason
+        outcome.state = problems.isEmpty ? .rolledBack : .failed
+        outcome.reason = ([reason].compactMap { $0 } + problems).joined(separator: "; ").nilIfEmpty
+        progress(staged.target.name, outcome.state, problems.isEmpty ? "back on the versions it ran" : problems.joined(separator: "; "))
+        return outcome
+    }
+
+    private func makePermanent(_ staged: Staged, _ outcome: NodeOutcome, _ progress: RolloutProgress) -> NodeOutcome {
+        var outcome = outcome
+        guard let client = staged.client, !outcome.changes.isEmpty else { return outcome }
+        do {
+            _ = try client.request(.makePermanent(modules: outcome.changes.map(\.module)))
+            outcome.state = .permanent
+            progress(staged.target.name, .permanent, "")
+        } catch {
+            outcome.reason = "not made permanent: \(error)"
+            progress(staged.target.name, .failed, outcome.reason ?? "")
+        }
+        return outcome
+    }
+
+    /// The node indices of each commit batch.
+    private func batches(count: Int) -> [[Int]] {
+        let all = Array(0..<count)
+        switch strategy {
+        case .all:
+            return [all]
+        case .rolling(let batch):
+            return stride(from: 0, to: count, by: max(1, batch)).map { Array(all[$0..<min(count, $0 + max(1, batch))]) }
+        case .canary(let canaries, _):
+            let first = min(count, max(1, canaries))
+            return [Array(all[0..<first])] + (first < count ? [Array(all[first...])] : [])
+        }
+    }
+
+    /// Runs `body` for each item on up to `parallelism` threads; results in order.
+    private func forEach<T: Sendable, R: Sendable>(_ items: [T], _ body: @escaping @Sendable (T) -> R) -> [R] {
+        let results = Mutex([R?](repeating: nil, count: items.count))
+        let next = Atomic<Int>(0)
+        let workers = min(parallelism, items.count)
+        let done = Atomic<Int>(0)
+        for _ in 0..<workers {
+            startThread {
+                while true {
+                    let index = next.add(1, ordering: .relaxed).oldValue
+                    guard index < items.count else { break }
+                    let result = body(items[index])
+                    results.withLock { $0[index] = result }
+                }
+                done.add(1, ordering: .releasing)
+            }
+        }
+        while done.load(ordering: .acquiring) < workers { usleep(200) }
+        return results.withLock { $0.map { $0! } }
+    }
+}
+
+extension VersionChange {
+    /// The changes a node's load or rollback answer lists.
+    static func list(from result: Term) -> [VersionChange] {
+        (result.listValue ?? []).compactMap { item in
+            guard let module = item["module"]?.stringValue, let to = item["to"]?.intValue else { return nil }
+            let failures = (item["codeChangeFailures"]?.listValue ?? []).map { f in
+                (pid: f["pid"]?.stringValue ?? "?", reason: f["reason"]?.stringValue ?? "?")
+            }
+            return VersionChange(module: module, from: item["from"]?.intValue, to: to, codeChangeFailures: failures)
+        }
+    }
+}
+
+extension String {
+    fileprivate var nilIfEmpty: String? { isEmpty ? nil : self }
+}
+
+func lastPathComponent(_ path: String) -> String {
+    path.split(separator: "/").last.map(String.init) ?? path
+}
+

@@ -1,0 +1,20 @@
+import Hot
+import HotWire
+
+/// One module's change on one node.
+public struct VersionChange: Sendable, Equatable {
+    /// The module.
+    public let module: String
+    /// The version current before, if any.
+    public let from: Int?
+    /// The version current now.
+    public let to: Int
+    /// Servers whose `codeChange` failed: they stay on the version and state they had.
+    public let codeChangeFailures: [(pid: String, reason: String)]
+
+    public static func == (a: VersionChange, b: VersionChange) -> Bool {
+        a.module == b.module && a.from == b.from && a.to == b.to
+            && a.codeChangeFailures.map(\.pid) == b.codeChangeFailures.map(\.pid)
+    }
+}
+

@@ -1,0 +1,60 @@
+import Hot
+import HotBuild
+import HotDeploy
+import HotWire
+
+/// `hot rollback`.
+let rollbackCommand = Command(
+    name: "rollback", summary: "make a module's old version current again (it is still loaded: no build)",
+    usage: "rollback MODULE [--to VERSION] [--node NAME|ADDRESS]... [--nodes FILE] [--temporary] [--json]",
+    details: """
+        Without --to, the old version becomes current and the current one old, on every node
+        named. With --to VERSION, that earlier build (from .hot/build) is staged and loaded
+        again. Either way the result is made permanent unless --temporary.
+        """,
+    options: CommonOptions.nodeOptions + [
+        Option("--to", .value, valueName: "VERSION", help: "restage and load this earlier build of the module"),
+        Option("--temporary", .flag, help: "do not make the result permanent"),
+        CommonOptions.json,
+    ],
+    arguments: 1...1
+) { (args) throws(CommandError) in
+    let module = args.positionals[0]
+    let project = try? Project.find(from: currentDirectory())
+    var shipped: ShippedVersion?
+    if let text = args.value("--to") {
+        guard let number = Int(text.hasPrefix("v") ? String(text.dropFirst()) : text), number > 0 else {
+            throw .usage(.invalidValue(option: "--to", value: text, reason: "a version number such as 3"))
+        }
+        guard let project else { throw .failed("--to needs the project's builds: run it inside the project") }
+        let manifest: Manifest
+        do throws(ProjectError) { manifest = try Manifest.load(project.manifestPath) } catch { throw .failed(error.description) }
+        guard let built = manifest.versions.last(where: { $0.module == module && $0.version == number }) else {
+            throw .failed("no build of \(module) v\(number) in \(project.manifestPath); `hot build` makes new versions only")
+        }
+        shipped = ShippedVersion(module: module, version: number, key: built.key, path: "\(project.buildDirectory)/\(module)/\(built.file)")
+    }
+    var report: [Term] = []
+    try eachNode(args) { (client) throws(ClientError) in
+        let result: Term
+        if let shipped {
+            try client.stage(path: shipped.path, fileName: lastComponentOf(shipped.path))
+            result = (try client.request(.load(files: [lastComponentOf(shipped.path)], purge: false, force: true))).listValue?.first ?? .null
+        } else {
+            result = try client.request(.rollback(module: module))
+        }
+        if !args.has("--temporary") { _ = try client.request(.makePermanent(modules: [module])) }
+        let from = result["from"]?.intValue.map { "v\($0)" } ?? "none"
+        let to = result["to"]?.intValue ?? 0
+        if args.has("--json") {
+            report.append(["node": .string(client.nodeName), "module": .string(module), "from": result["from"] ?? .null, "to": .int(to)])
+        } else {
+            print("\(client.nodeName): \(module) \(from) -> v\(to)\(args.has("--temporary") ? " (temporary)" : "")")
+        }
+    }
+    if args.has("--json") { printJSON(["nodes": .list(report)]) }
+}
+
+private func lastComponentOf(_ path: String) -> String {
+    path.split(separator: "/").last.map(String.init) ?? path
+}

@@ -1,0 +1,271 @@
+import Foundation
+import HotBuild
+import Testing
+
+/// `hot changed` and `hot build` against real repositories made with the
+/// libgit2 layer (never the `git` command), through the real `hot` binary.
+@Suite("Change detection", .serialized)
+struct ChangeDetectionTests {
+    @Test("a modified file marks its module only, and only that module is rebuilt")
+    func modifiedFile() throws {
+        let scratch = try Scratch()
+        defer { scratch.close() }
+        let repo = try TestRepo(scratch, modules: ["a", "b"])
+        let first = try repo.build()
+        #expect(first.modules == [.init("a", "built", 1), .init("b", "built", 1)])
+        #expect(first.commit == repo.head && first.dirty == false)
+        #expect(try repo.changed() == ChangedReport(since: nil, commit: repo.head, dirty: false, modules: []))
+        let bArtifact = repo.path(".hot/build/b/" + (first.files["b"] ?? "?"))
+        let bDate = try FileManager.default.attributesOfItem(atPath: bArtifact)[.modificationDate] as? Date
+
+        try repo.write("modules/a/a.swift", moduleSource("a", 2))
+        let expected = [ChangedReport.Module.modified("a", ["modules/a/a.swift"])]
+        #expect(try repo.changed() == ChangedReport(since: nil, commit: repo.head, dirty: true, modules: expected))
+        #expect(try repo.changed(since: "HEAD") == ChangedReport(since: "HEAD", commit: repo.head, dirty: true, modules: expected))
+
+        let second = try repo.build()
+        #expect(second.modules == [.init("a", "built", 2), .init("b", "cached", 1)])
+        #expect(second.keys["b"] == first.keys["b"] && second.keys["a"] != first.keys["a"])
+        #expect(try FileManager.default.attributesOfItem(atPath: bArtifact)[.modificationDate] as? Date == bDate)
+        #expect(try repo.changed().modules == [])
+    }
+
+    @Test("an untracked .swift file marks its module; other files do not count")
+    func untrackedFile() throws {
+        let scratch = try Scratch()
+        defer { scratch.close() }
+        let repo = try TestRepo(scratch, modules: ["a", "b"])
+        #expect(try repo.build().modules == [.init("a", "built", 1), .init("b", "built", 1)])
+        try repo.write("modules/a/notes.txt", "not a source\n")
+        #expect(try repo.changed().modules == [])
+        #expect(try repo.changed(since: "HEAD").modules == [])
+
+        try repo.write("modules/a/extra.swift", "func extra() -> Int { 1 }\n")
+        try repo.write("modules/b/deep/inner.swift", "func inner() -> Int { 2 }\n")
+        let expected: [ChangedReport.Module] = [
+            .modified("a", ["modules/a/extra.swift"]), .modified("b", ["modules/b/deep/inner.swift"]),
+        ]
+        #expect(try repo.changed() == ChangedReport(since: nil, commit: repo.head, dirty: true, modules: expected))
+        #expect(try repo.changed(since: "HEAD").modules == expected)
+    }
+
+    @Test("a deleted file marks its module; a deleted module folder is deleted, and built as deleted once")
+    func deletions() throws {
+        let scratch = try Scratch()
+        defer { scratch.close() }
+        let repo = try TestRepo(scratch, modules: ["a", "b"], extraFiles: ["modules/a/helper.swift": "func helper() -> Int { 1 }\n"])
+        #expect(try repo.build().modules == [.init("a", "built", 1), .init("b", "built", 1)])
+
+        try FileManager.default.removeItem(atPath: repo.path("modules/a/helper.swift"))
+        #expect(try repo.changed().modules == [.modified("a", ["modules/a/helper.swift"])])
+        try FileManager.default.removeItem(atPath: repo.path("modules/b"))
+        let expected: [ChangedReport.Module] = [.modified("a", ["modules/a/helper.swift"]), .deleted("b", ["modules/b/b.swift"])]
+        #expect(try repo.changed() == ChangedReport(since: nil, commit: repo.head, dirty: true, modules: expected))
+        #expect(try repo.changed(since: "HEAD").modules == expected)
+
+        #expect(try repo.build().modules == [.init("a", "built", 2), .init("b", "deleted", 1)])
+        #expect(try repo.build().modules == [.init("a", "cached", 2)], "a deleted module is reported once")
+        #expect(try repo.changed().modules == [])
+        #expect(try repo.changed(since: "HEAD").modules == expected, "against HEAD, b stays deleted")
+    }
+
+    @Test("a renamed module folder is renamed, from its old name")
+    func renamedModule() throws {
+        let scratch = try Scratch()
+        defer { scratch.close() }
+        let repo = try TestRepo(scratch, modules: ["a", "b"])
+        #expect(try repo.build().modules.count == 2)
+        try FileManager.default.moveItem(atPath: repo.path("modules/b"), toPath: repo.path("modules/c"))
+        let expected = [ChangedReport.Module(name: "c", status: "renamed", from: "b", files: ["modules/b/b.swift", "modules/c/b.swift"])]
+        #expect(try repo.changed() == ChangedReport(since: nil, commit: repo.head, dirty: true, modules: expected))
+        #expect(try repo.changed(since: "HEAD").modules == expected)
+    }
+
+    @Test("an ignored .swift file inside a module changes nothing and builds nothing")
+    func ignoredFile() throws {
+        let scratch = try Scratch()
+        defer { scratch.close() }
+        let repo = try TestRepo(scratch, modules: ["a"])
+        try repo.write(".gitignore", ".hot/\n*.gen.swift\n")
+        let head = try repo.commit("ignore generated sources")
+        let built = try repo.build()
+        #expect(built.modules == [.init("a", "built", 1)])
+
+        try repo.write("modules/a/cache.gen.swift", "let generated = 1\n")
+        #expect(try repo.changed() == ChangedReport(since: nil, commit: head.description, dirty: false, modules: []))
+        #expect(try repo.changed(since: "HEAD").modules == [])
+        let again = try repo.build()
+        #expect(again.modules == [.init("a", "cached", 1)], "an ignored file must not trigger a rebuild")
+        #expect(again.keys == built.keys)
+    }
+
+    @Test("a change in an include folder marks every module")
+    func includeFolder() throws {
+        let scratch = try Scratch()
+        defer { scratch.close() }
+        let repo = try TestRepo(scratch, modules: ["a", "b"], include: ["shared"],
+                                extraFiles: ["shared/text.swift": "func sharedText() -> String { \"one\" }\n"])
+        #expect(try repo.build().modules == [.init("a", "built", 1), .init("b", "built", 1)])
+        #expect(try repo.changed().modules == [])
+
+        try repo.write("shared/text.swift", "func sharedText() -> String { \"two\" }\n")
+        let expected: [ChangedReport.Module] = [.modified("a", ["shared/text.swift"]), .modified("b", ["shared/text.swift"])]
+        #expect(try repo.changed() == ChangedReport(since: nil, commit: repo.head, dirty: true, modules: expected))
+        #expect(try repo.changed(since: "HEAD").modules == expected)
+        #expect(try repo.build().modules == [.init("a", "built", 2), .init("b", "built", 2)])
+    }
+
+    @Test("the files of an include folder are compiled into every module")
+    func includeFolderIsCompiled() throws {
+        let scratch = try Scratch()
+        defer { scratch.close() }
+        let usesShared = """
+            import Hot
+
+            let module = HotModule(exports: [.function("text", { () -> String in sharedText() })])
+
+            """
+        let repo = try TestRepo(scratch, modules: ["a"], include: ["shared"], extraFiles: [
+            "shared/text.swift": "func sharedText() -> String { \"shared\" }\n", "modules/a/a.swift": usesShared,
+        ])
+        let outcome = try repo.hot(["build", "--json"])
+        #expect(outcome.status == 0, "hot.json's include folders must be compiled with the module: \(outcome)")
+    }
+
+    @Test("--since takes HEAD~1, full and short ids, tags and branches; switching back rebuilds nothing")
+    func sinceRevisionsAndBranches() throws {
+        let scratch = try Scratch()
+        defer { scratch.close() }
+        let repo = try TestRepo(scratch, modules: ["a", "b"])
+        let first = try #require(try repo.repository.headCommit())
+        try repo.repository.createTag("start", at: first)
+        try repo.repository.createTag("start-annotated", at: first, message: "the start")
+        try repo.repository.setReference("refs/remotes/origin/main", to: first)
+        try repo.write("modules/a/a.swift", moduleSource("a", 2))
+        let second = try repo.commit("a 2")
+
+        let aChanged = [ChangedReport.Module.modified("a", ["modules/a/a.swift"])]
+        for revision in ["HEAD~1", first.description, first.short, "start", "start-annotated", "origin/main"] {
+            let report = try repo.changed(since: revision)
+            #expect(report == ChangedReport(since: revision, commit: second.description, dirty: false, modules: aChanged), "--since \(revision)")
+        }
+        #expect(try repo.changed(since: "HEAD").modules == [])
+        #expect(try repo.changed(since: second.description).modules == [])
+
+        let onMain = try repo.build()
+        #expect(onMain.modules == [.init("a", "built", 1), .init("b", "built", 1)])
+
+        try repo.repository.createBranch("feature", at: second)
+        try repo.repository.checkout(branch: "feature")
+        try repo.write("modules/b/b.swift", moduleSource("b", 2))
+        let third = try repo.commit("b 2")
+        let bChanged = [ChangedReport.Module.modified("b", ["modules/b/b.swift"])]
+        #expect(try repo.changed(since: "main") == ChangedReport(since: "main", commit: third.description, dirty: false, modules: bChanged))
+        #expect(try repo.changed().modules == bChanged)
+        let onFeature = try repo.build()
+        #expect(onFeature.modules == [.init("a", "cached", 1), .init("b", "built", 2)])
+        #expect(onFeature.commit == third.description)
+
+        try repo.repository.checkout(branch: "main")
+        #expect(try repo.changed(since: "feature") == ChangedReport(since: "feature", commit: second.description, dirty: false, modules: bChanged))
+        #expect(try repo.changed().modules == bChanged, "b's current build is feature's")
+        let back = try repo.build()
+        #expect(back.modules == [.init("a", "cached", 1), .init("b", "cached", 1)], "main's sources were built before")
+        #expect(back.keys == onMain.keys && back.files == onMain.files)
+        #expect(try repo.changed().modules == [])
+        #expect(repo.artifacts().sorted() == (Array(onMain.files.values) + [onFeature.files["b"] ?? "?"]).sorted())
+    }
+
+    @Test("a detached HEAD works for changed and build")
+    func detachedHead() throws {
+        let scratch = try Scratch()
+        defer { scratch.close() }
+        let repo = try TestRepo(scratch, modules: ["a"])
+        let first = try #require(try repo.repository.headCommit())
+        try repo.write("modules/a/a.swift", moduleSource("a", 2))
+        try repo.commit("a 2")
+        try repo.repository.checkout(detachedAt: first)
+        #expect(repo.repository.isHeadDetached)
+
+        let aChanged = [ChangedReport.Module.modified("a", ["modules/a/a.swift"])]
+        #expect(try repo.changed(since: "main") == ChangedReport(since: "main", commit: first.description, dirty: false, modules: aChanged))
+        #expect(try repo.changed(since: "HEAD").modules == [])
+        let built = try repo.build()
+        #expect(built.modules == [.init("a", "built", 1)])
+        #expect(built.commit == first.description && built.dirty == false)
+        #expect(try repo.changed() == ChangedReport(since: nil, commit: first.description, dirty: false, modules: []))
+    }
+
+    @Test("a project in a subfolder of the repository: paths are project-relative")
+    func projectInSubfolder() throws {
+        let scratch = try Scratch()
+        defer { scratch.close() }
+        let repo = try TestRepo(scratch, modules: ["a", "b"], repositoryFolder: "repo", projectFolder: "repo/sub/app", outside: [
+            "README.md": "top\n", "sub/app2/modules/a/a.swift": moduleSource("x", 1), "modules/a/a.swift": moduleSource("y", 1),
+        ])
+        let added: [ChangedReport.Module] = [.added("a", ["modules/a/a.swift"]), .added("b", ["modules/b/b.swift"])]
+        #expect(try repo.changed(in: "modules/a") == ChangedReport(since: nil, commit: repo.head, dirty: false, modules: added))
+        #expect(try repo.build().modules == [.init("a", "built", 1), .init("b", "built", 1)])
+        #expect(try repo.changed().modules == [])
+
+        try repo.write("modules/a/a.swift", moduleSource("a", 2))
+        for (path, text) in ["README.md": "changed\n", "sub/app2/modules/a/a.swift": moduleSource("x", 2), "modules/a/a.swift": moduleSource("y", 2)] {
+            try text.write(toFile: scratch.path("repo/" + path), atomically: true, encoding: .utf8)
+        }
+        let expected = [ChangedReport.Module.modified("a", ["modules/a/a.swift"])]
+        #expect(try repo.changed() == ChangedReport(since: nil, commit: repo.head, dirty: true, modules: expected))
+        #expect(try repo.changed(since: "HEAD", in: "modules") == ChangedReport(since: "HEAD", commit: repo.head, dirty: true, modules: expected))
+        #expect(try repo.build(["--since", "HEAD"]).modules == [.init("a", "built", 2)])
+
+        let manifest = try #require(try parseJSON(repo.read(".hot/manifest.json")) as? [String: Any])
+        let versions = try #require(manifest["versions"] as? [[String: Any]])
+        let paths = versions.flatMap { ($0["files"] as? [String: Any] ?? [:]).keys }.sorted()
+        #expect(paths == ["modules/a/a.swift", "modules/a/a.swift", "modules/b/b.swift"])
+    }
+
+    enum Failure: String, CaseIterable, Sendable {
+        case noCommit, notARepository, unknownRevision, unparsableConfig, invalidModuleName, noModules
+    }
+
+    @Test("errors: exit 1 and one stderr line that says what to do", arguments: Failure.allCases)
+    func errors(_ failure: Failure) throws {
+        let scratch = try Scratch()
+        defer { scratch.close() }
+        let outcome: Outcome
+        let phrases: [String]
+        switch failure {
+        case .noCommit:
+            _ = try Repository.create(at: scratch.path("app"), initialBranch: "main")
+            try writeProject(scratch, folder: "app", modules: ["a"])
+            outcome = try scratch.hot(["changed", "--since", "HEAD"])
+            phrases = ["no commits", "commit your files first"]
+        case .notARepository:
+            try writeProject(scratch, folder: "app", modules: ["a"])
+            outcome = try scratch.hot(["build"])
+            phrases = ["not inside a git repository", "hot init"]
+        case .unknownRevision:
+            let repo = try TestRepo(scratch, modules: ["a"])
+            outcome = try repo.hot(["changed", "--since", "no-such-branch"])
+            phrases = ["unknown revision 'no-such-branch'", "check the branch, tag or commit id"]
+        case .unparsableConfig:
+            let repo = try TestRepo(scratch, modules: ["a"])
+            try repo.write("hot.json", "{\n  \"name\": \"app\",\n  \"modules\": \"modules\"\n  \"include\": []\n}\n")
+            outcome = try repo.hot(["changed"])
+            phrases = ["hot.json", "line 4", "fix the file"]
+        case .invalidModuleName:
+            let repo = try TestRepo(scratch, modules: ["a"])
+            try repo.write("modules/Bad-Name/bad.swift", moduleSource("bad", 1))
+            outcome = try repo.hot(["build"])
+            phrases = ["'Bad-Name'", "use lowercase letters"]
+        case .noModules:
+            let repo = try TestRepo(scratch, modules: [])
+            outcome = try repo.hot(["build"])
+            phrases = ["no modules in modules", "add a folder with .swift files"]
+        }
+        #expect(outcome.status == 1, "\(outcome)")
+        #expect(outcome.stdout.isEmpty, "\(outcome)")
+        #expect(outcome.stderr.hasPrefix("hot: ") && outcome.stderr.hasSuffix("\n"), "\(outcome)")
+        #expect(outcome.stderr.split(separator: "\n").count == 1, "one line: \(outcome)")
+        for phrase in phrases { #expect(outcome.stderr.contains(phrase), "'\(phrase)' missing: \(outcome)") }
+    }
+}
