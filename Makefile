@@ -20,7 +20,8 @@ fingerprint:
 build: deps fingerprint
 	$(SWIFT) build
 
-test: deps fingerprint
+test: fingerprint
+	@scripts/deps.sh test
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
 

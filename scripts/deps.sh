@@ -1,12 +1,19 @@
 #!/bin/sh
 # Installs the system packages the build needs, only when they are missing.
+# `deps.sh test` adds what the tests use besides: sshd for the ssh transport
+# test, strace to prove that no git process is ever started.
 set -eu
 missing=""
 pkg-config --exists libgit2 2>/dev/null || missing="$missing libgit2-dev pkg-config"
+if [ "${1:-}" = "test" ]; then
+  [ -x /usr/sbin/sshd ] || missing="$missing openssh-server"
+  command -v ssh >/dev/null 2>&1 || missing="$missing openssh-client"
+  command -v strace >/dev/null 2>&1 || missing="$missing strace"
+fi
 [ -z "$missing" ] && exit 0
 echo "installing:$missing"
 if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
 # shellcheck disable=SC2086
-$sudo apt-get install -y -qq $missing >/dev/null
+$sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null

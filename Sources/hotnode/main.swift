@@ -12,6 +12,8 @@ let usage = """
                    --state DIR [--code-path DIR] [--mode interactive|embedded]
                    [--sticky MODULE]... [--pid-file PATH]
       ADDRESS is unix:PATH or tcp://HOST:PORT (TCP binds where told; use 127.0.0.1 for loopback)
+           hotnode --check FILE     trial-load an object in this process and exit
+           hotnode --relay SOCKET   join stdin/stdout to a node's socket (for ssh:// addresses)
     """
 
 func fail(_ message: String, status: Int32 = 2) -> Never {
@@ -30,6 +32,9 @@ var mode = Node.Mode.interactive
 
 if CommandLine.arguments.count == 3, CommandLine.arguments[1] == TrialLoad.flag {
     exit(TrialLoad.runChild(path: CommandLine.arguments[2]))
+}
+if CommandLine.arguments.count == 3, CommandLine.arguments[1] == Relay.flag {
+    exit(Relay.run(socketPath: CommandLine.arguments[2]))
 }
 
 var arguments = CommandLine.arguments.dropFirst()

@@ -25,6 +25,9 @@ public final class Subprocess: @unchecked Sendable {
         case file(String)
         /// Both shared with this process.
         case inherit
+        /// Standard input and output on this descriptor (one end of a socket
+        /// pair); standard error shared with this process.
+        case stdio(Int32)
     }
 
     /// Spawns `executable` with `arguments` (argv[0] excluded). With
@@ -77,6 +80,9 @@ public final class Subprocess: @unchecked Sendable {
             posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         case .inherit:
             break
+        case .stdio(let fd):
+            posix_spawn_file_actions_adddup2(&actions, fd, 0)
+            posix_spawn_file_actions_adddup2(&actions, fd, 1)
         }
         return try launch(executable, arguments, &actions, &attributes, environment, readEnd)
     }

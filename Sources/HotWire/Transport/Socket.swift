@@ -10,10 +10,25 @@ public final class Socket: @unchecked Sendable {
     // connection's owner); `close` may come from another to wake it.
     private let fd: Int32
     private var closed = false
+    /// The ssh child behind an ssh connection; ended with the socket.
+    private var tunnel: Subprocess?
 
-    init(fd: Int32) { self.fd = fd }
+    init(fd: Int32, tunnel: Subprocess? = nil) {
+        self.fd = fd
+        self.tunnel = tunnel
+    }
 
-    deinit { if !closed { sysClose(fd) } }
+    deinit {
+        if !closed { sysClose(fd) }
+        endTunnel()
+    }
+
+    private func endTunnel() {
+        guard let tunnel else { return }
+        self.tunnel = nil
+        tunnel.signal(SIGTERM)
+        _ = tunnel.wait()
+    }
 
     /// Connects to a node's address (`connect(2)`), with a timeout for TCP.
     public static func connect(to address: NodeAddress) throws(SystemError) -> Socket {
@@ -29,7 +44,38 @@ public final class Socket: @unchecked Sendable {
             sysSetNoDelay(fd)
             try withInetAddress(host, port) { (sa, len) throws(SystemError) in try sysConnect(fd, sa, len) }
             return socket
+        case .ssh(let user, let host, let port, let path):
+            return try connectThroughSSH(user: user, host: host, port: port, socket: path)
         }
+    }
+
+    /// Runs the system `ssh` with one end of a socket pair as its stdin and
+    /// stdout, and `hotnode --relay SOCKET` as the remote command. Options for
+    /// ssh come from HOT_SSH_OPTIONS (split on spaces), the remote hotnode
+    /// from HOT_REMOTE_NODE (default `hotnode`, found on the remote PATH).
+    private static func connectThroughSSH(user: String?, host: String, port: UInt16?, socket path: String) throws(SystemError) -> Socket {
+        guard let ssh = findExecutable(getenv("HOT_SSH").map { String(cString: $0) } ?? "ssh") else {
+            throw SystemError("ssh not found on PATH", errno: ENOENT)
+        }
+        var fds: [Int32] = [0, 0]
+        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &fds) == 0 else {
+            throw SystemError("socketpair")
+        }
+        let extra = getenv("HOT_SSH_OPTIONS").map { String(cString: $0).split(separator: " ").map(String.init) } ?? []
+        let remote = getenv("HOT_REMOTE_NODE").map { String(cString: $0) } ?? "hotnode"
+        var arguments = ["-o", "BatchMode=yes", "-T"] + extra
+        if let port { arguments += ["-p", "\(port)"] }
+        arguments += ["--", (user.map { $0 + "@" } ?? "") + host, remote, "--relay", shellQuoted(path)]
+        let child: Subprocess
+        do {
+            child = try Subprocess.spawn(ssh, arguments, output: .stdio(fds[1]))
+        } catch {
+            Glibc.close(fds[0])
+            Glibc.close(fds[1])
+            throw error
+        }
+        Glibc.close(fds[1])
+        return Socket(fd: fds[0], tunnel: child)
     }
 
     /// Reads up to `count` bytes; an empty result means the peer closed.
@@ -77,6 +123,7 @@ public final class Socket: @unchecked Sendable {
         guard !closed else { return }
         closed = true
         sysClose(fd)
+        endTunnel()
     }
 }
 
@@ -114,6 +161,8 @@ public final class Listener: @unchecked Sendable {
                 throw error
             }
             return Listener(fd: fd, address: address)
+        case .ssh:
+            throw SystemError("a node cannot listen on an ssh address", errno: EINVAL)
         case .tcp(let host, let port):
             let fd = try sysSocket(AF_INET, Int32(SOCK_STREAM.rawValue))
             do {
@@ -182,4 +231,9 @@ private func withInetAddress<R>(
             try body(sa, socklen_t(MemoryLayout<sockaddr_in>.size))
         }
     }
+}
+
+/// A word the remote shell passes through unchanged.
+private func shellQuoted(_ word: String) -> String {
+    "'" + word.replacing("'", with: "'\\''") + "'"
 }
