@@ -7,11 +7,19 @@ public struct Export: Sendable {
     public let arity: Int
     /// The function over terms; arguments are already checked for count.
     public let body: @Sendable ([Term]) throws -> Term
+    /// The Swift function itself, for callers that know its type and skip
+    /// terms altogether (`ExportTable.function`); nil for term-only exports.
+    public let typed: (any Sendable)?
 
     /// An export over raw terms, for functions that take any shape.
     public init(name: String, arity: Int, body: @escaping @Sendable ([Term]) throws -> Term) {
+        self.init(name: name, arity: arity, typed: nil, body: body)
+    }
+
+    init(name: String, arity: Int, typed: (any Sendable)?, body: @escaping @Sendable ([Term]) throws -> Term) {
         self.name = name
         self.arity = arity
+        self.typed = typed
         self.body = body
     }
 }
@@ -50,16 +58,18 @@ extension Export {
     public static func function<R: Encodable>(
         _ name: String, _ f: @escaping @Sendable () throws -> R
     ) -> Export {
-        Export(name: name, arity: 0) { _ in try TermEncoder().encode(f()) }
+        let encode = termEncoder(R.self)
+        return Export(name: name, arity: 0, typed: f) { _ in try encode(f()) }
     }
 
     /// Exports a function of one argument; the argument decodes from its term.
     public static func function<A: Decodable, R: Encodable>(
         _ name: String, _ f: @escaping @Sendable (A) throws -> R
     ) -> Export {
-        Export(name: name, arity: 1) { args in
-            let a = try argument(A.self, args, 0, name)
-            return try TermEncoder().encode(f(a))
+        let (decodeA, encode) = (termDecoder(A.self), termEncoder(R.self))
+        return Export(name: name, arity: 1, typed: f) { args in
+            let a = try argument(decodeA, args, 0, name)
+            return try encode(f(a))
         }
     }
 
@@ -67,10 +77,11 @@ extension Export {
     public static func function<A: Decodable, B: Decodable, R: Encodable>(
         _ name: String, _ f: @escaping @Sendable (A, B) throws -> R
     ) -> Export {
-        Export(name: name, arity: 2) { args in
-            let a = try argument(A.self, args, 0, name)
-            let b = try argument(B.self, args, 1, name)
-            return try TermEncoder().encode(f(a, b))
+        let (decodeA, decodeB, encode) = (termDecoder(A.self), termDecoder(B.self), termEncoder(R.self))
+        return Export(name: name, arity: 2, typed: f) { args in
+            let a = try argument(decodeA, args, 0, name)
+            let b = try argument(decodeB, args, 1, name)
+            return try encode(f(a, b))
         }
     }
 
@@ -78,20 +89,22 @@ extension Export {
     public static func function<A: Decodable, B: Decodable, C: Decodable, R: Encodable>(
         _ name: String, _ f: @escaping @Sendable (A, B, C) throws -> R
     ) -> Export {
-        Export(name: name, arity: 3) { args in
-            let a = try argument(A.self, args, 0, name)
-            let b = try argument(B.self, args, 1, name)
-            let c = try argument(C.self, args, 2, name)
-            return try TermEncoder().encode(f(a, b, c))
+        let (decodeA, decodeB, decodeC, encode) = (termDecoder(A.self), termDecoder(B.self), termDecoder(C.self), termEncoder(R.self))
+        return Export(name: name, arity: 3, typed: f) { args in
+            let a = try argument(decodeA, args, 0, name)
+            let b = try argument(decodeB, args, 1, name)
+            let c = try argument(decodeC, args, 2, name)
+            return try encode(f(a, b, c))
         }
     }
 }
 
 /// Converts one argument, turning a decoding failure into `badArgument` so the
 /// caller learns which argument was wrong rather than a bare decoding error.
-private func argument<T: Decodable>(_ type: T.Type, _ args: [Term], _ index: Int, _ name: String) throws -> T {
+@inline(__always)
+private func argument<T>(_ decode: (Term) throws -> T, _ args: [Term], _ index: Int, _ name: String) throws -> T {
     do {
-        return try TermDecoder().decode(T.self, from: args[index])
+        return try decode(args[index])
     } catch {
         throw CallError.badArgument(function: name, index: index, reason: "\(error)")
     }

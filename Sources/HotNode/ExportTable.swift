@@ -61,6 +61,9 @@ final class ModuleSlot: Sendable {
 
     init(name: String) { self.name = name }
 
+    /// The current version's address, 0 for none: compared, never followed.
+    var currentAddress: UInt { currentBits.load(ordering: .acquiring) }
+
     /// The current version, or nil when none is (never loaded, or deleted).
     var current: ModuleVersion? {
         let bits = currentBits.load(ordering: .acquiring)
@@ -73,5 +76,74 @@ final class ModuleSlot: Sendable {
     func publish(_ version: ModuleVersion?) {
         let bits = version.map { UInt(bitPattern: Unmanaged.passUnretained($0).toOpaque()) } ?? 0
         currentBits.store(bits, ordering: .releasing)
+    }
+}
+
+extension ExportTable {
+    /// A typed handle on `module:function` for callers that know its Swift
+    /// type: each call reaches the module's current version, with no terms.
+    public func function<A, R>(_ module: String, _ function: String, _ type: ((A) throws -> R).Type) -> ExternalFunction<A, R> {
+        ExternalFunction(slot: slotCreating(module), function: function)
+    }
+}
+
+/// An external call with a known type: the typed path of the export table.
+///
+/// A call loads the slot's current version and the handle's cached
+/// resolution with two atomic loads, and when both name the same version it
+/// calls the function through an unretained reference: no lock, no
+/// dictionary, no reference counting. A swap makes the next call resolve
+/// again, once.
+public final class ExternalFunction<A, R>: @unchecked Sendable {
+    // @unchecked: the only mutable state is `resolvedBits`, an atomic.
+    private let slot: ModuleSlot
+    private let function: String
+    private let resolvedBits = Atomic<UInt>(0)
+
+    private final class Resolved {
+        let version: UInt
+        let body: @Sendable (A) throws -> R
+        init(version: UInt, body: @escaping @Sendable (A) throws -> R) {
+            self.version = version
+            self.body = body
+        }
+    }
+
+    init(slot: ModuleSlot, function: String) {
+        self.slot = slot
+        self.function = function
+    }
+
+    /// Calls the function in the module's current version.
+    @inline(__always)
+    public func callAsFunction(_ argument: A) throws -> R {
+        let current = slot.currentAddress
+        let bits = resolvedBits.load(ordering: .acquiring)
+        if bits != 0, let raw = UnsafeRawPointer(bitPattern: bits) {
+            let resolved = Unmanaged<Resolved>.fromOpaque(raw)
+            if resolved._withUnsafeGuaranteedRef({ $0.version }) == current {
+                return try resolved._withUnsafeGuaranteedRef { try $0.body(argument) }
+            }
+        }
+        return try resolve()(argument)
+    }
+
+    /// Finds the function in the current version and caches it. Every
+    /// resolution stays allocated for the node's life, like the versions
+    /// themselves: a concurrent caller may still hold the previous one.
+    private func resolve() throws -> @Sendable (A) throws -> R {
+        // Read the version once and use its own address: a swap between the
+        // caller's load and this one only means the newer version is cached.
+        guard let version = slot.current else { throw CallError.undefinedModule(slot.name) }
+        let address = UInt(bitPattern: Unmanaged.passUnretained(version).toOpaque())
+        guard let export = version.exports[function] else {
+            throw CallError.undefinedFunction(module: slot.name, function: function)
+        }
+        guard let body = export.typed as? @Sendable (A) throws -> R else {
+            throw CallError.badArgument(function: "\(slot.name):\(function)", index: 0, reason: "it is not of type (\(A.self)) -> \(R.self)")
+        }
+        let resolved = Unmanaged.passRetained(Resolved(version: address, body: body))
+        resolvedBits.store(UInt(bitPattern: resolved.toOpaque()), ordering: .releasing)
+        return body
     }
 }
