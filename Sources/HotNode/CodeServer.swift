@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Hot
 import HotWire
 import Synchronization
@@ -20,6 +23,9 @@ public final class CodeServer: Sendable {
         var sticky: Set<String> = []
         /// Every version ever published, so that unretained readers stay safe.
         var retained: [ModuleVersion] = []
+        /// Objects whose trial load passed, by path, size and modification
+        /// time: a deploy checks while staging and need not check again.
+        var trialPassed: Set<String> = []
     }
 
     struct Entry {
@@ -154,8 +160,19 @@ public final class CodeServer: Sendable {
         for path in paths {
             if let name = ArtifactName(fileName: lastComponent(path)), loadedVersion(name) != nil { continue }
             guard fileExists(path) else { throw .noFile(lastComponent(path)) }
-            if let trialExecutable { try TrialLoad.check(path, executable: trialExecutable) }
+            try trial(path)
         }
+    }
+
+    /// Runs the trial load of an object unless it passed one already.
+    private func trial(_ path: String) throws(LoadError) {
+        guard let trialExecutable else { return }
+        var info = stat()
+        guard stat(path, &info) == 0 else { throw .noFile(lastComponent(path)) }
+        let identity = "\(path) \(info.st_size) \(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec) \(info.st_ino)"
+        if state.withLock({ $0.trialPassed.contains(identity) }) { return }
+        try TrialLoad.check(path, executable: trialExecutable)
+        _ = state.withLock { $0.trialPassed.insert(identity) }
     }
 
     /// Whether a version is current or old somewhere (a process may pin it).
@@ -189,7 +206,7 @@ public final class CodeServer: Sendable {
                 return .existing(known)
             }
         }
-        if let trialExecutable { try TrialLoad.check(path, executable: trialExecutable) }
+        try trial(path)
         let image = try Loader.open(path)
         if let name = ArtifactName(fileName: lastComponent(path)),
             name.module != image.descriptor.name || name.version != image.descriptor.version

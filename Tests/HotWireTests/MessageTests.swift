@@ -22,6 +22,10 @@ private let everyRequest: [Request] = [
     .purge(module: "chat", soft: true),
     .purge(module: "chat", soft: false),
     .delete(module: "chat"),
+    .check(files: ["chat.v2-0123456789ab.so"]),
+    .check(files: []),
+    .makePermanent(modules: ["chat", "lobby"]),
+    .rollback(module: "chat"),
 ]
 
 private let everyErrorCode: [ErrorCode] = [
@@ -84,6 +88,9 @@ private func caseName(_ request: Request) -> String {
     case .send: "send"
     case .purge: "purge"
     case .delete: "delete"
+    case .check: "check"
+    case .makePermanent: "makePermanent"
+    case .rollback: "rollback"
     }
 }
 
@@ -97,7 +104,7 @@ private func isListed(_ code: ErrorCode) -> Bool {
 
 @Suite struct MessageTests {
     @Test func listsCoverEveryCase() {
-        #expect(Set(everyRequest.map(caseName)).count == 10)
+        #expect(Set(everyRequest.map(caseName)).count == 13)
         #expect(everyErrorCode.allSatisfy(isListed))
         #expect(Set(everyErrorCode).count == 13)
     }
