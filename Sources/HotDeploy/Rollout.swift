@@ -189,7 +189,12 @@ public struct Rollout: Sendable {
             let result = try client.request(.load(files: staged.needed.map(\.fileName), purge: purge, force: force))
             outcome.changes = VersionChange.list(from: result)
             outcome.state = .committed
-            progress(staged.target.name, .committed, outcome.changes.map { "\($0.module) \($0.from.map { "v\($0)" } ?? "none") -> v\($0.to)" }.joined(separator: ", "))
+            progress(staged.target.name, .committed, outcome.changes.map { change in
+                var text = "\(change.module) \(change.from.map { "v\($0)" } ?? "none") -> v\(change.to)"
+                if !change.stopped.isEmpty { text += " (purged: stopped \(change.stopped.joined(separator: " ")))" }
+                if !change.stubborn.isEmpty { text += " (\(change.stubborn.joined(separator: " ")) would not stop; their code stays mapped)" }
+                return text
+            }.joined(separator: ", "))
             let failures = outcome.changes.flatMap(\.codeChangeFailures)
             if !failures.isEmpty {
                 throw ClientError.failed(code: .failed, message: "codeChange failed in \(failures.map { "\($0.pid): \($0.reason)" }.joined(separator: "; "))")
@@ -314,7 +319,10 @@ extension VersionChange {
             let failures = (item["codeChangeFailures"]?.listValue ?? []).map { f in
                 (pid: f["pid"]?.stringValue ?? "?", reason: f["reason"]?.stringValue ?? "?")
             }
-            return VersionChange(module: module, from: item["from"]?.intValue, to: to, codeChangeFailures: failures)
+            var change = VersionChange(module: module, from: item["from"]?.intValue, to: to, codeChangeFailures: failures)
+            change.stopped = (item["stopped"]?.listValue ?? []).compactMap(\.stringValue)
+            change.stubborn = (item["stubborn"]?.listValue ?? []).compactMap(\.stringValue)
+            return change
         }
     }
 }

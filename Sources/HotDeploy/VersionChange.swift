@@ -11,6 +11,10 @@ public struct VersionChange: Sendable, Equatable {
     public let to: Int
     /// Servers whose `codeChange` failed: they stay on the version and state they had.
     public let codeChangeFailures: [(pid: String, reason: String)]
+    /// Processes in old code stopped by `--purge` before the load.
+    public var stopped: [String] = []
+    /// Processes that would not stop: their old version stays mapped.
+    public var stubborn: [String] = []
 
     public static func == (a: VersionChange, b: VersionChange) -> Bool {
         a.module == b.module && a.from == b.from && a.to == b.to

@@ -41,6 +41,10 @@ public final class CodeServer: Sendable {
         public let from: Int?
         /// The version current now.
         public let to: Int
+        /// Processes in old code that a purge before the load stopped.
+        public var stopped: [Pid] = []
+        /// Processes that would not stop: their version stays mapped.
+        public var stubborn: [Pid] = []
     }
 
     /// A code server with no modules; `sticky` modules refuse reload unless forced.
@@ -62,10 +66,16 @@ public final class CodeServer: Sendable {
     public func load(_ paths: [String], purge: Bool = false, force: Bool = false) throws(LoadError) -> [LoadResult] {
         try loading.withLock { _ throws(LoadError) in
             let prepared = try paths.map { (path) throws(LoadError) in try prepare(path, force: force) }
+            var purged: [String: PurgeResult] = [:]
             if purge {
-                for item in prepared { _ = purgeOld(item.version.name) }
+                for item in prepared { purged[item.version.name] = purgeOld(item.version.name) }
             }
-            return try finish(prepared)
+            return try finish(prepared).map { result in
+                var result = result
+                result.stopped = purged[result.module]?.stopped ?? []
+                result.stubborn = purged[result.module]?.stubborn ?? []
+                return result
+            }
         }
     }
 

@@ -107,7 +107,7 @@ public final class ControlServer: Sendable {
         case .spawn(let module, let function, let args, let name):
             do {
                 let kernel = node.kernel
-                let isServer = node.codeServer.exports.slot(module)?.current?.server(function) != nil
+                let isServer = node.codeServer.exports.currentLoading(module)?.server(function) != nil
                 let pid = try isServer
                     ? kernel.startServer(module, function, args, name: name)
                     : kernel.spawn(module, function, args, name: name)
@@ -190,6 +190,8 @@ public final class ControlServer: Sendable {
                     answer.append([
                         "module": .string(r.module), "from": r.from.map { .int($0) } ?? .null, "to": .int(r.to),
                         "codeChangeFailures": .list(failures.map { ["pid": .string($0.pid.description), "reason": .string($0.reason)] }),
+                        "stopped": .list(r.stopped.map { .string($0.description) }),
+                        "stubborn": .list(r.stubborn.map { .string($0.description) }),
                     ])
                 }
                 return .ok(.list(answer))

@@ -41,6 +41,14 @@ public final class ExportTable: @unchecked Sendable {
         slotsPointer.store(UInt(bitPattern: map.toOpaque()), ordering: .releasing)
     }
 
+    /// The module's current version; in interactive mode, loaded on demand
+    /// when none is (for spawns as for calls, as Erlang's interactive mode).
+    func currentLoading(_ module: String) -> ModuleVersion? {
+        if let version = slot(module)?.current { return version }
+        guard let onMiss, onMiss(module) else { return nil }
+        return slot(module)?.current
+    }
+
     /// An external call: always reaches the module's current version.
     public func call(_ module: String, _ function: String, _ args: [Term]) throws(CallError) -> Term {
         if let version = slot(module)?.current { return try version.call(function, args) }

@@ -84,7 +84,7 @@ final class Kernel: NodeRuntime, @unchecked Sendable {
     /// between, the process would be pinned to code no purge could see.
     private func pinCurrent(_ module: String, name: String?, kind: NodeProcess.Kind) throws -> (NodeProcess, ModuleVersion) {
         while true {
-            guard let version = codeServer.exports.slot(module)?.current else { throw CallError.undefinedModule(module) }
+            guard let version = codeServer.exports.currentLoading(module) else { throw CallError.undefinedModule(module) }
             let process = try processes.register(module: module, version: version, name: name, kind: kind)
             if codeServer.isLive(version) { return (process, version) }
             processes.remove(process.pid)
@@ -92,7 +92,7 @@ final class Kernel: NodeRuntime, @unchecked Sendable {
     }
 
     func spawn(_ module: String, _ function: String, _ args: [Term], name: String?) throws -> Pid {
-        guard let version = codeServer.exports.slot(module)?.current else { throw CallError.undefinedModule(module) }
+        guard let version = codeServer.exports.currentLoading(module) else { throw CallError.undefinedModule(module) }
         guard let export = version.exports[function] else { throw CallError.undefinedFunction(module: module, function: function) }
         guard export.arity == args.count else {
             throw CallError.wrongArity(function: "\(module):\(function)", expected: export.arity, got: args.count)
@@ -138,7 +138,7 @@ final class Kernel: NodeRuntime, @unchecked Sendable {
     }
 
     func startServer(_ module: String, _ server: String, _ args: [Term], name: String?) throws -> Pid {
-        guard let version = codeServer.exports.slot(module)?.current else { throw CallError.undefinedModule(module) }
+        guard let version = codeServer.exports.currentLoading(module) else { throw CallError.undefinedModule(module) }
         guard version.server(server) != nil else { throw CallError.undefinedFunction(module: module, function: server) }
         let (process, pinned) = try pinCurrent(module, name: name, kind: .server(server))
         // The first state is made in the server's own thread, but the caller

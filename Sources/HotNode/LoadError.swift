@@ -25,7 +25,7 @@ public enum LoadError: Error, Sendable, Equatable, CustomStringConvertible {
         case .mismatch(let field, let expected, let found):
             "module built for \(field) \(found), but this node has \(field) \(expected); rebuild it with this node's hot"
         case .notPurged(let module, let pids):
-            "old code of '\(module)' still runs in \(pids.joined(separator: ", ")); purge it first (hot deploy --purge)"
+            "old code of '\(module)' still runs in \(pids.joined(separator: ", ")); let those processes end or switch, or stop them (hot purge \(module), or hot deploy --purge)"
         case .sticky(let module): "module '\(module)' is sticky; reload it with --force"
         case .onLoadFailure(let module, let message): "on-load hook of '\(module)' failed: \(message)"
         case .trialFailed(let path, let reason): "\(lastComponent(path)) was refused by its trial load: \(reason)"
