@@ -117,9 +117,16 @@ public struct Rollout: Sendable {
         var outcomes = staged.map(\.outcome)
         var committed: [Int] = []
         for (position, batch) in batches(count: staged.count).enumerated() {
-            if case .canary(_, let wait) = strategy, position == 1, wait > 0 { usleep(UInt32(wait * 1e6)) }
             let results = forEach(batch) { index in commit(staged[index], progress) }
             for (index, result) in zip(batch, results) { outcomes[index] = result }
+            if case .canary(_, let wait) = strategy, position == 0, !batch.contains(where: { outcomes[$0].state == .failed }) {
+                // The canaries run the new code for the wait; then they are
+                // checked again, and only a healthy canary lets the rest go on.
+                if wait > 0 { usleep(UInt32(wait * 1e6)) }
+                let current = outcomes
+                let rechecked = forEach(batch) { index in recheck(staged[index], current[index], progress) }
+                for (index, result) in zip(batch, rechecked) { outcomes[index] = result }
+            }
             committed += batch.filter { outcomes[$0].state == .healthy }
             if batch.contains(where: { outcomes[$0].state == .failed }) {
                 // Roll back every node that took the new versions, failed ones too.
@@ -143,6 +150,8 @@ public struct Rollout: Sendable {
         let client: NodeClient?
         let needed: [ShippedVersion]
         let previous: [String: Int]
+        /// Shipped modules the node runs already but would not boot after a restart.
+        let notPermanent: [String]
         var outcome: NodeOutcome
         var unreachable = false
     }
@@ -150,7 +159,7 @@ public struct Rollout: Sendable {
     private func stage(_ target: RolloutTarget, _ versions: [ShippedVersion], _ progress: RolloutProgress) -> Staged {
         func failed(_ reason: String, unreachable: Bool = false) -> Staged {
             progress(target.name, .failed, reason)
-            return Staged(target: target, client: nil, needed: [], previous: [:],
+            return Staged(target: target, client: nil, needed: [], previous: [:], notPermanent: [],
                           outcome: NodeOutcome(node: target.name, state: .failed, changes: [], reason: reason), unreachable: unreachable)
         }
         let client: NodeClient
@@ -160,20 +169,25 @@ public struct Rollout: Sendable {
         do throws(ClientError) {
             let status = try client.request(.status)
             var running: [String: (key: String, version: Int)] = [:]
+            var permanent: [String: Int] = [:]
             for module in status["modules"]?.listValue ?? [] {
                 if let name = module["name"]?.stringValue, let key = module["current"]?["key"]?.stringValue,
                     let version = module["current"]?["version"]?.intValue
                 {
                     running[name] = (key, version)
+                    permanent[name] = module["permanent"]?.intValue
                 }
             }
             let needed = versions.filter { running[$0.module]?.key != $0.key }
+            // A node already running a shipped version from a temporary deploy:
+            // this deploy makes it permanent all the same.
+            let notPermanent = versions.filter { running[$0.module]?.key == $0.key && permanent[$0.module] != $0.version }.map(\.module)
             for version in needed { try client.stage(path: version.path, fileName: version.fileName) }
             if !needed.isEmpty { _ = try client.request(.check(files: needed.map(\.fileName))) }
             let state: NodeOutcome.State = needed.isEmpty ? .unchanged : .staged
             progress(target.name, state, needed.map { "\($0.module) v\($0.version)" }.joined(separator: ", "))
             return Staged(target: target, client: client, needed: needed, previous: running.mapValues(\.version),
-                          outcome: NodeOutcome(node: target.name, state: state, changes: [], reason: nil))
+                          notPermanent: notPermanent, outcome: NodeOutcome(node: target.name, state: state, changes: [], reason: nil))
         } catch {
             return failed(error.description, unreachable: error.isUnreachable)
         }
@@ -206,6 +220,20 @@ public struct Rollout: Sendable {
             outcome.state = .failed
             outcome.reason = error.description
             progress(staged.target.name, .failed, error.description)
+        }
+        return outcome
+    }
+
+    /// The canaries' second health check, after the wait.
+    private func recheck(_ staged: Staged, _ outcome: NodeOutcome, _ progress: RolloutProgress) -> NodeOutcome {
+        var outcome = outcome
+        guard let client = staged.client, !staged.needed.isEmpty else { return outcome }
+        do throws(ClientError) {
+            try healthCheck(staged.target, client, modules: staged.needed.map(\.module))
+        } catch {
+            outcome.state = .failed
+            outcome.reason = "after the canary wait: \(error.description)"
+            progress(staged.target.name, .failed, outcome.reason ?? "")
         }
         return outcome
     }
@@ -263,9 +291,10 @@ public struct Rollout: Sendable {
 
     private func makePermanent(_ staged: Staged, _ outcome: NodeOutcome, _ progress: RolloutProgress) -> NodeOutcome {
         var outcome = outcome
-        guard let client = staged.client, !outcome.changes.isEmpty else { return outcome }
+        let modules = outcome.changes.map(\.module) + staged.notPermanent
+        guard let client = staged.client, !modules.isEmpty else { return outcome }
         do {
-            _ = try client.request(.makePermanent(modules: outcome.changes.map(\.module)))
+            _ = try client.request(.makePermanent(modules: modules))
             outcome.state = .permanent
             progress(staged.target.name, .permanent, "")
         } catch {

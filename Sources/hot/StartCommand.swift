@@ -108,12 +108,12 @@ let stopCommand = Command(
     }
 }
 
-/// The hotnode beside this hot, or HOT_NODE.
+/// The hotnode beside this hot, or HOT_NODE_BIN.
 func nodeExecutable() throws(CommandError) -> String {
-    if let env = getenv("HOT_NODE") { return String(cString: env) }
+    if let env = getenv("HOT_NODE_BIN") { return String(cString: env) }
     let candidate = executableDirectory() + "/hotnode"
     guard access(candidate, X_OK) == 0 else {
-        throw .failed("hotnode not found beside hot (\(candidate)); reinstall hot or set HOT_NODE")
+        throw .failed("hotnode not found beside hot (\(candidate)); reinstall hot or set HOT_NODE_BIN")
     }
     return candidate
 }
