@@ -120,6 +120,7 @@ public struct Builder: Sendable {
             throw .project(.noModules(path: project.config.modules))
         }
 
+        let toolchain = try workspace.toolchain
         var manifest = workspace.manifest
         if options.since == nil && options.modules.isEmpty {
             // A module whose folder is gone is reported once as deleted, and
@@ -139,17 +140,18 @@ public struct Builder: Sendable {
                 continue
             }
             let version = manifest.nextVersion(module)
-            let commit = workspace.source.head.map { $0 + (workspace.isDirty(module) ? "+dirty" : "") }
+            let dirty = try workspace.isDirty(module)
+            let commit = workspace.source.head.map { $0 + (dirty ? "+dirty" : "") }
             let job = CompileJob(
                 module: module, version: version, key: snapshot.key,
                 sources: (snapshot.files.keys.sorted() + workspace.includes.keys.sorted()).map { project.root + "/" + $0 },
-                buildDirectory: project.buildDirectory, toolchain: workspace.toolchain, flags: project.config.swiftcFlags,
+                buildDirectory: project.buildDirectory, toolchain: toolchain, flags: project.config.swiftcFlags,
                 release: options.release, commit: commit)
             jobs.append((job, snapshot))
         }
 
         var failures: [CompileFailure] = []
-        let outcomes = try run(jobs.map(\.0), toolchain: workspace.toolchain, jobs: options.jobs, progress: progress)
+        let outcomes = try run(jobs.map(\.0), toolchain: toolchain, jobs: options.jobs, progress: progress)
         for ((job, snapshot), outcome) in zip(jobs, outcomes) {
             switch outcome {
             case .failure(let failure):
@@ -157,8 +159,8 @@ public struct Builder: Sendable {
             case .success(let sha256):
                 let built = BuiltVersion(
                     module: job.module, version: job.version, key: job.key, file: lastPathComponent(job.output),
-                    sha256: sha256, commit: workspace.source.head, dirty: workspace.isDirty(job.module),
-                    compiler: workspace.toolchain.version, time: wallClock(), release: options.release,
+                    sha256: sha256, commit: workspace.source.head, dirty: try workspace.isDirty(job.module),
+                    compiler: toolchain.version, time: wallClock(), release: options.release,
                     files: snapshot.files, includes: workspace.includes)
                 manifest.versions.append(built)
                 results.append(ModuleBuild(module: job.module, version: built, status: .built))
@@ -179,7 +181,7 @@ public struct Builder: Sendable {
         }
         results.sort { $0.module < $1.module }
         guard failures.isEmpty else { throw .compile(failures, built: results) }
-        return BuildReport(commit: workspace.source.head, dirty: workspace.isDirty, modules: results)
+        return BuildReport(commit: workspace.source.head, dirty: try workspace.isDirty(), modules: results)
     }
 
     private enum Outcome {

@@ -24,8 +24,6 @@ public struct ChangeReport: Sendable {
     public let since: String?
     /// HEAD, or nil before the first commit.
     public let commit: String?
-    /// Whether the work tree differs from HEAD.
-    public let dirty: Bool
     /// The changed modules, by name.
     public let modules: [ModuleChange]
 }
@@ -51,7 +49,7 @@ public struct ChangeDetector {
         } else {
             modules = try changesAgainstBuilds(workspace, release: release)
         }
-        return ChangeReport(since: since, commit: workspace.source.head, dirty: workspace.isDirty, modules: modules)
+        return ChangeReport(since: since, commit: workspace.source.head, modules: modules)
     }
 
     /// Against the manifest: a module whose key is not its current build's.
@@ -110,7 +108,7 @@ public struct ChangeDetector {
         var result: [ModuleChange] = []
         for name in names {
             guard then[name] != nil else {
-                added[name] = try workspace.snapshot(name, release: false).files
+                added[name] = try workspace.files(name)
                 continue
             }
             let files = (changedFiles[name] ?? []).union(includeFiles)

@@ -132,9 +132,8 @@ public struct Project: Sendable {
     /// The module names, sorted; refuses a folder with an invalid name.
     public func moduleNames() throws(ProjectError) -> [String] {
         // A folder with no Swift file left is not a module (a deleted one, say).
-        let names = listDirectory(modulesDirectory).filter {
-            isDirectory(modulesDirectory + "/" + $0) && !sourceFiles(of: $0).isEmpty
-        }.sorted()
+        let names = listEntries(modulesDirectory).filter { $0.isDirectory && containsSwiftFile(config.modules + "/" + $0.name) }
+            .map(\.name).sorted()
         for name in names where !HotSDK.isValidModuleName(name) {
             throw .invalidModuleName(name, path: config.modules)
         }
@@ -153,15 +152,22 @@ public struct Project: Sendable {
 
     private func swiftFiles(under relative: String) -> [String] {
         var result: [String] = []
-        for name in listDirectory(root + "/" + relative) where !name.hasPrefix(".") {
-            let path = relative + "/" + name
-            if isDirectory(root + "/" + path) {
+        for entry in listEntries(root + "/" + relative) where !entry.name.hasPrefix(".") {
+            let path = relative + "/" + entry.name
+            if entry.isDirectory {
                 result += swiftFiles(under: path)
-            } else if name.hasSuffix(".swift") {
+            } else if entry.name.hasSuffix(".swift") {
                 result.append(path)
             }
         }
         return result.sorted()
+    }
+
+    /// Whether a folder holds a `.swift` file at any depth; stops at the first.
+    private func containsSwiftFile(_ relative: String) -> Bool {
+        let entries = listEntries(root + "/" + relative).filter { !$0.name.hasPrefix(".") }
+        if entries.contains(where: { !$0.isDirectory && $0.name.hasSuffix(".swift") }) { return true }
+        return entries.contains { $0.isDirectory && containsSwiftFile(relative + "/" + $0.name) }
     }
 }
 

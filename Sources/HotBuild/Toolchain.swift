@@ -57,7 +57,10 @@ public struct Toolchain: Sendable {
             }
             guard let parsed = parseVersion(output) else { throw .unknownVersion(swiftc: swiftc, output: output) }
             version = parsed
-            if let cacheFile { try? writeFileAtomically(cacheFile, Array("\(stamp)\n\(parsed)\n".utf8)) }
+            if let cacheFile {
+                try? makeDirectories(parentDirectory(cacheFile))
+                try? writeFileAtomically(cacheFile, Array("\(stamp)\n\(parsed)\n".utf8))
+            }
         }
         let resolved = version ?? ""
         guard resolved == HotSDK.compiler else {

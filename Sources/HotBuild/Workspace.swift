@@ -12,20 +12,34 @@ public struct ModuleSnapshot: Sendable {
 }
 
 /// Everything one build or change query reads once: the project, the
-/// toolchain, the manifest and what git says of the work tree.
-struct Workspace {
+/// toolchain, the manifest and what git says of the work tree. The toolchain
+/// and the module list are looked up on first use only: `hot changed --since`
+/// needs no compiler unless a module was added.
+final class Workspace {
     let project: Project
-    let toolchain: Toolchain
     let manifest: Manifest
     let source: SourceState
     /// The include folders' files with their blob ids.
     let includes: [String: String]
+    private var cachedToolchain: Toolchain?
+    private var cachedModuleNames: [String]?
+
+    /// The compiler and SDK.
+    var toolchain: Toolchain {
+        get throws(BuildError) {
+            if let cachedToolchain { return cachedToolchain }
+            do {
+                let found = try Toolchain.locate(cacheFile: project.hotDirectory + "/toolchain")
+                cachedToolchain = found
+                return found
+            } catch {
+                throw .toolchain(error)
+            }
+        }
+    }
 
     init(project: Project) throws(BuildError) {
         self.project = project
-        do { toolchain = try Toolchain.locate(cacheFile: project.hotDirectory + "/toolchain") } catch {
-            throw .toolchain(error)
-        }
         do { manifest = try Manifest.load(project.manifestPath) } catch { throw .project(error) }
         do { source = try SourceState(project: project) } catch { throw .git(error) }
         var includes: [String: String] = [:]
@@ -37,29 +51,46 @@ struct Workspace {
 
     /// The modules present in the work tree.
     func moduleNames() throws(BuildError) -> [String] {
-        do { return try project.moduleNames() } catch { throw .project(error) }
+        if let cachedModuleNames { return cachedModuleNames }
+        do {
+            let names = try project.moduleNames()
+            cachedModuleNames = names
+            return names
+        } catch {
+            throw .project(error)
+        }
     }
 
-    /// A module's files and key; `release` adds -O to the flags.
-    func snapshot(_ module: String, release: Bool) throws(BuildError) -> ModuleSnapshot {
+    /// A module's files (project-relative) with their blob ids.
+    func files(_ module: String) throws(BuildError) -> [String: String] {
         var files: [String: String] = [:]
         do {
             // An ignored file is not a source: it never marks a module, nor is compiled.
             for path in project.sourceFiles(of: module) where !(try source.isIgnored(path)) { files[path] = try source.blobID(path) }
         } catch { throw .git(error) }
+        return files
+    }
+
+    /// A module's files and key; `release` adds -O to the flags.
+    func snapshot(_ module: String, release: Bool) throws(BuildError) -> ModuleSnapshot {
+        let files = try self.files(module)
         let key = ContentKey(
             files: files.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
             includes: includes.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
-            flags: project.config.swiftcFlags + (release ? ["-O"] : []), compiler: toolchain.version
+            flags: project.config.swiftcFlags + (release ? ["-O"] : []), compiler: try toolchain.version
         ).hex
         return ModuleSnapshot(name: module, files: files, key: key)
     }
 
     /// Whether the module's folder or an include folder differs from HEAD.
-    func isDirty(_ module: String) -> Bool {
-        source.isDirty(under: [project.config.modules + "/" + module] + project.config.include)
+    func isDirty(_ module: String) throws(BuildError) -> Bool {
+        do { return try source.isDirty(under: [project.config.modules + "/" + module] + project.config.include) } catch {
+            throw .git(error)
+        }
     }
 
     /// Whether anything in the project differs from HEAD.
-    var isDirty: Bool { !source.changed.isEmpty }
+    func isDirty() throws(BuildError) -> Bool {
+        do { return try !source.changed().isEmpty } catch { throw .git(error) }
+    }
 }

@@ -68,6 +68,25 @@ public func listDirectory(_ path: String) -> [String] {
     return names
 }
 
+/// The entries of a folder with whether each is a folder, from the type
+/// readdir reports (a stat only where the file system does not say), so
+/// that walking a large tree costs one getdents per folder, not a stat per file.
+public func listEntries(_ path: String) -> [(name: String, isDirectory: Bool)] {
+    guard let dir = opendir(path) else { return [] }
+    defer { closedir(dir) }
+    var entries: [(name: String, isDirectory: Bool)] = []
+    while let entry = readdir(dir) {
+        let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+            String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+        }
+        guard name != "." && name != ".." else { continue }
+        let type = entry.pointee.d_type
+        let folder = type == UInt8(DT_DIR) || ((type == UInt8(DT_UNKNOWN) || type == UInt8(DT_LNK)) && isDirectory(path + "/" + name))
+        entries.append((name, folder))
+    }
+    return entries
+}
+
 /// Whether a path exists (following symbolic links).
 public func fileExists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 

@@ -25,7 +25,6 @@ let changedCommand = Command(
     if args.has("--json") {
         printJSON([
             "since": report.since.map { .string($0) } ?? .null, "commit": report.commit.map { .string($0) } ?? .null,
-            "dirty": .bool(report.dirty),
             "modules": .list(report.modules.map { change in
                 [
                     "name": .string(change.name), "status": .string(change.kind.rawValue),
