@@ -1,68 +1,72 @@
 #!/bin/sh
-# Measures the figures of BENCHMARKS.md side by side in one run and rewrites
-# the file. Usage: scripts/bench.sh BINDIR (a release build of hot and hotnode).
+# `make bench`: measures every figure side by side in one run and rewrites
+# BENCHMARKS.md. Usage: scripts/bench.sh BINDIR (a release build of hot).
+#   1     in-process call costs: Benchmarks/ExternalCalls (ordo-one/benchmark)
+#   2, 6  swap latency and memory: Benchmarks/hotbench
+#   3-5,7 whole processes: scripts/bench/process.sh
 set -eu
 bin=$(cd "$1" && pwd)
 root=$(cd "$(dirname "$0")/.." && pwd)
-hot="$bin/hot"
-runs=${BENCH_RUNS:-15}
-dir=$(mktemp -d /tmp/hot-bench.XXXXXX)
-cleanup() {
-  (cd "$dir/app" 2>/dev/null && "$hot" stop >/dev/null 2>&1) || true
-  rm -rf "$dir"
+work=$(mktemp -d /tmp/hot-bench-all.XXXXXX)
+trap 'rm -rf "$work"' EXIT INT TERM
+
+echo "building the benchmarks package (release)" >&2
+swift build -c release --package-path "$root/Benchmarks" >&2
+
+echo "figure 1: external calls" >&2
+(cd "$root/Benchmarks" && HOT_BIN="$bin" swift package --allow-writing-to-package-directory benchmark \
+  --target ExternalCalls --format markdown --no-progress) > "$work/calls.md" 2>&1 || {
+  cat "$work/calls.md" >&2
+  exit 1
 }
-trap cleanup EXIT INT TERM
+# The p50 of a benchmark's wall-clock row, in ns per call: each measured
+# iteration makes 1,000 calls (see ExternalCalls.swift).
+p50() {
+  awk -v name="### $1" '
+    $0 == name { found = 1; next }
+    found && /^### / { exit }
+    found && /Time \(wall clock\)/ { split($0, f, "|"); gsub(/[ ,]/, "", f[5]); printf "%.2f\n", f[5] / 1000; exit }
+  ' "$work/calls.md"
+}
+direct=$(p50 "direct existential call")
+typed=$(p50 "typed external call")
+dynamic_int=$(p50 "dynamic Term call, int in and out")
+dynamic_string=$(p50 "dynamic Term call, 1 KB string in and out")
 
-now() { date +%s.%N; }
-median() { sort -n | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+echo "figures 2 and 6: swap and memory" >&2
+HOT_BIN="$bin" "$root/Benchmarks/.build/release/hotbench" 200 > "$work/swap.md"
 
-cd "$dir"
-"$hot" init app >/dev/null
-cd app
-"$hot" start >/dev/null
-sdk=$(dirname "$(find "$bin" -maxdepth 2 -name Hot.swiftmodule | head -n 1)")
-src=modules/hello/hello.swift
+echo "figures 3, 4, 5 and 7: whole processes" >&2
+"$root/scripts/bench/process.sh" "$bin" > "$work/process.md"
 
-# Edit to live: the same one-line edit, deployed by hot, against a bare swiftc
-# of the same sources, alternating so that both see the same machine load.
-: > "$dir/deploy.txt"
-: > "$dir/swiftc.txt"
-i=0
-while [ "$i" -lt "$runs" ]; do
-  i=$((i + 1))
-  sed -i "s/\"Hello, [^\\\\]*\\\\(name)/\"Hello $i, \\\\(name)/" "$src"
-  t0=$(now); "$hot" deploy >/dev/null; t1=$(now)
-  awk "BEGIN { print $t1 - $t0 }" >> "$dir/deploy.txt"
-  sed -i "s/\"Hello [0-9]*, /\"Hello x$i, /" "$src"
-  printf 'import Hot\n@_cdecl("hot_module_descriptor") public func d() -> UnsafeRawPointer { let t: StaticString = "x"; return UnsafeRawPointer(t.utf8Start) }\n@_cdecl("hot_module_entry") public func e() -> UnsafeMutableRawPointer { ModuleEntry.handOff(module) }\n' > "$dir/entry.swift"
-  t0=$(now)
-  swiftc -emit-library -parse-as-library -swift-version 6 -module-name bare_v$i -I "$sdk" -Onone "$src" "$dir/entry.swift" -o "$dir/bare$i.so"
-  t1=$(now)
-  awk "BEGIN { print $t1 - $t0 }" >> "$dir/swiftc.txt"
-  sed -i "s/\"Hello x$i, /\"Hello $i, /" "$src"
-done
-deploy=$(median < "$dir/deploy.txt")
-bare=$(median < "$dir/swiftc.txt")
-ratio=$(awk "BEGIN { printf \"%.3f\", $deploy / $bare }")
-"$hot" call hello:greet bench >/dev/null
-
-cat > "$root/BENCHMARKS.md" <<MD
+{
+  cat <<MD
 # Benchmarks
 
-Produced by \`make bench\` (scripts/bench.sh over a release build), $(date -u +%Y-%m-%d), on
-$(nproc) cores ($(uname -m)), Swift $(swiftc --version 2>&1 | sed -n 's/.*Swift version \([0-9.]*\).*/\1/p' | head -n 1).
-Figures are medians of $runs runs measured side by side, alternating, in one run.
+Produced by \`make bench\` (scripts/bench.sh) on $(date -u +%Y-%m-%d): $(nproc) cores,
+$(uname -m), Swift $(swiftc --version 2>&1 | sed -n 's/.*Swift version \([0-9.]*\).*/\1/p' | head -n 1), release builds. Each ratio compares two
+things measured side by side in the same run; this machine is shared and noisy, so
+single figures move between runs while the ratios hold better.
 
-## Edit to live
+## External calls
 
-A one-line change in a one-file module: \`hot deploy\` (detect, compile, ship,
-swap into a running node) against a bare \`swiftc -emit-library\` of the same
-sources with the same flags.
+\`swift package benchmark --target ExternalCalls\` in Benchmarks/ (ordo-one/benchmark): the
+same function, \`x &+ 1\`, compiled with -O into a hot module loaded by a node in the
+benchmark process, called through the export table, against the same function behind a
+protocol existential in the benchmark binary. Medians, ns per call (each measured
+iteration makes 1,000 calls).
 
-| what | median |
-| --- | --- |
-| \`hot deploy\` | $(printf '%.3f' "$deploy") s |
-| bare \`swiftc -emit-library\` | $(printf '%.3f' "$bare") s |
-| ratio | $ratio (target at most 1.15) |
+| call | p50 (ns) | target |
+| --- | --- | --- |
+| direct call through a protocol existential | $direct | |
+| typed external call (\`ExternalFunction\`) | $typed | |
+| ratio typed / direct | $(awk "BEGIN { if ($direct > 0) printf \"%.2f\", $typed / $direct; else print \"n/a\" }") | at most 1.10 |
+| dynamic Term call, int in and out | $dynamic_int | at most 100 |
+| dynamic Term call, 1 KB string in and out | $dynamic_string | |
+
 MD
+  cat "$work/swap.md"
+  echo
+  cat "$work/process.md"
+} > "$root/BENCHMARKS.md"
 cat "$root/BENCHMARKS.md"
