@@ -6,7 +6,7 @@ SWIFT  ?= swift
 BIN     = .build/debug
 RELEASE = .build/release
 
-.PHONY: all deps fingerprint build test tsan demo install uninstall bench clean
+.PHONY: all deps fingerprint build test tsan demo install uninstall bench clean fuzz
 
 all: build
 
@@ -31,6 +31,13 @@ TSAN_BUILD = .build-tsan
 tsan: deps fingerprint
 	$(SWIFT) build --build-tests --sanitize=thread --scratch-path $(TSAN_BUILD)
 	TSAN_OPTIONS=halt_on_error=1 $(SWIFT) test --skip-build --sanitize=thread --scratch-path $(TSAN_BUILD) --filter ReloadStressTests
+
+# The control protocol's libFuzzer target (frame decoder, term codec,
+# handshake, session), built with AddressSanitizer in .build-fuzz and run for
+# FUZZ_SECONDS; crashes land in .build-fuzz/artifacts.
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	FUZZ_SECONDS=$(FUZZ_SECONDS) SWIFT=$(SWIFT) scripts/fuzz.sh
 
 demo: build
 	@scripts/demo.sh $(BIN)

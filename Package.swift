@@ -45,3 +45,13 @@ let package = Package(
         .testTarget(name: "EndToEndTests", dependencies: ["hot", "hotnode", "HotWire", "HotDeploy", "HotBuild"]),
     ]
 )
+
+// The libFuzzer target of the control protocol (scripts/fuzz.sh, `make fuzz`).
+// It exists only when HOT_FUZZ is set: it has no main of its own (libFuzzer
+// brings one), so a plain `swift build` must never see it.
+if Context.environment["HOT_FUZZ"] != nil {
+    package.targets.append(
+        .executableTarget(
+            name: "HotWireFuzz", dependencies: ["Hot", "HotWire"], path: "Fuzz/HotWireFuzz",
+            swiftSettings: [.unsafeFlags(["-parse-as-library"])]))
+}

@@ -62,10 +62,10 @@ public final class NodeClient: @unchecked Sendable {
             switch error {
             case .system(let e):
                 throw .unreachable(address: address.description, reason: e.description)
-            case .authenticationFailed, .closed, .malformedFrame:
-                // A node that refuses the cookie closes the connection after a
-                // delay; a closed connection during the handshake means that.
+            case .authenticationFailed, .malformedFrame:
                 throw .refused(address: address.description)
+            case .closed:
+                throw .unreachable(address: address.description, reason: "the node closed the connection before its hello (too many connections?)")
             default:
                 throw .protocolError(error.description)
             }

@@ -12,11 +12,16 @@ public final class ControlServer: Sendable {
     private let node: Node
     private let cookie: [UInt8]
     private let connections = Atomic<Int>(0)
-    /// Connections beyond this are closed at once, so a flood cannot exhaust
-    /// the node's threads; the node goes on answering the ones it has.
+    /// Connections still in their handshake, oldest first.
+    private let handshaking = Mutex<[ObjectIdentifier: (socket: Socket, since: Double)]>([:])
+    /// Authenticated connections beyond this are closed at once, so a flood
+    /// cannot exhaust the node's threads; the node answers the ones it has.
     public static let maxConnections = 64
+    /// Connections in their handshake beyond this evict the oldest one: a
+    /// stranger holding silent connections open cannot lock a client out.
+    public static let maxHandshaking = 32
     /// How long a client has to finish the handshake.
-    public static let handshakeTimeoutMilliseconds = 5_000
+    public static let handshakeTimeoutMilliseconds = 2_000
     /// How long an authenticated connection may stay silent before it is closed.
     public static let idleTimeoutMilliseconds = 300_000
 
@@ -36,22 +41,30 @@ public final class ControlServer: Sendable {
                 node.logger.warning("accept failed: \(error)")
                 continue
             }
-            let (exchanged, _) = connections.add(1, ordering: .relaxed)
-            guard exchanged <= Self.maxConnections else {
-                connections.subtract(1, ordering: .relaxed)
-                socket.close()
-                continue
-            }
-            startThread { [self] in
-                defer { connections.subtract(1, ordering: .relaxed) }
-                handle(socket)
-            }
+            admitHandshake(socket)
+            startThread { [self] in handle(socket) }
         }
+    }
+
+    /// Counts a connection in its handshake; when too many are, the oldest
+    /// is shut down (its thread then fails its read and ends).
+    private func admitHandshake(_ socket: Socket) {
+        let evicted: Socket? = handshaking.withLock { pending in
+            var oldest: (key: ObjectIdentifier, value: (socket: Socket, since: Double))?
+            if pending.count >= Self.maxHandshaking {
+                oldest = pending.min { $0.value.since < $1.value.since }
+                if let oldest { pending[oldest.key] = nil }
+            }
+            pending[ObjectIdentifier(socket)] = (socket, now())
+            return oldest?.value.socket
+        }
+        evicted?.shutdown()
     }
 
     private func handle(_ socket: Socket) {
         let connection: Connection
         do {
+            defer { _ = handshaking.withLock { $0.removeValue(forKey: ObjectIdentifier(socket)) } }
             try socket.setReadTimeout(milliseconds: Self.handshakeTimeoutMilliseconds)
             try socket.setWriteTimeout(milliseconds: Self.handshakeTimeoutMilliseconds)
             connection = try Connection.accept(socket, cookie: cookie, nodeName: node.name)
@@ -63,7 +76,16 @@ public final class ControlServer: Sendable {
             socket.close()
             return
         }
-        defer { connection.close() }
+        guard connections.add(1, ordering: .relaxed).newValue <= Self.maxConnections else {
+            connections.subtract(1, ordering: .relaxed)
+            node.logger.warning("connection closed: \(Self.maxConnections) connections already open")
+            connection.close()
+            return
+        }
+        defer {
+            connections.subtract(1, ordering: .relaxed)
+            connection.close()
+        }
         while true {
             let frame: Frame
             do {

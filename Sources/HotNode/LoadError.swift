@@ -15,8 +15,9 @@ public enum LoadError: Error, Sendable, Equatable, CustomStringConvertible {
     case sticky(module: String)
     /// The on-load hook threw (`on_load_failure`).
     case onLoadFailure(module: String, message: String)
-    /// The trial load in a throwaway process failed or crashed.
-    case trialFailed(path: String, reason: String)
+    /// The trial load in a throwaway process failed or crashed; `code` is
+    /// the child's own verdict (`mismatch`, `onLoadFailure`...) or `badFile`.
+    case trialFailed(path: String, reason: String, code: ErrorCode)
 
     public var description: String {
         switch self {
@@ -28,7 +29,7 @@ public enum LoadError: Error, Sendable, Equatable, CustomStringConvertible {
             "old code of '\(module)' still runs in \(pids.joined(separator: ", ")); let those processes end or switch, or stop them (hot purge \(module), or hot deploy --purge)"
         case .sticky(let module): "module '\(module)' is sticky; reload it with --force"
         case .onLoadFailure(let module, let message): "on-load hook of '\(module)' failed: \(message)"
-        case .trialFailed(let path, let reason): "\(lastComponent(path)) was refused by its trial load: \(reason)"
+        case .trialFailed(let path, let reason, _): "\(lastComponent(path)) was refused by its trial load: \(reason)"
         }
     }
 
@@ -41,7 +42,7 @@ public enum LoadError: Error, Sendable, Equatable, CustomStringConvertible {
         case .notPurged: .notPurged
         case .sticky: .sticky
         case .onLoadFailure: .onLoadFailure
-        case .trialFailed: .badFile
+        case .trialFailed(_, _, let code): code
         }
     }
 }

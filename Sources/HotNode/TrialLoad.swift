@@ -12,6 +12,7 @@ import HotWire
 public enum TrialLoad {
     /// The flag that makes a node executable run a trial instead of serving.
     public static let flag = "--check"
+    static let verdictPrefix = "hot-trial-verdict "
 
     /// In the child: runs the checks on `path`; exit status 0 when it loads.
     /// A server that embeds `HotNode` calls this first thing in `main` when
@@ -26,7 +27,10 @@ public enum TrialLoad {
             print("ok \(image.descriptor.name) v\(image.descriptor.version)")
             return 0
         } catch {
-            _ = writeAll(2, Array("\(error)\n".utf8))
+            // The verdict's code first, so that the node reports a mismatch
+            // as a mismatch and not as a bad file.
+            let code = (error as? LoadError)?.code ?? .badFile
+            _ = writeAll(2, Array("\(verdictPrefix)\(code.rawValue)\n\(error)\n".utf8))
             return 1
         }
     }
@@ -44,13 +48,18 @@ public enum TrialLoad {
         }
         let (status, output) = child.waitCapturing()
         guard status != 0 else { return }
-        let lines = output.split(separator: "\n").map(String.init)
+        var lines = output.split(separator: "\n").map(String.init)
+        var code = ErrorCode.badFile
+        if let verdict = lines.firstIndex(where: { $0.hasPrefix(verdictPrefix) }) {
+            code = ErrorCode(rawValue: String(lines[verdict].dropFirst(verdictPrefix.count))) ?? .badFile
+            lines.remove(at: verdict)
+        }
         let lastLine = lines.first { $0.contains("Fatal error") } ?? lines.last ?? ""
         if status > 128 {
             let signal = status - 128
             let name = strsignal(signal).map { String(cString: $0) } ?? "signal \(signal)"
-            throw .trialFailed(path: path, reason: "the trial load died: \(name)\(lastLine.isEmpty ? "" : " (\(lastLine))")")
+            throw .trialFailed(path: path, reason: "the trial load died: \(name)\(lastLine.isEmpty ? "" : " (\(lastLine))")", code: .badFile)
         }
-        throw .trialFailed(path: path, reason: lastLine.isEmpty ? "the trial load failed (status \(status))" : lastLine)
+        throw .trialFailed(path: path, reason: lastLine.isEmpty ? "the trial load failed (status \(status))" : lastLine, code: code)
     }
 }

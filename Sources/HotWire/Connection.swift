@@ -32,7 +32,14 @@ public final class Connection: @unchecked Sendable {
         var handshake = ClientHandshake(cookie: cookie)
         let challenge = try handshake.answer(connection.receive())
         try connection.send(challenge)
-        let session = try handshake.finish(connection.receive())
+        // A close after our proof is the node refusing the cookie; a close
+        // before its hello is something else (a busy node).
+        let welcome: Frame
+        do { welcome = try connection.receive() } catch {
+            if case .closed = error { throw .authenticationFailed }
+            throw error
+        }
+        let session = try handshake.finish(welcome)
         connection.establish(session)
         connection.peerName = handshake.nodeName
         return connection

@@ -32,7 +32,7 @@ func describeStatus(_ document: Term) -> String {
         let name = module["name"]?.stringValue ?? "?"
         var line = "  \(name.padding(16))"
         if let current = module["current"], case .map = current {
-            let commit = current["commit"]?.stringValue.map { " (\(String($0.prefix(12))))" } ?? ""
+            let commit = current["commit"]?.stringValue.map { " (\(String($0.prefix(12)))\($0.hasSuffix("+dirty") ? "+dirty" : ""))" } ?? ""
             line += " current v\(current["version"]?.intValue ?? 0)\(commit)"
         } else {
             line += " no current version (deleted)"
