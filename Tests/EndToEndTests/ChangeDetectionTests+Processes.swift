@@ -183,11 +183,10 @@ struct TestRepo {
         let outcome = try hot(["changed", "--json"] + (since.map { ["--since", $0] } ?? []), in: sub)
         try #require(outcome.status == 0, "\(outcome)")
         let document = try #require(try parseJSON(outcome.stdout) as? [String: Any], "\(outcome)")
-        #expect(Set(document.keys) == ["since", "commit", "dirty", "modules"])
+        #expect(Set(document.keys) == ["since", "commit", "modules"])
         let modules = try #require(document["modules"] as? [[String: Any]])
         return ChangedReport(
             since: document["since"] as? String, commit: document["commit"] as? String,
-            dirty: try #require(document["dirty"] as? Bool),
             modules: try modules.map { module in
                 #expect(Set(module.keys) == ["name", "status", "from", "files"], "\(module)")
                 #expect(module["from"] is NSNull || module["from"] is String)
@@ -303,10 +302,9 @@ struct ChangedReport: Equatable, CustomStringConvertible {
 
     let since: String?
     let commit: String?
-    let dirty: Bool
     let modules: [Module]
 
-    var description: String { "since \(since ?? "null"), commit \(commit ?? "null"), dirty \(dirty), \(modules)" }
+    var description: String { "since \(since ?? "null"), commit \(commit ?? "null"), \(modules)" }
 }
 
 /// `hot build --json`, as the test reads it.

@@ -14,14 +14,14 @@ struct ChangeDetectionTests {
         let first = try repo.build()
         #expect(first.modules == [.init("a", "built", 1), .init("b", "built", 1)])
         #expect(first.commit == repo.head && first.dirty == false)
-        #expect(try repo.changed() == ChangedReport(since: nil, commit: repo.head, dirty: false, modules: []))
+        #expect(try repo.changed() == ChangedReport(since: nil, commit: repo.head, modules: []))
         let bArtifact = repo.path(".hot/build/b/" + (first.files["b"] ?? "?"))
         let bDate = try FileManager.default.attributesOfItem(atPath: bArtifact)[.modificationDate] as? Date
 
         try repo.write("modules/a/a.swift", moduleSource("a", 2))
         let expected = [ChangedReport.Module.modified("a", ["modules/a/a.swift"])]
-        #expect(try repo.changed() == ChangedReport(since: nil, commit: repo.head, dirty: true, modules: expected))
-        #expect(try repo.changed(since: "HEAD") == ChangedReport(since: "HEAD", commit: repo.head, dirty: true, modules: expected))
+        #expect(try repo.changed() == ChangedReport(since: nil, commit: repo.head, modules: expected))
+        #expect(try repo.changed(since: "HEAD") == ChangedReport(since: "HEAD", commit: repo.head, modules: expected))
 
         let second = try repo.build()
         #expect(second.modules == [.init("a", "built", 2), .init("b", "cached", 1)])
@@ -45,7 +45,7 @@ struct ChangeDetectionTests {
         let expected: [ChangedReport.Module] = [
             .modified("a", ["modules/a/extra.swift"]), .modified("b", ["modules/b/deep/inner.swift"]),
         ]
-        #expect(try repo.changed() == ChangedReport(since: nil, commit: repo.head, dirty: true, modules: expected))
+        #expect(try repo.changed() == ChangedReport(since: nil, commit: repo.head, modules: expected))
         #expect(try repo.changed(since: "HEAD").modules == expected)
     }
 
@@ -60,7 +60,7 @@ struct ChangeDetectionTests {
         #expect(try repo.changed().modules == [.modified("a", ["modules/a/helper.swift"])])
         try FileManager.default.removeItem(atPath: repo.path("modules/b"))
         let expected: [ChangedReport.Module] = [.modified("a", ["modules/a/helper.swift"]), .deleted("b", ["modules/b/b.swift"])]
-        #expect(try repo.changed() == ChangedReport(since: nil, commit: repo.head, dirty: true, modules: expected))
+        #expect(try repo.changed() == ChangedReport(since: nil, commit: repo.head, modules: expected))
         #expect(try repo.changed(since: "HEAD").modules == expected)
 
         #expect(try repo.build().modules == [.init("a", "built", 2), .init("b", "deleted", 1)])
@@ -77,7 +77,7 @@ struct ChangeDetectionTests {
         #expect(try repo.build().modules.count == 2)
         try FileManager.default.moveItem(atPath: repo.path("modules/b"), toPath: repo.path("modules/c"))
         let expected = [ChangedReport.Module(name: "c", status: "renamed", from: "b", files: ["modules/b/b.swift", "modules/c/b.swift"])]
-        #expect(try repo.changed() == ChangedReport(since: nil, commit: repo.head, dirty: true, modules: expected))
+        #expect(try repo.changed() == ChangedReport(since: nil, commit: repo.head, modules: expected))
         #expect(try repo.changed(since: "HEAD").modules == expected)
     }
 
@@ -92,7 +92,7 @@ struct ChangeDetectionTests {
         #expect(built.modules == [.init("a", "built", 1)])
 
         try repo.write("modules/a/cache.gen.swift", "let generated = 1\n")
-        #expect(try repo.changed() == ChangedReport(since: nil, commit: head.description, dirty: false, modules: []))
+        #expect(try repo.changed() == ChangedReport(since: nil, commit: head.description, modules: []))
         #expect(try repo.changed(since: "HEAD").modules == [])
         let again = try repo.build()
         #expect(again.modules == [.init("a", "cached", 1)], "an ignored file must not trigger a rebuild")
@@ -110,7 +110,7 @@ struct ChangeDetectionTests {
 
         try repo.write("shared/text.swift", "func sharedText() -> String { \"two\" }\n")
         let expected: [ChangedReport.Module] = [.modified("a", ["shared/text.swift"]), .modified("b", ["shared/text.swift"])]
-        #expect(try repo.changed() == ChangedReport(since: nil, commit: repo.head, dirty: true, modules: expected))
+        #expect(try repo.changed() == ChangedReport(since: nil, commit: repo.head, modules: expected))
         #expect(try repo.changed(since: "HEAD").modules == expected)
         #expect(try repo.build().modules == [.init("a", "built", 2), .init("b", "built", 2)])
     }
@@ -147,7 +147,7 @@ struct ChangeDetectionTests {
         let aChanged = [ChangedReport.Module.modified("a", ["modules/a/a.swift"])]
         for revision in ["HEAD~1", first.description, first.short, "start", "start-annotated", "origin/main"] {
             let report = try repo.changed(since: revision)
-            #expect(report == ChangedReport(since: revision, commit: second.description, dirty: false, modules: aChanged), "--since \(revision)")
+            #expect(report == ChangedReport(since: revision, commit: second.description, modules: aChanged), "--since \(revision)")
         }
         #expect(try repo.changed(since: "HEAD").modules == [])
         #expect(try repo.changed(since: second.description).modules == [])
@@ -160,14 +160,14 @@ struct ChangeDetectionTests {
         try repo.write("modules/b/b.swift", moduleSource("b", 2))
         let third = try repo.commit("b 2")
         let bChanged = [ChangedReport.Module.modified("b", ["modules/b/b.swift"])]
-        #expect(try repo.changed(since: "main") == ChangedReport(since: "main", commit: third.description, dirty: false, modules: bChanged))
+        #expect(try repo.changed(since: "main") == ChangedReport(since: "main", commit: third.description, modules: bChanged))
         #expect(try repo.changed().modules == bChanged)
         let onFeature = try repo.build()
         #expect(onFeature.modules == [.init("a", "cached", 1), .init("b", "built", 2)])
         #expect(onFeature.commit == third.description)
 
         try repo.repository.checkout(branch: "main")
-        #expect(try repo.changed(since: "feature") == ChangedReport(since: "feature", commit: second.description, dirty: false, modules: bChanged))
+        #expect(try repo.changed(since: "feature") == ChangedReport(since: "feature", commit: second.description, modules: bChanged))
         #expect(try repo.changed().modules == bChanged, "b's current build is feature's")
         let back = try repo.build()
         #expect(back.modules == [.init("a", "cached", 1), .init("b", "cached", 1)], "main's sources were built before")
@@ -188,12 +188,12 @@ struct ChangeDetectionTests {
         #expect(repo.repository.isHeadDetached)
 
         let aChanged = [ChangedReport.Module.modified("a", ["modules/a/a.swift"])]
-        #expect(try repo.changed(since: "main") == ChangedReport(since: "main", commit: first.description, dirty: false, modules: aChanged))
+        #expect(try repo.changed(since: "main") == ChangedReport(since: "main", commit: first.description, modules: aChanged))
         #expect(try repo.changed(since: "HEAD").modules == [])
         let built = try repo.build()
         #expect(built.modules == [.init("a", "built", 1)])
         #expect(built.commit == first.description && built.dirty == false)
-        #expect(try repo.changed() == ChangedReport(since: nil, commit: first.description, dirty: false, modules: []))
+        #expect(try repo.changed() == ChangedReport(since: nil, commit: first.description, modules: []))
     }
 
     @Test("a project in a subfolder of the repository: paths are project-relative")
@@ -204,7 +204,7 @@ struct ChangeDetectionTests {
             "README.md": "top\n", "sub/app2/modules/a/a.swift": moduleSource("x", 1), "modules/a/a.swift": moduleSource("y", 1),
         ])
         let added: [ChangedReport.Module] = [.added("a", ["modules/a/a.swift"]), .added("b", ["modules/b/b.swift"])]
-        #expect(try repo.changed(in: "modules/a") == ChangedReport(since: nil, commit: repo.head, dirty: false, modules: added))
+        #expect(try repo.changed(in: "modules/a") == ChangedReport(since: nil, commit: repo.head, modules: added))
         #expect(try repo.build().modules == [.init("a", "built", 1), .init("b", "built", 1)])
         #expect(try repo.changed().modules == [])
 
@@ -213,8 +213,8 @@ struct ChangeDetectionTests {
             try text.write(toFile: scratch.path("repo/" + path), atomically: true, encoding: .utf8)
         }
         let expected = [ChangedReport.Module.modified("a", ["modules/a/a.swift"])]
-        #expect(try repo.changed() == ChangedReport(since: nil, commit: repo.head, dirty: true, modules: expected))
-        #expect(try repo.changed(since: "HEAD", in: "modules") == ChangedReport(since: "HEAD", commit: repo.head, dirty: true, modules: expected))
+        #expect(try repo.changed() == ChangedReport(since: nil, commit: repo.head, modules: expected))
+        #expect(try repo.changed(since: "HEAD", in: "modules") == ChangedReport(since: "HEAD", commit: repo.head, modules: expected))
         #expect(try repo.build(["--since", "HEAD"]).modules == [.init("a", "built", 2)])
 
         let manifest = try #require(try parseJSON(repo.read(".hot/manifest.json")) as? [String: Any])
