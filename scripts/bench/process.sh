@@ -387,34 +387,22 @@ gitcmd="git status --porcelain; git diff --name-only $rev"
 sleep 1
 quiet git status --porcelain
 quiet "$hot" changed --since "$rev"
-# hot keeps the compiler's version in .hot/toolchain, and cannot write it
-# while .hot/ does not exist (a project never built, a fresh checkout): such
-# a project is measured as generated, and again with .hot/toolchain in place.
-mkdir .hot
-quiet "$hot" changed --since "$rev"
-[ -f .hot/toolchain ] || fail "hot changed wrote no .hot/toolchain"
-cp .hot/toolchain "$work/toolchain"
-fresh_side() { rm -rf .hot; timed "$work/hotsince.txt" "$hot" changed --since "$rev"; }
-cached_side() { mkdir -p .hot; cp "$work/toolchain" .hot/toolchain; timed "$work/hotcached.txt" "$hot" changed --since "$rev"; }
+hot_side() { timed "$work/hotsince.txt" "$hot" changed --since "$rev"; }
 git_side() { timed "$work/gitsince.txt" sh -c "$gitcmd"; }
 : >"$work/hotsince.txt"
-: >"$work/hotcached.txt"
 : >"$work/gitsince.txt"
 i=0
 while [ "$i" -lt "$detect_runs" ]; do
   i=$((i + 1))
-  case $((i % 3)) in
-    1) fresh_side; git_side; cached_side ;;
-    2) git_side; cached_side; fresh_side ;;
-    0) cached_side; fresh_side; git_side ;;
+  case $((i % 2)) in
+    1) hot_side; git_side ;;
+    0) git_side; hot_side ;;
   esac
 done
 hot_modules=$("$hot" changed --since "$rev" | grep -c '^[a-z]')
 git_files=$(sh -c "$gitcmd" | sed 's/^.. //' | sort -u | wc -l)
 [ "$hot_modules" -eq 6 ] || fail "hot changed --since $rev reports $hot_modules modules, expected 6"
 # Without --since and without any build, every module is new: hot hashes all 20,000 files.
-mkdir -p .hot
-cp "$work/toolchain" .hot/toolchain
 : >"$work/hotnosince.txt"
 i=0
 while [ "$i" -lt 3 ]; do
@@ -422,10 +410,8 @@ while [ "$i" -lt 3 ]; do
   timed "$work/hotnosince.txt" "$hot" changed
 done
 d_hot=$(median <"$work/hotsince.txt")
-d_cached=$(median <"$work/hotcached.txt")
 d_git=$(median <"$work/gitsince.txt")
 d_ratio=$(ratio "$d_hot" "$d_git")
-d_cratio=$(ratio "$d_cached" "$d_git")
 d_nosince=$(median <"$work/hotnosince.txt")
 
 cat >"$work/fig4.md" <<MD
@@ -434,7 +420,7 @@ cat >"$work/fig4.md" <<MD
 A git repository of a hot project with 20,000 files in 200 modules (\`modules/m000\` ..
 \`modules/m199\`, 100 small \`.swift\` files each) and two commits; then three files modified and one
 untracked file added. \`hot changed --since $rev\` (libgit2, no git process) against git itself
-doing the same work in one shell line; medians of $detect_runs runs each, the three rotating order. All see the
+doing the same work in one shell line; medians of $detect_runs runs each, alternating which goes first. All see the
 same changes: hot reports $hot_modules modules, git lists $git_files files.
 
 \`\`\`sh
@@ -444,12 +430,10 @@ sh -c '$gitcmd'
 
 | what | command | median |
 | --- | --- | --- |
-| hot, project as generated (no \`.hot/\`) | \`hot changed --since $rev\` | $(ms "$d_hot") |
-| hot, \`.hot/toolchain\` present | \`hot changed --since $rev\` | $(ms "$d_cached") |
+| hot | \`hot changed --since $rev\` | $(ms "$d_hot") |
 | git | \`sh -c '$gitcmd'\` | $(ms "$d_git") |
-| **ratio**, as generated | | **$d_ratio** (target at most 0.8: $(meets "$d_ratio" 0.8)) |
-| ratio, \`.hot/toolchain\` present | | $d_cratio |
-| hot without \`--since\`, no builds yet (hashes all 20,000 files; \`.hot/toolchain\` present; median of 3) | \`hot changed\` | $(ms "$d_nosince") |
+| **ratio** | | **$d_ratio** (target at most 0.8: $(meets "$d_ratio" 0.8)) |
+| hot without \`--since\`, no builds yet (hashes all 20,000 files; median of 3) | \`hot changed\` | $(ms "$d_nosince") |
 
 A no-op \`hot build\` of the 50-module project of the cold-build figure, built once (median of
 $noop_runs, alternating with a no-op \`swift build -c debug\` of the same sources as a package, for scale):
