@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Hot
 import HotBuild
 import HotDeploy
@@ -33,7 +36,11 @@ func describeStatus(_ document: Term) -> String {
         var line = "  \(name.padding(16))"
         if let current = module["current"], case .map = current {
             let commit = current["commit"]?.stringValue.map { " (\(String($0.prefix(12)))\($0.hasSuffix("+dirty") ? "+dirty" : ""))" } ?? ""
-            line += " current v\(current["version"]?.intValue ?? 0)\(commit)"
+            let loaded = current["loadedAt"].flatMap { term -> String? in
+                if case .double(let seconds) = term { return " loaded \(utcTime(seconds))" }
+                return nil
+            } ?? ""
+            line += " current v\(current["version"]?.intValue ?? 0)\(commit)\(loaded)"
         } else {
             line += " no current version (deleted)"
         }
@@ -49,4 +56,14 @@ func describeStatus(_ document: Term) -> String {
         text += "\n    \(p["pid"]?.stringValue ?? "?") \(p["name"]?.stringValue ?? "") \(p["module"]?.stringValue ?? "?") v\(p["version"]?.intValue ?? 0) (\(p["code"]?.stringValue ?? "?") code)"
     }
     return text
+}
+
+/// `2026-11-27 10:04:17Z` for seconds since the epoch.
+func utcTime(_ seconds: Double) -> String {
+    var time = time_t(seconds)
+    var parts = tm()
+    gmtime_r(&time, &parts)
+    var buffer = [CChar](repeating: 0, count: 32)
+    let n = strftime(&buffer, buffer.count, "%Y-%m-%d %H:%M:%SZ", &parts)
+    return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }
