@@ -25,7 +25,14 @@ p50() {
   awk -v name="### $1" '
     $0 == name { found = 1; next }
     found && /^### / { exit }
-    found && /Time \(wall clock\)/ { split($0, f, "|"); gsub(/[ ,]/, "", f[5]); printf "%.2f\n", f[5] / 1000; exit }
+    found && /Time \(wall clock\)/ {
+      # The harness picks the unit per benchmark: ns, us (μs), ms or s.
+      scale = 1
+      if ($0 ~ /\(μs\)|\(us\)/) scale = 1000
+      if ($0 ~ /\(ms\)/) scale = 1000000
+      if ($0 ~ /\(s\)/) scale = 1000000000
+      split($0, f, "|"); gsub(/[ ,]/, "", f[5]); printf "%.2f\n", f[5] * scale / 1000; exit
+    }
   ' "$work/calls.md"
 }
 direct=$(p50 "direct existential call")

@@ -10,8 +10,13 @@ import HotNode
 /// The baseline: the same function behind a protocol existential.
 protocol Incrementing { func inc(_ x: Int) -> Int }
 struct Incrementer: Incrementing { func inc(_ x: Int) -> Int { x &+ 1 } }
+struct Decrementer: Incrementing { func inc(_ x: Int) -> Int { x &- 1 } }
 
-@inline(never) func makeIncrementer() -> any Incrementing { Incrementer() }
+/// The concrete type is chosen at run time, so the optimizer can neither
+/// devirtualize the call nor fold a thousand of them into one addition.
+@inline(never) func makeIncrementer() -> any Incrementing {
+    CommandLine.arguments.contains("--never") ? Decrementer() : Incrementer()
+}
 
 let moduleSource = """
     import Hot
