@@ -70,33 +70,29 @@ do {
         let latencies = Mutex<[[Double]]>([])
     }
     let callers = Callers()
-    let running = callers
-    let failures = callers
-    let latencies = callers
     func startCallers() -> Callers {
         callers.finished.store(0, ordering: .relaxed)
-        let finished = callers
         for _ in 0..<2 {
             startThread {
                 var samples: [Double] = []
                 samples.reserveCapacity(1 << 20)
-                while running.running.load(ordering: .relaxed) {
+                while callers.running.load(ordering: .relaxed) {
                     let t0 = monotonicSeconds()
-                    do { _ = try version(0) } catch { failures.failures.add(1, ordering: .relaxed) }
+                    do { _ = try version(0) } catch { callers.failures.add(1, ordering: .relaxed) }
                     samples.append(monotonicSeconds() - t0)
                 }
-                latencies.latencies.withLock { $0.append(samples) }
-                finished.finished.add(1, ordering: .releasing)
+                callers.latencies.withLock { $0.append(samples) }
+                callers.finished.add(1, ordering: .releasing)
             }
         }
-        return finished
+        return callers
     }
-    func stopCallers(_ finished: Callers) -> [Double] {
-        running.running.store(false, ordering: .relaxed)
-        while finished.finished.load(ordering: .acquiring) < 2 { usleep(1000) }
-        let all = latencies.latencies.withLock { lists in lists.flatMap { $0 } }.sorted()
-        latencies.latencies.withLock { $0.removeAll() }
-        running.running.store(true, ordering: .relaxed)
+    func stopCallers(_ callers: Callers) -> [Double] {
+        callers.running.store(false, ordering: .relaxed)
+        while callers.finished.load(ordering: .acquiring) < 2 { usleep(1000) }
+        let all = callers.latencies.withLock { lists in lists.flatMap { $0 } }.sorted()
+        callers.latencies.withLock { $0.removeAll() }
+        callers.running.store(true, ordering: .relaxed)
         return all
     }
 
