@@ -5,6 +5,19 @@ import Hot
 import HotNode
 import HotWire
 import Logging
+import Synchronization
+
+/// Fixture folders to remove when the process exits: a benchmark may keep
+/// its fixture in a global that is never released.
+private let leftovers = Mutex<[String]>([])
+
+private func removeAtExit(_ root: String) {
+    let first = leftovers.withLock { roots in
+        roots.append(root)
+        return roots.count == 1
+    }
+    if first { atexit { for root in leftovers.withLock({ $0 }) { removeTree(root) } } }
+}
 
 /// A hot project in a temporary folder, its modules built by the real `hot`
 /// (HOT_BIN names the folder of a release build), loaded into a node inside
@@ -22,6 +35,7 @@ public final class Fixture: @unchecked Sendable {
         var template = Array("/tmp/hot-bench.XXXXXX".utf8CString)
         guard let made = mkdtemp(&template) else { throw FixtureError("mkdtemp failed") }
         root = String(cString: made)
+        removeAtExit(root)
         try Fixture.run([hot, "init", "app"], in: root)
         var logger = Logger(label: "bench")
         logger.logLevel = .error
