@@ -160,7 +160,7 @@ public struct Builder: Sendable {
                 let built = BuiltVersion(
                     module: job.module, version: job.version, key: job.key, file: lastPathComponent(job.output),
                     sha256: sha256, commit: workspace.source.head, dirty: try workspace.isDirty(job.module),
-                    compiler: toolchain.version, time: wallClock(), release: options.release,
+                    compiler: toolchain.version, time: now(), release: options.release,
                     files: snapshot.files, includes: workspace.includes)
                 manifest.versions.append(built)
                 results.append(ModuleBuild(module: job.module, version: built, status: .built))
@@ -271,23 +271,8 @@ public struct Builder: Sendable {
     }
 }
 
-/// Seconds on the monotonic clock.
-public func monotonic() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-}
 
-/// Seconds since the epoch.
-public func wallClock() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_REALTIME, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-}
 
-func lastPathComponent(_ path: String) -> String {
-    path.split(separator: "/").last.map(String.init) ?? path
-}
 
 /// The target of a symbolic link, or nil.
 func readLink(_ path: String) -> String? {

@@ -168,8 +168,8 @@ public final class CodeServer: Sendable {
     /// Trial-loads objects without loading them here.
     func check(_ paths: [String]) throws(LoadError) {
         for path in paths {
-            if let name = ArtifactName(fileName: lastComponent(path)), loadedVersion(name) != nil { continue }
-            guard fileExists(path) else { throw .noFile(lastComponent(path)) }
+            if let name = ArtifactName(fileName: lastPathComponent(path)), loadedVersion(name) != nil { continue }
+            guard fileExists(path) else { throw .noFile(lastPathComponent(path)) }
             try trial(path)
         }
     }
@@ -178,7 +178,7 @@ public final class CodeServer: Sendable {
     private func trial(_ path: String) throws(LoadError) {
         guard let trialExecutable else { return }
         var info = stat()
-        guard stat(path, &info) == 0 else { throw .noFile(lastComponent(path)) }
+        guard stat(path, &info) == 0 else { throw .noFile(lastPathComponent(path)) }
         let identity = "\(path) \(info.st_size) \(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec) \(info.st_ino)"
         if state.withLock({ $0.trialPassed.contains(identity) }) { return }
         try TrialLoad.check(path, executable: trialExecutable)
@@ -206,7 +206,7 @@ public final class CodeServer: Sendable {
 
     /// The expensive half: open, check, enter, run on-load. Touches no table.
     private func prepare(_ path: String, force: Bool) throws(LoadError) -> Prepared {
-        if let name = ArtifactName(fileName: lastComponent(path)) {
+        if let name = ArtifactName(fileName: lastPathComponent(path)) {
             if !force, state.withLock({ $0.sticky.contains(name.module) && $0.modules[name.module]?.current != nil }) {
                 throw .sticky(module: name.module)
             }
@@ -218,7 +218,7 @@ public final class CodeServer: Sendable {
         }
         try trial(path)
         let image = try Loader.open(path)
-        if let name = ArtifactName(fileName: lastComponent(path)),
+        if let name = ArtifactName(fileName: lastPathComponent(path)),
             name.module != image.descriptor.name || name.version != image.descriptor.version
         {
             throw .badFile(path: path, reason: "file name does not match its descriptor (\(image.descriptor.name) v\(image.descriptor.version))")
@@ -327,6 +327,3 @@ public struct ModuleStatus: Sendable {
     public let sticky: Bool
 }
 
-func lastComponent(_ path: String) -> String {
-    path.split(separator: "/", omittingEmptySubsequences: false).last.map(String.init) ?? path
-}

@@ -247,7 +247,7 @@ public final class ControlServer: Sendable {
                 guard frame.type == .chunk else { throw .unexpectedFrame(expected: "chunk", got: "\(frame.type)") }
                 return frame.payload
             }
-            return .ok(.string(lastComponent(path)))
+            return .ok(.string(lastPathComponent(path)))
         } catch {
             node.logger.warning("upload of \(file) refused: \(error)")
             return .error(code: .badUpload, message: error.description)

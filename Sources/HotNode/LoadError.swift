@@ -29,7 +29,7 @@ public enum LoadError: Error, Sendable, Equatable, CustomStringConvertible {
             "old code of '\(module)' still runs in \(pids.joined(separator: ", ")); let those processes end or switch, or stop them (hot purge \(module), or hot deploy --purge)"
         case .sticky(let module): "module '\(module)' is sticky; reload it with --force"
         case .onLoadFailure(let module, let message): "on-load hook of '\(module)' failed: \(message)"
-        case .trialFailed(let path, let reason, _): "\(lastComponent(path)) was refused by its trial load: \(reason)"
+        case .trialFailed(let path, let reason, _): "\(lastPathComponent(path)) was refused by its trial load: \(reason)"
         }
     }
 

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Hot
+import HotWire
 
 /// A mutex and a condition variable, heap-allocated so their addresses never
 /// move (pthread objects must not be copied).
@@ -46,12 +47,6 @@ final class Condition: @unchecked Sendable {
     func broadcast() { pthread_cond_broadcast(condition) }
 }
 
-/// Seconds on the monotonic clock.
-func monotonicNow() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-}
 
 /// What a process's mailbox holds.
 enum Envelope: Sendable {
@@ -86,7 +81,7 @@ final class Mailbox: @unchecked Sendable {
 
     /// The next envelope, nil after `timeout` seconds; throws when cancelled.
     func take(timeout: Double?) throws(ProcessError) -> Envelope? {
-        let deadline = timeout.map { monotonicNow() + max(0, $0) }
+        let deadline = timeout.map { monotonic() + max(0, $0) }
         let result: Result<Envelope?, ProcessError> = condition.withLock {
             while true {
                 if cancelled { return .failure(.cancelled) }
@@ -99,7 +94,7 @@ final class Mailbox: @unchecked Sendable {
                     }
                     return .success(envelope)
                 }
-                if !condition.wait(until: deadline), let deadline, monotonicNow() >= deadline { return .success(nil) }
+                if !condition.wait(until: deadline), let deadline, monotonic() >= deadline { return .success(nil) }
             }
         }
         return try result.get()
@@ -147,10 +142,10 @@ final class Reply: @unchecked Sendable {
 
     /// The reply, or nil after `timeout` seconds.
     func wait(timeout: Double) -> Result<Term, any Error>? {
-        let deadline = monotonicNow() + timeout
+        let deadline = monotonic() + timeout
         return condition.withLock {
             while result == nil {
-                if !condition.wait(until: deadline) && monotonicNow() >= deadline { break }
+                if !condition.wait(until: deadline) && monotonic() >= deadline { break }
             }
             return result
         }

@@ -70,7 +70,7 @@ public final class Node: Sendable {
     func newestBuilt(_ module: String) -> String? {
         guard let codePath else { return nil }
         let folder = "\(codePath)/\(module)"
-        if let target = realPath(folder + "/current"), ArtifactName(fileName: lastComponent(target)) != nil { return target }
+        if let target = realPath(folder + "/current"), ArtifactName(fileName: lastPathComponent(target)) != nil { return target }
         let newest = listDirectory(folder)
             .compactMap { ArtifactName(fileName: $0) }
             .filter { $0.module == module }
@@ -123,7 +123,7 @@ public final class Node: Sendable {
     /// The version each module boots after a restart.
     func permanentVersions() -> [String: Int] {
         (PermanentSet(stateFolder: store.root).read() ?? [:]).compactMapValues { path in
-            ArtifactName(fileName: lastComponent(path))?.version
+            ArtifactName(fileName: lastPathComponent(path))?.version
         }
     }
 
@@ -160,7 +160,7 @@ public final class Node: Sendable {
                 "current": m.current.map { v in
                     [
                         "version": .int(v.version), "key": .string(v.key), "commit": v.commit.map { .string($0) } ?? .null,
-                        "loadedAt": .double(v.loadedAt), "file": .string(lastComponent(v.path)), "bytes": .int(v.bytes),
+                        "loadedAt": .double(v.loadedAt), "file": .string(lastPathComponent(v.path)), "bytes": .int(v.bytes),
                         "exports": .list(v.exports.keys.sorted().map { .string($0) }),
                     ]
                 } ?? .null,

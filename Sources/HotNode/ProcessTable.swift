@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Hot
+import HotWire
 import Synchronization
 
 /// A process: a thread with a pid, a mailbox and the version it runs in.
@@ -92,11 +93,11 @@ final class ProcessTable: Sendable {
 
     /// Waits until none of `pids` lives or `timeout` passes; returns those still alive.
     func waitForEnd(of pids: [Pid], timeout: Double) -> [Pid] {
-        let deadline = monotonicNow() + timeout
+        let deadline = monotonic() + timeout
         while true {
             let alive = state.withLock { state in pids.filter { state.entries[$0] != nil } }
-            if alive.isEmpty || monotonicNow() >= deadline { return alive }
-            ended.withLock { _ = ended.wait(until: min(deadline, monotonicNow() + 0.05)) }
+            if alive.isEmpty || monotonic() >= deadline { return alive }
+            ended.withLock { _ = ended.wait(until: min(deadline, monotonic() + 0.05)) }
         }
     }
 }

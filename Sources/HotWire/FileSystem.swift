@@ -160,3 +160,8 @@ public func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
         return true
     }
 }
+
+/// The last component of a path (`/a/b.so` → `b.so`).
+public func lastPathComponent(_ path: String) -> String {
+    path.split(separator: "/", omittingEmptySubsequences: false).last.map(String.init) ?? path
+}

@@ -38,8 +38,8 @@ let rollbackCommand = Command(
     try eachNode(args) { (client) throws(ClientError) in
         let result: Term
         if let shipped {
-            try client.stage(path: shipped.path, fileName: lastComponentOf(shipped.path))
-            result = (try client.request(.load(files: [lastComponentOf(shipped.path)], purge: false, force: true))).listValue?.first ?? .null
+            try client.stage(path: shipped.path, fileName: lastPathComponent(shipped.path))
+            result = (try client.request(.load(files: [lastPathComponent(shipped.path)], purge: false, force: true))).listValue?.first ?? .null
         } else {
             result = try client.request(.rollback(module: module))
         }
@@ -55,6 +55,3 @@ let rollbackCommand = Command(
     if args.has("--json") { printJSON(["nodes": .list(report)]) }
 }
 
-private func lastComponentOf(_ path: String) -> String {
-    path.split(separator: "/").last.map(String.init) ?? path
-}
