@@ -33,14 +33,11 @@ public final class ModuleVersion: Sendable {
         self.exports = Dictionary(module.exports.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
-    /// Calls one of its exports: a local call into this exact version.
+    /// Calls one of its exports: a local call into this exact version. The
+    /// function's own errors become `raised`; see `invoke` for the raw ones.
     func call(_ function: String, _ args: [Term]) throws(CallError) -> Term {
-        guard let export = exports[function] else { throw .undefinedFunction(module: name, function: function) }
-        guard export.arity == args.count else {
-            throw .wrongArity(function: "\(name):\(function)", expected: export.arity, got: args.count)
-        }
         do {
-            return try export.body(args)
+            return try invoke(function, args)
         } catch let error as CallError {
             throw error
         } catch {

@@ -88,11 +88,6 @@ public final class Socket: @unchecked Sendable {
         return bytes
     }
 
-    /// Reads into `buffer`; 0 means the peer closed.
-    public func read(into buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> Int {
-        try sysRead(fd, buffer)
-    }
-
     /// Writes every byte (`send(2)` in a loop).
     public func write(_ bytes: [UInt8]) throws(SystemError) {
         try bytes.withUnsafeBytes { buffer in
