@@ -13,7 +13,7 @@ public final class ExportTable: @unchecked Sendable {
     /// Interactive mode's hook: asked to load a module a call found missing.
     var onMiss: (@Sendable (String) -> Bool)?
 
-    init() { publish([:]) }
+    init() { publish(NameTable([])) }
 
     /// The slot of `module`, or nil if the node never saw it.
     func slot(_ module: String) -> ModuleSlot? {
@@ -26,16 +26,15 @@ public final class ExportTable: @unchecked Sendable {
     func slotCreating(_ module: String) -> ModuleSlot {
         if let slot = slot(module) { return slot }
         let bits = slotsPointer.load(ordering: .acquiring)
-        var slots = UnsafeRawPointer(bitPattern: bits).map {
-            Unmanaged<SlotMap>.fromOpaque($0).takeUnretainedValue().slots
-        } ?? [:]
+        let slots = UnsafeRawPointer(bitPattern: bits).map {
+            Unmanaged<SlotMap>.fromOpaque($0).takeUnretainedValue().slots.pairs
+        } ?? []
         let slot = ModuleSlot(name: module)
-        slots[module] = slot
-        publish(slots)
+        publish(NameTable(slots + [(module, slot)]))
         return slot
     }
 
-    private func publish(_ slots: [String: ModuleSlot]) {
+    private func publish(_ slots: NameTable<ModuleSlot>) {
         // Retained forever: a reader may still be looking at the previous map.
         let map = Unmanaged.passRetained(SlotMap(slots: slots))
         slotsPointer.store(UInt(bitPattern: map.toOpaque()), ordering: .releasing)
@@ -51,26 +50,46 @@ public final class ExportTable: @unchecked Sendable {
 
     /// An external call: always reaches the module's current version.
     public func call(_ module: String, _ function: String, _ args: [Term]) throws(CallError) -> Term {
-        if let version = slot(module)?.current { return try version.call(function, args) }
+        // The common case reaches the slot and the version unretained (both
+        // live as long as the node): no reference counting on the way.
+        let bits = slotsPointer.load(ordering: .acquiring)
+        if let raw = UnsafeRawPointer(bitPattern: bits),
+            let result = Unmanaged<SlotMap>.fromOpaque(raw)._withUnsafeGuaranteedRef({ map in
+                map.slots.lookup(module)?._withUnsafeGuaranteedRef { slot in
+                    slot.withCurrent { version in Result { () throws(CallError) in try version.call(function, args) } }
+                }
+            })
+        {
+            return try result.get()
+        }
         guard let onMiss, onMiss(module), let version = slot(module)?.current else { throw .undefinedModule(module) }
         return try version.call(function, args)
     }
 }
 
 private final class SlotMap: Sendable {
-    let slots: [String: ModuleSlot]
-    init(slots: [String: ModuleSlot]) { self.slots = slots }
+    let slots: NameTable<ModuleSlot>
+    init(slots: NameTable<ModuleSlot>) { self.slots = slots }
 }
 
 /// One module's entry in the export table: its current version, swapped atomically.
+@usableFromInline
 final class ModuleSlot: Sendable {
     let name: String
-    private let currentBits = Atomic<UInt>(0)
+    @usableFromInline let currentBits = Atomic<UInt>(0)
 
     init(name: String) { self.name = name }
 
     /// The current version's address, 0 for none: compared, never followed.
-    var currentAddress: UInt { currentBits.load(ordering: .acquiring) }
+    @inlinable var currentAddress: UInt { currentBits.load(ordering: .acquiring) }
+
+    /// Runs `body` on the current version, unretained; nil when none is.
+    @inline(__always)
+    func withCurrent<T>(_ body: (ModuleVersion) -> T) -> T? {
+        let bits = currentBits.load(ordering: .acquiring)
+        guard let raw = UnsafeRawPointer(bitPattern: bits) else { return nil }
+        return Unmanaged<ModuleVersion>.fromOpaque(raw)._withUnsafeGuaranteedRef(body)
+    }
 
     /// The current version, or nil when none is (never loaded, or deleted).
     var current: ModuleVersion? {
@@ -101,16 +120,19 @@ extension ExportTable {
 /// resolution with two atomic loads, and when both name the same version it
 /// calls the function through an unretained reference: no lock, no
 /// dictionary, no reference counting. A swap makes the next call resolve
-/// again, once.
+/// again, once. The call is inlinable so that the caller's compiler
+/// specializes it for `A` and `R` and the check costs a handful of
+/// instructions in the caller's own code.
 public final class ExternalFunction<A, R>: @unchecked Sendable {
     // @unchecked: the only mutable state is `resolvedBits`, an atomic.
-    private let slot: ModuleSlot
+    @usableFromInline let slot: ModuleSlot
     private let function: String
-    private let resolvedBits = Atomic<UInt>(0)
+    @usableFromInline let resolvedBits = Atomic<UInt>(0)
 
-    private final class Resolved {
-        let version: UInt
-        let body: @Sendable (A) throws -> R
+    @usableFromInline
+    final class Resolved {
+        @usableFromInline let version: UInt
+        @usableFromInline let body: @Sendable (A) throws -> R
         init(version: UInt, body: @escaping @Sendable (A) throws -> R) {
             self.version = version
             self.body = body
@@ -123,7 +145,7 @@ public final class ExternalFunction<A, R>: @unchecked Sendable {
     }
 
     /// Calls the function in the module's current version.
-    @inline(__always)
+    @inlinable
     public func callAsFunction(_ argument: A) throws -> R {
         let current = slot.currentAddress
         let bits = resolvedBits.load(ordering: .acquiring)
@@ -139,12 +161,13 @@ public final class ExternalFunction<A, R>: @unchecked Sendable {
     /// Finds the function in the current version and caches it. Every
     /// resolution stays allocated for the node's life, like the versions
     /// themselves: a concurrent caller may still hold the previous one.
-    private func resolve() throws -> @Sendable (A) throws -> R {
+    @usableFromInline
+    func resolve() throws -> @Sendable (A) throws -> R {
         // Read the version once and use its own address: a swap between the
         // caller's load and this one only means the newer version is cached.
         guard let version = slot.current else { throw CallError.undefinedModule(slot.name) }
         let address = UInt(bitPattern: Unmanaged.passUnretained(version).toOpaque())
-        guard let export = version.exports[function] else {
+        guard let export = version.exports[function]?.export else {
             throw CallError.undefinedFunction(module: slot.name, function: function)
         }
         guard let body = export.typed as? @Sendable (A) throws -> R else {

@@ -93,7 +93,7 @@ final class Kernel: NodeRuntime, @unchecked Sendable {
 
     func spawn(_ module: String, _ function: String, _ args: [Term], name: String?) throws -> Pid {
         guard let version = codeServer.exports.currentLoading(module) else { throw CallError.undefinedModule(module) }
-        guard let export = version.exports[function] else { throw CallError.undefinedFunction(module: module, function: function) }
+        guard let export = version.exports[function]?.export else { throw CallError.undefinedFunction(module: module, function: function) }
         guard export.arity == args.count else {
             throw CallError.wrongArity(function: "\(module):\(function)", expected: export.arity, got: args.count)
         }
