@@ -79,18 +79,23 @@ public struct ChangeDetector {
     func changes(_ workspace: Workspace, since revision: String) throws(BuildError) -> [ModuleChange] {
         let prefix = workspace.source.projectPrefix
         let modulesFolder = project.config.modules + "/"
-        var then: [String: [String: String]] = [:]
+        let repository = workspace.source.repository
+        let commit: ObjectID
+        // The modules the revision had: the folders under the modules folder.
+        // Their files are read only for a module gone since, to tell a
+        // renamed module from a deleted one; listing all of them cost a
+        // quarter of `hot changed --since` on 20,000 files (callgrind).
+        var then: Set<String> = []
         var changedFiles: [String: Set<String>] = [:]
         var includeFiles: Set<String> = []
+        let names = try workspace.moduleNames()
         do throws(GitError) {
-            let repository = workspace.source.repository
             guard try repository.headCommit() != nil else { throw GitError.noCommits }
-            let commit = try repository.resolve(revision)
-            for entry in try repository.treeEntries(of: commit, under: prefix + project.config.modules) {
-                let path = String(entry.path.dropFirst(prefix.count))
-                if let module = moduleName(of: path, in: modulesFolder) { then[module, default: [:]][path] = entry.id.description }
-            }
-            for change in try repository.diff(from: commit, toWorkdirUnder: prefix.isEmpty ? nil : String(prefix.dropLast())) {
+            commit = try repository.resolve(revision)
+            then = Set(try repository.directoryNames(of: commit, under: prefix + project.config.modules))
+            let folders = Set(names).union(then).sorted().map { prefix + modulesFolder + $0 }
+            let includes = project.config.include.map { prefix + $0 }
+            for change in try diff(repository, from: commit, folders: folders, includes: includes) {
                 for repoPath in Set([change.oldPath, change.newPath]) {
                     let path = String(repoPath.dropFirst(prefix.count))
                     if let module = moduleName(of: path, in: modulesFolder), path.hasSuffix(".swift") {
@@ -103,21 +108,56 @@ public struct ChangeDetector {
         } catch {
             throw .git(error)
         }
-        let names = try workspace.moduleNames()
         var added: [String: [String: String]] = [:]
         var result: [ModuleChange] = []
         for name in names {
-            guard then[name] != nil else {
+            guard then.contains(name) else {
                 added[name] = try workspace.files(name)
                 continue
             }
             let files = (changedFiles[name] ?? []).union(includeFiles)
             if !files.isEmpty { result.append(ModuleChange(name: name, kind: .modified, from: nil, files: files.sorted())) }
         }
-        let deleted = then.filter { !names.contains($0.key) }
+        var deleted: [String: [String: String]] = [:]
+        do throws(GitError) {
+            for name in then.subtracting(names) {
+                var files: [String: String] = [:]
+                for entry in try repository.treeEntries(of: commit, under: prefix + modulesFolder + name) {
+                    files[String(entry.path.dropFirst(prefix.count))] = entry.id.description
+                }
+                deleted[name] = files
+            }
+        } catch {
+            throw .git(error)
+        }
         result += pairRenames(added: added, deleted: deleted, folder: project.config.modules)
         return result.sorted { $0.name < $1.name }
     }
+
+    /// The diff of `commit` with the work tree in the module folders
+    /// `folders` and the include folders, the only paths a module's key
+    /// depends on. With many folders, they are split among threads, each
+    /// diffing its share with a repository handle of its own: the diff is
+    /// mostly stat(2) calls, which on two cores halve in wall time when two
+    /// threads make them (as git's own preloading of the index does).
+    private func diff(_ repository: Repository, from commit: ObjectID, folders: [String], includes: [String]) throws(GitError) -> [Change] {
+        let threads = folders.count >= ChangeDetector.foldersPerThread * 2 ? min(processorCount(), 4) : 1
+        guard threads > 1 else { return try repository.diff(from: commit, toWorkdirUnder: folders + includes) }
+        let share = (folders.count + threads - 1) / threads
+        let results = onThreads(threads) { i -> Result<[Change], GitError> in
+            let mine = Array(folders[min(folders.count, i * share)..<min(folders.count, (i + 1) * share)]) + (i == 0 ? includes : [])
+            return Result { () throws(GitError) -> [Change] in
+                let handle = i == 0 ? repository : try Repository.open(at: repository.workdir)
+                return try handle.diff(from: commit, toWorkdirUnder: mine)
+            }
+        }
+        var changes: [Change] = []
+        for result in results { changes += try result.get() }
+        return changes
+    }
+
+    /// Below this many module folders a thread's share, one thread diffs them all.
+    static let foldersPerThread = 32
 
     /// An added module whose files (by name within the folder, and content)
     /// are exactly a deleted module's is that module renamed.

@@ -176,6 +176,41 @@ struct ChangeDetectionTests {
         #expect(repo.artifacts().sorted() == (Array(onMain.files.values) + [onFeature.files["b"] ?? "?"]).sorted())
     }
 
+    @Test("with many module folders the diff is split among threads, and finds every kind of change in every share")
+    func manyModules() throws {
+        let scratch = try Scratch()
+        defer { scratch.close() }
+        // 80 folders: more than ChangeDetector.foldersPerThread for two threads.
+        let names = (0..<80).map { String(format: "m%02d", $0) }
+        let repo = try TestRepo(scratch, modules: names, include: ["shared"],
+                                extraFiles: ["shared/common.swift": "func common() -> Int { 1 }\n"])
+        try repo.write("modules/m00/m00.swift", moduleSource("m00", 2))
+        try repo.write("modules/m41/extra.swift", "func extra() -> Int { 2 }\n")
+        try FileManager.default.removeItem(atPath: repo.path("modules/m79/m79.swift"))
+        try FileManager.default.removeItem(atPath: repo.path("modules/m40"))
+        try FileManager.default.moveItem(atPath: repo.path("modules/m20"), toPath: repo.path("modules/zz"))
+        try repo.write("modules/new/new.swift", moduleSource("new", 1))
+        try repo.write("modules/m60/notes.txt", "not a source\n")
+        let expected: [ChangedReport.Module] = [
+            .deleted("m40", ["modules/m40/m40.swift"]),
+            .deleted("m79", ["modules/m79/m79.swift"]),  // no Swift file left: no longer a module
+            .modified("m00", ["modules/m00/m00.swift"]),
+            .modified("m41", ["modules/m41/extra.swift"]),
+            .added("new", ["modules/new/new.swift"]),
+            .init(name: "zz", status: "renamed", from: "m20", files: ["modules/m20/m20.swift", "modules/zz/m20.swift"]),
+        ].sorted { $0.name < $1.name }
+        let report = try repo.changed(since: "HEAD")
+        #expect(report.modules == expected)
+
+        // An include folder's change reaches every module, whichever thread saw it.
+        try repo.write("shared/common.swift", "func common() -> Int { 2 }\n")
+        let withInclude = try repo.changed(since: "HEAD").modules
+        let modified = withInclude.filter { $0.status == "modified" }
+        #expect(modified.count == 77, "every module still there, but the renamed and the new one")
+        #expect(modified.allSatisfy { $0.files.contains("shared/common.swift") })
+        #expect(withInclude.count == 77 + 4)
+    }
+
     @Test("a detached HEAD works for changed and build")
     func detachedHead() throws {
         let scratch = try Scratch()

@@ -34,6 +34,14 @@ extension Repository {
     public func diff(
         from revision: ObjectID, toWorkdirUnder prefix: String? = nil, findRenames: Bool = false
     ) throws(GitError) -> [Change] {
+        try diff(from: revision, toWorkdirUnder: prefix.map { [$0] } ?? [], findRenames: findRenames)
+    }
+
+    /// The same, limited to the directories (or files) `prefixes`, relative
+    /// to the root; all of the work tree when `prefixes` is empty.
+    public func diff(
+        from revision: ObjectID, toWorkdirUnder prefixes: [String], findRenames: Bool = false
+    ) throws(GitError) -> [Change] {
         try locked { repo throws(GitError) in
             let commit = try Repository.lookupCommit(revision, in: repo)
             let tree = try owned("git_commit_tree", release: git_tree_free) {
@@ -43,12 +51,12 @@ extension Repository {
             try check("git_diff_options_init", git_diff_options_init(&options, UInt32(GIT_DIFF_OPTIONS_VERSION)))
             var flags = GIT_DIFF_INCLUDE_UNTRACKED.rawValue | GIT_DIFF_RECURSE_UNTRACKED_DIRS.rawValue
                 | GIT_DIFF_INCLUDE_TYPECHANGE.rawValue
-            let directory = normalisedPrefix(prefix)
-            // A literal directory, not a glob: prefixes may contain '*' or '['.
-            if directory != nil { flags |= GIT_DIFF_DISABLE_PATHSPEC_MATCH.rawValue }
+            let directories = prefixes.compactMap(normalisedPrefix)
+            // Literal directories, not globs: prefixes may contain '*' or '['.
+            if !directories.isEmpty { flags |= GIT_DIFF_DISABLE_PATHSPEC_MATCH.rawValue }
             options.flags = flags
 
-            return try withStrArray(directory.map { [$0] } ?? []) { pathspec throws(GitError) -> [Change] in
+            return try withStrArray(directories) { pathspec throws(GitError) -> [Change] in
                 options.pathspec = pathspec
                 let diff = try owned("git_diff_tree_to_workdir_with_index", release: git_diff_free) {
                     git_diff_tree_to_workdir_with_index(&$0, repo, tree.raw, &options)

@@ -26,32 +26,67 @@ extension Repository {
     /// in the tree. Submodules are not files and are left out.
     public func treeEntries(of commit: ObjectID, under prefix: String? = nil) throws(GitError) -> [TreeEntry] {
         try locked { repo throws(GitError) in
-            let commitObject = try Repository.lookupCommit(commit, in: repo)
-            let root = try owned("git_commit_tree", release: git_tree_free) {
-                git_commit_tree(&$0, commitObject.raw)
-            }
+            let root = try Repository.rootTree(of: commit, in: repo)
             var entries: [TreeEntry] = []
             guard let prefix = normalisedPrefix(prefix) else {
                 try Repository.collect(root, base: "", in: repo, into: &entries)
                 return entries
             }
-            var found: OpaquePointer? = nil
-            let code = git_tree_entry_bypath(&found, root.raw, prefix)
-            if code == GIT_ENOTFOUND.rawValue { return [] }
-            try check("git_tree_entry_bypath", code)
-            let entry = Owned<OpaquePointer>(found!, release: git_tree_entry_free)
-            defer { withExtendedLifetime(entry) {} }
-            if git_tree_entry_type(entry.raw) == GIT_OBJECT_TREE {
-                let subtree = try owned("git_tree_lookup", release: git_tree_free) {
-                    git_tree_lookup(&$0, repo, git_tree_entry_id(entry.raw))
-                }
+            switch try Repository.lookup(prefix, in: root, repo: repo) {
+            case nil:
+                break
+            case .tree(let subtree):
                 try Repository.collect(subtree, base: prefix + "/", in: repo, into: &entries)
-            } else if let file = Repository.file(entry.raw, path: prefix) {
+            case .other(let entry):
                 // The prefix named a file: the list is that one file.
-                entries.append(file)
+                if let file = Repository.file(entry.raw, path: prefix) { entries.append(file) }
+                withExtendedLifetime(entry) {}
             }
             return entries
         }
+    }
+
+    /// The names of the directories right under the directory `prefix` in
+    /// `commit`'s tree; empty when `prefix` is not a directory there. Reading
+    /// one tree object, where `treeEntries` reads every tree below.
+    public func directoryNames(of commit: ObjectID, under prefix: String) throws(GitError) -> [String] {
+        try locked { repo throws(GitError) in
+            let root = try Repository.rootTree(of: commit, in: repo)
+            var tree = root
+            if let prefix = normalisedPrefix(prefix) {
+                guard case .tree(let subtree)? = try Repository.lookup(prefix, in: root, repo: repo) else { return [] }
+                tree = subtree
+            }
+            defer { withExtendedLifetime(tree) {} }
+            return (0..<git_tree_entrycount(tree.raw)).compactMap { i in
+                guard let entry = git_tree_entry_byindex(tree.raw, i), git_tree_entry_type(entry) == GIT_OBJECT_TREE else { return nil }
+                return string(git_tree_entry_name(entry))
+            }
+        }
+    }
+
+    private static func rootTree(of commit: ObjectID, in repo: OpaquePointer) throws(GitError) -> Owned<OpaquePointer> {
+        let commitObject = try lookupCommit(commit, in: repo)
+        return try owned("git_commit_tree", release: git_tree_free) { git_commit_tree(&$0, commitObject.raw) }
+    }
+
+    /// What `path` names in `root`: a directory's tree, another entry, or nil.
+    private enum Found {
+        case tree(Owned<OpaquePointer>)
+        case other(Owned<OpaquePointer>)
+    }
+
+    private static func lookup(_ path: String, in root: Owned<OpaquePointer>, repo: OpaquePointer) throws(GitError) -> Found? {
+        var found: OpaquePointer? = nil
+        let code = git_tree_entry_bypath(&found, root.raw, path)
+        if code == GIT_ENOTFOUND.rawValue { return nil }
+        try check("git_tree_entry_bypath", code)
+        let entry = Owned<OpaquePointer>(found!, release: git_tree_entry_free)
+        guard git_tree_entry_type(entry.raw) == GIT_OBJECT_TREE else { return .other(entry) }
+        defer { withExtendedLifetime(entry) {} }
+        return .tree(try owned("git_tree_lookup", release: git_tree_free) {
+            git_tree_lookup(&$0, repo, git_tree_entry_id(entry.raw))
+        })
     }
 
     /// Appends the files of `tree`, depth first, in git's (byte) order.
