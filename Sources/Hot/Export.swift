@@ -10,6 +10,9 @@ public struct Export: Sendable {
     /// The Swift function itself, for callers that know its type and skip
     /// terms altogether (`ExportTable.function`); nil for term-only exports.
     public let typed: (any Sendable)?
+    /// For a function of one argument, the body over that argument alone: a
+    /// caller with one argument then builds no argument array.
+    public let unary: (@Sendable (Term) throws -> Term)?
 
     /// An export over raw terms, for functions that take any shape.
     public init(name: String, arity: Int, body: @escaping @Sendable ([Term]) throws -> Term) {
@@ -21,6 +24,16 @@ public struct Export: Sendable {
         self.arity = arity
         self.typed = typed
         self.body = body
+        self.unary = nil
+    }
+
+    /// A function of one argument, with both bodies made from the one over the argument.
+    init(name: String, typed: (any Sendable)?, unary: @escaping @Sendable (Term) throws -> Term) {
+        self.name = name
+        self.arity = 1
+        self.typed = typed
+        self.unary = unary
+        self.body = { args in try unary(args[0]) }
     }
 }
 
@@ -66,10 +79,10 @@ extension Export {
     public static func function<A: Decodable, R: Encodable>(
         _ name: String, _ f: @escaping @Sendable (A) throws -> R
     ) -> Export {
-        if let body = fastBody(name, f) { return Export(name: name, arity: 1, typed: f, body: body) }
+        if let unary = fastUnary(name, f) { return Export(name: name, typed: f, unary: unary) }
         let (decodeA, encode) = (termDecoder(A.self), termEncoder(R.self))
-        return Export(name: name, arity: 1, typed: f) { args in
-            let a = try argument(decodeA, args, 0, name)
+        return Export(name: name, typed: f) { term in
+            let a = try argument(decodeA, term, 0, name)
             return try encode(f(a))
         }
     }
@@ -105,8 +118,13 @@ extension Export {
 /// caller learns which argument was wrong rather than a bare decoding error.
 @inline(__always)
 private func argument<T>(_ decode: (Term) throws -> T, _ args: [Term], _ index: Int, _ name: String) throws -> T {
+    try argument(decode, args[index], index, name)
+}
+
+@inline(__always)
+private func argument<T>(_ decode: (Term) throws -> T, _ term: Term, _ index: Int, _ name: String) throws -> T {
     do {
-        return try decode(args[index])
+        return try decode(term)
     } catch {
         throw CallError.badArgument(function: name, index: index, reason: "\(error)")
     }
@@ -116,12 +134,12 @@ private func argument<T>(_ decode: (Term) throws -> T, _ args: [Term], _ index: 
 /// closure that converts, calls and converts back. The general body goes
 /// through a closure per conversion and cost twice as many instructions
 /// (callgrind).
-private func fastBody<A, R>(_ name: String, _ f: @escaping @Sendable (A) throws -> R) -> (@Sendable ([Term]) throws -> Term)? {
+private func fastUnary<A, R>(_ name: String, _ f: @escaping @Sendable (A) throws -> R) -> (@Sendable (Term) throws -> Term)? {
     guard let a = A.self as? any TermFastPath.Type, let r = R.self as? any TermFastPath.Type else { return nil }
-    func open<FA: TermFastPath, FR: TermFastPath>(_: FA.Type, _: FR.Type) -> @Sendable ([Term]) throws -> Term {
+    func open<FA: TermFastPath, FR: TermFastPath>(_: FA.Type, _: FR.Type) -> @Sendable (Term) throws -> Term {
         // A is FA and R is FR, so the cast only names the types the checks found.
         let f = f as! @Sendable (FA) throws -> FR
-        return { args in try f(argument(FA.fromTerm, args, 0, name)).asTerm }
+        return { term in try f(argument(FA.fromTerm, term, 0, name)).asTerm }
     }
     return open(a, r)
 }

@@ -50,20 +50,34 @@ public final class ExportTable: @unchecked Sendable {
 
     /// An external call: always reaches the module's current version.
     public func call(_ module: String, _ function: String, _ args: [Term]) throws(CallError) -> Term {
+        if args.count == 1 { return try call(module, function, argument: args[0]) }
+        return try onCurrent(module) { version throws(CallError) in try version.call(function, args) }
+    }
+
+    /// An external call of a function of one argument, with no argument
+    /// array to allocate: the cheapest dynamic call.
+    public func call(_ module: String, _ function: String, argument: Term) throws(CallError) -> Term {
+        try onCurrent(module) { version throws(CallError) in try version.call(function, argument: argument) }
+    }
+
+    /// Runs `body` on the module's current version, loading the module
+    /// first in interactive mode.
+    @inline(__always)
+    private func onCurrent(_ module: String, _ body: (ModuleVersion) throws(CallError) -> Term) throws(CallError) -> Term {
         // The common case reaches the slot and the version unretained (both
         // live as long as the node): no reference counting on the way.
         let bits = slotsPointer.load(ordering: .acquiring)
         if let raw = UnsafeRawPointer(bitPattern: bits),
             let result = Unmanaged<SlotMap>.fromOpaque(raw)._withUnsafeGuaranteedRef({ map in
                 map.slots.lookup(module)?._withUnsafeGuaranteedRef { slot in
-                    slot.withCurrent { version in Result { () throws(CallError) in try version.call(function, args) } }
+                    slot.withCurrent { version in Result { () throws(CallError) in try body(version) } }
                 }
             })
         {
             return try result.get()
         }
         guard let onMiss, onMiss(module), let version = slot(module)?.current else { throw .undefinedModule(module) }
-        return try version.call(function, args)
+        return try body(version)
     }
 }
 

@@ -40,11 +40,32 @@ public final class ModuleVersion: Sendable {
     func call(_ function: String, _ args: [Term]) throws(CallError) -> Term {
         do {
             return try invoke(function, args)
-        } catch let error as CallError {
-            throw error
         } catch {
-            throw .raised(function: "\(name):\(function)", message: "\(error)")
+            throw callError(error, function)
         }
+    }
+
+    /// The same for a function of one argument, with no argument array.
+    func call(_ function: String, argument: Term) throws(CallError) -> Term {
+        do {
+            guard let entry = exports.lookup(function) else {
+                throw CallError.undefinedFunction(module: name, function: function)
+            }
+            return try entry._withUnsafeGuaranteedRef { entry in
+                guard entry.export.arity == 1 else {
+                    throw CallError.wrongArity(function: "\(name):\(function)", expected: entry.export.arity, got: 1)
+                }
+                if let unary = entry.export.unary { return try unary(argument) }
+                return try entry.export.body([argument])
+            }
+        } catch {
+            throw callError(error, function)
+        }
+    }
+
+    /// A call's error as the caller sees it: the function's own errors become `raised`.
+    private func callError(_ error: any Error, _ function: String) -> CallError {
+        (error as? CallError) ?? .raised(function: "\(name):\(function)", message: "\(error)")
     }
 }
 

@@ -354,3 +354,28 @@ private let everything = Everything(
         == "args[0].name")
     #expect(renderPath([TermKey(intValue: 2), TermKey(intValue: 3)]) == "[2][3]")
 }
+
+/// Exports of one argument: the body over the argument alone and the body
+/// over an argument array answer alike, and refuse a bad argument alike.
+@Test func oneArgumentExportsHaveBothBodies() throws {
+    struct Point: Codable, Equatable { let x: Int }
+    let fast = Export.function("inc") { (x: Int) in x + 1 }
+    let general = Export.function("move") { (p: Point) in Point(x: p.x + 1) }
+    let raw = Export(name: "raw", arity: 1) { args in args[0] }
+    #expect(try fast.unary?(.int(41)) == .int(42))
+    #expect(try fast.body([.int(41)]) == .int(42))
+    #expect(try general.unary?(["x": 1]) == ["x": 2])
+    #expect(try general.body([["x": 1]]) == ["x": 2])
+    #expect(raw.unary == nil, "a raw export has only its array body")
+    for export in [fast, general] {
+        for bad: Term in ["text", nil, [1, 2]] {
+            #expect(throws: CallError.self) { try export.unary?(bad) }
+            do {
+                _ = try export.unary?(bad)
+            } catch let error as CallError {
+                guard case .badArgument(_, let index, _) = error else { Issue.record("\(error)"); continue }
+                #expect(index == 0)
+            }
+        }
+    }
+}
