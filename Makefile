@@ -55,9 +55,10 @@ uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/hot $(DESTDIR)$(PREFIX)/bin/hotnode
 	rm -rf $(DESTDIR)$(PREFIX)/lib/hot $(DESTDIR)$(PREFIX)/share/hot
 
+# The Benchmarks package builds hot and hotnode in release along with the
+# benchmarks (it depends on this package): one release build for everything.
 bench: deps fingerprint
-	$(SWIFT) build -c release
-	@scripts/bench.sh $(RELEASE)
+	@scripts/bench.sh
 
 clean:
 	rm -rf .build $(TSAN_BUILD)

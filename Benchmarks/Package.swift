@@ -12,7 +12,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     dependencies: [
         .package(name: "Hot", path: ".."),
-        .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
+        .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: []),
     ],
     targets: [
         .target(
@@ -25,6 +25,7 @@ let package = Package(
             path: "ExternalCalls",
             linkerSettings: exportDynamic,
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]),
+        .executableTarget(name: "callcount", dependencies: ["BenchSupport"], path: "callcount", linkerSettings: exportDynamic),
         .executableTarget(name: "hotbench", dependencies: ["BenchSupport"], path: "hotbench", linkerSettings: exportDynamic),
     ]
 )

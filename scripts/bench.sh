@@ -1,17 +1,31 @@
 #!/bin/sh
 # `make bench`: measures every figure side by side in one run and rewrites
-# BENCHMARKS.md. Usage: scripts/bench.sh BINDIR (a release build of hot).
+# BENCHMARKS.md. Usage: scripts/bench.sh
 #   1     in-process call costs: Benchmarks/ExternalCalls (ordo-one/benchmark)
 #   2, 6  swap latency and memory: Benchmarks/hotbench
 #   3-5,7 whole processes: scripts/bench/process.sh
+# One release build serves all of them: the Benchmarks package depends on
+# this one, so building it builds hot and hotnode too, in Benchmarks/.build.
 set -eu
-bin=$(cd "$1" && pwd)
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d /tmp/hot-bench-all.XXXXXX)
 trap 'rm -rf "$work"' EXIT INT TERM
 
-echo "building the benchmarks package (release)" >&2
+started=$(date +%s)
+phase_start=$started
+phases=""
+# Records how long the phase that just ended took, for the file's last section.
+phase() {
+  now=$(date +%s)
+  phases="$phases| $1 | $((now - phase_start)) s |
+"
+  phase_start=$now
+}
+
+echo "building the benchmarks package with hot and hotnode (release)" >&2
 swift build -c release --package-path "$root/Benchmarks" >&2
+bin="$root/Benchmarks/.build/release"
+phase "release build of hot, hotnode and the benchmarks"
 
 echo "figure 1: external calls" >&2
 (cd "$root/Benchmarks" && HOT_BIN="$bin" swift package --allow-writing-to-package-directory benchmark \
@@ -19,6 +33,7 @@ echo "figure 1: external calls" >&2
   cat "$work/calls.md" >&2
   exit 1
 }
+phase "figure 1 (ExternalCalls)"
 # The p50 of a benchmark's wall-clock row, in ns per call: each measured
 # iteration makes 1,000 calls (see ExternalCalls.swift).
 p50() {
@@ -38,22 +53,66 @@ p50() {
 direct=$(p50 "direct existential call")
 typed=$(p50 "typed external call")
 dynamic_int=$(p50 "dynamic Term call, int in and out")
+dynamic_array=$(p50 "dynamic Term call, int in and out, argument array")
 dynamic_string=$(p50 "dynamic Term call, 1 KB string in and out")
+for figure in "$direct" "$typed" "$dynamic_int" "$dynamic_array" "$dynamic_string"; do
+  [ -n "$figure" ] || { cat "$work/calls.md" >&2; echo "bench.sh: a figure 1 row is missing" >&2; exit 1; }
+done
+call_ratio=$(awk -v a="$typed" -v b="$direct" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }')
 
 echo "figures 2 and 6: swap and memory" >&2
-HOT_BIN="$bin" "$root/Benchmarks/.build/release/hotbench" 200 > "$work/swap.md"
+HOT_BIN="$bin" HOTBENCH_SUMMARY="$work/summary" "$bin/hotbench" 200 > "$work/swap.md"
+phase "figures 2 and 6 (hotbench)"
 
 echo "figures 3, 4, 5 and 7: whole processes" >&2
-"$root/scripts/bench/process.sh" "$bin" > "$work/process.md"
+BENCH_SUMMARY="$work/summary" "$root/scripts/bench/process.sh" "$bin" > "$work/process.md"
+phase "figures 3, 4, 5 and 7 (process.sh)"
+
+# One figure from the summary files.
+get() { awk -v key="$1" '$1 == key { print $2; exit }' "$work/summary"; }
+# "yes" when $1 <= $2.
+meets() { awk -v a="$1" -v b="$2" 'BEGIN { print (a + 0 <= b + 0) ? "yes" : "**no**" }'; }
+edit_ratio=$(get edit_ratio)
+edit_seconds=$(get edit_seconds)
+detect_ratio=$(get detect_ratio)
+noop_ms=$(get noop_ms)
+fleet_ratio=$(get fleet_ratio)
+cold_ratio=$(get cold_ratio)
+p50_ms=$(get swap_p50_ms)
+p99_ms=$(get swap_p99_ms)
+failed=$(get swap_failed)
+mapped=$(get memory_mapped_ratio)
+resident=$(get memory_resident_ratio)
+total=$(($(date +%s) - started))
 
 {
   cat <<MD
 # Benchmarks
 
 Produced by \`make bench\` (scripts/bench.sh) on $(date -u +%Y-%m-%d): $(nproc) cores,
-$(uname -m), Swift $(swiftc --version 2>&1 | sed -n 's/.*Swift version \([0-9.]*\).*/\1/p' | head -n 1), release builds. Each ratio compares two
+$(uname -m), Swift $(swiftc --version 2>&1 | sed -n 's/.*Swift version \([0-9.]*\).*/\1/p' | head -n 1), release builds, in $total s. Each ratio compares two
 things measured side by side in the same run; this machine is shared and noisy, so
 single figures move between runs while the ratios hold better.
+
+## Against the targets
+
+| figure | measured | target | met |
+| --- | --- | --- | --- |
+| 1. typed external call / direct existential call | $call_ratio ($typed ns / $direct ns) | at most 1.10 | $(meets "$call_ratio" 1.10) |
+| 1. dynamic Term call, int in and out | $dynamic_int ns | at most 100 ns | $(meets "$dynamic_int" 100) |
+| 1. the same with an argument array | $dynamic_array ns | | |
+| 2. swap p50 / p99, 200 swaps | $p50_ms ms / $p99_ms ms | 0.3 ms / 1 ms | $(meets "$p50_ms" 0.3) / $(meets "$p99_ms" 1) |
+| 2. failed calls while swapping | $failed | 0 | $(meets "$failed" 0) |
+| 3. edit to live, \`hot deploy\` / bare swiftc | $edit_ratio ($edit_seconds s) | at most 1.15, under 0.4 s | $(meets "$edit_ratio" 1.15), $(meets "$edit_seconds" 0.4) |
+| 4. \`hot changed --since\` / git status + git diff | $detect_ratio | at most 0.8 | $(meets "$detect_ratio" 0.8) |
+| 4. no-op \`hot build\`, 50 modules | $noop_ms ms | | |
+| 5. fleet deploy, 32 nodes / 1 node | $fleet_ratio | at most 2 | $(meets "$fleet_ratio" 2) |
+| 6. mapped bytes per retained version / object size | $mapped (resident $resident) | at most 1.1 | $(meets "$mapped" 1.1) |
+| 7. cold build, \`hot build\` / \`swift build\` of 50 targets | $cold_ratio | at most 1.0 | $(meets "$cold_ratio" 1.0) |
+
+MD
+  cat "$root/Benchmarks/NOTES.md"
+  cat <<MD
 
 ## External calls
 
@@ -61,19 +120,32 @@ single figures move between runs while the ratios hold better.
 same function, \`x &+ 1\`, compiled with -O into a hot module loaded by a node in the
 benchmark process, called through the export table, against the same function behind a
 protocol existential in the benchmark binary. Medians, ns per call (each measured
-iteration makes 1,000 calls).
+iteration makes 1,000 calls). The dynamic calls name the module and the function as
+strings; \`call(_:_:argument:)\` passes one argument, \`call(_:_:_:)\` an array of them.
 
 | call | p50 (ns) | target |
 | --- | --- | --- |
 | direct call through a protocol existential | $direct | |
 | typed external call (\`ExternalFunction\`) | $typed | |
-| ratio typed / direct | $(awk "BEGIN { if ($direct > 0) printf \"%.2f\", $typed / $direct; else print \"n/a\" }") | at most 1.10 |
-| dynamic Term call, int in and out | $dynamic_int | at most 100 |
-| dynamic Term call, 1 KB string in and out | $dynamic_string | |
+| ratio typed / direct | $call_ratio | at most 1.10 |
+| dynamic Term call, int in and out (\`call(_:_:argument:)\`) | $dynamic_int | at most 100 |
+| dynamic Term call, int in and out, argument array (\`call(_:_:_:)\`) | $dynamic_array | |
+| dynamic Term call, 1 KB string in and out (\`call(_:_:argument:)\`) | $dynamic_string | |
+
+Instruction counts per call under callgrind, steadier than time on this machine:
+\`Benchmarks/callcount\` (its header has the command).
 
 MD
   cat "$work/swap.md"
   echo
   cat "$work/process.md"
+  cat <<MD
+
+## How long \`make bench\` took
+
+| phase | time |
+| --- | --- |
+${phases}| whole run | $total s |
+MD
 } > "$root/BENCHMARKS.md"
 cat "$root/BENCHMARKS.md"

@@ -66,6 +66,16 @@ let benchmarks: @Sendable () -> Void = {
         var x = 0
         benchmark.startMeasurement()
         for _ in benchmark.scaledIterations {
+            for _ in 0..<batch { x = try exports.call("calls", "inc", argument: .int(x)).intValue ?? 0 }
+        }
+        blackHole(x)
+    }
+
+    Benchmark("dynamic Term call, int in and out, argument array") { benchmark in
+        let exports = try loadedFixture().node.codeServer.exports
+        var x = 0
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
             for _ in 0..<batch { x = try exports.call("calls", "inc", [.int(x)]).intValue ?? 0 }
         }
         blackHole(x)
@@ -76,7 +86,7 @@ let benchmarks: @Sendable () -> Void = {
         let text = String(repeating: "x", count: 1024)
         benchmark.startMeasurement()
         for _ in benchmark.scaledIterations {
-            for _ in 0..<batch { blackHole(try exports.call("calls", "echo", [.string(text)])) }
+            for _ in 0..<batch { blackHole(try exports.call("calls", "echo", argument: .string(text))) }
         }
     }
 }

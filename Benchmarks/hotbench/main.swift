@@ -115,6 +115,22 @@ do {
     swapTimes.sort()
 
     let ms = { (s: Double) in String(format3(s * 1000)) }
+    let perVersion = (
+        resident: Double(memoryAfterDistinct.resident - memoryAfterOne.resident) / Double(memoryVersions),
+        mapped: Double(memoryAfterDistinct.mapped - memoryAfterOne.mapped) / Double(memoryVersions))
+    // The figures the targets table of BENCHMARKS.md is made from (scripts/bench.sh).
+    if let summary = getenv("HOTBENCH_SUMMARY").map({ String(cString: $0) }) {
+        let lines = [
+            "swap_p50_ms \(ms(quantile(swapTimes, 0.5)))",
+            "swap_p99_ms \(ms(quantile(swapTimes, 0.99)))",
+            "swap_failed \(callers.failures.load(ordering: .relaxed))",
+            "swap_calls \(busy.count)",
+            "swap_p99_ratio \(format3(quantile(busy, 0.99) / quantile(quiet, 0.99)))",
+            "memory_mapped_ratio \(format3(perVersion.mapped / Double(objectBytes)))",
+            "memory_resident_ratio \(format3(perVersion.resident / Double(objectBytes)))",
+        ]
+        guard appendFile(summary, lines.joined(separator: "\n") + "\n") else { fail("cannot write \(summary)") }
+    }
     let us = { (s: Double) in String(format3(s * 1e6)) }
     print("""
         ## Swap
@@ -151,8 +167,8 @@ do {
 
         | per retained version | bytes | against the object (\(objectBytes) bytes) |
         | --- | --- | --- |
-        | resident | \((memoryAfterDistinct.resident - memoryAfterOne.resident) / memoryVersions) | \(format3(Double(memoryAfterDistinct.resident - memoryAfterOne.resident) / Double(memoryVersions) / Double(objectBytes))) |
-        | mapped | \((memoryAfterDistinct.mapped - memoryAfterOne.mapped) / memoryVersions) | \(format3(Double(memoryAfterDistinct.mapped - memoryAfterOne.mapped) / Double(memoryVersions) / Double(objectBytes))) |
+        | resident | \(Int(perVersion.resident)) | \(format3(perVersion.resident / Double(objectBytes))) |
+        | mapped | \(Int(perVersion.mapped)) | \(format3(perVersion.mapped / Double(objectBytes))) |
         """)
 } catch {
     fail("\(error)")
@@ -180,4 +196,12 @@ enum Memory {
     }
 
     static func kib(_ bytes: Int) -> String { "\(bytes / 1024) KiB" }
+}
+
+/// Appends `text` to the file at `path`, creating it; false on failure.
+func appendFile(_ path: String, _ text: String) -> Bool {
+    let fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+    guard fd >= 0 else { return false }
+    defer { close(fd) }
+    return writeAll(fd, Array(text.utf8))
 }
