@@ -5,7 +5,7 @@
 #   2, 6  swap latency and memory: Benchmarks/hotbench
 #   3-5,7 whole processes: scripts/bench/process.sh
 # One release build serves all of them: the Benchmarks package depends on
-# this one, so building it builds hot and hotnode too, in Benchmarks/.build.
+# this one, so it builds hot and hotnode too, in Benchmarks/.build.
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d /tmp/hot-bench-all.XXXXXX)
@@ -23,6 +23,10 @@ phase() {
 }
 
 echo "building the benchmarks package with hot and hotnode (release)" >&2
+# hot and hotnode are products of the dependency: built only when named.
+for product in hot hotnode; do
+  swift build -c release --package-path "$root/Benchmarks" --product "$product" >&2
+done
 swift build -c release --package-path "$root/Benchmarks" >&2
 bin="$root/Benchmarks/.build/release"
 phase "release build of hot, hotnode and the benchmarks"
