@@ -42,8 +42,12 @@ public struct CompileJob: Sendable, Equatable {
         // Each version gets its own Swift module name, so no runtime lookup by
         // mangled name can reach the wrong version (DESIGN.md, fact 3). The SDK
         // is found by -I and not linked: the node's one copy serves (fact 6).
+        // -wmo: one frontend for all the files. The driver's default runs one
+        // per file (each parsing every file and loading the SDK again); a
+        // one-file module with its entry file compiled in 0.36 s instead of
+        // 0.46 s, and the builder already runs modules side by side.
         self.arguments =
-            ["-emit-library", "-parse-as-library", "-swift-version", "6", "-module-name", "\(module)_v\(version)",
+            ["-emit-library", "-parse-as-library", "-swift-version", "6", "-wmo", "-module-name", "\(module)_v\(version)",
              "-I", toolchain.sdkModules, release ? "-O" : "-Onone"]
             + flags + sources + [entryFile, "-o", temporaryOutput]
     }

@@ -192,7 +192,7 @@ hot_side() {
 }
 bare_side() {
   hello_module "s$1" >"$src"
-  timed "$work/swiftc.txt" swiftc -emit-library -parse-as-library -swift-version 6 -module-name "bare_v$1" \
+  timed "$work/swiftc.txt" swiftc -emit-library -parse-as-library -swift-version 6 -wmo -module-name "bare_v$1" \
     -I "$sdk" -Onone "$src" "$entry" -o "$work/bare$1.so"
 }
 i=0
@@ -236,7 +236,7 @@ is a bare swiftc of the same sources with the same flags ($edit_runs runs each):
 
 \`\`\`sh
 hot deploy
-swiftc -emit-library -parse-as-library -swift-version 6 -module-name bare_vN -I BINDIR/Modules -Onone \\
+swiftc -emit-library -parse-as-library -swift-version 6 -wmo -module-name bare_vN -I BINDIR/Modules -Onone \\
   modules/hello/hello.swift entry.swift -o bare.so     # entry.swift: the same two @_cdecl entry points hot generates
 \`\`\`
 
