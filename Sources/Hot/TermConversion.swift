@@ -3,7 +3,7 @@
 /// built once and called millions of times, so it picks its converters when
 /// it is built, and a call of `(Int) -> Int` costs two switches, not two
 /// encoder allocations.
-protocol TermFastPath {
+protocol TermFastPath: SendableMetatype {
     static func fromTerm(_ term: Term) throws -> Self
     var asTerm: Term { get }
 }
