@@ -51,7 +51,9 @@ public struct Toolchain: Sendable {
         if version == nil {
             let output: String
             do {
-                output = try Subprocess.spawn(swiftc, ["--version"]).waitCapturing().output
+                // Asked of the frontend: the driver's own `--version` leaves an
+                // empty /tmp/TemporaryDirectory.* behind each time it runs.
+                output = try Subprocess.spawn(swiftc, ["-frontend", "--version"]).waitCapturing().output
             } catch {
                 throw .unknownVersion(swiftc: swiftc, output: "\(error)")
             }
