@@ -16,7 +16,7 @@ public struct BuildOptions: Sendable {
     public var jobs: Int
 
     /// Options with the defaults: every module, debug, one job per core.
-    public init(modules: [String] = [], since: String? = nil, release: Bool = false, jobs: Int = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) {
+    public init(modules: [String] = [], since: String? = nil, release: Bool = false, jobs: Int = processorCount()) {
         self.modules = modules
         self.since = since
         self.release = release

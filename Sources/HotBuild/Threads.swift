@@ -49,6 +49,7 @@ private func startJoinable(_ run: @escaping @Sendable () -> Void) -> pthread_t? 
 }
 
 /// How many processors this process may run on.
+@usableFromInline
 func processorCount() -> Int {
     max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
 }

@@ -122,7 +122,9 @@ public final class ControlServer: Sendable {
             return .ok(.string(node.name))
         case .call(let module, let function, let args):
             do {
-                return .ok(try node.codeServer.exports.call(module, function, args))
+                // One argument needs no array on the node's side either.
+                let exports = node.codeServer.exports
+                return .ok(try args.count == 1 ? exports.call(module, function, argument: args[0]) : exports.call(module, function, args))
             } catch {
                 return .error(code: error.code, message: error.description)
             }

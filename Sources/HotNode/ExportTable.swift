@@ -50,8 +50,7 @@ public final class ExportTable: @unchecked Sendable {
 
     /// An external call: always reaches the module's current version.
     public func call(_ module: String, _ function: String, _ args: [Term]) throws(CallError) -> Term {
-        if args.count == 1 { return try call(module, function, argument: args[0]) }
-        return try onCurrent(module) { version throws(CallError) in try version.call(function, args) }
+        try onCurrent(module) { version throws(CallError) in try version.call(function, args) }
     }
 
     /// An external call of a function of one argument, with no argument

@@ -48,13 +48,7 @@ public final class ModuleVersion: Sendable {
     /// The same for a function of one argument, with no argument array.
     func call(_ function: String, argument: Term) throws(CallError) -> Term {
         do {
-            guard let entry = exports.lookup(function) else {
-                throw CallError.undefinedFunction(module: name, function: function)
-            }
-            return try entry._withUnsafeGuaranteedRef { entry in
-                guard entry.export.arity == 1 else {
-                    throw CallError.wrongArity(function: "\(name):\(function)", expected: entry.export.arity, got: 1)
-                }
+            return try export(function, taking: 1)._withUnsafeGuaranteedRef { entry in
                 if let unary = entry.export.unary { return try unary(argument) }
                 return try entry.export.body([argument])
             }
@@ -73,15 +67,17 @@ extension ModuleVersion {
     /// Calls an export with its errors as thrown, so that a process's
     /// `CodeSwitch` and cancellation reach its loop unwrapped.
     func invoke(_ function: String, _ args: [Term]) throws -> Term {
-        guard let entry = exports.lookup(function) else {
-            throw CallError.undefinedFunction(module: name, function: function)
-        }
-        return try entry._withUnsafeGuaranteedRef { entry in
-            guard entry.export.arity == args.count else {
-                throw CallError.wrongArity(function: "\(name):\(function)", expected: entry.export.arity, got: args.count)
-            }
-            return try entry.export.body(args)
-        }
+        try export(function, taking: args.count)._withUnsafeGuaranteedRef { try $0.export.body(args) }
+    }
+
+    /// The export `function`, unretained (it lives as long as the version),
+    /// once it is known to take `count` arguments.
+    @inline(__always)
+    private func export(_ function: String, taking count: Int) throws(CallError) -> Unmanaged<ExportEntry> {
+        guard let entry = exports.lookup(function) else { throw .undefinedFunction(module: name, function: function) }
+        let arity = entry._withUnsafeGuaranteedRef { $0.export.arity }
+        guard arity == count else { throw .wrongArity(function: "\(name):\(function)", expected: arity, got: count) }
+        return entry
     }
 
     /// The server spec named `name`, if this version defines one.
