@@ -3,7 +3,7 @@ import PackageDescription
 
 // The node executable exports its symbols so that a hot module, compiled
 // against Hot.swiftmodule without linking the SDK, binds to the node's one
-// copy of `Hot` at dlopen time (DESIGN.md, fact 6).
+// copy of `Hot` at dlopen time (docs/ARCHITECTURE.md, "Fact: one-SDK").
 let exportDynamic: [LinkerSetting] = [.unsafeFlags(["-Xlinker", "--export-dynamic"])]
 
 let package = Package(
@@ -18,6 +18,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-system.git", from: "1.8.1"),
     ],
     targets: [
         .systemLibrary(
@@ -26,24 +27,51 @@ let package = Package(
             providers: [.apt(["libgit2-dev"])]
         ),
         .target(name: "Hot"),
+        // Files, processes, threads, clocks, system errors, hex, digests and
+        // JSON: what every layer above needs from the system, and no protocol.
+        .target(name: "CHotPlatform"),
+        .target(
+            name: "HotPlatform",
+            dependencies: [
+                "CHotPlatform", "Hot",
+                .product(name: "SystemPackage", package: "swift-system"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        // The control protocol alone: frames, terms, handshake, session, transport, replies.
         .target(
             name: "HotWire",
-            dependencies: ["Hot", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: [
+                "CHotPlatform", "Hot", "HotPlatform", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
         ),
         .target(
             name: "HotNode",
-            dependencies: ["Hot", "HotWire", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "Hot", "HotPlatform", "HotWire", .product(name: "Logging", package: "swift-log"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
         ),
-        .target(name: "HotBuild", dependencies: ["CLibGit2", "Hot", "HotWire"]),
-        .target(name: "HotDeploy", dependencies: ["HotWire"]),
-        .executableTarget(name: "hot", dependencies: ["HotBuild", "HotDeploy", "HotWire"]),
-        .executableTarget(name: "hotnode", dependencies: ["HotNode"], linkerSettings: exportDynamic),
-        .testTarget(name: "HotTests", dependencies: ["Hot", "HotWire"]),
-        .testTarget(name: "HotWireTests", dependencies: ["HotWire"]),
-        .testTarget(name: "HotNodeTests", dependencies: ["HotNode"]),
-        .testTarget(name: "HotBuildTests", dependencies: ["HotBuild"]),
+        .target(name: "HotBuild", dependencies: ["CLibGit2", "Hot", "HotPlatform"]),
+        .target(name: "HotDeploy", dependencies: ["Hot", "HotPlatform", "HotWire"]),
+        .executableTarget(name: "hot", dependencies: ["Hot", "HotBuild", "HotDeploy", "HotPlatform", "HotWire"]),
+        .executableTarget(
+            name: "hotnode",
+            dependencies: ["HotNode", "HotPlatform", "HotWire", .product(name: "Logging", package: "swift-log")],
+            linkerSettings: exportDynamic),
+        .testTarget(name: "HotTests", dependencies: ["Hot", "HotPlatform"]),
+        .testTarget(name: "HotPlatformTests", dependencies: ["Hot", "HotPlatform"]),
+        .testTarget(name: "HotWireTests", dependencies: ["Hot", "HotPlatform", "HotWire"]),
+        .testTarget(name: "HotNodeTests", dependencies: ["Hot", "HotNode"]),
+        .testTarget(name: "HotBuildTests", dependencies: ["HotBuild", "HotPlatform"]),
         .testTarget(name: "hotTests", dependencies: ["hot"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["hot", "hotnode", "HotWire", "HotDeploy", "HotBuild"]),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: [
+                "hot", "hotnode", "Hot", "HotBuild", "HotDeploy", "HotPlatform", "HotWire",
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]),
     ]
 )
 

@@ -4,7 +4,7 @@ import PackageDescription
 // The in-process benchmarks, a package of their own so that the product's
 // package never resolves the benchmark harness. `make bench` runs them.
 // Each executable exports its symbols, as a node does, so that the modules
-// it loads bind to its one copy of the Hot SDK (DESIGN.md, fact 6).
+// it loads bind to its one copy of the Hot SDK (docs/ARCHITECTURE.md, "Fact: one-SDK").
 let exportDynamic: [LinkerSetting] = [.unsafeFlags(["-Xlinker", "--export-dynamic"])]
 
 let package = Package(

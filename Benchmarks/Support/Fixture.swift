@@ -3,7 +3,7 @@ import Glibc
 #endif
 import Hot
 import HotNode
-import HotWire
+import HotPlatform
 import Logging
 import Synchronization
 

@@ -4,7 +4,7 @@ import Glibc
 import BenchSupport
 import Hot
 import HotNode
-import HotWire
+import HotPlatform
 import Synchronization
 
 // Figures 2 and 6 of BENCHMARKS.md, in one process: swap latency with two
@@ -156,7 +156,7 @@ do {
         mapped bytes (VmRSS, VmSize) after 1, \(memoryVersions + 1) and \(memoryReloads) loads of one module.
         Loads 2 to \(memoryVersions + 1) are distinct versions, each compiled; the loads after them load those
         objects again. Every version stays mapped: a Swift image must never be unloaded
-        (DESIGN.md, fact 1).
+        (docs/ARCHITECTURE.md, "Fact: never-close").
 
         | after | resident | mapped |
         | --- | --- | --- |

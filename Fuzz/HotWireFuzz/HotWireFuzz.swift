@@ -14,6 +14,7 @@
 //   3  frames a client seals in a real session, fed to the node's side
 
 import Hot
+import HotPlatform
 import HotWire
 #if canImport(Glibc)
 import Glibc

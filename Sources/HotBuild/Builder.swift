@@ -2,7 +2,7 @@
 import Glibc
 #endif
 import Hot
-import HotWire
+import HotPlatform
 
 /// What to build.
 public struct BuildOptions: Sendable {
@@ -236,16 +236,18 @@ public struct Builder: Sendable {
                 }
                 next += 1
             }
-            var status: Int32 = 0
-            let pid = waitpid(-1, &status, 0)
-            if pid < 0 {
-                if errno == EINTR { continue }
+            // Waits on these compilers alone: a waitpid(-1) here would reap
+            // children that other parts of the process started.
+            let ended: Subprocess?
+            do {
+                ended = try Subprocess.firstExited(of: running.values.map(\.process))
+            } catch {
                 abandon()
-                throw .system(SystemError("waitpid"))
+                throw .system(error)
             }
-            guard let entry = running.removeValue(forKey: pid) else { continue }
+            guard let ended, let entry = running.removeValue(forKey: ended.pid) else { continue }
             let job = plan[entry.index]
-            let exit = status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+            let exit = ended.wait()
             let output = readFile(entry.log).map { String(decoding: $0, as: UTF8.self) } ?? ""
             unlink(entry.log)
             unlink(job.entryFile)

@@ -1,5 +1,5 @@
 import Hot
-import HotWire
+import HotPlatform
 
 /// How a module differs.
 public struct ModuleChange: Sendable, Equatable {
@@ -144,7 +144,7 @@ public struct ChangeDetector {
         let threads = folders.count >= ChangeDetector.foldersPerThread * 2 ? min(processorCount(), 4) : 1
         guard threads > 1 else { return try repository.diff(from: commit, toWorkdirUnder: folders + includes) }
         let share = (folders.count + threads - 1) / threads
-        let results = onThreads(threads) { i -> Result<[Change], GitError> in
+        let results = concurrentMap(Array(0..<threads), width: threads) { i -> Result<[Change], GitError> in
             let mine = Array(folders[min(folders.count, i * share)..<min(folders.count, (i + 1) * share)]) + (i == 0 ? includes : [])
             return Result { () throws(GitError) -> [Change] in
                 let handle = i == 0 ? repository : try Repository.open(at: repository.workdir)

@@ -1,5 +1,5 @@
 import Hot
-import HotWire
+import HotPlatform
 
 /// One swiftc run that builds one version of one module, as a value: tests
 /// check `arguments`, the builder runs them.
@@ -40,7 +40,7 @@ public struct CompileJob: Sendable, Equatable {
             version: version, key: key, commit: commit)
         self.entrySource = Self.entry(descriptor)
         // Each version gets its own Swift module name, so no runtime lookup by
-        // mangled name can reach the wrong version (DESIGN.md, fact 3). The SDK
+        // mangled name can reach the wrong version (docs/ARCHITECTURE.md, "Fact: name-per-version"). The SDK
         // is found by -I and not linked: the node's one copy serves (fact 6).
         // -wmo: one frontend for all the files. The driver's default runs one
         // per file (each parsing every file and loading the SDK again); a

@@ -1,5 +1,5 @@
 import Hot
-import HotWire
+import HotPlatform
 
 /// What a module's content key hashes: the git ids of its files and of the
 /// include folders' files as they stand in the work tree, the swiftc flags,

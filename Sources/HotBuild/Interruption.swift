@@ -13,7 +13,7 @@ struct Interruption {
     static var happened: Bool { flag.load(ordering: .relaxed) }
 
     /// Catches SIGINT and SIGTERM without SA_RESTART, so that a blocked
-    /// waitpid returns EINTR and the build loop sees the flag at once.
+    /// wait for a compiler returns EINTR and the build loop sees the flag at once.
     static func install() -> Interruption {
         flag.store(false, ordering: .relaxed)
         var saved = Interruption()

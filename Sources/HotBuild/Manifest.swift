@@ -1,5 +1,5 @@
 import Hot
-import HotWire
+import HotPlatform
 
 /// One built version, as `.hot/manifest.json` records it.
 public struct BuiltVersion: Codable, Sendable, Equatable {

@@ -1,5 +1,5 @@
 import Hot
-import HotWire
+import HotPlatform
 
 /// The settings of `hot.json`.
 public struct ProjectConfig: Codable, Sendable, Equatable {

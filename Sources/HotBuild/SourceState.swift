@@ -1,4 +1,4 @@
-import HotWire
+import HotPlatform
 
 /// What git says of the project's sources at one moment: HEAD, the files that
 /// differ from it, and each file's blob id as it stands in the work tree.

@@ -2,7 +2,7 @@
 import Glibc
 #endif
 import Hot
-import HotWire
+import HotPlatform
 
 /// The compiler and SDK a build uses.
 public struct Toolchain: Sendable {

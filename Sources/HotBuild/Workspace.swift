@@ -1,5 +1,5 @@
 import Hot
-import HotWire
+import HotPlatform
 
 /// A module's sources as they stand in the work tree, and the key they make.
 public struct ModuleSnapshot: Sendable {

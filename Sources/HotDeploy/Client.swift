@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Hot
+import HotPlatform
 import HotWire
 
 /// Why a request to a node did not succeed.

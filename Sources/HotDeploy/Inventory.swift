@@ -1,4 +1,5 @@
 import Hot
+import HotPlatform
 import HotWire
 
 /// The nodes a deploy reaches: a nodes file (`{"nodes": {NAME: ADDRESS},

@@ -2,8 +2,8 @@
 import Glibc
 #endif
 import Hot
+import HotPlatform
 import HotWire
-import Synchronization
 
 /// One node of a rollout.
 public struct RolloutTarget: Sendable {
@@ -320,23 +320,7 @@ public struct Rollout: Sendable {
 
     /// Runs `body` for each item on up to `parallelism` threads; results in order.
     private func forEach<T: Sendable, R: Sendable>(_ items: [T], _ body: @escaping @Sendable (T) -> R) -> [R] {
-        let results = Mutex([R?](repeating: nil, count: items.count))
-        let next = Atomic<Int>(0)
-        let workers = min(parallelism, items.count)
-        let done = Atomic<Int>(0)
-        for _ in 0..<workers {
-            startThread {
-                while true {
-                    let index = next.add(1, ordering: .relaxed).oldValue
-                    guard index < items.count else { break }
-                    let result = body(items[index])
-                    results.withLock { $0[index] = result }
-                }
-                done.add(1, ordering: .releasing)
-            }
-        }
-        while done.load(ordering: .acquiring) < workers { usleep(200) }
-        return results.withLock { $0.map { $0! } }
+        concurrentMap(items, width: parallelism, body)
     }
 }
 

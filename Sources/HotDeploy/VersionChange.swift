@@ -1,5 +1,5 @@
 import Hot
-import HotWire
+import HotPlatform
 
 /// One module's change on one node.
 public struct VersionChange: Sendable, Equatable {

@@ -2,7 +2,7 @@
 import Glibc
 #endif
 import Hot
-import HotWire
+import HotPlatform
 import Synchronization
 
 /// The one owner of the node's module state (Erlang's code_server).

@@ -2,7 +2,9 @@
 import Glibc
 #endif
 import Hot
+import HotPlatform
 import HotWire
+import SystemPackage
 import Logging
 import Synchronization
 
@@ -37,7 +39,7 @@ public final class ControlServer: Sendable {
             do {
                 socket = try listener.accept()
             } catch {
-                if error.errno == EBADF || error.errno == EINVAL { return }
+                if error.errno == .badFileDescriptor || error.errno == .invalidArgument { return }
                 node.logger.warning("accept failed: \(error)")
                 continue
             }

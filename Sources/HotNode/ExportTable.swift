@@ -5,7 +5,7 @@ import Synchronization
 ///
 /// A call reads the table with atomic loads and no lock and no retain: every
 /// slot and every published version is retained for the life of the node
-/// (their code stays mapped anyway, DESIGN.md fact 1), so a reader may hold a
+/// (their code stays mapped anyway, docs/ARCHITECTURE.md, "Fact: never-close"), so a reader may hold a
 /// plain reference without counting it. Only the code server writes.
 public final class ExportTable: @unchecked Sendable {
     // @unchecked: `onMiss` is set once, before the node serves anything.

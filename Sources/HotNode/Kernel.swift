@@ -2,7 +2,7 @@
 import Glibc
 #endif
 import Hot
-import HotWire
+import HotPlatform
 import Logging
 
 /// The node's side of `NodeRuntime`: external calls, processes, servers.

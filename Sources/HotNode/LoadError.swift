@@ -1,3 +1,4 @@
+import HotPlatform
 import HotWire
 
 /// Why a version did not become current: Erlang's load errors, and the

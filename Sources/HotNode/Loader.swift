@@ -5,7 +5,7 @@ import Hot
 
 /// Opens module objects. Never closes one: a Swift image's conformance records
 /// stay registered with the runtime, and unmapping them crashes the next
-/// dynamic cast (DESIGN.md, fact 1). Purge is therefore logical.
+/// dynamic cast (docs/ARCHITECTURE.md, "Fact: never-close"). Purge is therefore logical.
 enum Loader {
     /// An opened object whose descriptor matched this node.
     struct Image: @unchecked Sendable {
@@ -55,7 +55,7 @@ enum Loader {
         let pointer = unsafeBitCast(entry, to: EntryFunction.self)()
         // A module linked against its own copy of the SDK hands back an object
         // whose class is not this node's ModuleEntry; casting it would crash
-        // later, so compare the isa pointer first (DESIGN.md, fact 6).
+        // later, so compare the isa pointer first (docs/ARCHITECTURE.md, "Fact: one-SDK").
         let isa = pointer.load(as: UnsafeRawPointer.self)
         let expected = unsafeBitCast(ModuleEntry.self as AnyClass, to: UnsafeRawPointer.self)
         guard isa == expected else {

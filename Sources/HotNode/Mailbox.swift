@@ -2,7 +2,7 @@
 import Glibc
 #endif
 import Hot
-import HotWire
+import HotPlatform
 
 /// A mutex and a condition variable, heap-allocated so their addresses never
 /// move (pthread objects must not be copied).

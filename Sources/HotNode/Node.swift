@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Hot
+import HotPlatform
 import HotWire
 import Logging
 import Synchronization

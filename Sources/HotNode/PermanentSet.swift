@@ -1,5 +1,5 @@
 import Hot
-import HotWire
+import HotPlatform
 
 /// The versions a node boots after a restart (release_handler's permanent
 /// release), kept in its state folder as `permanent.json`: module → object

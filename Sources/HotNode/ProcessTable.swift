@@ -2,7 +2,7 @@
 import Glibc
 #endif
 import Hot
-import HotWire
+import HotPlatform
 import Synchronization
 
 /// A process: a thread with a pid, a mailbox and the version it runs in.

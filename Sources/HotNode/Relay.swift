@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import HotPlatform
 import HotWire
 
 /// `hotnode --relay SOCKET`: joins standard input and output to a node's

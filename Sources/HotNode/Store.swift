@@ -1,6 +1,8 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Hot
+import HotPlatform
 import HotWire
 
 /// The node's state folder: staged uploads (`staged/`).
@@ -70,5 +72,5 @@ enum UploadError: Error, CustomStringConvertible {
     }
 }
 
-private func randomSuffix() -> String { hexString(randomBytes(6)) }
+private func randomSuffix() -> String { Hex.encode(randomBytes(6)) }
 

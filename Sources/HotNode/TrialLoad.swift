@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Hot
+import HotPlatform
 import HotWire
 
 /// The trial load: before a node loads an object for the first time, a

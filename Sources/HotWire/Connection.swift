@@ -1,6 +1,8 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import HotPlatform
+import SystemPackage
 
 /// One end of a control connection: frames over a socket, authenticated once
 /// the handshake has run. Used by one thread at a time.
@@ -72,7 +74,7 @@ public final class Connection: @unchecked Sendable {
         do {
             try socket.write(bytes)
         } catch {
-            throw error.errno == EPIPE || error.errno == ECONNRESET ? .closed : .system(error)
+            throw error.errno == .brokenPipe || error.errno == .connectionReset ? .closed : .system(error)
         }
     }
 
@@ -87,8 +89,8 @@ public final class Connection: @unchecked Sendable {
             do {
                 bytes = try socket.read(upTo: 64 << 10)
             } catch {
-                if error.errno == EAGAIN || error.errno == EWOULDBLOCK { throw .timedOut }
-                if error.errno == ECONNRESET { throw .closed }
+                if error.errno == .resourceTemporarilyUnavailable || error.errno == .wouldBlock { throw .timedOut }
+                if error.errno == .connectionReset { throw .closed }
                 throw .system(error)
             }
             if bytes.isEmpty {

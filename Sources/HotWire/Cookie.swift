@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import HotPlatform
 
 /// The shared secret a client and a node prove to each other.
 public enum Cookie {
@@ -45,10 +46,7 @@ public enum Cookie {
 
     /// Writes a fresh random cookie (owner-only) unless the file exists; returns it.
     public static func create(path: String) throws(Failure) -> [UInt8] {
-        let hex = randomBytes(32).map { byte in
-            let digits = Array("0123456789abcdef".utf8)
-            return String(decoding: [digits[Int(byte >> 4)], digits[Int(byte & 15)]], as: UTF8.self)
-        }.joined()
+        let hex = Hex.encode(randomBytes(32))
         // O_EXCL with mode 0600 from the start: the secret is never readable by others, not even briefly.
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         if fd < 0 {

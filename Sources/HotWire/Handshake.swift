@@ -1,4 +1,5 @@
 import Hot
+import HotPlatform
 
 /// The handshake, as two state machines over frames (no I/O here, so tests
 /// and the fuzzer drive them with bytes alone).

@@ -61,9 +61,3 @@ func hmacSHA256(key: [UInt8], _ parts: [UInt8]...) -> [UInt8] {
     for part in parts { hmac.update(data: part) }
     return Array(hmac.finalize())
 }
-
-/// Cryptographically random bytes (the system generator reads getrandom(2) on Linux).
-public func randomBytes(_ count: Int) -> [UInt8] {
-    var generator = SystemRandomNumberGenerator()
-    return (0..<count).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
-}

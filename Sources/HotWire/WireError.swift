@@ -1,3 +1,5 @@
+import HotPlatform
+
 /// Why a frame, a handshake or a message was refused.
 public enum WireError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A frame announced more bytes than the limit allows.

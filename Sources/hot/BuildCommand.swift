@@ -3,7 +3,7 @@ import Glibc
 #endif
 import Hot
 import HotBuild
-import HotWire
+import HotPlatform
 
 /// `hot build`.
 let buildCommand = Command(

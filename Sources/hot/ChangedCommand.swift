@@ -1,6 +1,6 @@
 import Hot
 import HotBuild
-import HotWire
+import HotPlatform
 
 /// `hot changed`.
 let changedCommand = Command(

@@ -1,4 +1,4 @@
-import HotWire
+import HotPlatform
 
 /// What a command returns when it fails: the status and one line for stderr.
 enum CommandError: Error {

@@ -4,6 +4,7 @@ import Glibc
 import HotBuild
 import HotDeploy
 import Hot
+import HotPlatform
 import HotWire
 
 /// The project of the current folder, or a usage-level failure explaining how to get one.

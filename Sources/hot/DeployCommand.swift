@@ -4,7 +4,7 @@ import Glibc
 import Hot
 import HotBuild
 import HotDeploy
-import HotWire
+import HotPlatform
 import Synchronization
 
 /// `hot deploy`.

@@ -2,7 +2,7 @@
 import Glibc
 #endif
 import Hot
-import HotWire
+import HotPlatform
 
 /// The `hot` command line: the command table and the dispatch.
 enum HotCLI {

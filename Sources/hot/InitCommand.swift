@@ -2,7 +2,7 @@
 import Glibc
 #endif
 import HotBuild
-import HotWire
+import HotPlatform
 
 /// `hot init [DIR]`.
 let initCommand = Command(

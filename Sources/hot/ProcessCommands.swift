@@ -1,7 +1,7 @@
 import Hot
 import HotBuild
 import HotDeploy
-import HotWire
+import HotPlatform
 
 /// `hot spawn`.
 let spawnCommand = Command(

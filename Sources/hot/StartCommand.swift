@@ -4,6 +4,7 @@ import Glibc
 import Hot
 import HotBuild
 import HotDeploy
+import HotPlatform
 import HotWire
 
 /// `hot start`.

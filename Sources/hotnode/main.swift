@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import HotNode
+import HotPlatform
 import HotWire
 import Logging
 

@@ -1,8 +1,10 @@
 import Foundation
 import Hot
 import HotDeploy
+import HotPlatform
 import HotWire
 import Synchronization
+import SystemPackage
 import Testing
 
 // What the bad-input suite shares: one node for the whole suite (started by a
@@ -261,8 +263,8 @@ final class RawClient {
             do {
                 bytes = try socket.read(upTo: 64 << 10)
             } catch {
-                if error.errno == EAGAIN || error.errno == EWOULDBLOCK { throw RawError.timedOut }
-                if error.errno == ECONNRESET { throw RawError.closed }
+                if error.errno == .resourceTemporarilyUnavailable || error.errno == .wouldBlock { throw RawError.timedOut }
+                if error.errno == .connectionReset { throw RawError.closed }
                 throw RawError.system(error)
             }
             if bytes.isEmpty { throw RawError.closed }
@@ -313,7 +315,7 @@ final class RawClient {
 
     func write(_ bytes: [UInt8]) throws {
         do { try socket.write(bytes) } catch {
-            if error.errno == EPIPE || error.errno == ECONNRESET { throw RawError.closed }
+            if error.errno == .brokenPipe || error.errno == .connectionReset { throw RawError.closed }
             throw RawError.system(error)
         }
     }
@@ -344,7 +346,7 @@ final class RawClient {
             let bytes = try socket.read(upTo: 64 << 10)
             return bytes.isEmpty ? .closed : .data(bytes.count)
         } catch {
-            if error.errno == EAGAIN || error.errno == EWOULDBLOCK { return .stillOpen }
+            if error.errno == .resourceTemporarilyUnavailable || error.errno == .wouldBlock { return .stillOpen }
             return .closed  // ECONNRESET: the node closed with our bytes unread
         }
     }

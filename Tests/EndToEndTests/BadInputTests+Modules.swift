@@ -1,6 +1,7 @@
 import Foundation
 import Hot
 import HotDeploy
+import HotPlatform
 import HotWire
 import Testing
 
@@ -8,7 +9,7 @@ import Testing
 /// module, and external calls that reach nothing or the wrong shape.
 extension BadInputTests {
     /// A 64-digit content key, different each time.
-    private static func freshKey() -> String { hexString(randomBytes(32)) }
+    private static func freshKey() -> String { Hex.encode(randomBytes(32)) }
 
     /// Stages `path` under `fileName` and loads it; returns the node's error
     /// (recording an issue if the load succeeded).

@@ -1,6 +1,7 @@
 import Foundation
 import Hot
 import HotDeploy
+import HotPlatform
 import HotWire
 import Synchronization
 import Testing

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-/// The code server's rules (DESIGN.md, "The code server"), one test each,
+/// The code server's rules (docs/ARCHITECTURE.md, "Erlang's rules"), one test each,
 /// every one with real modules built by swiftc through `hot deploy` and
 /// loaded by a real node.
 @Suite("Code server", .serialized)

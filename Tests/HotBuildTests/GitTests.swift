@@ -1,3 +1,4 @@
+import HotPlatform
 import Testing
 @testable import HotBuild
 #if canImport(Glibc)

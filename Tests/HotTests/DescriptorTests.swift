@@ -1,5 +1,5 @@
 import Hot
-import HotWire
+import HotPlatform
 import Testing
 
 private let sample = ModuleDescriptor(

@@ -1,5 +1,7 @@
 import Foundation
 import Hot
+import HotPlatform
+import HotWire
 import Testing
 
 @testable import HotWire

@@ -2,6 +2,8 @@
 import Glibc
 #endif
 import Hot
+import HotPlatform
+import HotWire
 import Testing
 
 @testable import HotWire

@@ -3,6 +3,20 @@ import Testing
 
 @testable import HotWire
 
+/// Every case of `Term`, nested, with the strings and keys that are hard to
+/// encode (the JSON tests keep the same value for the same reason).
+let everyTermCase: Term = [
+    "null": nil, "true": true, "false": false,
+    "int": -42, "max": .int(.max), "min": .int(.min),
+    "double": 1.5, "tiny": 1e-5, "whole": 2.0, "negzero": -0.0,
+    "string": "héllo \"q\" \\ / \n\r\t\u{8}\u{c}\u{0}\u{1f}\u{7f} 😀 \u{2028}",
+    "bytes": .bytes([0, 1, 2, 253, 254, 255]), "noBytes": .bytes([]),
+    "list": [1, [2, [3, []]], [:], "x"],
+    "pid": .pid(Pid(7)), "bigPid": .pid(Pid(.max)),
+    "lookAlike": ["$bytes": "AAAA"], "lookAlike2": ["$$pid": 3], "lookAlike3": ["$bytes": .bytes([1])],
+    "dollar": ["$x": 1], "emptyKey": ["": 1], "twoKeys": ["$bytes": "AAAA", "b": 1],
+]
+
 /// SplitMix64: a seeded generator so that a failing fuzz case reproduces.
 struct WireTestRNG: RandomNumberGenerator {
     var state: UInt64

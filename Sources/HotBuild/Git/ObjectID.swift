@@ -1,4 +1,5 @@
 internal import CLibGit2
+import HotPlatform
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -27,13 +28,7 @@ public struct ObjectID: Sendable, Hashable, Comparable, CustomStringConvertible 
 
     /// Parses 40 hexadecimal digits, either case; nil for anything else.
     public init?(hex: String) {
-        let utf8 = Array(hex.utf8)
-        guard utf8.count == 40 else { return nil }
-        var bytes = [UInt8](repeating: 0, count: 20)
-        for i in 0..<20 {
-            guard let hi = hexValue(utf8[2 * i]), let lo = hexValue(utf8[2 * i + 1]) else { return nil }
-            bytes[i] = hi << 4 | lo
-        }
+        guard hex.utf8.count == 40, let bytes = Hex.decode(hex) else { return nil }
         self.init(bytes: bytes)
     }
 
@@ -48,16 +43,7 @@ public struct ObjectID: Sendable, Hashable, Comparable, CustomStringConvertible 
     }
 
     /// The 40-character lowercase hex form git prints.
-    public var description: String {
-        let digits: [UInt8] = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(40)
-        for byte in bytes {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0xF)])
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
+    public var description: String { Hex.encode(bytes) }
 
     /// The 7-character abbreviation, for messages meant for people.
     public var short: String { String(description.prefix(7)) }
@@ -84,15 +70,6 @@ public struct ObjectID: Sendable, Hashable, Comparable, CustomStringConvertible 
             for i in 0..<20 { raw[i] = bytes[i] }
         }
         return oid
-    }
-}
-
-private func hexValue(_ c: UInt8) -> UInt8? {
-    switch c {
-    case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
-    case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
-    case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
-    default: return nil
     }
 }
 

@@ -3,11 +3,15 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import HotPlatform
+import SystemPackage
 
 /// A connected stream socket; the one owner of its descriptor.
 public final class Socket: @unchecked Sendable {
-    // @unchecked: the descriptor is only read by one thread at a time (the
-    // connection's owner); `close` may come from another to wake it.
+    // @unchecked: the descriptor is read, written and closed by the one
+    // thread that owns the connection. Another thread may only `shutdown` it
+    // to wake that owner: a close from elsewhere could close a descriptor
+    // number that the kernel had meanwhile handed to someone else.
     private let fd: Int32
     private var closed = false
     /// The ssh child behind an ssh connection; ended with the socket.
@@ -55,7 +59,7 @@ public final class Socket: @unchecked Sendable {
     /// from HOT_REMOTE_NODE (default `hotnode`, found on the remote PATH).
     private static func connectThroughSSH(user: String?, host: String, port: UInt16?, socket path: String) throws(SystemError) -> Socket {
         guard let ssh = findExecutable(getenv("HOT_SSH").map { String(cString: $0) } ?? "ssh") else {
-            throw SystemError("ssh not found on PATH", errno: ENOENT)
+            throw SystemError("ssh not found on PATH", errno: .noSuchFileOrDirectory)
         }
         var fds: [Int32] = [0, 0]
         guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &fds) == 0 else {
@@ -144,7 +148,7 @@ public final class Listener: @unchecked Sendable {
         case .unix(let path):
             if let probe = try? Socket.connect(to: address) {
                 probe.close()
-                throw SystemError("bind", errno: EADDRINUSE)
+                throw SystemError("bind", errno: .addressInUse)
             }
             sysUnlink(path)
             let fd = try sysSocket(AF_UNIX, Int32(SOCK_STREAM.rawValue))
@@ -157,7 +161,7 @@ public final class Listener: @unchecked Sendable {
             }
             return Listener(fd: fd, address: address)
         case .ssh:
-            throw SystemError("a node cannot listen on an ssh address", errno: EINVAL)
+            throw SystemError("a node cannot listen on an ssh address", errno: .invalidArgument)
         case .tcp(let host, let port):
             let fd = try sysSocket(AF_INET, Int32(SOCK_STREAM.rawValue))
             do {
@@ -199,7 +203,7 @@ private func withUnixAddress<R>(
     let capacity = MemoryLayout.size(ofValue: address.sun_path)
     // The kernel's limit on a socket path (108 bytes with the NUL): say so
     // rather than let a truncated path bind somewhere unexpected.
-    guard bytes.count < capacity else { throw SystemError("socket path longer than \(capacity - 1) bytes", errno: ENAMETOOLONG) }
+    guard bytes.count < capacity else { throw SystemError("socket path longer than \(capacity - 1) bytes", errno: .fileNameTooLong) }
     withUnsafeMutableBytes(of: &address.sun_path) { raw in
         raw.copyBytes(from: bytes)
         raw[bytes.count] = 0
@@ -219,7 +223,7 @@ private func withInetAddress<R>(
     address.sin_port = port.bigEndian
     let numeric = host == "localhost" ? "127.0.0.1" : host
     guard inet_pton(AF_INET, numeric, &address.sin_addr) == 1 else {
-        throw SystemError("inet_pton(\(host)): not a numeric IPv4 address", errno: EINVAL)
+        throw SystemError("inet_pton(\(host)): not a numeric IPv4 address", errno: .invalidArgument)
     }
     return try withUnsafePointer(to: &address) { (p) throws(SystemError) -> R in
         try p.withMemoryRebound(to: sockaddr.self, capacity: 1) { (sa) throws(SystemError) -> R in

@@ -1,3 +1,5 @@
+import CHotPlatform
+import HotPlatform
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -7,32 +9,9 @@ import Musl
 // Every libc call of the transport lives here, one small function each, with
 // EINTR retried in one place (the shape of swift-system's Syscalls.swift).
 
-/// A failed system call: which one, and errno's text.
-public struct SystemError: Error, Sendable, Equatable, CustomStringConvertible {
-    /// The libc function that failed.
-    public let call: String
-    /// errno as the call left it.
-    public let errno: Int32
-
-    /// Captures the current errno for `call`.
-    public init(_ call: String, errno: Int32 = Glibc.errno) {
-        self.call = call
-        self.errno = errno
-    }
-
-    public var description: String {
-        let text = strerror(errno).map { String(cString: $0) } ?? "errno \(errno)"
-        return "\(call): \(text)"
-    }
-}
-
 @inline(__always)
 func retryingEINTR<T: BinaryInteger>(_ call: String, _ body: () -> T) throws(SystemError) -> T {
-    while true {
-        let result = body()
-        if result >= 0 { return result }
-        if errno != EINTR { throw SystemError(call) }
-    }
+    try SystemError.retrying(call, body)
 }
 
 func sysSocket(_ domain: Int32, _ type: Int32) throws(SystemError) -> Int32 {
@@ -70,11 +49,10 @@ func sysListen(_ fd: Int32, _ backlog: Int32) throws(SystemError) {
 }
 
 func sysAccept(_ fd: Int32) throws(SystemError) -> Int32 {
-    let client = try retryingEINTR("accept") { accept(fd, nil, nil) }
-    // accept4 is not visible through Glibc's module; set close-on-exec at once
-    // instead, before any spawn could inherit the descriptor.
-    _ = fcntl(client, F_SETFD, FD_CLOEXEC)
-    return client
+    // Close-on-exec in the same call: a spawn on another thread must never
+    // inherit a client's descriptor (accept4 comes through the C shim, since
+    // Glibc's module does not declare it).
+    try retryingEINTR("accept4") { hot_accept_cloexec(fd) }
 }
 
 func sysSetTimeout(_ fd: Int32, option: Int32, milliseconds: Int) throws(SystemError) {

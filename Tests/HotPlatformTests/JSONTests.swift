@@ -1,7 +1,7 @@
 import Hot
 import Testing
 
-@testable import HotWire
+@testable import HotPlatform
 
 /// Every case of Term, including the awkward ones: extreme ints, escapes, tag look-alikes.
 let everyTermCase: Term = [
@@ -212,5 +212,19 @@ private func parseError(_ text: String) -> JSONError? {
                 #expect(try JSON.parse(JSON.render(term)) == term)
             }
         }
+    }
+}
+
+/// SplitMix64: a seeded generator, so that a failing random document can be
+/// reproduced from its seed.
+struct WireTestRNG: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 }

@@ -1,21 +1,36 @@
+import CHotPlatform
 #if canImport(Glibc)
 import Glibc
 #endif
+import SystemPackage
 
 /// A child process started with posix_spawn: no fork of a large parent, no
 /// shell, arguments passed as they are.
+///
+/// The child inherits standard input, output and error and nothing else: the
+/// spawn closes every other descriptor in the child alone
+/// (`posix_spawn_file_actions_addclosefrom_np`), so this process never changes
+/// flags on descriptors it does not own. Every wait names this child's pid or
+/// pidfd, never `-1`: a library must not reap children it did not start.
 public final class Subprocess: @unchecked Sendable {
-    // @unchecked: `pid` is set once at spawn; `wait` is called by one thread.
+    // @unchecked: `pid` and the descriptors are set once at spawn; `wait` is
+    // called by one thread.
     /// The child's process id.
     public let pid: pid_t
     private let outputFD: Int32?
+    /// pidfd_open(2) of the child: readable once it has ended, for `firstExited`.
+    private let pidFD: Int32
 
-    private init(pid: pid_t, outputFD: Int32?) {
+    private init(pid: pid_t, outputFD: Int32?, pidFD: Int32) {
         self.pid = pid
         self.outputFD = outputFD
+        self.pidFD = pidFD
     }
 
-    deinit { if let outputFD { close(outputFD) } }
+    deinit {
+        if let outputFD { close(outputFD) }
+        if pidFD >= 0 { close(pidFD) }
+    }
 
     /// How the child's standard output and error are wired.
     public enum Output: Sendable {
@@ -37,7 +52,6 @@ public final class Subprocess: @unchecked Sendable {
         _ executable: String, _ arguments: [String], output: Output = .capture, newSession: Bool = false,
         environment: [String]? = nil
     ) throws(SystemError) -> Subprocess {
-        closeInheritedDescriptorsOnExec()
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -62,16 +76,13 @@ public final class Subprocess: @unchecked Sendable {
         var readEnd: Int32? = nil
         switch output {
         case .capture:
+            // Close-on-exec from the moment the pipe exists: another thread's
+            // child spawned meanwhile must not hold its write end open.
             var fds: [Int32] = [0, 0]
-            guard pipe(&fds) == 0 else { throw SystemError("pipe") }
-            // Close-on-exec at once, so that no other child inherits the pipe
-            // and holds its write end open past this child's exit.
-            _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
-            _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
+            guard hot_pipe_cloexec(&fds) == 0 else { throw SystemError("pipe2") }
             readEnd = fds[0]
             posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
             posix_spawn_file_actions_adddup2(&actions, fds[1], 2)
-            posix_spawn_file_actions_addclose(&actions, fds[1])
             defer { close(fds[1]) }
             return try launch(executable, arguments, &actions, &attributes, environment, readEnd)
         case .file(let path):
@@ -91,6 +102,8 @@ public final class Subprocess: @unchecked Sendable {
         _ executable: String, _ arguments: [String], _ actions: inout posix_spawn_file_actions_t,
         _ attributes: inout posix_spawnattr_t, _ environment: [String]?, _ readEnd: Int32?
     ) throws(SystemError) -> Subprocess {
+        // Last of the actions: after the dup2s above, everything from 3 up goes.
+        hot_spawn_addclosefrom(&actions, 3)
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { for p in argv { free(p) } }
         let env = (environment ?? currentEnvironment()).map { strdup($0) } + [nil]
@@ -99,9 +112,9 @@ public final class Subprocess: @unchecked Sendable {
         let result = posix_spawn(&pid, executable, &actions, &attributes, argv, env)
         guard result == 0 else {
             if let readEnd { close(readEnd) }
-            throw SystemError("posix_spawn \(executable)", errno: result)
+            throw SystemError("posix_spawn \(executable)", errno: Errno(rawValue: result))
         }
-        return Subprocess(pid: pid, outputFD: readEnd)
+        return Subprocess(pid: pid, outputFD: readEnd, pidFD: hot_pidfd_open(pid))
     }
 
     /// Reads the child's output to its end, then waits for it; returns the
@@ -120,7 +133,8 @@ public final class Subprocess: @unchecked Sendable {
         return (wait(), String(decoding: output, as: UTF8.self))
     }
 
-    /// Waits for the child to end; its exit status, or 128 + the signal that killed it.
+    /// Waits for the child to end and reaps it; its exit status, or 128 +
+    /// the signal that killed it.
     public func wait() -> Int32 {
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 {
@@ -130,32 +144,48 @@ public final class Subprocess: @unchecked Sendable {
         return 128 + (status & 0x7f)
     }
 
-    /// Whether the child has ended, without blocking; reaps it if so.
+    /// Whether the child has ended, without blocking and without reaping it
+    /// (`waitid` with `WNOWAIT`), so that `wait` still reads its status.
     public func hasExited() -> Bool {
-        var status: Int32 = 0
-        return waitpid(pid, &status, WNOHANG) == pid
+        var info = siginfo_t()
+        guard waitid(P_PID, id_t(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 else { return false }
+        return info._sifields._sigchld.si_pid == pid
     }
 
     /// Sends a signal to the child.
     public func signal(_ signal: Int32) { kill(pid, signal) }
-}
 
-/// Marks every descriptor above stderr close-on-exec. This process may have
-/// inherited descriptors without that flag (a test runner's pipes, say); a
-/// long-lived child such as a node would otherwise hold them open for its
-/// whole life, and whoever waits for their end would wait for ever.
-private func closeInheritedDescriptorsOnExec() {
-    for name in listDirectory("/proc/self/fd") {
-        guard let fd = Int32(name), fd > 2 else { continue }
-        let flags = fcntl(fd, F_GETFD)
-        if flags >= 0 && flags & FD_CLOEXEC == 0 { _ = fcntl(fd, F_SETFD, flags | FD_CLOEXEC) }
+    /// Blocks until one of `children` has ended and returns it, not yet
+    /// reaped (call `wait`); nil when a signal interrupted the wait, so that a
+    /// caller can look at its own flags. Polls the children's pidfds, so no
+    /// other child of this process is touched.
+    public static func firstExited(of children: [Subprocess]) throws(SystemError) -> Subprocess? {
+        precondition(!children.isEmpty, "firstExited needs a child to wait for")
+        var fds = children.map { pollfd(fd: $0.pidFD, events: Int16(POLLIN), revents: 0) }
+        guard children.allSatisfy({ $0.pidFD >= 0 }) else {
+            // No pidfd (a kernel before 5.3): wait for the first child alone,
+            // leaving it to be reaped by `wait`.
+            var info = siginfo_t()
+            if waitid(P_PID, id_t(children[0].pid), &info, WEXITED | WNOWAIT) < 0 {
+                if errno == EINTR { return nil }
+                throw SystemError("waitid")
+            }
+            return children[0]
+        }
+        let n = poll(&fds, nfds_t(fds.count), -1)
+        if n < 0 {
+            if errno == EINTR { return nil }
+            throw SystemError("poll")
+        }
+        guard let index = fds.firstIndex(where: { $0.revents != 0 }) else { return nil }
+        return children[index]
     }
 }
 
 /// This process's environment as `KEY=VALUE` strings.
 public func currentEnvironment() -> [String] {
     var result: [String] = []
-    var p = environ
+    var p = Glibc.environ
     while let entry = p.pointee {
         result.append(String(cString: entry))
         p += 1

@@ -2,7 +2,7 @@ import Hot
 
 /// The name of a version's object file: `<module>.v<N>-<key12>.so`. Every
 /// version has its own name because glibc hands back the same handle for the
-/// same path (DESIGN.md, fact 2).
+/// same path (docs/ARCHITECTURE.md, "Fact: file-per-version").
 public struct ArtifactName: Sendable, Equatable {
     /// The module.
     public let module: String

@@ -277,13 +277,8 @@ private struct Parser {
         var value: UInt32 = 0
         for _ in 0..<4 {
             guard pos < bytes.count else { throw error("unterminated \\u escape", at: escapeStart) }
-            let b = bytes[pos]
-            let digit: UInt8
-            switch b {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = b - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = b - UInt8(ascii: "a") + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = b - UInt8(ascii: "A") + 10
-            default: throw error("invalid \\u escape, expected 4 hex digits", at: escapeStart)
+            guard let digit = Hex.value(bytes[pos]) else {
+                throw error("invalid \\u escape, expected 4 hex digits", at: escapeStart)
             }
             value = value << 4 | UInt32(digit)
             pos += 1
@@ -344,7 +339,6 @@ private struct Parser {
 // MARK: - Rendering
 
 private struct Renderer {
-    static let hexDigits = Array("0123456789abcdef".utf8)
     let pretty: Bool
 
     func write(_ term: Term, into out: inout [UInt8], indent: Int) {
@@ -421,8 +415,7 @@ private struct Renderer {
             case 0x0C: out.append(contentsOf: [backslash, UInt8(ascii: "f")])
             case ..<0x20:
                 out.append(contentsOf: "\\u00".utf8)
-                out.append(Self.hexDigits[Int(b >> 4)])
-                out.append(Self.hexDigits[Int(b & 0xF)])
+                Hex.append(b, to: &out)
             default: out.append(b)
             }
         }

@@ -1,28 +1,27 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import SystemPackage
 
-// The few file operations the tool and the node share, over libc directly:
-// Foundation's FileManager would cost more at start-up than all of these.
+// The few file operations the tool and the node share, over swift-system's
+// FileDescriptor where it has the call and libc where it does not (opendir,
+// realpath, symlink). Foundation's FileManager would cost more at start-up
+// than all of these together.
 
 /// The whole content of a file, or nil (errno tells why).
 public func readFile(_ path: String) -> [UInt8]? {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { return nil }
-    defer { close(fd) }
-    return readAll(fd)
+    guard let fd = try? FileDescriptor.open(FilePath(path), .readOnly, options: .closeOnExec) else { return nil }
+    defer { try? fd.close() }
+    return readAll(fd.rawValue)
 }
 
 /// Everything left to read on a descriptor, or nil (errno tells why).
 public func readAll(_ fd: Int32) -> [UInt8]? {
+    let descriptor = FileDescriptor(rawValue: fd)
     var result: [UInt8] = []
     var chunk = [UInt8](repeating: 0, count: 64 << 10)
     while true {
-        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        if n < 0 {
-            if errno == EINTR { continue }
-            return nil
-        }
+        guard let n = try? chunk.withUnsafeMutableBytes({ try descriptor.read(into: $0) }) else { return nil }
         if n == 0 { return result }
         result.append(contentsOf: chunk[0..<n])
     }
@@ -32,15 +31,21 @@ public func readAll(_ fd: Int32) -> [UInt8]? {
 /// part: a temporary file beside it, fsync, rename.
 public func writeFileAtomically(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o644) throws(SystemError) {
     let temporary = "\(path).\(getpid()).tmp"
-    let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
-    guard fd >= 0 else { throw SystemError("open \(temporary)") }
+    let fd: FileDescriptor
+    do {
+        fd = try FileDescriptor.open(
+            FilePath(temporary), .writeOnly, options: [.create, .truncate, .closeOnExec],
+            permissions: FilePermissions(rawValue: mode))
+    } catch {
+        throw SystemError("open \(temporary)", errno: error as? Errno ?? .ioError)
+    }
     var ok = false
     defer {
-        close(fd)
+        try? fd.close()
         if !ok { unlink(temporary) }
     }
-    guard writeAll(fd, bytes) else { throw SystemError("write \(temporary)") }
-    guard fsync(fd) == 0 else { throw SystemError("fsync \(temporary)") }
+    guard writeAll(fd.rawValue, bytes) else { throw SystemError("write \(temporary)") }
+    guard fsync(fd.rawValue) == 0 else { throw SystemError("fsync \(temporary)") }
     guard rename(temporary, path) == 0 else { throw SystemError("rename \(temporary) to \(path)") }
     ok = true
 }
@@ -147,18 +152,7 @@ public func replaceSymlink(_ path: String, target: String) throws(SystemError) {
 /// Writes every byte to a descriptor, retrying short writes and EINTR;
 /// false on an error (errno tells which).
 public func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
-    bytes.withUnsafeBytes { buffer in
-        var offset = 0
-        while offset < buffer.count {
-            let n = write(fd, buffer.baseAddress! + offset, buffer.count - offset)
-            if n < 0 {
-                if errno == EINTR { continue }
-                return false
-            }
-            offset += n
-        }
-        return true
-    }
+    (try? FileDescriptor(rawValue: fd).writeAll(bytes)) != nil
 }
 
 /// The last component of a path (`/a/b.so` → `b.so`).

@@ -1,0 +1,23 @@
+// The few libc calls that Glibc's Swift module does not expose, because
+// glibc declares them only under _GNU_SOURCE or behind a syscall number.
+// The header includes no system header, so that it cannot clash with the
+// Glibc module's view of them; shim.c defines each function.
+#ifndef C_HOT_PLATFORM_H
+#define C_HOT_PLATFORM_H
+
+/// pipe2(2) with O_CLOEXEC: both ends close-on-exec from the moment they exist.
+int hot_pipe_cloexec(int fds[2]);
+
+/// accept4(2) with SOCK_CLOEXEC: the accepted descriptor is never inherited.
+int hot_accept_cloexec(int fd);
+
+/// posix_spawn_file_actions_addclosefrom_np (glibc 2.34) on a
+/// `posix_spawn_file_actions_t *`: the child closes every descriptor from
+/// `from` up, without the parent touching any of them.
+int hot_spawn_addclosefrom(void *actions, int from);
+
+/// pidfd_open(2) (Linux 5.3): a close-on-exec descriptor that polls readable
+/// when the child has ended; -1 where the kernel lacks it.
+int hot_pidfd_open(int pid);
+
+#endif

@@ -1,0 +1,24 @@
+#define _GNU_SOURCE 1
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "CHotPlatform.h"
+
+int hot_pipe_cloexec(int fds[2]) {
+    return pipe2(fds, O_CLOEXEC);
+}
+
+int hot_accept_cloexec(int fd) {
+    return accept4(fd, 0, 0, SOCK_CLOEXEC);
+}
+
+int hot_spawn_addclosefrom(void *actions, int from) {
+    return posix_spawn_file_actions_addclosefrom_np((posix_spawn_file_actions_t *)actions, from);
+}
+
+int hot_pidfd_open(int pid) {
+    return (int)syscall(SYS_pidfd_open, pid, 0);
+}
