@@ -135,6 +135,10 @@ public final class Node: Sendable {
         let server = ControlServer(node: self, cookie: cookie)
         startThread { server.serve(listener) }
         logger.info("listening on \(listener.address)")
+        if address.isBeyondLoopback {
+            let warning = "listening on \(listener.address), beyond loopback: frames are authenticated but not encrypted; anyone on the network can read them (use ssh:// addresses to reach nodes on other machines)"
+            logger.warning("\(warning)")
+        }
         return listener.address
     }
 

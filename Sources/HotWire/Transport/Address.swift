@@ -52,6 +52,14 @@ public enum NodeAddress: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// Whether a listener here is reachable from other machines: a TCP
+    /// address outside 127.0.0.0/8. Frames are authenticated, not encrypted,
+    /// so such a listener deserves a warning.
+    public var isBeyondLoopback: Bool {
+        guard case .tcp(let host, _) = self else { return false }
+        return host != "localhost" && !host.hasPrefix("127.")
+    }
+
     public var description: String {
         switch self {
         case .unix(let path): "unix:\(path)"

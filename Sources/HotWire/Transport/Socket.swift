@@ -150,10 +150,9 @@ public final class Listener: @unchecked Sendable {
                 probe.close()
                 throw SystemError("bind", errno: .addressInUse)
             }
-            sysUnlink(path)
             let fd = try sysSocket(AF_UNIX, Int32(SOCK_STREAM.rawValue))
             do {
-                try withUnixAddress(path) { (sa, len) throws(SystemError) in try sysBind(fd, sa, len) }
+                try bindPrivately(fd, at: path)
                 try sysListen(fd, backlog)
             } catch {
                 sysClose(fd)
@@ -192,6 +191,28 @@ public final class Listener: @unchecked Sendable {
         sysClose(fd)
         if case .unix(let path) = address { sysUnlink(path) }
     }
+}
+
+/// Binds a Unix socket so that its file is mode 0600 from the moment it
+/// appears at `path`, whatever the umask: bound inside a fresh 0700 folder
+/// beside `path`, made 0600 there, then renamed into place. (chmod after a
+/// bind at `path` would leave a window in which another user could connect;
+/// changing the umask would race with every other thread's files.)
+private func bindPrivately(_ fd: Int32, at path: String) throws(SystemError) {
+    var template = Array("\(parentDirectory(path))/.bind-XXXXXX".utf8CString)
+    guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
+        throw SystemError("mkdtemp beside \(path)")
+    }
+    let folder = String(cString: made)
+    let temporary = folder + "/s"
+    defer {
+        sysUnlink(temporary)
+        rmdir(folder)
+    }
+    try withUnixAddress(temporary) { (sa, len) throws(SystemError) in try sysBind(fd, sa, len) }
+    guard chmod(temporary, 0o600) == 0 else { throw SystemError("chmod \(temporary)") }
+    // The caller checked that nothing answers at `path`: a file left there is stale.
+    guard rename(temporary, path) == 0 else { throw SystemError("rename \(temporary) to \(path)") }
 }
 
 private func withUnixAddress<R>(
