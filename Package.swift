@@ -40,7 +40,9 @@ let package = Package(
         .executableTarget(name: "hotnode", dependencies: ["HotNode"], linkerSettings: exportDynamic),
         .testTarget(name: "HotTests", dependencies: ["Hot", "HotWire"]),
         .testTarget(name: "HotWireTests", dependencies: ["HotWire"]),
-        .testTarget(name: "HotNodeTests", dependencies: ["HotNode"]),
+        .testTarget(
+            name: "HotNodeTests",
+            dependencies: ["HotNode", "Hot", "HotWire", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "HotBuildTests", dependencies: ["HotBuild"]),
         .testTarget(name: "hotTests", dependencies: ["hot"]),
         .testTarget(name: "EndToEndTests", dependencies: ["hot", "hotnode", "HotWire", "HotDeploy", "HotBuild"]),
