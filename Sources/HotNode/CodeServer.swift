@@ -148,7 +148,8 @@ public final class CodeServer: Sendable {
         }
     }
 
-    /// Trial-loads objects without loading them here.
+    /// Trial-loads objects without loading them here; refuses one whose
+    /// version number this node holds under another key.
     func check(_ paths: [String]) throws(LoadError) {
         for path in paths {
             if let name = ArtifactName(fileName: lastPathComponent(path)),
@@ -211,14 +212,22 @@ public final class CodeServer: Sendable {
         }
     }
 
-    /// The version `number` of `module` with key `key` (or one starting with
-    /// it: a file name carries the key's first digits) that is current or
-    /// old already, or earlier in the same load. The same version again (a
+    /// The version `number` of `module` that is current or old already, or
+    /// earlier in the same load, when its key is `key` (or starts with it: a
+    /// file name carries the key's first digits). The same version again (a
     /// boot copy, a re-upload, a rollback) is reused rather than mapped a
-    /// second time.
+    /// second time. The same number under another key is refused: two images
+    /// with one number register one Swift module name (docs/ARCHITECTURE.md,
+    /// "Facts", name-per-version).
     private func held(_ module: String, version number: Int, key: String, alongside batch: [Prepared]) throws(LoadError) -> ModuleVersion? {
         let live = state.withLock { [$0.modules[module]?.current, $0.modules[module]?.old] }.compactMap { $0 }
-        return (live + batch.map(\.version)).first { $0.name == module && $0.version == number && $0.key.hasPrefix(key) }
+        guard let same = (live + batch.map(\.version)).first(where: { $0.name == module && $0.version == number }) else {
+            return nil
+        }
+        guard same.key.hasPrefix(key) else {
+            throw .versionTaken(module: module, version: number, loadedKey: same.key, key: key)
+        }
+        return same
     }
 
     /// The cheap half: one step under the lock, for every module or none.

@@ -45,6 +45,39 @@ struct LoadRuleTests {
         #expect(t.versions("calc") == [1, nil])
     }
 
+    @Test("a version number held under another key is refused, naming both keys, before any code runs")
+    func versionNumberTaken() throws {
+        let t = try TestNode()
+        defer { t.close() }
+        let (a, b, c) = (FakeLoader.key("a"), FakeLoader.key("b"), FakeLoader.key("c"))
+        let v1 = t.loader.add("calc", 1, key: a)
+        _ = try t.codeServer.load([v1])
+        let other = t.loader.add("calc", 1, key: b)
+        let taken = LoadError.versionTaken(module: "calc", version: 1, loadedKey: a, key: String(b.prefix(12)))
+        #expect(throws: taken) { try t.codeServer.load([other]) }
+        #expect(throws: taken, "a deploy's check refuses it while staging") { try t.codeServer.check([other]) }
+        #expect(taken.description.contains(String(a.prefix(12))) && taken.description.contains(String(b.prefix(12))))
+
+        // Held as old, the number is still taken; a copy whose file name
+        // says nothing is caught by its descriptor.
+        _ = try t.codeServer.load([t.loader.add("calc", 2, key: c)])
+        #expect(throws: taken) { try t.codeServer.load([other]) }
+        let copy = t.loader.alias(other, as: "calc-copy.so")
+        #expect(throws: LoadError.versionTaken(module: "calc", version: 1, loadedKey: a, key: b)) {
+            try t.codeServer.load([copy])
+        }
+        #expect(!t.loader.entered.contains(other) && !t.loader.entered.contains(copy))
+        #expect(t.versions("calc") == [2, 1])
+
+        // Two builds of one number in one load.
+        let x1 = t.loader.add("other", 1, key: a)
+        let y1 = t.loader.add("other", 1, key: b)
+        #expect(throws: LoadError.versionTaken(module: "other", version: 1, loadedKey: a, key: String(b.prefix(12)))) {
+            try t.codeServer.load([x1, y1])
+        }
+        #expect(t.versions("other") == [nil, nil])
+    }
+
     @Test("an earlier build loads again: as old it swaps back, dropped it loads anew")
     func earlierBuild() throws {
         let t = try TestNode()
