@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Hot
 import HotWire
 import Testing
@@ -52,14 +55,24 @@ struct PurgeRuleTests {
         #expect(t.versions("calc") == [3, 2])
     }
 
-    @Test("purge stops the processes in old code and drops it")
+    @Test("purge stops the processes in old code and drops it, as soon as they ended")
     func purge() throws {
-        let t = try TestNode()
+        let t = try TestNode(purgeTimeout: 30)
         defer { t.close() }
         #expect(throws: LoadError.noFile("calc")) { try t.codeServer.purge("calc") }
-        let pid = try oldCodeRunning(t)
+        // It takes a moment to unwind, so the purge is already waiting when it ends.
+        let slow = Export(name: "slow", arity: 0) { _ in
+            do { _ = try Hot.Process.receive() } catch {
+                usleep(100_000)
+                throw error
+            }
+            return .null
+        }
+        let pid = try oldCodeRunning(t, extra: [slow], function: "slow")
+        let started = monotonic()
         let result = try t.codeServer.purge("calc")
         #expect(result.version == 1 && result.stopped == [pid] && result.stubborn.isEmpty)
+        #expect(monotonic() - started < 10, "the end of the process wakes the purge; it does not wait out its timeout")
         #expect(!t.isAlive(pid))
         #expect(t.versions("calc") == [2, nil])
         #expect(try t.codeServer.purge("calc").version == nil, "nothing old left to purge")
