@@ -63,7 +63,9 @@ let package = Package(
         .testTarget(name: "HotTests", dependencies: ["Hot", "HotPlatform"]),
         .testTarget(name: "HotPlatformTests", dependencies: ["Hot", "HotPlatform"]),
         .testTarget(name: "HotWireTests", dependencies: ["Hot", "HotPlatform", "HotWire"]),
-        .testTarget(name: "HotNodeTests", dependencies: ["Hot", "HotNode"]),
+        .testTarget(
+            name: "HotNodeTests",
+            dependencies: ["Hot", "HotNode", "HotPlatform", "HotWire", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "HotBuildTests", dependencies: ["HotBuild", "HotPlatform"]),
         .testTarget(name: "hotTests", dependencies: ["hot"]),
         .testTarget(

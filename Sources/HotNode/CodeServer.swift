@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Hot
 import HotPlatform
 import Synchronization
@@ -11,21 +8,32 @@ import Synchronization
 /// descriptors, runs their on-load hooks, no shared state touched) and then
 /// finishes in one step under the lock (old dropped, current to old, new to
 /// current) for every module of the load, or for none.
+///
+/// Lock order (docs/ARCHITECTURE.md, "Lock order"): `loading`, then `state`,
+/// then the process table's lock or the export table's; a mailbox's and a
+/// reply's lock are leaves. A lock is only ever taken while holding those
+/// before it, never after.
 public final class CodeServer: Sendable {
-    /// External calls read this; only the code server writes it.
+    /// External calls read this; only the code server publishes versions in it.
     public let exports = ExportTable()
     let processes: ProcessTable
-    private let state = Mutex(State())
+    /// Where module code comes from: `dlopen` in a node, Swift values in a test.
+    let loader: any ModuleLoader
+    /// How long a purge waits for processes in old code to stop.
+    let purgeTimeout: Double
+    /// First in the lock order: one load, purge, delete or rollback at a
+    /// time. Held while a new version's entry and on-load hook run.
     private let loading = Mutex(())
+    /// Second in the lock order, taken under `loading` or alone; held only
+    /// for table work, never while a module's code runs.
+    private let state = Mutex(State())
 
     struct State {
         var modules: [String: Entry] = [:]
         var sticky: Set<String> = []
-        /// Every version ever published, so that unretained readers stay safe.
-        var retained: [ModuleVersion] = []
-        /// Objects whose trial load passed, by path, size and modification
-        /// time: a deploy checks while staging and need not check again.
-        var trialPassed: Set<String> = []
+        /// Every version ever loaded: none is unmapped (docs/ARCHITECTURE.md,
+        /// "Fact: never-close"), and `retainedBytes` counts what that costs.
+        var loaded: [ModuleVersion] = []
     }
 
     struct Entry {
@@ -33,39 +41,24 @@ public final class CodeServer: Sendable {
         var old: ModuleVersion?
     }
 
-    /// What a load did to one module.
-    public struct LoadResult: Sendable, Equatable {
-        /// The module.
-        public let module: String
-        /// The version that was current before, if any.
-        public let from: Int?
-        /// The version current now.
-        public let to: Int
-        /// Processes in old code that a purge before the load stopped.
-        public var stopped: [Pid] = []
-        /// Processes that would not stop: their version stays mapped.
-        public var stubborn: [Pid] = []
-    }
+    /// How long a purge waits for processes in old code to stop, unless told otherwise.
+    public static let purgeTimeout = 2.0
 
     /// A code server with no modules; `sticky` modules refuse reload unless forced.
-    /// The executable that runs trial loads (`--check FILE`); nil: none.
-    let trialExecutable: String?
-
-    init(sticky: Set<String> = [], processes: ProcessTable, trialExecutable: String?) {
+    init(sticky: Set<String> = [], processes: ProcessTable, loader: any ModuleLoader, purgeTimeout: Double = CodeServer.purgeTimeout) {
         self.processes = processes
-        self.trialExecutable = trialExecutable
+        self.loader = loader
+        self.purgeTimeout = purgeTimeout
         state.withLock { $0.sticky = sticky }
     }
-
-    /// How long a purge waits for processes in old code to stop.
-    public static let purgeTimeout = 2.0
 
     /// Loads object files as new current versions: all of them or none. With
     /// `purge`, processes still in the old code of those modules are stopped
     /// first (as `c:l/1` does); without, such a load fails with `notPurged`.
     public func load(_ paths: [String], purge: Bool = false, force: Bool = false) throws(LoadError) -> [LoadResult] {
         try loading.withLock { _ throws(LoadError) in
-            let prepared = try paths.map { (path) throws(LoadError) in try prepare(path, force: force) }
+            var prepared: [Prepared] = []
+            for path in paths { prepared.append(try prepare(path, force: force, alongside: prepared)) }
             var purged: [String: PurgeResult] = [:]
             if purge {
                 for item in prepared { purged[item.version.name] = purgeOld(item.version.name) }
@@ -77,16 +70,6 @@ public final class CodeServer: Sendable {
                 return result
             }
         }
-    }
-
-    /// What a purge did.
-    public struct PurgeResult: Sendable {
-        /// The version dropped, if there was an old one.
-        public let version: Int?
-        /// Processes that were stopped.
-        public let stopped: [Pid]
-        /// Processes that did not stop in time: their version stays mapped.
-        public let stubborn: [Pid]
     }
 
     /// Erlang's `code:purge`: stops the processes in old code (cooperatively,
@@ -104,7 +87,7 @@ public final class CodeServer: Sendable {
         }
         let victims = processes.pinned(to: old)
         for process in victims { process.mailbox.cancel() }
-        let stubborn = processes.waitForEnd(of: victims.map(\.pid), timeout: Self.purgeTimeout)
+        let stubborn = processes.waitForEnd(of: victims.map(\.pid), timeout: purgeTimeout)
         state.withLock { state in
             if state.modules[module]?.old === old { state.modules[module]?.old = nil }
         }
@@ -140,7 +123,7 @@ public final class CodeServer: Sendable {
                 entry.old = current
                 entry.current = nil
                 state.modules[module] = entry
-                exports.slot(module)?.publish(nil)
+                exports.publish(nil, as: module)
                 return .success(current.version)
             }
             return try result.get()
@@ -158,31 +141,24 @@ public final class CodeServer: Sendable {
                 entry.old = entry.current
                 entry.current = old
                 state.modules[module] = entry
-                exports.slotCreating(module).publish(old)
+                exports.publish(old, as: module)
                 return .success(LoadResult(module: module, from: from, to: old.version))
             }
             return try result.get()
         }
     }
 
-    /// Trial-loads objects without loading them here.
+    /// Trial-loads objects without loading them here; refuses one whose
+    /// version number this node holds under another key.
     func check(_ paths: [String]) throws(LoadError) {
         for path in paths {
-            if let name = ArtifactName(fileName: lastPathComponent(path)), loadedVersion(name) != nil { continue }
-            guard fileExists(path) else { throw .noFile(lastPathComponent(path)) }
-            try trial(path)
+            if let name = ArtifactName(fileName: lastPathComponent(path)),
+                try held(name.module, version: name.version, key: name.keyPrefix, alongside: []) != nil
+            {
+                continue
+            }
+            try loader.trial(path)
         }
-    }
-
-    /// Runs the trial load of an object unless it passed one already.
-    private func trial(_ path: String) throws(LoadError) {
-        guard let trialExecutable else { return }
-        var info = stat()
-        guard stat(path, &info) == 0 else { throw .noFile(lastPathComponent(path)) }
-        let identity = "\(path) \(info.st_size) \(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec) \(info.st_ino)"
-        if state.withLock({ $0.trialPassed.contains(identity) }) { return }
-        try TrialLoad.check(path, executable: trialExecutable)
-        _ = state.withLock { $0.trialPassed.insert(identity) }
     }
 
     /// Whether a version is current or old somewhere (a process may pin it).
@@ -204,48 +180,54 @@ public final class CodeServer: Sendable {
         }
     }
 
-    /// The expensive half: open, check, enter, run on-load. Touches no table.
-    private func prepare(_ path: String, force: Bool) throws(LoadError) -> Prepared {
-        if let name = ArtifactName(fileName: lastPathComponent(path)) {
-            if !force, state.withLock({ $0.sticky.contains(name.module) && $0.modules[name.module]?.current != nil }) {
-                throw .sticky(module: name.module)
-            }
-            // The same version again (a boot copy, a re-upload): reuse it rather
-            // than map a second image that registers the same Swift module name.
-            if let known = loadedVersion(name) {
+    /// The expensive half: open, check, enter, run on-load. Touches no
+    /// table, and refuses what it can before any of the module's code runs.
+    private func prepare(_ path: String, force: Bool, alongside batch: [Prepared]) throws(LoadError) -> Prepared {
+        let name = ArtifactName(fileName: lastPathComponent(path))
+        if let name {
+            try refuseSticky(name.module, force: force)
+            if let known = try held(name.module, version: name.version, key: name.keyPrefix, alongside: batch) {
                 return .existing(known)
             }
         }
-        try trial(path)
-        let image = try Loader.open(path)
-        if let name = ArtifactName(fileName: lastPathComponent(path)),
-            name.module != image.descriptor.name || name.version != image.descriptor.version
-        {
-            throw .badFile(path: path, reason: "file name does not match its descriptor (\(image.descriptor.name) v\(image.descriptor.version))")
+        try loader.trial(path)
+        let image = try loader.open(path)
+        let descriptor = image.descriptor
+        if let name, name.module != descriptor.name || name.version != descriptor.version {
+            throw .badFile(path: path, reason: "file name does not match its descriptor (\(descriptor.name) v\(descriptor.version))")
         }
-        if !force, state.withLock({ $0.sticky.contains(image.descriptor.name) && $0.modules[image.descriptor.name]?.current != nil }) {
-            throw .sticky(module: image.descriptor.name)
+        try refuseSticky(descriptor.name, force: force)
+        if let known = try held(descriptor.name, version: descriptor.version, key: descriptor.key, alongside: batch) {
+            return .existing(known)
         }
-        let module = try Loader.enter(image)
-        if let onLoad = module.onLoad {
-            do {
-                try onLoad()
-            } catch {
-                throw .onLoadFailure(module: image.descriptor.name, message: "\(error)")
-            }
-        }
+        let module = try image.enterAndRunOnLoad()
         return .fresh(ModuleVersion(image: image, module: module, loadedAt: now()))
     }
 
-    /// A version of the same number and key that is current or old already.
-    private func loadedVersion(_ name: ArtifactName) -> ModuleVersion? {
-        state.withLock { state -> ModuleVersion? in
-            guard let entry = state.modules[name.module] else { return nil }
-            for candidate in [entry.current, entry.old] {
-                if let v = candidate, v.version == name.version, v.key.hasPrefix(name.keyPrefix) { return v }
-            }
+    /// Erlang's sticky directories: a sticky module with a current version
+    /// reloads only when forced.
+    private func refuseSticky(_ module: String, force: Bool) throws(LoadError) {
+        if !force, state.withLock({ $0.sticky.contains(module) && $0.modules[module]?.current != nil }) {
+            throw .sticky(module: module)
+        }
+    }
+
+    /// The version `number` of `module` that is current or old already, or
+    /// earlier in the same load, when its key is `key` (or starts with it: a
+    /// file name carries the key's first digits). The same version again (a
+    /// boot copy, a re-upload, a rollback) is reused rather than mapped a
+    /// second time. The same number under another key is refused: two images
+    /// with one number register one Swift module name (docs/ARCHITECTURE.md,
+    /// "Fact: name-per-version").
+    private func held(_ module: String, version number: Int, key: String, alongside batch: [Prepared]) throws(LoadError) -> ModuleVersion? {
+        let live = state.withLock { [$0.modules[module]?.current, $0.modules[module]?.old] }.compactMap { $0 }
+        guard let same = (live + batch.map(\.version)).first(where: { $0.name == module && $0.version == number }) else {
             return nil
         }
+        guard same.key.hasPrefix(key) else {
+            throw .versionTaken(module: module, version: number, loadedKey: same.key, key: key)
+        }
+        return same
     }
 
     /// The cheap half: one step under the lock, for every module or none.
@@ -266,14 +248,8 @@ public final class CodeServer: Sendable {
             }
             var results: [LoadResult] = []
             for item in prepared {
-                let version: ModuleVersion
-                switch item {
-                case .fresh(let v):
-                    version = v
-                    state.retained.append(v)
-                case .existing(let v):
-                    version = v
-                }
+                let version = item.version
+                if case .fresh = item { state.loaded.append(version) }
                 var entry = state.modules[version.name] ?? Entry()
                 let from = entry.current?.version
                 if entry.current !== version {
@@ -282,7 +258,7 @@ public final class CodeServer: Sendable {
                     entry.current = version
                 }
                 state.modules[version.name] = entry
-                exports.slotCreating(version.name).publish(version)
+                exports.publish(version, as: version.name)
                 results.append(LoadResult(module: version.name, from: from, to: version.version))
             }
             return .success(results)
@@ -310,20 +286,7 @@ public final class CodeServer: Sendable {
     public func retainedBytes() -> Int {
         state.withLock { state in
             let live = Set(state.modules.values.flatMap { [$0.current, $0.old].compactMap { $0.map(ObjectIdentifier.init) } })
-            return state.retained.filter { !live.contains(ObjectIdentifier($0)) }.reduce(0) { $0 + $1.bytes }
+            return state.loaded.filter { !live.contains(ObjectIdentifier($0)) }.reduce(0) { $0 + $1.bytes }
         }
     }
 }
-
-/// One module's line of `hot status`.
-public struct ModuleStatus: Sendable {
-    /// The module.
-    public let name: String
-    /// Its current version.
-    public let current: ModuleVersion?
-    /// Its old version.
-    public let old: ModuleVersion?
-    /// Whether reload needs force.
-    public let sticky: Bool
-}
-

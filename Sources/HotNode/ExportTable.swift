@@ -3,50 +3,55 @@ import Synchronization
 
 /// Where external calls find a module's current version.
 ///
-/// A call reads the table with atomic loads and no lock and no retain: every
-/// slot and every published version is retained for the life of the node
-/// (their code stays mapped anyway, docs/ARCHITECTURE.md, "Fact: never-close"), so a reader may hold a
-/// plain reference without counting it. Only the code server writes.
+/// A call reads the table with atomic loads and no lock and no retain: the
+/// map of slots and each slot's current version are `Published`, so whatever
+/// a reader finds stays alive for the node's life. Only the code server
+/// publishes versions (`publish(_:as:)`).
 public final class ExportTable: @unchecked Sendable {
     // @unchecked: `onMiss` is set once, before the node serves anything.
-    private let slotsPointer = Atomic<UInt>(0)
+    private let slots = Published(SlotMap(slots: NameTable([])))
+    /// Serializes the making of slots (the code server's loads and callers
+    /// of `function` may both add one); a leaf in the lock order
+    /// (docs/ARCHITECTURE.md, "Lock order"). Readers never take it.
+    private let addingSlot = Mutex(())
     /// Interactive mode's hook: asked to load a module a call found missing.
     var onMiss: (@Sendable (String) -> Bool)?
 
-    init() { publish(NameTable([])) }
+    init() {}
 
     /// The slot of `module`, or nil if the node never saw it.
     func slot(_ module: String) -> ModuleSlot? {
-        let bits = slotsPointer.load(ordering: .acquiring)
-        guard let raw = UnsafeRawPointer(bitPattern: bits) else { return nil }
-        return Unmanaged<SlotMap>.fromOpaque(raw)._withUnsafeGuaranteedRef { $0.slots[module] }
+        slots.withObject { $0.slots[module] } ?? nil
     }
 
-    /// The slot of `module`, made (and published) if new. Code server only.
+    /// The slot of `module`, made (and published) if new.
     func slotCreating(_ module: String) -> ModuleSlot {
         if let slot = slot(module) { return slot }
-        let bits = slotsPointer.load(ordering: .acquiring)
-        let slots = UnsafeRawPointer(bitPattern: bits).map {
-            Unmanaged<SlotMap>.fromOpaque($0).takeUnretainedValue().slots.pairs
-        } ?? []
-        let slot = ModuleSlot(name: module)
-        publish(NameTable(slots + [(module, slot)]))
-        return slot
+        return addingSlot.withLock { _ in
+            let pairs = slots.object?.slots.pairs ?? []
+            if let slot = pairs.first(where: { $0.0 == module })?.1 { return slot }
+            let slot = ModuleSlot(name: module)
+            slots.publish(SlotMap(slots: NameTable(pairs + [(module, slot)])))
+            return slot
+        }
     }
 
-    private func publish(_ slots: NameTable<ModuleSlot>) {
-        // Retained forever: a reader may still be looking at the previous map.
-        let map = Unmanaged.passRetained(SlotMap(slots: slots))
-        slotsPointer.store(UInt(bitPattern: map.toOpaque()), ordering: .releasing)
+    /// Makes `version` the one external calls to `module` reach; nil: none
+    /// (a deleted module). Called by the code server, under its state lock.
+    func publish(_ version: ModuleVersion?, as module: String) {
+        slotCreating(module).current.publish(version)
     }
 
     /// The module's current version; in interactive mode, loaded on demand
     /// when none is (for spawns as for calls, as Erlang's interactive mode).
     func currentLoading(_ module: String) -> ModuleVersion? {
-        if let version = slot(module)?.current { return version }
+        if let version = current(module) { return version }
         guard let onMiss, onMiss(module) else { return nil }
-        return slot(module)?.current
+        return current(module)
     }
+
+    /// The module's current version, as it is now; nil when none is.
+    func current(_ module: String) -> ModuleVersion? { slot(module)?.current.object }
 
     /// An external call: always reaches the module's current version.
     public func call(_ module: String, _ function: String, _ args: [Term]) throws(CallError) -> Term {
@@ -63,19 +68,15 @@ public final class ExportTable: @unchecked Sendable {
     /// first in interactive mode.
     @inline(__always)
     private func onCurrent(_ module: String, _ body: (ModuleVersion) throws(CallError) -> Term) throws(CallError) -> Term {
-        // The common case reaches the slot and the version unretained (both
-        // live as long as the node): no reference counting on the way.
-        let bits = slotsPointer.load(ordering: .acquiring)
-        if let raw = UnsafeRawPointer(bitPattern: bits),
-            let result = Unmanaged<SlotMap>.fromOpaque(raw)._withUnsafeGuaranteedRef({ map in
-                map.slots.lookup(module)?._withUnsafeGuaranteedRef { slot in
-                    slot.withCurrent { version in Result { () throws(CallError) in try body(version) } }
-                }
-            })
-        {
-            return try result.get()
+        // The common case borrows the map, the slot and the version (all
+        // published, so alive as long as the node): no reference counting.
+        let found = try slots.withObject { (map) throws(CallError) -> Term? in
+            try map.slots.lookup(module)?._withUnsafeGuaranteedRef { slot in
+                Result { () throws(CallError) in try slot.current.withObject(body) }
+            }.get()
         }
-        guard let onMiss, onMiss(module), let version = slot(module)?.current else { throw .undefinedModule(module) }
+        if case .some(.some(let result)) = found { return result }
+        guard let onMiss, onMiss(module), let version = current(module) else { throw .undefinedModule(module) }
         return try body(version)
     }
 }
@@ -89,34 +90,10 @@ private final class SlotMap: Sendable {
 @usableFromInline
 final class ModuleSlot: Sendable {
     let name: String
-    @usableFromInline let currentBits = Atomic<UInt>(0)
+    /// The version external calls reach; none before the first load and after a delete.
+    @usableFromInline let current = Published<ModuleVersion>()
 
     init(name: String) { self.name = name }
-
-    /// The current version's address, 0 for none: compared, never followed.
-    @inlinable var currentAddress: UInt { currentBits.load(ordering: .acquiring) }
-
-    /// Runs `body` on the current version, unretained; nil when none is.
-    @inline(__always)
-    func withCurrent<T>(_ body: (ModuleVersion) -> T) -> T? {
-        let bits = currentBits.load(ordering: .acquiring)
-        guard let raw = UnsafeRawPointer(bitPattern: bits) else { return nil }
-        return Unmanaged<ModuleVersion>.fromOpaque(raw)._withUnsafeGuaranteedRef(body)
-    }
-
-    /// The current version, or nil when none is (never loaded, or deleted).
-    var current: ModuleVersion? {
-        let bits = currentBits.load(ordering: .acquiring)
-        guard let raw = UnsafeRawPointer(bitPattern: bits) else { return nil }
-        return Unmanaged<ModuleVersion>.fromOpaque(raw).takeUnretainedValue()
-    }
-
-    /// Makes `version` current. The code server retains each version it
-    /// publishes for the node's life, so the unretained reads above are safe.
-    func publish(_ version: ModuleVersion?) {
-        let bits = version.map { UInt(bitPattern: Unmanaged.passUnretained($0).toOpaque()) } ?? 0
-        currentBits.store(bits, ordering: .releasing)
-    }
 }
 
 extension ExportTable {
@@ -136,14 +113,15 @@ extension ExportTable {
 /// again, once. The call is inlinable so that the caller's compiler
 /// specializes it for `A` and `R` and the check costs a handful of
 /// instructions in the caller's own code.
-public final class ExternalFunction<A, R>: @unchecked Sendable {
-    // @unchecked: the only mutable state is `resolvedBits`, an atomic.
+public final class ExternalFunction<A, R>: Sendable {
     @usableFromInline let slot: ModuleSlot
     private let function: String
-    @usableFromInline let resolvedBits = Atomic<UInt>(0)
+    /// The last resolution; each one is published, so it outlives every caller still running it.
+    @usableFromInline let resolved = Published<Resolved>()
 
+    /// A function of one version, and that version's address.
     @usableFromInline
-    final class Resolved {
+    final class Resolved: Sendable {
         @usableFromInline let version: UInt
         @usableFromInline let body: @Sendable (A) throws -> R
         init(version: UInt, body: @escaping @Sendable (A) throws -> R) {
@@ -160,34 +138,28 @@ public final class ExternalFunction<A, R>: @unchecked Sendable {
     /// Calls the function in the module's current version.
     @inlinable
     public func callAsFunction(_ argument: A) throws -> R {
-        let current = slot.currentAddress
-        let bits = resolvedBits.load(ordering: .acquiring)
-        if bits != 0, let raw = UnsafeRawPointer(bitPattern: bits) {
-            let resolved = Unmanaged<Resolved>.fromOpaque(raw)
-            if resolved._withUnsafeGuaranteedRef({ $0.version }) == current {
-                return try resolved._withUnsafeGuaranteedRef { try $0.body(argument) }
-            }
+        let current = slot.current.address
+        // nil from the closure: the cached resolution is of another version.
+        let cached = try resolved.withObject { resolution -> R? in
+            resolution.version == current ? try resolution.body(argument) : nil
         }
+        if case .some(.some(let result)) = cached { return result }
         return try resolve()(argument)
     }
 
-    /// Finds the function in the current version and caches it. Every
-    /// resolution stays allocated for the node's life, like the versions
-    /// themselves: a concurrent caller may still hold the previous one.
+    /// Finds the function in the current version and caches it.
     @usableFromInline
     func resolve() throws -> @Sendable (A) throws -> R {
         // Read the version once and use its own address: a swap between the
         // caller's load and this one only means the newer version is cached.
-        guard let version = slot.current else { throw CallError.undefinedModule(slot.name) }
-        let address = UInt(bitPattern: Unmanaged.passUnretained(version).toOpaque())
+        guard let version = slot.current.object else { throw CallError.undefinedModule(slot.name) }
         guard let export = version.exports[function]?.export else {
             throw CallError.undefinedFunction(module: slot.name, function: function)
         }
         guard let body = export.typed as? @Sendable (A) throws -> R else {
             throw CallError.badArgument(function: "\(slot.name):\(function)", index: 0, reason: "it is not of type (\(A.self)) -> \(R.self)")
         }
-        let resolved = Unmanaged.passRetained(Resolved(version: address, body: body))
-        resolvedBits.store(UInt(bitPattern: resolved.toOpaque()), ordering: .releasing)
+        resolved.publish(Resolved(version: Published.address(of: version), body: body))
         return body
     }
 }

@@ -118,7 +118,7 @@ final class Kernel: NodeRuntime, @unchecked Sendable {
                 _ = try version.invoke(function, args)
                 return
             } catch let codeSwitch as CodeSwitch {
-                guard let current = codeServer.exports.slot(process.module)?.current else {
+                guard let current = codeServer.exports.current(process.module) else {
                     logger.warning("process \(process.pid) cannot switch: \(process.module) has no current version")
                     return
                 }
@@ -202,7 +202,7 @@ final class Kernel: NodeRuntime, @unchecked Sendable {
     /// Moves a server's state to the module's current version if it differs;
     /// returns the version it runs afterwards.
     private func migrate(_ process: NodeProcess, _ name: String, _ version: inout ModuleVersion, _ state: inout ServerState) -> Result<Int, any Error> {
-        guard let current = codeServer.exports.slot(process.module)?.current, current !== version else {
+        guard let current = codeServer.exports.current(process.module), current !== version else {
             return .success(version.version)
         }
         guard let from = version.server(name), let to = current.server(name) else {

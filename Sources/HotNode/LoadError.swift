@@ -16,6 +16,9 @@ public enum LoadError: Error, Sendable, Equatable, CustomStringConvertible {
     case sticky(module: String)
     /// The on-load hook threw (`on_load_failure`).
     case onLoadFailure(module: String, message: String)
+    /// The node holds version `version` of `module` (current or old) built
+    /// from other sources: one number must name one build.
+    case versionTaken(module: String, version: Int, loadedKey: String, key: String)
     /// The trial load in a throwaway process failed or crashed; `code` is
     /// the child's own verdict (`mismatch`, `onLoadFailure`...) or `badFile`.
     case trialFailed(path: String, reason: String, code: ErrorCode)
@@ -30,6 +33,8 @@ public enum LoadError: Error, Sendable, Equatable, CustomStringConvertible {
             "old code of '\(module)' still runs in \(pids.joined(separator: ", ")); let those processes end or switch, or stop them (hot purge \(module), or hot deploy --purge)"
         case .sticky(let module): "module '\(module)' is sticky; reload it with --force"
         case .onLoadFailure(let module, let message): "on-load hook of '\(module)' failed: \(message)"
+        case .versionTaken(let module, let version, let loadedKey, let key):
+            "\(module) v\(version) is loaded here with key \(loadedKey.prefix(12)); this object is v\(version) with key \(key.prefix(12)); one version number cannot name two builds: build it again so that it gets a new number"
         case .trialFailed(let path, let reason, _): "\(lastPathComponent(path)) was refused by its trial load: \(reason)"
         }
     }
@@ -43,6 +48,7 @@ public enum LoadError: Error, Sendable, Equatable, CustomStringConvertible {
         case .notPurged: .notPurged
         case .sticky: .sticky
         case .onLoadFailure: .onLoadFailure
+        case .versionTaken: .badFile
         case .trialFailed(_, _, let code): code
         }
     }

@@ -2,31 +2,42 @@
 import Glibc
 #endif
 import Hot
+import HotPlatform
+import Synchronization
 
-/// Opens module objects. Never closes one: a Swift image's conformance records
-/// stay registered with the runtime, and unmapping them crashes the next
-/// dynamic cast (docs/ARCHITECTURE.md, "Fact: never-close"). Purge is therefore logical.
-enum Loader {
-    /// An opened object whose descriptor matched this node.
-    struct Image: @unchecked Sendable {
-        // @unchecked: the handle is an opaque token that is never closed.
-        let handle: UnsafeMutableRawPointer
-        let descriptor: ModuleDescriptor
-        let path: String
-        let bytes: Int
+/// The real `ModuleLoader`: opens module objects with `dlopen` and never
+/// closes one: a Swift image's conformance records stay registered with the
+/// runtime, and unmapping them crashes the next dynamic cast
+/// (docs/ARCHITECTURE.md, "Fact: never-close"). Purge is therefore logical.
+final class Loader: ModuleLoader {
+    /// The executable that runs trial loads (`--check FILE`); nil: none.
+    private let trialExecutable: String?
+    /// Objects whose trial passed, by path, size, modification time and
+    /// inode: a deploy checks while staging and need not check again.
+    private let trialPassed = Mutex<Set<String>>([])
+
+    /// A loader whose trials run `trialExecutable --check FILE`, or that runs none.
+    init(trialExecutable: String?) {
+        self.trialExecutable = trialExecutable
+    }
+
+    /// A `dlopen` handle: an opaque token, never closed, so never stale.
+    private struct Handle: @unchecked Sendable {
+        let pointer: UnsafeMutableRawPointer
     }
 
     /// `dlopen(RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE)`, then the descriptor
     /// checks; no Swift code of the module runs here.
-    static func open(_ path: String) throws(LoadError) -> Image {
+    func open(_ path: String) throws(LoadError) -> ModuleImage {
         var info = stat()
         guard stat(path, &info) == 0 else { throw .noFile(path) }
-        guard isELF(path) else { throw .badFile(path: path, reason: "not an ELF shared object") }
+        guard Self.isELF(path) else { throw .badFile(path: path, reason: "not an ELF shared object") }
         _ = dlerror()
-        guard let handle = dlopen(path, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE) else {
-            throw .badFile(path: path, reason: explain(lastDLError()))
+        guard let pointer = dlopen(path, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE) else {
+            throw .badFile(path: path, reason: Self.explain(Self.lastDLError()))
         }
-        guard let describe = symbol(handle, "hot_module_descriptor") else {
+        let handle = Handle(pointer: pointer)
+        guard let describe = Self.symbol(pointer, "hot_module_descriptor") else {
             throw .badFile(path: path, reason: "no hot_module_descriptor symbol (not built by hot build)")
         }
         typealias DescriptorFunction = @convention(c) () -> UnsafePointer<CChar>
@@ -43,24 +54,38 @@ enum Loader {
         if descriptor.compiler != HotSDK.compiler {
             throw .mismatch(field: "compiler", expected: HotSDK.compiler, found: descriptor.compiler)
         }
-        return Image(handle: handle, descriptor: descriptor, path: path, bytes: Int(info.st_size))
+        return ModuleImage(descriptor: descriptor, path: path, bytes: Int(info.st_size)) { () throws(LoadError) in
+            try Self.enter(handle.pointer, path: path)
+        }
+    }
+
+    /// Runs the trial load of an object unless it passed one already.
+    func trial(_ path: String) throws(LoadError) {
+        var info = stat()
+        guard stat(path, &info) == 0 else { throw .noFile(lastPathComponent(path)) }
+        guard let trialExecutable else { return }
+        let identity = "\(path) \(info.st_size) \(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec) \(info.st_ino)"
+        if trialPassed.withLock({ $0.contains(identity) }) { return }
+        try TrialLoad.check(path, executable: trialExecutable)
+        _ = trialPassed.withLock { $0.insert(identity) }
     }
 
     /// Runs the module's entry: from here on the module's own code runs.
-    static func enter(_ image: Image) throws(LoadError) -> HotModule {
-        guard let entry = symbol(image.handle, "hot_module_entry") else {
-            throw .badFile(path: image.path, reason: "no hot_module_entry symbol")
+    private static func enter(_ handle: UnsafeMutableRawPointer, path: String) throws(LoadError) -> HotModule {
+        guard let entry = symbol(handle, "hot_module_entry") else {
+            throw .badFile(path: path, reason: "no hot_module_entry symbol")
         }
         typealias EntryFunction = @convention(c) () -> UnsafeMutableRawPointer
         let pointer = unsafeBitCast(entry, to: EntryFunction.self)()
         // A module linked against its own copy of the SDK hands back an object
         // whose class is not this node's ModuleEntry; casting it would crash
-        // later, so compare the isa pointer first (docs/ARCHITECTURE.md, "Fact: one-SDK").
+        // later, so compare the isa pointer first (docs/ARCHITECTURE.md,
+        // "Fact: one-SDK").
         let isa = pointer.load(as: UnsafeRawPointer.self)
         let expected = unsafeBitCast(ModuleEntry.self as AnyClass, to: UnsafeRawPointer.self)
         guard isa == expected else {
             throw .badFile(
-                path: image.path,
+                path: path,
                 reason: "the module carries its own copy of the Hot SDK; build it with hot build, which compiles against the node's SDK without linking it")
         }
         return ModuleEntry.receive(pointer).module

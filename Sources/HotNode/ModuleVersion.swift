@@ -23,7 +23,7 @@ public final class ModuleVersion: Sendable {
     let exports: NameTable<ExportEntry>
     let module: HotModule
 
-    init(image: Loader.Image, module: HotModule, loadedAt: Double) {
+    init(image: ModuleImage, module: HotModule, loadedAt: Double) {
         self.name = image.descriptor.name
         self.version = image.descriptor.version
         self.key = image.descriptor.key

@@ -26,7 +26,6 @@ public final class Node: Sendable {
     private let listeners = Mutex<[Listener]>([])
     private let onShutdown = Mutex<[@Sendable () -> Void]>([])
 
-    /// A node with no modules loaded yet.
     /// Erlang's two code loading modes.
     public enum Mode: String, Sendable {
         case interactive, embedded
@@ -34,13 +33,22 @@ public final class Node: Sendable {
 
     /// A node; `trialExecutable` runs each new object's trial load (`--check
     /// FILE`) and defaults to this process's own executable.
-    public init(name: String, store: Store, codePath: String?, mode: Mode = .interactive, sticky: Set<String> = [],
-                trialExecutable: String? = realPath("/proc/self/exe"), logger: Logger) {
+    public convenience init(name: String, store: Store, codePath: String?, mode: Mode = .interactive, sticky: Set<String> = [],
+                            trialExecutable: String? = realPath("/proc/self/exe"), logger: Logger) {
+        self.init(
+            name: name, store: store, codePath: codePath, mode: mode, sticky: sticky,
+            loader: Loader(trialExecutable: trialExecutable), logger: logger)
+    }
+
+    /// A node whose code comes from `loader`: `dlopen` in the real node, or
+    /// modules made in Swift by a test.
+    init(name: String, store: Store, codePath: String?, mode: Mode = .interactive, sticky: Set<String> = [],
+         loader: any ModuleLoader, purgeTimeout: Double = CodeServer.purgeTimeout, logger: Logger) {
         self.name = name
         self.store = store
         self.codePath = codePath
         self.mode = mode
-        self.codeServer = CodeServer(sticky: sticky, processes: processes, trialExecutable: trialExecutable)
+        self.codeServer = CodeServer(sticky: sticky, processes: processes, loader: loader, purgeTimeout: purgeTimeout)
         self.logger = logger
         self.kernel = Kernel(codeServer: codeServer, processes: processes, logger: logger)
         Runtime.install(kernel)

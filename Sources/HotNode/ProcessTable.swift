@@ -3,7 +3,6 @@ import Glibc
 #endif
 import Hot
 import HotPlatform
-import Synchronization
 
 /// A process: a thread with a pid, a mailbox and the version it runs in.
 final class NodeProcess: Sendable {
@@ -29,7 +28,8 @@ final class NodeProcess: Sendable {
 /// Every live process, the version each one runs, and the registered names.
 /// A process's version changes only from its own thread (a code switch or a
 /// server's state migration); the code server reads it to decide purges.
-final class ProcessTable: Sendable {
+final class ProcessTable: @unchecked Sendable {
+    // @unchecked: `state` is read and written only under `lock`.
     struct Entry: Sendable {
         let process: NodeProcess
         var version: ModuleVersion
@@ -41,12 +41,20 @@ final class ProcessTable: Sendable {
         var nextPid: UInt64 = 1
     }
 
-    private let state = Mutex(State())
-    private let ended = Condition()
+    /// The table's lock, and the condition a purge waits on for processes
+    /// to end. Last in the node's lock order (docs/ARCHITECTURE.md, "Lock
+    /// order"): the code server's `loading`, then its `state`, then this;
+    /// nothing else is locked while it is held.
+    private let lock = Condition()
+    private var state = State()
+
+    private func withState<R>(_ body: (inout State) -> R) -> R {
+        lock.withLock { body(&state) }
+    }
 
     /// Adds a process pinned to `version`; refuses a name already taken.
     func register(module: String, version: ModuleVersion, name: String?, kind: NodeProcess.Kind) throws(ProcessError) -> NodeProcess {
-        let result: Result<NodeProcess, ProcessError> = state.withLock { state in
+        let result: Result<NodeProcess, ProcessError> = withState { state in
             if let name, state.names[name] != nil { return .failure(.nameTaken(name)) }
             let pid = Pid(state.nextPid)
             state.nextPid += 1
@@ -60,44 +68,48 @@ final class ProcessTable: Sendable {
 
     /// Removes an ended process and wakes whoever waits for it.
     func remove(_ pid: Pid) {
-        state.withLock { state in
+        withState { state in
             if let entry = state.entries.removeValue(forKey: pid), let name = entry.process.name,
                 state.names[name] == pid
             {
                 state.names[name] = nil
             }
+            lock.broadcast()
         }
-        ended.withLock { ended.broadcast() }
     }
 
     /// Moves a process to another version (its own thread calls this).
     func repin(_ pid: Pid, to version: ModuleVersion) {
-        state.withLock { $0.entries[pid]?.version = version }
+        withState { $0.entries[pid]?.version = version }
     }
 
-    func process(_ pid: Pid) -> NodeProcess? { state.withLock { $0.entries[pid]?.process } }
+    func process(_ pid: Pid) -> NodeProcess? { withState { $0.entries[pid]?.process } }
 
-    func whereis(_ name: String) -> Pid? { state.withLock { $0.names[name] } }
+    func whereis(_ name: String) -> Pid? { withState { $0.names[name] } }
 
     /// The processes running in `version`.
     func pinned(to version: ModuleVersion) -> [NodeProcess] {
-        state.withLock { state in
+        withState { state in
             state.entries.values.filter { $0.version === version }.map(\.process).sorted { $0.pid < $1.pid }
         }
     }
 
     /// Every process, by pid.
     func all() -> [Entry] {
-        state.withLock { $0.entries.values.sorted { $0.process.pid < $1.process.pid } }
+        withState { $0.entries.values.sorted { $0.process.pid < $1.process.pid } }
     }
 
     /// Waits until none of `pids` lives or `timeout` passes; returns those still alive.
     func waitForEnd(of pids: [Pid], timeout: Double) -> [Pid] {
         let deadline = monotonic() + timeout
-        while true {
-            let alive = state.withLock { state in pids.filter { state.entries[$0] != nil } }
-            if alive.isEmpty || monotonic() >= deadline { return alive }
-            ended.withLock { _ = ended.wait(until: min(deadline, monotonic() + 0.05)) }
+        return lock.withLock {
+            while true {
+                let alive = pids.filter { state.entries[$0] != nil }
+                if alive.isEmpty || monotonic() >= deadline { return alive }
+                // Checked and waited under the one lock `remove` broadcasts
+                // under: an end between the check and the wait is not missed.
+                _ = lock.wait(until: deadline)
+            }
         }
     }
 }

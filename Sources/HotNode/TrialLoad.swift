@@ -20,17 +20,14 @@ public enum TrialLoad {
     /// its arguments start with `--check`.
     public static func runChild(path: String) -> Int32 {
         do {
-            let image = try Loader.open(path)
-            let module = try Loader.enter(image)
-            if let onLoad = module.onLoad {
-                do { try onLoad() } catch { throw LoadError.onLoadFailure(module: image.descriptor.name, message: "\(error)") }
-            }
+            let image = try Loader(trialExecutable: nil).open(path)
+            _ = try image.enterAndRunOnLoad()
             print("ok \(image.descriptor.name) v\(image.descriptor.version)")
             return 0
         } catch {
             // The verdict's code first, so that the node reports a mismatch
             // as a mismatch and not as a bad file.
-            let code = (error as? LoadError)?.code ?? .badFile
+            let code = error.code
             _ = writeAll(2, Array("\(verdictPrefix)\(code.rawValue)\n\(error)\n".utf8))
             return 1
         }

@@ -1,0 +1,39 @@
+import Hot
+
+extension CodeServer {
+    /// What a load did to one module.
+    public struct LoadResult: Sendable, Equatable {
+        /// The module.
+        public let module: String
+        /// The version that was current before, if any.
+        public let from: Int?
+        /// The version current now.
+        public let to: Int
+        /// Processes in old code that a purge before the load stopped.
+        public var stopped: [Pid] = []
+        /// Processes that would not stop: their version stays mapped.
+        public var stubborn: [Pid] = []
+    }
+
+    /// What a purge did.
+    public struct PurgeResult: Sendable {
+        /// The version dropped, if there was an old one.
+        public let version: Int?
+        /// Processes that were stopped.
+        public let stopped: [Pid]
+        /// Processes that did not stop in time: their version stays mapped.
+        public let stubborn: [Pid]
+    }
+}
+
+/// One module's line of `hot status`.
+public struct ModuleStatus: Sendable {
+    /// The module.
+    public let name: String
+    /// Its current version.
+    public let current: ModuleVersion?
+    /// Its old version.
+    public let old: ModuleVersion?
+    /// Whether reload needs force.
+    public let sticky: Bool
+}

@@ -1,0 +1,46 @@
+import Hot
+
+/// How the code server reaches a module's code: the seam in front of
+/// `dlopen`. `Loader` is the real one; a test hands the code server
+/// `HotModule` values built in Swift instead, and every rule of the code
+/// server (which version is current, which is old, who may load) runs the
+/// same over either.
+protocol ModuleLoader: Sendable {
+    /// Opens the object at `path` and checks what it says about itself
+    /// against this node; none of the module's own code runs yet.
+    func open(_ path: String) throws(LoadError) -> ModuleImage
+
+    /// Loads `path` where a crash cannot reach the node (a throwaway child
+    /// process) and throws its reason if it fails; does nothing for an
+    /// object that passed before.
+    func trial(_ path: String) throws(LoadError)
+}
+
+/// An opened object whose descriptor the node accepted: enough to refuse it
+/// (a sticky module, a taken version number) before any of its code runs.
+struct ModuleImage: Sendable {
+    /// What the object says it is.
+    let descriptor: ModuleDescriptor
+    /// Where it was opened from.
+    let path: String
+    /// Its size: what it costs to keep mapped.
+    let bytes: Int
+    /// Runs the module's entry; from then on the module's own code runs.
+    let enter: @Sendable () throws(LoadError) -> HotModule
+}
+
+extension ModuleImage {
+    /// Runs the entry, then the on-load hook (Erlang's `-on_load`): what a
+    /// load and a trial load both do once the object is accepted.
+    func enterAndRunOnLoad() throws(LoadError) -> HotModule {
+        let module = try enter()
+        if let onLoad = module.onLoad {
+            do {
+                try onLoad()
+            } catch {
+                throw .onLoadFailure(module: descriptor.name, message: "\(error)")
+            }
+        }
+        return module
+    }
+}

@@ -1,0 +1,88 @@
+import Hot
+import HotPlatform
+import Synchronization
+
+@testable import HotNode
+
+/// A `ModuleLoader` over module versions made in Swift: a file name
+/// (`calc.v2-bbbbbbbbbbbb.so`, in any folder) names a version with its
+/// exports, and nothing is compiled, opened or run in a child.
+final class FakeLoader: ModuleLoader {
+    private struct Version: Sendable {
+        let descriptor: ModuleDescriptor
+        let module: HotModule
+    }
+
+    private let versions = Mutex<[String: Version]>([:])
+    private let trialFailures = Mutex<Set<String>>([])
+    private let enteredPaths = Mutex<[String]>([])
+    private let trialPaths = Mutex<[String]>([])
+
+    /// A content key of 64 copies of one hex digit.
+    static func key(_ digit: Character) -> String { String(repeating: digit, count: 64) }
+
+    /// Serves `module` v`version`, built from sources whose key is `key`;
+    /// returns its path under `folder`. Its exports are `version` (returns
+    /// the number) and `wait` (a process body that ends at its first
+    /// message), plus `extra`.
+    @discardableResult
+    func add(
+        _ module: String, _ version: Int, key: String = FakeLoader.key("a"), folder: String = "/fake",
+        extra: [Export] = [], onLoad: (@Sendable () throws -> Void)? = nil
+    ) -> String {
+        let descriptor = ModuleDescriptor(
+            abi: HotSDK.abiVersion, sdk: HotSDK.fingerprint, compiler: HotSDK.compiler,
+            name: module, version: version, key: key)
+        let exports = [
+            Export.function("version") { () -> Int in version },
+            Export(name: "wait", arity: 0) { _ in
+                _ = try Hot.Process.receive()
+                return .null
+            },
+        ]
+        let hotModule = HotModule(exports: exports + extra, onLoad: onLoad)
+        let fileName = ArtifactName(module: module, version: version, key: key).fileName
+        serve(fileName, Version(descriptor: descriptor, module: hotModule))
+        return "\(folder)/\(fileName)"
+    }
+
+    /// Serves the version at `path` under another file name too, as an
+    /// object copied to a path no artifact name describes.
+    func alias(_ path: String, as fileName: String) -> String {
+        let version = versions.withLock { $0[lastPathComponent(path)] }!
+        serve(fileName, version)
+        return "/fake/\(fileName)"
+    }
+
+    private func serve(_ fileName: String, _ version: Version) {
+        versions.withLock { $0[fileName] = version }
+    }
+
+    /// Makes the trial load of `path` fail, as a trap in a child would.
+    func failTrial(_ path: String) {
+        _ = trialFailures.withLock { $0.insert(lastPathComponent(path)) }
+    }
+
+    /// The paths whose entry ran, in order: the versions whose own code ran.
+    var entered: [String] { enteredPaths.withLock { $0 } }
+
+    /// The paths trial-loaded, in order.
+    var trials: [String] { trialPaths.withLock { $0 } }
+
+    func open(_ path: String) throws(LoadError) -> ModuleImage {
+        guard let version = versions.withLock({ $0[lastPathComponent(path)] }) else { throw .noFile(path) }
+        return ModuleImage(descriptor: version.descriptor, path: path, bytes: 4096) { [self] () throws(LoadError) in
+            enteredPaths.withLock { $0.append(path) }
+            return version.module
+        }
+    }
+
+    func trial(_ path: String) throws(LoadError) {
+        let fileName = lastPathComponent(path)
+        guard versions.withLock({ $0[fileName] }) != nil else { throw .noFile(fileName) }
+        trialPaths.withLock { $0.append(path) }
+        if trialFailures.withLock({ $0.contains(fileName) }) {
+            throw .trialFailed(path: path, reason: "the trial load died: Trace/breakpoint trap", code: .badFile)
+        }
+    }
+}
