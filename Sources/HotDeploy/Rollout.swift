@@ -167,15 +167,13 @@ public struct Rollout: Sendable {
             return failed(error.description, unreachable: error.isUnreachable)
         }
         do throws(ClientError) {
-            let status = try client.request(.status)
+            let status = try client.request(.status, as: StatusReply.self)
             var running: [String: (key: String, version: Int)] = [:]
             var permanent: [String: Int] = [:]
-            for module in status["modules"]?.listValue ?? [] {
-                if let name = module["name"]?.stringValue, let key = module["current"]?["key"]?.stringValue,
-                    let version = module["current"]?["version"]?.intValue
-                {
-                    running[name] = (key, version)
-                    permanent[name] = module["permanent"]?.intValue
+            for module in status.modules {
+                if let current = module.current {
+                    running[module.name] = (current.key, current.version)
+                    permanent[module.name] = module.permanent
                 }
             }
             let needed = versions.filter { running[$0.module]?.key != $0.key }
@@ -183,7 +181,7 @@ public struct Rollout: Sendable {
             // this deploy makes it permanent all the same.
             let notPermanent = versions.filter { running[$0.module]?.key == $0.key && permanent[$0.module] != $0.version }.map(\.module)
             for version in needed { try client.stage(path: version.path, fileName: version.fileName) }
-            if !needed.isEmpty { _ = try client.request(.check(files: needed.map(\.fileName))) }
+            if !needed.isEmpty { _ = try client.request(.check(files: needed.map(\.fileName)), as: CheckReply.self) }
             let state: NodeOutcome.State = needed.isEmpty ? .unchanged : .staged
             progress(target.name, state, needed.map { "\($0.module) v\($0.version)" }.joined(separator: ", "))
             return Staged(target: target, client: client, needed: needed, previous: running.mapValues(\.version),
@@ -200,8 +198,8 @@ public struct Rollout: Sendable {
             return outcome
         }
         do throws(ClientError) {
-            let result = try client.request(.load(files: staged.needed.map(\.fileName), purge: purge, force: force))
-            outcome.changes = VersionChange.list(from: result)
+            let result = try client.request(.load(files: staged.needed.map(\.fileName), purge: purge, force: force), as: LoadReply.self)
+            outcome.changes = result.modules.map(VersionChange.init)
             outcome.state = .committed
             progress(staged.target.name, .committed, outcome.changes.map { change in
                 var text = "\(change.module) \(change.from.map { "v\($0)" } ?? "none") -> v\(change.to)"
@@ -241,11 +239,9 @@ public struct Rollout: Sendable {
     /// A module's exported `health` function (no arguments; `true` or `"ok"`
     /// is healthy), then the health command, if any.
     private func healthCheck(_ target: RolloutTarget, _ client: NodeClient, modules: [String]) throws(ClientError) {
-        let status = try client.request(.status)
-        for module in status["modules"]?.listValue ?? [] {
-            guard let name = module["name"]?.stringValue, modules.contains(name),
-                module["current"]?["exports"]?.listValue?.contains(.string("health")) == true
-            else { continue }
+        let status = try client.request(.status, as: StatusReply.self)
+        for module in status.modules where modules.contains(module.name) && module.current?.exports.contains("health") == true {
+            let name = module.name
             let answer = try client.request(.call(module: name, function: "health", args: []))
             guard answer == .bool(true) || answer == .string("ok") else {
                 throw .failed(code: .failed, message: "health check \(name):health answered \(JSON.render(answer))")
@@ -274,9 +270,9 @@ public struct Rollout: Sendable {
         for change in outcome.changes {
             do {
                 if change.from != nil {
-                    _ = try client.request(.rollback(module: change.module))
+                    _ = try client.request(.rollback(module: change.module), as: RollbackReply.self)
                 } else {
-                    _ = try client.request(.delete(module: change.module))
+                    _ = try client.request(.delete(module: change.module), as: DeleteReply.self)
                 }
             } catch {
                 problems.append("\(change.module): \(error)")
@@ -294,7 +290,7 @@ public struct Rollout: Sendable {
         let modules = outcome.changes.map(\.module) + staged.notPermanent
         guard let client = staged.client, !modules.isEmpty else { return outcome }
         do {
-            _ = try client.request(.makePermanent(modules: modules))
+            _ = try client.request(.makePermanent(modules: modules), as: MakePermanentReply.self)
             outcome.state = .permanent
             progress(staged.target.name, .permanent, "")
         } catch {
@@ -337,22 +333,6 @@ public struct Rollout: Sendable {
         }
         while done.load(ordering: .acquiring) < workers { usleep(200) }
         return results.withLock { $0.map { $0! } }
-    }
-}
-
-extension VersionChange {
-    /// The changes a node's load or rollback answer lists.
-    static func list(from result: Term) -> [VersionChange] {
-        (result.listValue ?? []).compactMap { item in
-            guard let module = item["module"]?.stringValue, let to = item["to"]?.intValue else { return nil }
-            let failures = (item["codeChangeFailures"]?.listValue ?? []).map { f in
-                (pid: f["pid"]?.stringValue ?? "?", reason: f["reason"]?.stringValue ?? "?")
-            }
-            var change = VersionChange(module: module, from: item["from"]?.intValue, to: to, codeChangeFailures: failures)
-            change.stopped = (item["stopped"]?.listValue ?? []).compactMap(\.stringValue)
-            change.stubborn = (item["stubborn"]?.listValue ?? []).compactMap(\.stringValue)
-            return change
-        }
     }
 }
 
