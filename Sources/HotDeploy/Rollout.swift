@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Dispatch
 import Hot
 import HotWire
 import Synchronization
@@ -82,9 +83,12 @@ public struct Rollout: Sendable {
     public let healthCommand: String?
     /// Nodes worked on at once while staging and committing.
     public let parallelism: Int
+    /// Seconds a step (staging, a commit batch and its checks, a rollback,
+    /// making permanent) may take on all its nodes; a node still busy then fails.
+    public let stepTimeout: Double
 
     public init(targets: [RolloutTarget], strategy: Strategy = .all, purge: Bool = false, force: Bool = false,
-                temporary: Bool = false, healthCommand: String? = nil, parallelism: Int = 16) {
+                temporary: Bool = false, healthCommand: String? = nil, parallelism: Int = 16, stepTimeout: Double = 600) {
         self.targets = targets
         self.strategy = strategy
         self.purge = purge
@@ -92,6 +96,7 @@ public struct Rollout: Sendable {
         self.temporary = temporary
         self.healthCommand = healthCommand
         self.parallelism = max(1, parallelism)
+        self.stepTimeout = stepTimeout
     }
 
     /// Why a rollout stopped.
@@ -107,7 +112,7 @@ public struct Rollout: Sendable {
     /// Runs the rollout; returns every node's outcome.
     public func run(_ versions: [ShippedVersion], progress: @escaping RolloutProgress) throws(Failure) -> [NodeOutcome] {
         // Phase 1: stage on every node, in parallel; nothing changes yet.
-        let staged = forEach(targets) { target in stage(target, versions, progress) }
+        let staged = forEach(targets, overdue: { target in overdue(target, progress) }) { target in stage(target, versions, progress) }
         if staged.contains(where: { $0.outcome.state == .failed }) {
             let outcomes = staged.map(\.outcome)
             if staged.contains(where: \.unreachable) { throw .unreachable(outcomes) }
@@ -117,14 +122,16 @@ public struct Rollout: Sendable {
         var outcomes = staged.map(\.outcome)
         var committed: [Int] = []
         for (position, batch) in batches(count: staged.count).enumerated() {
-            let results = forEach(batch) { index in commit(staged[index], progress) }
+            let results = forEach(batch, overdue: { index in overdue(staged[index].outcome, progress) }) { index in commit(staged[index], progress) }
             for (index, result) in zip(batch, results) { outcomes[index] = result }
             if case .canary(_, let wait) = strategy, position == 0, !batch.contains(where: { outcomes[$0].state == .failed }) {
                 // The canaries run the new code for the wait; then they are
                 // checked again, and only a healthy canary lets the rest go on.
                 if wait > 0 { usleep(UInt32(wait * 1e6)) }
                 let current = outcomes
-                let rechecked = forEach(batch) { index in recheck(staged[index], current[index], progress) }
+                let rechecked = forEach(batch, overdue: { index in overdue(current[index], progress) }) { index in
+                    recheck(staged[index], current[index], progress)
+                }
                 for (index, result) in zip(batch, rechecked) { outcomes[index] = result }
             }
             committed += batch.filter { outcomes[$0].state == .healthy }
@@ -132,7 +139,9 @@ public struct Rollout: Sendable {
                 // Roll back every node that took the new versions, failed ones too.
                 let touched = committed + batch.filter { outcomes[$0].state == .failed && !outcomes[$0].changes.isEmpty }
                 let current = outcomes
-                let rolled = forEach(touched) { index in rollback(staged[index], current[index], progress) }
+                let rolled = forEach(touched, overdue: { index in overdue(current[index], progress) }) { index in
+                    rollback(staged[index], current[index], progress)
+                }
                 for (index, result) in zip(touched, rolled) { outcomes[index] = result }
                 throw .commitFailed(outcomes)
             }
@@ -140,7 +149,9 @@ public struct Rollout: Sendable {
         // Phase 3: permanent, unless told to stay temporary.
         guard !temporary else { return outcomes }
         let final = outcomes
-        let made = forEach(Array(staged.indices)) { index in makePermanent(staged[index], final[index], progress) }
+        let made = forEach(Array(staged.indices), overdue: { index in overdue(final[index], progress) }) { index in
+            makePermanent(staged[index], final[index], progress)
+        }
         return made
     }
 
@@ -156,11 +167,37 @@ public struct Rollout: Sendable {
         var unreachable = false
     }
 
+    /// A `Staged` that failed before anything was staged.
+    private static func failedStage(_ target: RolloutTarget, _ reason: String, unreachable: Bool) -> Staged {
+        Staged(target: target, client: nil, needed: [], previous: [:], notPermanent: [],
+               outcome: NodeOutcome(node: target.name, state: .failed, changes: [], reason: reason), unreachable: unreachable)
+    }
+
+    /// A node that did not finish a step within `stepTimeout`. Its changes
+    /// are dropped, so that no later step talks over the connection its
+    /// worker still holds; the reason says what may be left behind.
+    private func overdue(_ outcome: NodeOutcome, _ progress: RolloutProgress) -> NodeOutcome {
+        var outcome = outcome
+        let late = "no answer within \(seconds(stepTimeout))"
+            + (outcome.state == .unchanged ? "" : "; not rolled back: it may run the new versions")
+        outcome.reason = [outcome.reason, late].compactMap { $0 }.joined(separator: "; ")
+        outcome.state = .failed
+        outcome.changes = []
+        progress(outcome.node, .failed, late)
+        return outcome
+    }
+
+    /// A node whose staging did not finish within `stepTimeout`: nothing was committed there.
+    private func overdue(_ target: RolloutTarget, _ progress: RolloutProgress) -> Staged {
+        let reason = "no answer within \(seconds(stepTimeout)) while staging"
+        progress(target.name, .failed, reason)
+        return Self.failedStage(target, reason, unreachable: false)
+    }
+
     private func stage(_ target: RolloutTarget, _ versions: [ShippedVersion], _ progress: RolloutProgress) -> Staged {
         func failed(_ reason: String, unreachable: Bool = false) -> Staged {
             progress(target.name, .failed, reason)
-            return Staged(target: target, client: nil, needed: [], previous: [:], notPermanent: [],
-                          outcome: NodeOutcome(node: target.name, state: .failed, changes: [], reason: reason), unreachable: unreachable)
+            return Self.failedStage(target, reason, unreachable: unreachable)
         }
         let client: NodeClient
         do { client = try NodeClient(address: target.address, cookieFile: target.cookieFile) } catch {
@@ -314,26 +351,39 @@ public struct Rollout: Sendable {
         }
     }
 
-    /// Runs `body` for each item on up to `parallelism` threads; results in order.
-    private func forEach<T: Sendable, R: Sendable>(_ items: [T], _ body: @escaping @Sendable (T) -> R) -> [R] {
+    /// Runs `body` for each item on up to `parallelism` threads and waits
+    /// for them at most `stepTimeout`; results in order, `overdue(item)` for
+    /// an item not done by then (its worker goes on, and its result is dropped).
+    private func forEach<T: Sendable, R: Sendable>(
+        _ items: [T], overdue: (T) -> R, _ body: @escaping @Sendable (T) -> R
+    ) -> [R] {
         let results = Mutex([R?](repeating: nil, count: items.count))
         let next = Atomic<Int>(0)
-        let workers = min(parallelism, items.count)
-        let done = Atomic<Int>(0)
-        for _ in 0..<workers {
+        let open = Atomic<Bool>(true)
+        let finished = DispatchGroup()
+        for _ in 0..<min(parallelism, items.count) {
+            finished.enter()
             startThread {
-                while true {
+                defer { finished.leave() }
+                // Past the deadline a worker takes no new item: the caller has given up on it.
+                while open.load(ordering: .relaxed) {
                     let index = next.add(1, ordering: .relaxed).oldValue
                     guard index < items.count else { break }
                     let result = body(items[index])
                     results.withLock { $0[index] = result }
                 }
-                done.add(1, ordering: .releasing)
             }
         }
-        while done.load(ordering: .acquiring) < workers { usleep(200) }
-        return results.withLock { $0.map { $0! } }
+        _ = finished.wait(timeout: .now() + .nanoseconds(Int(min(stepTimeout, 1e9) * 1e9)))
+        open.store(false, ordering: .relaxed)
+        let done = results.withLock { $0 }
+        return zip(items, done).map { item, result in result ?? overdue(item) }
     }
+}
+
+/// `600 s`, `0.5 s`.
+private func seconds(_ value: Double) -> String {
+    "\(value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value)) s"
 }
 
 extension String {
