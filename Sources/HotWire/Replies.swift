@@ -78,8 +78,10 @@ public struct ReplyError: Error, Sendable, Equatable, CustomStringConvertible {
 /// A reply that lacks the key is refused rather than read as nil.
 @propertyWrapper
 public struct Nullable<Value: Codable & Sendable & Equatable>: Codable, Sendable, Equatable {
+    /// The field's value; nil is written as `null`.
     public var wrappedValue: Value?
 
+    /// A field holding `wrappedValue`.
     public init(wrappedValue: Value?) { self.wrappedValue = wrappedValue }
 
     public init(from decoder: any Decoder) throws {
@@ -108,6 +110,7 @@ public struct CodeChangeFailure: Codable, Sendable, Equatable {
 
 /// One module of a `load` reply.
 public struct ModuleLoad: Codable, Sendable, Equatable {
+    /// The module loaded.
     public var module: String
     /// The version current before the load; nil for a module new to the node.
     @Nullable public var from: Int?
@@ -138,6 +141,7 @@ public struct LoadReply: BareReply {
 
     public init(modules: [ModuleLoad]) { self.modules = modules }
 
+    /// `BareReply`'s view: the list itself.
     public init(value: [ModuleLoad]) { modules = value }
     public var value: [ModuleLoad] { modules }
 }
