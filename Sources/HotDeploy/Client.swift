@@ -17,6 +17,8 @@ public enum ClientError: Error, Sendable, CustomStringConvertible {
     case failed(code: ErrorCode, message: String)
     /// The connection broke or the node spoke nonsense.
     case protocolError(String)
+    /// The node answered, but not with the document its request answers with.
+    case badReply(ReplyError)
 
     public var description: String {
         switch self {
@@ -27,6 +29,7 @@ public enum ClientError: Error, Sendable, CustomStringConvertible {
         case .cookie(let failure): failure.description
         case .failed(_, let message): message
         case .protocolError(let message): "connection to node failed: \(message)"
+        case .badReply(let error): error.description
         }
     }
 
@@ -34,7 +37,7 @@ public enum ClientError: Error, Sendable, CustomStringConvertible {
     public var isUnreachable: Bool {
         switch self {
         case .unreachable, .refused, .cookie: true
-        case .failed, .protocolError: false
+        case .failed, .protocolError, .badReply: false
         }
     }
 }
@@ -85,6 +88,12 @@ public final class NodeClient: @unchecked Sendable {
         }
     }
 
+    /// Sends a request whose result is a reply document, and reads it.
+    public func request<Reply: ReplyDocument>(_ request: Request, as type: Reply.Type) throws(ClientError) -> Reply {
+        let result = try self.request(request)
+        do { return try Reply(term: result) } catch { throw .badReply(error) }
+    }
+
     /// Uploads an object file into the node's staging folder, verified by sha256.
     public func stage(path: String, fileName: String) throws(ClientError) {
         guard let bytes = readFile(path) else {
@@ -104,6 +113,9 @@ public final class NodeClient: @unchecked Sendable {
         }
         let response: Response
         do { response = try connection.receiveResponse() } catch { throw .protocolError(error.description) }
-        if case .error(let code, let message) = response { throw .failed(code: code, message: message) }
+        switch response {
+        case .ok(let result): do { _ = try StageReply(term: result) } catch { throw .badReply(error) }
+        case .error(let code, let message): throw .failed(code: code, message: message)
+        }
     }
 }

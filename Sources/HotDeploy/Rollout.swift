@@ -82,9 +82,12 @@ public struct Rollout: Sendable {
     public let healthCommand: String?
     /// Nodes worked on at once while staging and committing.
     public let parallelism: Int
+    /// Seconds a step (staging, a commit batch and its checks, a rollback,
+    /// making permanent) may take on all its nodes; a node still busy then fails.
+    public let stepTimeout: Double
 
     public init(targets: [RolloutTarget], strategy: Strategy = .all, purge: Bool = false, force: Bool = false,
-                temporary: Bool = false, healthCommand: String? = nil, parallelism: Int = 16) {
+                temporary: Bool = false, healthCommand: String? = nil, parallelism: Int = 16, stepTimeout: Double = 600) {
         self.targets = targets
         self.strategy = strategy
         self.purge = purge
@@ -92,6 +95,7 @@ public struct Rollout: Sendable {
         self.temporary = temporary
         self.healthCommand = healthCommand
         self.parallelism = max(1, parallelism)
+        self.stepTimeout = stepTimeout
     }
 
     /// Why a rollout stopped.
@@ -107,7 +111,7 @@ public struct Rollout: Sendable {
     /// Runs the rollout; returns every node's outcome.
     public func run(_ versions: [ShippedVersion], progress: @escaping RolloutProgress) throws(Failure) -> [NodeOutcome] {
         // Phase 1: stage on every node, in parallel; nothing changes yet.
-        let staged = forEach(targets) { target in stage(target, versions, progress) }
+        let staged = forEach(targets, overdue: { target in overdue(target, progress) }) { target in stage(target, versions, progress) }
         if staged.contains(where: { $0.outcome.state == .failed }) {
             let outcomes = staged.map(\.outcome)
             if staged.contains(where: \.unreachable) { throw .unreachable(outcomes) }
@@ -117,14 +121,16 @@ public struct Rollout: Sendable {
         var outcomes = staged.map(\.outcome)
         var committed: [Int] = []
         for (position, batch) in batches(count: staged.count).enumerated() {
-            let results = forEach(batch) { index in commit(staged[index], progress) }
+            let results = forEach(batch, overdue: { index in overdue(staged[index].outcome, progress) }) { index in commit(staged[index], progress) }
             for (index, result) in zip(batch, results) { outcomes[index] = result }
             if case .canary(_, let wait) = strategy, position == 0, !batch.contains(where: { outcomes[$0].state == .failed }) {
                 // The canaries run the new code for the wait; then they are
                 // checked again, and only a healthy canary lets the rest go on.
                 if wait > 0 { usleep(UInt32(wait * 1e6)) }
                 let current = outcomes
-                let rechecked = forEach(batch) { index in recheck(staged[index], current[index], progress) }
+                let rechecked = forEach(batch, overdue: { index in overdue(current[index], progress) }) { index in
+                    recheck(staged[index], current[index], progress)
+                }
                 for (index, result) in zip(batch, rechecked) { outcomes[index] = result }
             }
             committed += batch.filter { outcomes[$0].state == .healthy }
@@ -132,7 +138,9 @@ public struct Rollout: Sendable {
                 // Roll back every node that took the new versions, failed ones too.
                 let touched = committed + batch.filter { outcomes[$0].state == .failed && !outcomes[$0].changes.isEmpty }
                 let current = outcomes
-                let rolled = forEach(touched) { index in rollback(staged[index], current[index], progress) }
+                let rolled = forEach(touched, overdue: { index in overdue(current[index], progress) }) { index in
+                    rollback(staged[index], current[index], progress)
+                }
                 for (index, result) in zip(touched, rolled) { outcomes[index] = result }
                 throw .commitFailed(outcomes)
             }
@@ -140,7 +148,9 @@ public struct Rollout: Sendable {
         // Phase 3: permanent, unless told to stay temporary.
         guard !temporary else { return outcomes }
         let final = outcomes
-        let made = forEach(Array(staged.indices)) { index in makePermanent(staged[index], final[index], progress) }
+        let made = forEach(Array(staged.indices), overdue: { index in overdue(final[index], progress) }) { index in
+            makePermanent(staged[index], final[index], progress)
+        }
         return made
     }
 
@@ -156,26 +166,50 @@ public struct Rollout: Sendable {
         var unreachable = false
     }
 
+    /// A `Staged` that failed before anything was staged.
+    private static func failedStage(_ target: RolloutTarget, _ reason: String, unreachable: Bool) -> Staged {
+        Staged(target: target, client: nil, needed: [], previous: [:], notPermanent: [],
+               outcome: NodeOutcome(node: target.name, state: .failed, changes: [], reason: reason), unreachable: unreachable)
+    }
+
+    /// A node that did not finish a step within `stepTimeout`. Its changes
+    /// are dropped, so that no later step talks over the connection its
+    /// worker still holds; the reason says what may be left behind.
+    private func overdue(_ outcome: NodeOutcome, _ progress: RolloutProgress) -> NodeOutcome {
+        var outcome = outcome
+        let late = "no answer within \(seconds(stepTimeout))"
+            + (outcome.state == .unchanged ? "" : "; not rolled back: it may run the new versions")
+        outcome.reason = [outcome.reason, late].compactMap { $0 }.joined(separator: "; ")
+        outcome.state = .failed
+        outcome.changes = []
+        progress(outcome.node, .failed, late)
+        return outcome
+    }
+
+    /// A node whose staging did not finish within `stepTimeout`: nothing was committed there.
+    private func overdue(_ target: RolloutTarget, _ progress: RolloutProgress) -> Staged {
+        let reason = "no answer within \(seconds(stepTimeout)) while staging"
+        progress(target.name, .failed, reason)
+        return Self.failedStage(target, reason, unreachable: false)
+    }
+
     private func stage(_ target: RolloutTarget, _ versions: [ShippedVersion], _ progress: RolloutProgress) -> Staged {
         func failed(_ reason: String, unreachable: Bool = false) -> Staged {
             progress(target.name, .failed, reason)
-            return Staged(target: target, client: nil, needed: [], previous: [:], notPermanent: [],
-                          outcome: NodeOutcome(node: target.name, state: .failed, changes: [], reason: reason), unreachable: unreachable)
+            return Self.failedStage(target, reason, unreachable: unreachable)
         }
         let client: NodeClient
         do { client = try NodeClient(address: target.address, cookieFile: target.cookieFile) } catch {
             return failed(error.description, unreachable: error.isUnreachable)
         }
         do throws(ClientError) {
-            let status = try client.request(.status)
+            let status = try client.request(.status, as: StatusReply.self)
             var running: [String: (key: String, version: Int)] = [:]
             var permanent: [String: Int] = [:]
-            for module in status["modules"]?.listValue ?? [] {
-                if let name = module["name"]?.stringValue, let key = module["current"]?["key"]?.stringValue,
-                    let version = module["current"]?["version"]?.intValue
-                {
-                    running[name] = (key, version)
-                    permanent[name] = module["permanent"]?.intValue
+            for module in status.modules {
+                if let current = module.current {
+                    running[module.name] = (current.key, current.version)
+                    permanent[module.name] = module.permanent
                 }
             }
             let needed = versions.filter { running[$0.module]?.key != $0.key }
@@ -183,7 +217,7 @@ public struct Rollout: Sendable {
             // this deploy makes it permanent all the same.
             let notPermanent = versions.filter { running[$0.module]?.key == $0.key && permanent[$0.module] != $0.version }.map(\.module)
             for version in needed { try client.stage(path: version.path, fileName: version.fileName) }
-            if !needed.isEmpty { _ = try client.request(.check(files: needed.map(\.fileName))) }
+            if !needed.isEmpty { _ = try client.request(.check(files: needed.map(\.fileName)), as: CheckReply.self) }
             let state: NodeOutcome.State = needed.isEmpty ? .unchanged : .staged
             progress(target.name, state, needed.map { "\($0.module) v\($0.version)" }.joined(separator: ", "))
             return Staged(target: target, client: client, needed: needed, previous: running.mapValues(\.version),
@@ -200,8 +234,8 @@ public struct Rollout: Sendable {
             return outcome
         }
         do throws(ClientError) {
-            let result = try client.request(.load(files: staged.needed.map(\.fileName), purge: purge, force: force))
-            outcome.changes = VersionChange.list(from: result)
+            let result = try client.request(.load(files: staged.needed.map(\.fileName), purge: purge, force: force), as: LoadReply.self)
+            outcome.changes = result.modules.map(VersionChange.init)
             outcome.state = .committed
             progress(staged.target.name, .committed, outcome.changes.map { change in
                 var text = "\(change.module) \(change.from.map { "v\($0)" } ?? "none") -> v\(change.to)"
@@ -241,11 +275,9 @@ public struct Rollout: Sendable {
     /// A module's exported `health` function (no arguments; `true` or `"ok"`
     /// is healthy), then the health command, if any.
     private func healthCheck(_ target: RolloutTarget, _ client: NodeClient, modules: [String]) throws(ClientError) {
-        let status = try client.request(.status)
-        for module in status["modules"]?.listValue ?? [] {
-            guard let name = module["name"]?.stringValue, modules.contains(name),
-                module["current"]?["exports"]?.listValue?.contains(.string("health")) == true
-            else { continue }
+        let status = try client.request(.status, as: StatusReply.self)
+        for module in status.modules where modules.contains(module.name) && module.current?.exports.contains("health") == true {
+            let name = module.name
             let answer = try client.request(.call(module: name, function: "health", args: []))
             guard answer == .bool(true) || answer == .string("ok") else {
                 throw .failed(code: .failed, message: "health check \(name):health answered \(JSON.render(answer))")
@@ -274,9 +306,9 @@ public struct Rollout: Sendable {
         for change in outcome.changes {
             do {
                 if change.from != nil {
-                    _ = try client.request(.rollback(module: change.module))
+                    _ = try client.request(.rollback(module: change.module), as: RollbackReply.self)
                 } else {
-                    _ = try client.request(.delete(module: change.module))
+                    _ = try client.request(.delete(module: change.module), as: DeleteReply.self)
                 }
             } catch {
                 problems.append("\(change.module): \(error)")
@@ -294,7 +326,7 @@ public struct Rollout: Sendable {
         let modules = outcome.changes.map(\.module) + staged.notPermanent
         guard let client = staged.client, !modules.isEmpty else { return outcome }
         do {
-            _ = try client.request(.makePermanent(modules: modules))
+            _ = try client.request(.makePermanent(modules: modules), as: MakePermanentReply.self)
             outcome.state = .permanent
             progress(staged.target.name, .permanent, "")
         } catch {
@@ -318,26 +350,20 @@ public struct Rollout: Sendable {
         }
     }
 
-    /// Runs `body` for each item on up to `parallelism` threads; results in order.
-    private func forEach<T: Sendable, R: Sendable>(_ items: [T], _ body: @escaping @Sendable (T) -> R) -> [R] {
-        concurrentMap(items, width: parallelism, body)
+    /// Runs `body` for each item on up to `parallelism` threads and waits
+    /// for them at most `stepTimeout`; results in order, `overdue(item)` for
+    /// an item not done by then (its worker goes on, and its result is dropped).
+    private func forEach<T: Sendable, R: Sendable>(
+        _ items: [T], overdue: (T) -> R, _ body: @escaping @Sendable (T) -> R
+    ) -> [R] {
+        let done = concurrentMap(items, width: parallelism, timeout: stepTimeout, body)
+        return zip(items, done).map { item, result in result ?? overdue(item) }
     }
 }
 
-extension VersionChange {
-    /// The changes a node's load or rollback answer lists.
-    static func list(from result: Term) -> [VersionChange] {
-        (result.listValue ?? []).compactMap { item in
-            guard let module = item["module"]?.stringValue, let to = item["to"]?.intValue else { return nil }
-            let failures = (item["codeChangeFailures"]?.listValue ?? []).map { f in
-                (pid: f["pid"]?.stringValue ?? "?", reason: f["reason"]?.stringValue ?? "?")
-            }
-            var change = VersionChange(module: module, from: item["from"]?.intValue, to: to, codeChangeFailures: failures)
-            change.stopped = (item["stopped"]?.listValue ?? []).compactMap(\.stringValue)
-            change.stubborn = (item["stubborn"]?.listValue ?? []).compactMap(\.stringValue)
-            return change
-        }
-    }
+/// `600 s`, `0.5 s`.
+private func seconds(_ value: Double) -> String {
+    "\(value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value)) s"
 }
 
 extension String {

@@ -1,5 +1,6 @@
 import Hot
 import HotPlatform
+import HotWire
 
 /// One module's change on one node.
 public struct VersionChange: Sendable, Equatable {
@@ -10,15 +11,28 @@ public struct VersionChange: Sendable, Equatable {
     /// The version current now.
     public let to: Int
     /// Servers whose `codeChange` failed: they stay on the version and state they had.
-    public let codeChangeFailures: [(pid: String, reason: String)]
+    public let codeChangeFailures: [CodeChangeFailure]
     /// Processes in old code stopped by `--purge` before the load.
     public var stopped: [String] = []
     /// Processes that would not stop: their old version stays mapped.
     public var stubborn: [String] = []
+
+    public init(module: String, from: Int?, to: Int, codeChangeFailures: [CodeChangeFailure]) {
+        self.module = module
+        self.from = from
+        self.to = to
+        self.codeChangeFailures = codeChangeFailures
+    }
+
+    /// The change one module of a node's `load` reply reports.
+    public init(_ load: ModuleLoad) {
+        self.init(module: load.module, from: load.from, to: load.to, codeChangeFailures: load.codeChangeFailures)
+        stopped = load.stopped
+        stubborn = load.stubborn
+    }
 
     public static func == (a: VersionChange, b: VersionChange) -> Bool {
         a.module == b.module && a.from == b.from && a.to == b.to
             && a.codeChangeFailures.map(\.pid) == b.codeChangeFailures.map(\.pid)
     }
 }
-

@@ -119,7 +119,7 @@ public final class ControlServer: Sendable {
         case .ping:
             return .ok(.string(node.name))
         case .status:
-            return .ok(node.statusDocument())
+            return .ok(node.statusDocument().term)
         case .stop:
             return .ok(.string(node.name))
         case .call(let module, let function, let args):
@@ -153,14 +153,12 @@ public final class ControlServer: Sendable {
             do {
                 if soft {
                     let dropped = try node.codeServer.softPurge(module)
-                    return .ok(["module": .string(module), "purged": dropped.map { .int($0) } ?? .null, "stopped": [], "stubborn": []])
+                    return .ok(PurgeReply.soft(module: module, purged: dropped).term)
                 }
                 let result = try node.codeServer.purge(module)
-                return .ok([
-                    "module": .string(module), "purged": result.version.map { .int($0) } ?? .null,
-                    "stopped": .list(result.stopped.map { .string($0.description) }),
-                    "stubborn": .list(result.stubborn.map { .string($0.description) }),
-                ])
+                return .ok(PurgeReply(
+                    module: module, purged: result.version, stopped: result.stopped.map(\.description),
+                    stubborn: result.stubborn.map(\.description)).term)
             } catch {
                 return .error(code: error.code, message: error.description)
             }
@@ -168,14 +166,14 @@ public final class ControlServer: Sendable {
             do {
                 let version = try node.codeServer.delete(module)
                 node.logger.info("deleted \(module) v\(version)")
-                return .ok(["module": .string(module), "old": .int(version)])
+                return .ok(DeleteReply(module: module, old: version).term)
             } catch {
                 return .error(code: error.code, message: error.description)
             }
         case .check(let files):
             do {
                 try node.codeServer.check(try stagedPaths(files))
-                return .ok(.list(files.map { .string($0) }))
+                return .ok(CheckReply(files: files).term)
             } catch let error as LoadError {
                 return .error(code: error.code, message: error.description)
             } catch {
@@ -184,7 +182,7 @@ public final class ControlServer: Sendable {
         case .makePermanent(let modules):
             do {
                 let made = try node.makePermanent(modules)
-                return .ok(.map(made.mapValues { .int($0) }))
+                return .ok(MakePermanentReply(versions: made).term)
             } catch {
                 return .error(code: error.code, message: error.description)
             }
@@ -192,11 +190,8 @@ public final class ControlServer: Sendable {
             do {
                 let r = try node.codeServer.rollback(module)
                 node.logger.info("rolled \(module) back to v\(r.to)")
-                let failures = node.kernel.migrateServers(of: module)
-                return .ok([
-                    "module": .string(module), "from": r.from.map { .int($0) } ?? .null, "to": .int(r.to),
-                    "codeChangeFailures": .list(failures.map { ["pid": .string($0.pid.description), "reason": .string($0.reason)] }),
-                ])
+                let failures = migrateServers(of: module)
+                return .ok(RollbackReply(module: module, from: r.from, to: r.to, codeChangeFailures: failures).term)
             } catch {
                 return .error(code: error.code, message: error.description)
             }
@@ -207,25 +202,26 @@ public final class ControlServer: Sendable {
             do { paths = try stagedPaths(files) } catch { return .error(code: .badRequest, message: "\(error)") }
             do {
                 let results = try node.codeServer.load(paths, purge: purge, force: force)
-                var answer: [Term] = []
+                var answer: [ModuleLoad] = []
                 for r in results {
                     node.logger.info("loaded \(r.module) v\(r.to)\(r.from.map { " (was v\($0))" } ?? "")")
-                    // Servers move their state now, so that the deploy can
-                    // report a failing codeChange rather than the next caller.
-                    let failures = node.kernel.migrateServers(of: r.module)
-                    answer.append([
-                        "module": .string(r.module), "from": r.from.map { .int($0) } ?? .null, "to": .int(r.to),
-                        "codeChangeFailures": .list(failures.map { ["pid": .string($0.pid.description), "reason": .string($0.reason)] }),
-                        "stopped": .list(r.stopped.map { .string($0.description) }),
-                        "stubborn": .list(r.stubborn.map { .string($0.description) }),
-                    ])
+                    let failures = migrateServers(of: r.module)
+                    answer.append(ModuleLoad(
+                        module: r.module, from: r.from, to: r.to, codeChangeFailures: failures,
+                        stopped: r.stopped.map(\.description), stubborn: r.stubborn.map(\.description)))
                 }
-                return .ok(.list(answer))
+                return .ok(LoadReply(modules: answer).term)
             } catch {
                 node.logger.warning("load refused: \(error)")
                 return .error(code: error.code, message: error.description)
             }
         }
+    }
+
+    /// Moves the module's servers to its current version now, so that a
+    /// deploy can report a failing codeChange rather than the next caller.
+    private func migrateServers(of module: String) -> [CodeChangeFailure] {
+        node.kernel.migrateServers(of: module).map { CodeChangeFailure(pid: $0.pid.description, reason: $0.reason) }
     }
 
     /// The staged paths of artifact names; refuses anything else.
@@ -251,7 +247,7 @@ public final class ControlServer: Sendable {
                 guard frame.type == .chunk else { throw .unexpectedFrame(expected: "chunk", got: "\(frame.type)") }
                 return frame.payload
             }
-            return .ok(.string(lastPathComponent(path)))
+            return .ok(StageReply(file: lastPathComponent(path)).term)
         } catch {
             node.logger.warning("upload of \(file) refused: \(error)")
             return .error(code: .badUpload, message: error.description)

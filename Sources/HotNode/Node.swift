@@ -165,43 +165,34 @@ public final class Node: Sendable {
     }
 
     /// The document of `hot status --json`.
-    public func statusDocument() -> Term {
+    public func statusDocument() -> StatusReply {
         let permanent = permanentVersions()
-        let modules: [Term] = codeServer.snapshot().map { m in
-            [
-                "name": .string(m.name),
-                "current": m.current.map { v in
-                    [
-                        "version": .int(v.version), "key": .string(v.key), "commit": v.commit.map { .string($0) } ?? .null,
-                        "loadedAt": .double(v.loadedAt), "file": .string(lastPathComponent(v.path)), "bytes": .int(v.bytes),
-                        "exports": .list(v.exports.keys.sorted().map { .string($0) }),
-                    ]
-                } ?? .null,
-                "old": m.old.map { v in
-                    ["version": .int(v.version), "processes": .int(processes.pinned(to: v).count), "key": .string(v.key)]
-                } ?? .null,
-                "sticky": .bool(m.sticky),
-                "permanent": permanent[m.name].map { .int($0) } ?? .null,
-            ]
+        let snapshot = codeServer.snapshot()
+        let modules = snapshot.map { m in
+            StatusReply.Module(
+                name: m.name,
+                current: m.current.map { v in
+                    StatusReply.Current(
+                        version: v.version, key: v.key, commit: v.commit, loadedAt: v.loadedAt, file: lastPathComponent(v.path),
+                        bytes: v.bytes, exports: v.exports.keys.sorted())
+                },
+                old: m.old.map { v in StatusReply.Old(version: v.version, processes: processes.pinned(to: v).count, key: v.key) },
+                sticky: m.sticky, permanent: permanent[m.name])
         }
-        let current = Dictionary(codeServer.snapshot().compactMap { m in m.current.map { (m.name, $0) } }, uniquingKeysWith: { a, _ in a })
-        let processList: [Term] = processes.all().map { entry in
-            let kind: Term = switch entry.process.kind {
-            case .plain(let function): .string(function)
-            case .server(let server): .string("server:" + server)
+        let current = Dictionary(snapshot.compactMap { m in m.current.map { (m.name, $0) } }, uniquingKeysWith: { a, _ in a })
+        let processList = processes.all().map { entry in
+            let function = switch entry.process.kind {
+            case .plain(let function): function
+            case .server(let server): "server:" + server
             }
-            return [
-                "pid": .string(entry.process.pid.description), "name": entry.process.name.map { .string($0) } ?? .null,
-                "module": .string(entry.process.module), "version": .int(entry.version.version),
-                "code": .string(current[entry.process.module] === entry.version ? "current" : "old"),
-                "function": kind,
-            ]
+            return StatusReply.Process(
+                pid: entry.process.pid.description, name: entry.process.name, module: entry.process.module,
+                version: entry.version.version, code: current[entry.process.module] === entry.version ? .current : .old,
+                function: function)
         }
-        return [
-            "node": .string(name), "pid": .int(Int(getpid())), "mode": .string(mode.rawValue), "modules": .list(modules),
-            "processes": .list(processList),
-            "retainedBytes": .int(codeServer.retainedBytes()),
-        ]
+        return StatusReply(
+            node: name, pid: Int(getpid()), mode: mode.rawValue, modules: modules, processes: processList,
+            retainedBytes: codeServer.retainedBytes())
     }
 }
 

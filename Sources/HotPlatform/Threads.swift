@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Dispatch
 import Synchronization
 
 // Threads rather than tasks throughout: a connection blocks in read(2), a
@@ -26,31 +27,47 @@ public func startThread(_ body: @escaping @Sendable () -> Void) {
     precondition(result == 0, "pthread_create failed: \(result)")
 }
 
-/// Maps `items` through `body` on up to `width` threads, the caller's among
-/// them, and returns the results in order once every one is done. The one
-/// fan-out of the project: threads take the next item from a shared counter,
-/// so a slow item holds up only its own thread, and the caller joins the
-/// others rather than polling for them.
+/// Maps `items` through `body` on up to `width` threads and returns the
+/// results in order once every one is done. The one fan-out of the project:
+/// threads take the next item from a shared counter, so a slow item holds up
+/// only its own thread, and the caller blocks on their end rather than
+/// polling for it.
 public func concurrentMap<T: Sendable, R: Sendable>(
     _ items: [T], width: Int, _ body: @escaping @Sendable (T) -> R
 ) -> [R] {
-    let workers = min(max(1, width), items.count)
-    guard workers > 1 else { return items.map(body) }
+    guard min(max(1, width), items.count) > 1 else { return items.map(body) }
+    return concurrentMap(items, width: width, timeout: .infinity, body).map { $0! }
+}
+
+/// The same with a deadline: waits at most `timeout` seconds, and returns
+/// nil for each item not done by then. Past the deadline no thread starts
+/// another item; one still inside `body` runs on, and its result is dropped.
+public func concurrentMap<T: Sendable, R: Sendable>(
+    _ items: [T], width: Int, timeout: Double, _ body: @escaping @Sendable (T) -> R
+) -> [R?] {
     let results = Mutex([R?](repeating: nil, count: items.count))
     let next = Atomic<Int>(0)
-    let work: @Sendable () -> Void = {
-        while true {
-            let index = next.add(1, ordering: .relaxed).oldValue
-            guard index < items.count else { return }
-            let result = body(items[index])
-            results.withLock { $0[index] = result }
+    let open = Atomic<Bool>(true)
+    let finished = DispatchGroup()
+    for _ in 0..<min(max(1, width), items.count) {
+        finished.enter()
+        startThread {
+            defer { finished.leave() }
+            while open.load(ordering: .relaxed) {
+                let index = next.add(1, ordering: .relaxed).oldValue
+                guard index < items.count else { return }
+                let result = body(items[index])
+                results.withLock { $0[index] = result }
+            }
         }
     }
-    // A thread that cannot be started leaves its share to the others.
-    let threads = (1..<workers).compactMap { _ in startJoinable(work) }
-    work()
-    for thread in threads { pthread_join(thread, nil) }
-    return results.withLock { $0.map { $0! } }
+    if timeout.isFinite {
+        _ = finished.wait(timeout: .now() + .nanoseconds(Int(min(max(0, timeout), 1e9) * 1e9)))
+    } else {
+        finished.wait()
+    }
+    open.store(false, ordering: .relaxed)
+    return results.withLock { $0 }
 }
 
 /// How many processors this process may run on.
@@ -61,19 +78,4 @@ public func processorCount() -> Int {
 private final class ThreadBody: Sendable {
     let run: @Sendable () -> Void
     init(_ run: @escaping @Sendable () -> Void) { self.run = run }
-}
-
-/// A joinable thread running `run`, or nil when none could be started.
-private func startJoinable(_ run: @escaping @Sendable () -> Void) -> pthread_t? {
-    let raw = Unmanaged.passRetained(ThreadBody(run)).toOpaque()
-    var thread = pthread_t()
-    let started = pthread_create(&thread, nil, { raw in
-        Unmanaged<ThreadBody>.fromOpaque(raw!).takeRetainedValue().run()
-        return nil
-    }, raw)
-    guard started == 0 else {
-        Unmanaged<ThreadBody>.fromOpaque(raw).release()
-        return nil
-    }
-    return thread
 }

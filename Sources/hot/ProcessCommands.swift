@@ -2,6 +2,7 @@ import Hot
 import HotBuild
 import HotDeploy
 import HotPlatform
+import HotWire
 
 /// `hot spawn`.
 let spawnCommand = Command(
@@ -51,19 +52,17 @@ let purgeCommand = Command(
 ) { (args) throws(CommandError) in
     let module = args.positionals[0]
     try eachNode(args) { (client) throws(ClientError) in
-        let result = try client.request(.purge(module: module, soft: args.has("--soft")))
-        if args.has("--json") { return printJSON(result) }
-        guard let version = result["purged"]?.intValue else {
+        let result = try client.request(.purge(module: module, soft: args.has("--soft")), as: PurgeReply.self)
+        if args.has("--json") { return printJSON(result.term) }
+        guard let version = result.purged else {
             print("\(client.nodeName): \(module) has no old code")
             return
         }
         var line = "\(client.nodeName): purged \(module) v\(version)"
-        if let stopped = result["stopped"]?.listValue, !stopped.isEmpty {
-            line += ", stopped \(stopped.compactMap(\.stringValue).joined(separator: " "))"
-        }
+        if !result.stopped.isEmpty { line += ", stopped \(result.stopped.joined(separator: " "))" }
         print(line)
-        if let stubborn = result["stubborn"]?.listValue, !stubborn.isEmpty {
-            throw .failed(code: .failed, message: "\(stubborn.compactMap(\.stringValue).joined(separator: ", ")) did not stop; their code stays mapped")
+        if !result.stubborn.isEmpty {
+            throw .failed(code: .failed, message: "\(result.stubborn.joined(separator: ", ")) did not stop; their code stays mapped")
         }
     }
 }
@@ -76,8 +75,8 @@ let deleteCommand = Command(
 ) { (args) throws(CommandError) in
     let module = args.positionals[0]
     try eachNode(args) { (client) throws(ClientError) in
-        let result = try client.request(.delete(module: module))
-        print("\(client.nodeName): \(module) v\(result["old"]?.intValue ?? 0) is now old; calls to \(module) fail until the next deploy")
+        let result = try client.request(.delete(module: module), as: DeleteReply.self)
+        print("\(client.nodeName): \(module) v\(result.old) is now old; calls to \(module) fail until the next deploy")
     }
 }
 

@@ -2,6 +2,7 @@ import Hot
 import HotBuild
 import HotDeploy
 import HotPlatform
+import HotWire
 
 /// `hot rollback`.
 let rollbackCommand = Command(
@@ -36,20 +37,27 @@ let rollbackCommand = Command(
     }
     var report: [Term] = []
     try eachNode(args) { (client) throws(ClientError) in
-        let result: Term
+        let change: (from: Int?, to: Int)
         if let shipped {
             try client.stage(path: shipped.path, fileName: lastPathComponent(shipped.path))
-            result = (try client.request(.load(files: [lastPathComponent(shipped.path)], purge: false, force: true))).listValue?.first ?? .null
+            let loaded = try client.request(.load(files: [lastPathComponent(shipped.path)], purge: false, force: true), as: LoadReply.self)
+            guard let result = loaded.modules.first(where: { $0.module == module }) else {
+                throw .badReply(ReplyError(request: LoadReply.request, problem: .dataCorrupted("no entry for \(module)", path: "")))
+            }
+            change = (result.from, result.to)
         } else {
-            result = try client.request(.rollback(module: module))
+            let result = try client.request(.rollback(module: module), as: RollbackReply.self)
+            change = (result.from, result.to)
         }
-        if !args.has("--temporary") { _ = try client.request(.makePermanent(modules: [module])) }
-        let from = result["from"]?.intValue.map { "v\($0)" } ?? "none"
-        let to = result["to"]?.intValue ?? 0
+        if !args.has("--temporary") { _ = try client.request(.makePermanent(modules: [module]), as: MakePermanentReply.self) }
         if args.has("--json") {
-            report.append(["node": .string(client.nodeName), "module": .string(module), "from": result["from"] ?? .null, "to": .int(to)])
+            report.append([
+                "node": .string(client.nodeName), "module": .string(module), "from": change.from.map { .int($0) } ?? .null,
+                "to": .int(change.to),
+            ])
         } else {
-            print("\(client.nodeName): \(module) \(from) -> v\(to)\(args.has("--temporary") ? " (temporary)" : "")")
+            let from = change.from.map { "v\($0)" } ?? "none"
+            print("\(client.nodeName): \(module) \(from) -> v\(change.to)\(args.has("--temporary") ? " (temporary)" : "")")
         }
     }
     if args.has("--json") { printJSON(["nodes": .list(report)]) }

@@ -5,6 +5,7 @@ import Hot
 import HotBuild
 import HotDeploy
 import HotPlatform
+import HotWire
 
 /// `hot status`.
 let statusCommand = Command(
@@ -14,46 +15,39 @@ let statusCommand = Command(
     options: CommonOptions.nodeOptions + [CommonOptions.json], arguments: 0...0
 ) { (args) throws(CommandError) in
     let project = try? Project.find(from: currentDirectory())
-    var documents: [Term] = []
+    var documents: [StatusReply] = []
     for target in try resolveNodes(args, project: project) {
         let client = try connect(target)
-        do throws(ClientError) { documents.append(try client.request(.status)) } catch { throw clientFailure(error) }
+        do throws(ClientError) { documents.append(try client.request(.status, as: StatusReply.self)) } catch { throw clientFailure(error) }
     }
     if args.has("--json") {
-        printJSON(documents.count == 1 ? documents[0] : .list(documents))
+        printJSON(documents.count == 1 ? documents[0].term : .list(documents.map(\.term)))
         return
     }
     for document in documents { print(describeStatus(document)) }
 }
 
 /// `hot status` for people.
-func describeStatus(_ document: Term) -> String {
-    var text = "node \(document["node"]?.stringValue ?? "?")\n"
-    let modules = document["modules"]?.listValue ?? []
-    if modules.isEmpty { text += "  no modules loaded\n" }
-    for module in modules {
-        let name = module["name"]?.stringValue ?? "?"
-        var line = "  \(name.padding(16))"
-        if let current = module["current"], case .map = current {
-            let commit = current["commit"]?.stringValue.map { " (\(String($0.prefix(12)))\($0.hasSuffix("+dirty") ? "+dirty" : ""))" } ?? ""
-            let loaded = current["loadedAt"].flatMap { term -> String? in
-                if case .double(let seconds) = term { return " loaded \(utcTime(seconds))" }
-                return nil
-            } ?? ""
-            line += " current v\(current["version"]?.intValue ?? 0)\(commit)\(loaded)"
+func describeStatus(_ document: StatusReply) -> String {
+    var text = "node \(document.node)\n"
+    if document.modules.isEmpty { text += "  no modules loaded\n" }
+    for module in document.modules {
+        var line = "  \(module.name.padding(16))"
+        if let current = module.current {
+            let commit = current.commit.map { " (\(String($0.prefix(12)))\($0.hasSuffix("+dirty") ? "+dirty" : ""))" } ?? ""
+            line += " current v\(current.version)\(commit) loaded \(utcTime(current.loadedAt))"
         } else {
             line += " no current version (deleted)"
         }
-        if let old = module["old"], case .map = old {
-            line += ", old v\(old["version"]?.intValue ?? 0) (\(old["processes"]?.intValue ?? 0) processes)"
+        if let old = module.old {
+            line += ", old v\(old.version) (\(old.processes) processes)"
         }
-        if module["sticky"]?.boolValue == true { line += ", sticky" }
+        if module.sticky { line += ", sticky" }
         text += line + "\n"
     }
-    let processes = document["processes"]?.listValue ?? []
-    text += processes.isEmpty ? "  no processes" : "  processes:"
-    for p in processes {
-        text += "\n    \(p["pid"]?.stringValue ?? "?") \(p["name"]?.stringValue ?? "") \(p["module"]?.stringValue ?? "?") v\(p["version"]?.intValue ?? 0) (\(p["code"]?.stringValue ?? "?") code)"
+    text += document.processes.isEmpty ? "  no processes" : "  processes:"
+    for p in document.processes {
+        text += "\n    \(p.pid) \(p.name ?? "") \(p.module) v\(p.version) (\(p.code.rawValue) code)"
     }
     return text
 }

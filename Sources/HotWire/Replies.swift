@@ -1,0 +1,231 @@
+import Hot
+
+/// A document a node answers a request with: the node encodes it into the
+/// `ok` term of its response, the client decodes it from there. One type
+/// serves both sides, so neither builds a map by hand nor reads one by key
+/// (docs/PROTOCOL.md, "Requests", lists the shapes).
+public protocol ReplyDocument: Codable, Sendable, Equatable {
+    /// The request it answers, as its `op` reads ("status", "load"), for error messages.
+    static var request: String { get }
+}
+
+extension ReplyDocument {
+    /// The reply as the term the node sends.
+    public var term: Term {
+        do {
+            return try TermEncoder().encode(self)
+        } catch {
+            // Replies hold strings, bools, doubles and Ints, each of which has a term.
+            preconditionFailure("a \(Self.request) reply did not encode: \(error)")
+        }
+    }
+
+    /// Reads a reply from the term a node sent; a missing or mistyped field is refused.
+    public init(term: Term) throws(ReplyError) {
+        do {
+            self = try TermDecoder().decode(Self.self, from: term)
+        } catch let error as TermDecodingError {
+            throw ReplyError(request: Self.request, problem: error)
+        } catch {
+            throw ReplyError(request: Self.request, problem: .dataCorrupted("\(error)", path: ""))
+        }
+    }
+}
+
+/// A reply whose term is one bare value (a list, a string, a map) rather than a map of fields.
+public protocol BareReply: ReplyDocument {
+    associatedtype Value: Codable
+    /// What the term holds.
+    var value: Value { get }
+    init(value: Value)
+}
+
+extension BareReply {
+    public init(from decoder: any Decoder) throws {
+        self.init(value: try decoder.singleValueContainer().decode(Value.self))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(value)
+    }
+}
+
+/// A node's reply that is not the document its request answers with.
+public struct ReplyError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The request the reply answers ("status").
+    public let request: String
+    /// What the decoder found wrong, and where.
+    public let problem: TermDecodingError
+
+    /// A reply error from its parts.
+    public init(request: String, problem: TermDecodingError) {
+        self.request = request
+        self.problem = problem
+    }
+
+    /// "the node's status reply lacks modules[0].current.version".
+    public var description: String {
+        if case .missingKey(let key, let path) = problem {
+            return "the node's \(request) reply lacks \(path.isEmpty ? key : path + "." + key)"
+        }
+        return "the node's \(request) reply is malformed: \(problem)"
+    }
+}
+
+/// An optional field that a reply always carries: `null` when there is no
+/// value, never an absent key, because that is what nodes have always sent.
+/// A reply that lacks the key is refused rather than read as nil.
+@propertyWrapper
+public struct Nullable<Value: Codable & Sendable & Equatable>: Codable, Sendable, Equatable {
+    /// The field's value; nil is written as `null`.
+    public var wrappedValue: Value?
+
+    /// A field holding `wrappedValue`.
+    public init(wrappedValue: Value?) { self.wrappedValue = wrappedValue }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        wrappedValue = container.decodeNil() ? nil : try container.decode(Value.self)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        if let wrappedValue { try container.encode(wrappedValue) } else { try container.encodeNil() }
+    }
+}
+
+/// A server whose `codeChange` failed: it stays on the version and state it had.
+public struct CodeChangeFailure: Codable, Sendable, Equatable {
+    /// The server's pid, printed (`<0.7.0>`).
+    public var pid: String
+    /// The error `codeChange` threw.
+    public var reason: String
+
+    public init(pid: String, reason: String) {
+        self.pid = pid
+        self.reason = reason
+    }
+}
+
+/// One module of a `load` reply.
+public struct ModuleLoad: Codable, Sendable, Equatable {
+    /// The module loaded.
+    public var module: String
+    /// The version current before the load; nil for a module new to the node.
+    @Nullable public var from: Int?
+    /// The version current now.
+    public var to: Int
+    /// Servers that stay on the old version because their `codeChange` failed.
+    public var codeChangeFailures: [CodeChangeFailure]
+    /// Pids in old code stopped by `purge` before the load.
+    public var stopped: [String]
+    /// Pids that would not stop: their old version stays mapped.
+    public var stubborn: [String]
+
+    public init(module: String, from: Int?, to: Int, codeChangeFailures: [CodeChangeFailure],
+                stopped: [String], stubborn: [String]) {
+        self.module = module
+        self.from = from
+        self.to = to
+        self.codeChangeFailures = codeChangeFailures
+        self.stopped = stopped
+        self.stubborn = stubborn
+    }
+}
+
+/// The reply to `load`: a list, one entry per module loaded.
+public struct LoadReply: BareReply {
+    public static let request = "load"
+    public var modules: [ModuleLoad]
+
+    public init(modules: [ModuleLoad]) { self.modules = modules }
+
+    /// `BareReply`'s view: the list itself.
+    public init(value: [ModuleLoad]) { modules = value }
+    public var value: [ModuleLoad] { modules }
+}
+
+/// The reply to `rollback`: the module's old version is current again.
+public struct RollbackReply: ReplyDocument {
+    public static let request = "rollback"
+    public var module: String
+    /// The version current before; nil when the module had been deleted.
+    @Nullable public var from: Int?
+    public var to: Int
+    public var codeChangeFailures: [CodeChangeFailure]
+
+    public init(module: String, from: Int?, to: Int, codeChangeFailures: [CodeChangeFailure]) {
+        self.module = module
+        self.from = from
+        self.to = to
+        self.codeChangeFailures = codeChangeFailures
+    }
+}
+
+/// The reply to `purge`, soft or not (a soft purge stops nothing, so both lists are empty).
+public struct PurgeReply: ReplyDocument {
+    public static let request = "purge"
+    public var module: String
+    /// The old version dropped; nil when the module had no old code.
+    @Nullable public var purged: Int?
+    public var stopped: [String]
+    public var stubborn: [String]
+
+    public init(module: String, purged: Int?, stopped: [String], stubborn: [String]) {
+        self.module = module
+        self.purged = purged
+        self.stopped = stopped
+        self.stubborn = stubborn
+    }
+
+    /// A soft purge's reply: it refuses rather than stops, so it names no process.
+    public static func soft(module: String, purged: Int?) -> PurgeReply {
+        PurgeReply(module: module, purged: purged, stopped: [], stubborn: [])
+    }
+}
+
+/// The reply to `delete`: the version that is now old.
+public struct DeleteReply: ReplyDocument {
+    public static let request = "delete"
+    public var module: String
+    public var old: Int
+
+    public init(module: String, old: Int) {
+        self.module = module
+        self.old = old
+    }
+}
+
+/// The reply to `stage`: the staged file's name, a plain string.
+public struct StageReply: BareReply {
+    public static let request = "stage"
+    public var file: String
+
+    public init(file: String) { self.file = file }
+
+    public init(value: String) { file = value }
+    public var value: String { file }
+}
+
+/// The reply to `check`: the staged files that passed their trial load, a list of names.
+public struct CheckReply: BareReply {
+    public static let request = "check"
+    public var files: [String]
+
+    public init(files: [String]) { self.files = files }
+
+    public init(value: [String]) { files = value }
+    public var value: [String] { files }
+}
+
+/// The reply to `makePermanent`: the version each module now boots, a map.
+public struct MakePermanentReply: BareReply {
+    public static let request = "makePermanent"
+    public var versions: [String: Int]
+
+    public init(versions: [String: Int]) { self.versions = versions }
+
+    public init(value: [String: Int]) { versions = value }
+    public var value: [String: Int] { versions }
+}

@@ -1,0 +1,116 @@
+import Hot
+
+/// The reply to `status`, and the document `hot status --json` prints: the
+/// node, each module's current and old version, and the processes.
+public struct StatusReply: ReplyDocument {
+    public static let request = "status"
+    /// The node's name.
+    public var node: String
+    /// The node's operating-system process id.
+    public var pid: Int
+    /// `interactive` or `embedded`.
+    public var mode: String
+    public var modules: [Module]
+    public var processes: [Process]
+    /// Bytes of versions kept mapped though no longer current or old
+    /// (docs/ARCHITECTURE.md, "Retained for the node's life").
+    public var retainedBytes: Int
+
+    public init(node: String, pid: Int, mode: String, modules: [Module], processes: [Process], retainedBytes: Int) {
+        self.node = node
+        self.pid = pid
+        self.mode = mode
+        self.modules = modules
+        self.processes = processes
+        self.retainedBytes = retainedBytes
+    }
+
+    /// One module: its current and old versions.
+    public struct Module: Codable, Sendable, Equatable {
+        public var name: String
+        /// Nil once the module is deleted.
+        @Nullable public var current: Current?
+        @Nullable public var old: Old?
+        /// A sticky module reloads only when forced.
+        public var sticky: Bool
+        /// The version a restart boots; nil when none is recorded.
+        @Nullable public var permanent: Int?
+
+        public init(name: String, current: Current?, old: Old?, sticky: Bool, permanent: Int?) {
+            self.name = name
+            self.current = current
+            self.old = old
+            self.sticky = sticky
+            self.permanent = permanent
+        }
+    }
+
+    /// The version calls reach.
+    public struct Current: Codable, Sendable, Equatable {
+        public var version: Int
+        /// The content key of the build.
+        public var key: String
+        /// The commit it was built from (`+dirty` when the tree had changes); nil when unknown.
+        @Nullable public var commit: String?
+        /// Seconds since the epoch.
+        public var loadedAt: Double
+        /// The object's file name.
+        public var file: String
+        /// The object's size.
+        public var bytes: Int
+        /// Export names, sorted.
+        public var exports: [String]
+
+        public init(version: Int, key: String, commit: String?, loadedAt: Double, file: String, bytes: Int, exports: [String]) {
+            self.version = version
+            self.key = key
+            self.commit = commit
+            self.loadedAt = loadedAt
+            self.file = file
+            self.bytes = bytes
+            self.exports = exports
+        }
+    }
+
+    /// The version before, still loaded while processes run in it.
+    public struct Old: Codable, Sendable, Equatable {
+        public var version: Int
+        /// How many processes run in it.
+        public var processes: Int
+        public var key: String
+
+        public init(version: Int, processes: Int, key: String) {
+            self.version = version
+            self.processes = processes
+            self.key = key
+        }
+    }
+
+    /// One process.
+    public struct Process: Codable, Sendable, Equatable {
+        /// Printed (`<0.7.0>`).
+        public var pid: String
+        /// Its registered name, if any.
+        @Nullable public var name: String?
+        public var module: String
+        /// The version it runs.
+        public var version: Int
+        public var code: Code
+        /// The function it runs, or `server:NAME` for a server.
+        public var function: String
+
+        /// Whether a process runs its module's current version or the old one.
+        public enum Code: String, Codable, Sendable {
+            case current, old
+        }
+
+        public init(pid: String, name: String?, module: String, version: Int, code: Code, function: String) {
+            self.pid = pid
+            self.name = name
+            self.module = module
+            self.version = version
+            self.code = code
+            self.function = function
+        }
+    }
+}
