@@ -152,11 +152,11 @@ public struct Project: Sendable {
 
     private func swiftFiles(under relative: String) -> [String] {
         var result: [String] = []
-        for entry in listEntries(root + "/" + relative) where !entry.name.hasPrefix(".") {
+        for entry in listEntries(root + "/" + relative) {
             let path = relative + "/" + entry.name
             if entry.isDirectory {
-                result += swiftFiles(under: path)
-            } else if entry.name.hasSuffix(".swift") {
+                if Project.isSearchedFolder(entry.name) { result += swiftFiles(under: path) }
+            } else if Project.isSourceFile(entry.name) {
                 result.append(path)
             }
         }
@@ -165,9 +165,26 @@ public struct Project: Sendable {
 
     /// Whether a folder holds a `.swift` file at any depth; stops at the first.
     private func containsSwiftFile(_ relative: String) -> Bool {
-        let entries = listEntries(root + "/" + relative).filter { !$0.name.hasPrefix(".") }
-        if entries.contains(where: { !$0.isDirectory && $0.name.hasSuffix(".swift") }) { return true }
-        return entries.contains { $0.isDirectory && containsSwiftFile(relative + "/" + $0.name) }
+        let entries = listEntries(root + "/" + relative)
+        if entries.contains(where: { !$0.isDirectory && Project.isSourceFile($0.name) }) { return true }
+        return entries.contains { $0.isDirectory && Project.isSearchedFolder($0.name) && containsSwiftFile(relative + "/" + $0.name) }
+    }
+
+    // What makes a module, in the work tree and in a revision's tree alike: a
+    // folder under the modules folder holding, at any depth, a source file.
+    // A hidden file or folder (an editor's, a tool's) is never looked at.
+
+    /// Whether a file of this name in a module folder is a source.
+    static func isSourceFile(_ name: String) -> Bool { !name.hasPrefix(".") && name.hasSuffix(".swift") }
+
+    /// Whether a folder of this name in a module folder is searched for sources.
+    static func isSearchedFolder(_ name: String) -> Bool { !name.hasPrefix(".") }
+
+    /// Whether a path relative to a module folder names a source.
+    static func isSourcePath(_ path: Substring) -> Bool {
+        let parts = path.split(separator: "/")
+        guard let file = parts.last else { return false }
+        return isSourceFile(String(file)) && parts.dropLast().allSatisfy { isSearchedFolder(String($0)) }
     }
 }
 
