@@ -106,6 +106,8 @@ public struct Project: Sendable {
     public var buildDirectory: String { hotDirectory + "/build" }
     /// The record of every built version.
     public var manifestPath: String { hotDirectory + "/manifest.json" }
+    /// The lock one `hot` command at a time holds while it writes the builds (`ProjectLock`).
+    public var lockPath: String { hotDirectory + "/lock" }
     /// The local node's control socket.
     public var socketPath: String { hotDirectory + "/node.sock" }
     /// The local node's cookie.
