@@ -42,6 +42,7 @@ let package = Package(
         .testTarget(name: "HotWireTests", dependencies: ["HotWire"]),
         .testTarget(name: "HotNodeTests", dependencies: ["HotNode"]),
         .testTarget(name: "HotBuildTests", dependencies: ["HotBuild"]),
+        .testTarget(name: "HotDeployTests", dependencies: ["HotDeploy", "HotWire"]),
         .testTarget(name: "hotTests", dependencies: ["hot"]),
         .testTarget(name: "EndToEndTests", dependencies: ["hot", "hotnode", "HotWire", "HotDeploy", "HotBuild"]),
     ]
