@@ -11,6 +11,12 @@ struct ProjectLockEndToEndTests {
         defer { scratch.close() }
         try #require(try scratch.hot(["init", "app"], in: "").status == 0)
         try #require(try scratch.hot(["start"]).status == 0)
+        // `hot start` took the lock to build: the node it spawned must not
+        // hold it too, or no later command could ever write.
+        let node = try scratch.read("app/.hot/node.pid").trimmingCharacters(in: .whitespacesAndNewlines)
+        let descriptors = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(node)/fd")
+        let targets = descriptors.compactMap { try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(node)/fd/\($0)") }
+        try #require(!targets.isEmpty && !targets.contains { $0.hasSuffix("/.hot/lock") }, "the node holds .hot/lock: \(targets)")
         let source = try scratch.read("app/modules/hello/hello.swift")
 
         try scratch.write("app/modules/hello/hello.swift", source.replacingOccurrences(of: "Hello, ", with: "Howdy, "))
