@@ -67,6 +67,7 @@ let package = Package(
             name: "HotNodeTests",
             dependencies: ["Hot", "HotNode", "HotPlatform", "HotWire", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "HotBuildTests", dependencies: ["HotBuild", "HotPlatform"]),
+        .testTarget(name: "HotDeployTests", dependencies: ["HotDeploy", "HotPlatform"]),
         .testTarget(name: "hotTests", dependencies: ["hot"]),
         .testTarget(
             name: "EndToEndTests",

@@ -103,7 +103,10 @@ public struct Builder: Sendable {
     public func build(
         _ options: BuildOptions, progress: (BuildEvent) -> Void = { _ in }
     ) throws(BuildError) -> BuildReport {
-        do { try makeDirectories(project.buildDirectory) } catch { throw .system(error) }
+        do {
+            try project.makeHotDirectory()
+            try makeDirectories(project.buildDirectory)
+        } catch { throw .system(error) }
         let workspace = try Workspace(project: project)
         let all = try workspace.moduleNames()
         for name in options.modules where !all.contains(name) { throw .project(.unknownModule(name, known: all)) }

@@ -81,7 +81,8 @@ public struct ChangeDetector {
         let modulesFolder = project.config.modules + "/"
         let repository = workspace.source.repository
         let commit: ObjectID
-        // The modules the revision had: the folders under the modules folder.
+        // The modules the revision had: the folders under the modules folder
+        // that were modules by the work tree's rule (Project.moduleNames).
         // Their files are read only for a module gone since, to tell a
         // renamed module from a deleted one; listing all of them cost a
         // quarter of `hot changed --since` on 20,000 files (callgrind).
@@ -92,17 +93,34 @@ public struct ChangeDetector {
         do throws(GitError) {
             guard try repository.headCommit() != nil else { throw GitError.noCommits }
             commit = try repository.resolve(revision)
-            then = Set(try repository.directoryNames(of: commit, under: prefix + project.config.modules))
-            let folders = Set(names).union(then).sorted().map { prefix + modulesFolder + $0 }
+            let folderNames = try repository.directoryNames(of: commit, under: prefix + project.config.modules)
+            let candidates = folderNames.filter { HotSDK.isValidModuleName($0) }
+            let folders = Set(names).union(candidates).sorted().map { prefix + modulesFolder + $0 }
             let includes = project.config.include.map { prefix + $0 }
             for change in try diff(repository, from: commit, folders: folders, includes: includes) {
                 for repoPath in Set([change.oldPath, change.newPath]) {
                     let path = String(repoPath.dropFirst(prefix.count))
-                    if let module = moduleName(of: path, in: modulesFolder), path.hasSuffix(".swift") {
-                        changedFiles[module, default: []].insert(path)
-                    } else if project.config.include.contains(where: { path.hasPrefix($0 + "/") }), path.hasSuffix(".swift") {
+                    if let module = moduleName(of: path, in: modulesFolder) {
+                        if Project.isSourcePath(path.dropFirst(modulesFolder.count + module.count + 1)) {
+                            changedFiles[module, default: []].insert(path)
+                        }
+                    } else if let folder = project.config.include.first(where: { path.hasPrefix($0 + "/") }),
+                        Project.isSourcePath(path.dropFirst(folder.count + 1))
+                    {
                         includeFiles.insert(path)
                     }
+                }
+            }
+            // A module of the work tree whose sources the diff leaves alone
+            // had the same sources then: a module then too. Any other folder
+            // is looked into, up to its first source.
+            for name in candidates {
+                if names.contains(name) && changedFiles[name] == nil {
+                    then.insert(name)
+                } else if try repository.containsFile(
+                    of: commit, under: prefix + modulesFolder + name, where: Project.isSourceFile, searching: Project.isSearchedFolder)
+                {
+                    then.insert(name)
                 }
             }
         } catch {
@@ -122,7 +140,10 @@ public struct ChangeDetector {
         do throws(GitError) {
             for name in then.subtracting(names) {
                 var files: [String: String] = [:]
-                for entry in try repository.treeEntries(of: commit, under: prefix + modulesFolder + name) {
+                let folder = prefix + modulesFolder + name + "/"
+                // Its sources only, as `Workspace.files` lists an added module's.
+                for entry in try repository.treeEntries(of: commit, under: folder)
+                where Project.isSourcePath(entry.path.dropFirst(folder.count)) {
                     files[String(entry.path.dropFirst(prefix.count))] = entry.id.description
                 }
                 deleted[name] = files

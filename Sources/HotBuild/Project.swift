@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Hot
 import HotPlatform
 
@@ -102,10 +105,20 @@ public struct Project: Sendable {
 
     /// `.hot/`, ignored by git: build output, manifest, node socket, cookie, node state.
     public var hotDirectory: String { root + "/.hot" }
+
+    /// Creates `.hot/` owner-only (0700) whatever the umask, or narrows one
+    /// made by an earlier version of hot: it holds the node's socket and the
+    /// cookie, and nobody else has any business listing it.
+    public func makeHotDirectory() throws(SystemError) {
+        try makeDirectories(hotDirectory, mode: 0o700)
+        guard chmod(hotDirectory, 0o700) == 0 else { throw SystemError("chmod \(hotDirectory)") }
+    }
     /// Where versions are built: `<module>/<module>.vN-KEY.so`.
     public var buildDirectory: String { hotDirectory + "/build" }
     /// The record of every built version.
     public var manifestPath: String { hotDirectory + "/manifest.json" }
+    /// The lock one `hot` command at a time holds while it writes the builds (`ProjectLock`).
+    public var lockPath: String { hotDirectory + "/lock" }
     /// The local node's control socket.
     public var socketPath: String { hotDirectory + "/node.sock" }
     /// The local node's cookie.
@@ -152,11 +165,11 @@ public struct Project: Sendable {
 
     private func swiftFiles(under relative: String) -> [String] {
         var result: [String] = []
-        for entry in listEntries(root + "/" + relative) where !entry.name.hasPrefix(".") {
+        for entry in listEntries(root + "/" + relative) {
             let path = relative + "/" + entry.name
             if entry.isDirectory {
-                result += swiftFiles(under: path)
-            } else if entry.name.hasSuffix(".swift") {
+                if Project.isSearchedFolder(entry.name) { result += swiftFiles(under: path) }
+            } else if Project.isSourceFile(entry.name) {
                 result.append(path)
             }
         }
@@ -165,9 +178,26 @@ public struct Project: Sendable {
 
     /// Whether a folder holds a `.swift` file at any depth; stops at the first.
     private func containsSwiftFile(_ relative: String) -> Bool {
-        let entries = listEntries(root + "/" + relative).filter { !$0.name.hasPrefix(".") }
-        if entries.contains(where: { !$0.isDirectory && $0.name.hasSuffix(".swift") }) { return true }
-        return entries.contains { $0.isDirectory && containsSwiftFile(relative + "/" + $0.name) }
+        let entries = listEntries(root + "/" + relative)
+        if entries.contains(where: { !$0.isDirectory && Project.isSourceFile($0.name) }) { return true }
+        return entries.contains { $0.isDirectory && Project.isSearchedFolder($0.name) && containsSwiftFile(relative + "/" + $0.name) }
+    }
+
+    // What makes a module, in the work tree and in a revision's tree alike: a
+    // folder under the modules folder holding, at any depth, a source file.
+    // A hidden file or folder (an editor's, a tool's) is never looked at.
+
+    /// Whether a file of this name in a module folder is a source.
+    static func isSourceFile(_ name: String) -> Bool { !name.hasPrefix(".") && name.hasSuffix(".swift") }
+
+    /// Whether a folder of this name in a module folder is searched for sources.
+    static func isSearchedFolder(_ name: String) -> Bool { !name.hasPrefix(".") }
+
+    /// Whether a path relative to a module folder names a source.
+    static func isSourcePath(_ path: Substring) -> Bool {
+        let parts = path.split(separator: "/")
+        guard let file = parts.last else { return false }
+        return isSourceFile(String(file)) && parts.dropLast().allSatisfy { isSearchedFolder(String($0)) }
     }
 }
 

@@ -60,7 +60,7 @@ public struct Toolchain: Sendable {
             guard let parsed = parseVersion(output) else { throw .unknownVersion(swiftc: swiftc, output: output) }
             version = parsed
             if let cacheFile {
-                try? makeDirectories(parentDirectory(cacheFile))
+                try? makeDirectories(parentDirectory(cacheFile), mode: 0o700)
                 try? writeFileAtomically(cacheFile, Array("\(stamp)\n\(parsed)\n".utf8))
             }
         }

@@ -22,16 +22,6 @@ public struct RolloutTarget: Sendable {
     }
 }
 
-/// How committed versions are spread over the nodes.
-public enum Strategy: Sendable, Equatable {
-    /// Every node at once.
-    case all
-    /// `batch` nodes at a time, health checked between batches.
-    case rolling(batch: Int)
-    /// `canary` nodes first, a wait, a health check, then the rest.
-    case canary(count: Int, wait: Double)
-}
-
 /// A version to ship: where its object lives and what it is.
 public struct ShippedVersion: Sendable, Equatable {
     public let module: String
@@ -120,7 +110,7 @@ public struct Rollout: Sendable {
         // Phase 2: commit by strategy, health checked between batches.
         var outcomes = staged.map(\.outcome)
         var committed: [Int] = []
-        for (position, batch) in batches(count: staged.count).enumerated() {
+        for (position, batch) in strategy.batches(count: staged.count).enumerated() {
             let results = forEach(batch, overdue: { index in overdue(staged[index].outcome, progress) }) { index in commit(staged[index], progress) }
             for (index, result) in zip(batch, results) { outcomes[index] = result }
             if case .canary(_, let wait) = strategy, position == 0, !batch.contains(where: { outcomes[$0].state == .failed }) {
@@ -334,20 +324,6 @@ public struct Rollout: Sendable {
             progress(staged.target.name, .failed, outcome.reason ?? "")
         }
         return outcome
-    }
-
-    /// The node indices of each commit batch.
-    private func batches(count: Int) -> [[Int]] {
-        let all = Array(0..<count)
-        switch strategy {
-        case .all:
-            return [all]
-        case .rolling(let batch):
-            return stride(from: 0, to: count, by: max(1, batch)).map { Array(all[$0..<min(count, $0 + max(1, batch))]) }
-        case .canary(let canaries, _):
-            let first = min(count, max(1, canaries))
-            return [Array(all[0..<first])] + (first < count ? [Array(all[first...])] : [])
-        }
     }
 
     /// Runs `body` for each item on up to `parallelism` threads and waits

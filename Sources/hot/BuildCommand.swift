@@ -15,6 +15,8 @@ let buildCommand = Command(
         and recorded in .hot/manifest.json; a module whose key was built before, on any branch,
         is found and not compiled again. With --since REV, only the modules that differ from
         REV are considered (the CI step: `hot build --since origin/main --json`).
+        One command at a time writes a project's builds (build, deploy, update, start hold
+        .hot/lock); another waits for it, up to HOT_LOCK_TIMEOUT seconds (default 300).
         """,
     options: [
         Option("--all", .flag, help: "consider every module (the default without MODULE or --since)"),
@@ -27,6 +29,8 @@ let buildCommand = Command(
 ) { (args) throws(CommandError) in
     let project = try currentProject()
     let json = args.has("--json")
+    let lock = try lockProject(project)
+    defer { lock.release() }
     let report = try runBuild(project, args, quiet: json)
     if json {
         printJSON([
@@ -45,7 +49,8 @@ let buildCommand = Command(
 }
 
 /// Builds with the options of `args`, printing progress unless quiet; a
-/// compile failure prints the compiler's output and fails.
+/// compile failure prints the compiler's output and fails. The caller holds
+/// the project's lock (`lockProject`).
 func runBuild(_ project: Project, _ args: ParsedArguments, modules: [String]? = nil, quiet: Bool = false) throws(CommandError) -> BuildReport {
     var options = BuildOptions(modules: modules ?? args.positionals, since: args.value("--since"), release: args.has("--release"))
     if args.has("--all") { options.modules = [] }

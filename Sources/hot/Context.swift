@@ -16,6 +16,25 @@ func currentProject() throws(CommandError) -> Project {
     }
 }
 
+/// How long a command waits for another one writing the same project's
+/// builds: HOT_LOCK_TIMEOUT seconds, or five minutes (a cold release build
+/// of many modules).
+private func lockTimeout() -> Double {
+    getenv("HOT_LOCK_TIMEOUT").flatMap { Double(String(cString: $0)) }.map { max(0, $0) } ?? 300
+}
+
+/// Takes the project's writer lock, for a command that builds: says once on
+/// stderr that it waits, and fails when the wait is over.
+func lockProject(_ project: Project) throws(CommandError) -> ProjectLock {
+    do throws(ProjectLock.Failure) {
+        return try ProjectLock.acquire(project, timeout: lockTimeout()) { holder in
+            printError("waiting for another hot command\(holder.map { " (pid \($0))" } ?? "") to finish writing this project's builds")
+        }
+    } catch {
+        throw .failed(error.description)
+    }
+}
+
 /// A node a command talks to.
 struct NodeTarget: Sendable {
     let name: String

@@ -76,6 +76,9 @@ private func deploy(_ args: ParsedArguments, modules: [String]) throws(CommandEr
     let json = args.has("--json")
     let targets = try resolveNodes(args, project: project)
     let strategy = try strategy(args)
+    // Held to the end: a second deploy builds and ships after this one, not across it.
+    let lock = try lockProject(project)
+    defer { lock.release() }
     let report = try runBuild(project, args, modules: modules, quiet: json)
     let versions = report.versions.map { v in
         ShippedVersion(module: v.module, version: v.version, key: v.key, path: "\(project.buildDirectory)/\(v.module)/\(v.file)")

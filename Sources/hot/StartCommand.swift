@@ -46,9 +46,16 @@ let startCommand = Command(
     if let mode = args.value("--mode"), mode != "interactive" && mode != "embedded" {
         throw .usage(.invalidValue(option: "--mode", value: mode, reason: "interactive or embedded"))
     }
-    _ = try runBuild(project, ParsedArguments(), quiet: false)
+    do {
+        let lock = try lockProject(project)
+        defer { lock.release() }
+        _ = try runBuild(project, ParsedArguments(), quiet: false)
+    }
     do throws(Cookie.Failure) { _ = try Cookie.create(path: project.cookiePath) } catch { throw .failed(error.description) }
-    do throws(SystemError) { try makeDirectories(parentDirectory(local.socket)) } catch { throw .failed(error.description) }
+    do throws(SystemError) {
+        try project.makeHotDirectory()
+        try makeDirectories(parentDirectory(local.socket), mode: 0o700)
+    } catch { throw .failed(error.description) }
     let node = try nodeExecutable()
     let nodeArguments = [
         "--name", local.name, "--cookie-file", project.cookiePath,

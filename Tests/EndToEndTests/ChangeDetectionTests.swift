@@ -258,6 +258,38 @@ struct ChangeDetectionTests {
         #expect(paths == ["modules/a/a.swift", "modules/a/a.swift", "modules/b/b.swift"])
     }
 
+    @Test("a folder under modules/ with no .swift file is no module, in the work tree nor in REV")
+    func folderWithoutSwiftFile() throws {
+        let scratch = try Scratch()
+        defer { scratch.close() }
+        let repo = try TestRepo(scratch, modules: ["a", "b"], extraFiles: [
+            "modules/csrc/lib.c": "int one(void) { return 1; }\n", "modules/csrc/include/lib.h": "int one(void);\n",
+            "modules/docs/README.md": "the modules\n", "modules/docs/.template.swift": "// hidden: not a source\n",
+            "modules/fixtures/data/sample.json": "{}\n", "modules/fixtures/.cache/x.swift": "// hidden folder\n",
+            "modules/later/notes.txt": "a module to come\n", "modules/b/README.md": "b\n",
+        ])
+        #expect(try repo.changed(since: "HEAD").modules == [])
+        #expect(try repo.build(["--since", "HEAD"]).modules == [])
+
+        // Changed non-sources in those folders change nothing either.
+        try repo.write("modules/csrc/lib.c", "int one(void) { return 2; }\n")
+        try repo.write("modules/docs/README.md", "the modules, again\n")
+        #expect(try repo.changed(since: "HEAD").modules == [])
+        #expect(try repo.build(["--since", "HEAD"]).modules == [])
+
+        // A folder that gains its first source is added, not modified; one that
+        // loses its last is deleted; a moved module with a README is renamed.
+        try repo.write("modules/later/later.swift", moduleSource("later", 1))
+        try FileManager.default.removeItem(atPath: repo.path("modules/a/a.swift"))
+        try FileManager.default.moveItem(atPath: repo.path("modules/b"), toPath: repo.path("modules/c"))
+        let expected: [ChangedReport.Module] = [
+            .deleted("a", ["modules/a/a.swift"]),
+            .init(name: "c", status: "renamed", from: "b", files: ["modules/b/b.swift", "modules/c/b.swift"]),
+            .added("later", ["modules/later/later.swift"]),
+        ]
+        #expect(try repo.changed(since: "HEAD").modules == expected)
+    }
+
     enum Failure: String, CaseIterable, Sendable {
         case noCommit, notARepository, unknownRevision, unparsableConfig, invalidModuleName, noModules
     }

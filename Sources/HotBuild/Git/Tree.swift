@@ -65,6 +65,45 @@ extension Repository {
         }
     }
 
+    /// Whether the directory `prefix` in `commit`'s tree holds a file whose
+    /// name `isWanted` accepts, in it or in a directory below whose name (and
+    /// every one between) `isSearched` accepts. Stops at the first such file,
+    /// so a folder that has one near the top costs one or two tree reads.
+    public func containsFile(
+        of commit: ObjectID, under prefix: String, where isWanted: (String) -> Bool, searching isSearched: (String) -> Bool
+    ) throws(GitError) -> Bool {
+        try locked { repo throws(GitError) in
+            let root = try Repository.rootTree(of: commit, in: repo)
+            guard let prefix = normalisedPrefix(prefix) else {
+                return try Repository.contains(root, in: repo, where: isWanted, searching: isSearched)
+            }
+            guard case .tree(let subtree)? = try Repository.lookup(prefix, in: root, repo: repo) else { return false }
+            return try Repository.contains(subtree, in: repo, where: isWanted, searching: isSearched)
+        }
+    }
+
+    private static func contains(
+        _ tree: Owned<OpaquePointer>, in repo: OpaquePointer, where isWanted: (String) -> Bool, searching isSearched: (String) -> Bool
+    ) throws(GitError) -> Bool {
+        defer { withExtendedLifetime(tree) {} }
+        var folders: [OpaquePointer] = []
+        // Files first: a module's sources usually sit at its top.
+        for i in 0..<git_tree_entrycount(tree.raw) {
+            guard let entry = git_tree_entry_byindex(tree.raw, i) else { continue }
+            let name = string(git_tree_entry_name(entry))
+            if git_tree_entry_type(entry) == GIT_OBJECT_TREE {
+                if isSearched(name) { folders.append(entry) }
+            } else if file(entry, path: name) != nil && isWanted(name) {
+                return true
+            }
+        }
+        for entry in folders {
+            let subtree = try owned("git_tree_lookup", release: git_tree_free) { git_tree_lookup(&$0, repo, git_tree_entry_id(entry)) }
+            if try contains(subtree, in: repo, where: isWanted, searching: isSearched) { return true }
+        }
+        return false
+    }
+
     private static func rootTree(of commit: ObjectID, in repo: OpaquePointer) throws(GitError) -> Owned<OpaquePointer> {
         let commitObject = try lookupCommit(commit, in: repo)
         return try owned("git_commit_tree", release: git_tree_free) { git_commit_tree(&$0, commitObject.raw) }
