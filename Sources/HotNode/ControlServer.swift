@@ -124,34 +124,42 @@ public final class ControlServer: Sendable {
             connections.subtract(1, ordering: .relaxed)
             connection.close()
         }
+        var exchange = Exchange()
         while true {
             let frame: Frame
-            do {
-                frame = try connection.receive()
-            } catch {
-                if case .closed = error {} else { node.logger.notice("connection dropped: \(error)") }
-                return
+            if let interrupting = exchange.interrupting.take() {
+                frame = interrupting
+            } else {
+                do {
+                    frame = try connection.receive()
+                } catch {
+                    if case .closed = error {} else { node.logger.notice("connection dropped: \(error)") }
+                    return
+                }
             }
+            // The chunks of a refused upload, still arriving: dropped unanswered.
+            if frame.type == .chunk && exchange.discarding > 0 {
+                exchange.discarding -= min(frame.payload.count, exchange.discarding)
+                continue
+            }
+            exchange.discarding = 0
             // The frame decoded and its MAC verified: the stream is sound, so
             // a bad request is answered and the connection goes on.
             let response: Response
             var stopping = false
-            do {
+            do throws(WireError) {
                 guard frame.type == .request else {
-                    throw WireError.badMessage(reason: "expected a request frame, got \(frame.type)")
+                    throw .badMessage(reason: "expected a request frame, got \(frame.type)")
                 }
                 let request = try Request(payload: frame.payload)
-                response = try serve(request, on: connection)
+                response = try serve(request, on: connection, &exchange)
                 if case .stop = request, case .ok = response { stopping = true }
-            } catch let error as WireError {
+            } catch {
                 guard case .badMessage(let reason) = error else {
                     node.logger.notice("connection dropped: \(error)")
                     return
                 }
                 response = .error(code: .badRequest, message: reason)
-            } catch {
-                node.logger.notice("connection dropped: \(error)")
-                return
             }
             do {
                 try connection.send(Frame(.response, response.boundedPayload()))
@@ -164,7 +172,7 @@ public final class ControlServer: Sendable {
     }
 
     /// Serves one request; throws only when the connection cannot go on.
-    private func serve(_ request: Request, on connection: Connection) throws(WireError) -> Response {
+    private func serve(_ request: Request, on connection: Connection, _ exchange: inout Exchange) throws(WireError) -> Response {
         switch request {
         case .ping:
             return .ok(.string(node.name))
@@ -246,7 +254,7 @@ public final class ControlServer: Sendable {
                 return .error(code: error.code, message: error.description)
             }
         case .stage(let file, let size, let sha256):
-            return try stage(file, size: size, sha256: sha256, on: connection)
+            return try stage(file, size: size, sha256: sha256, on: connection, &exchange)
         case .load(let files, let purge, let force):
             let paths: [String]
             do { paths = try stagedPaths(files) } catch { return .error(code: .badRequest, message: "\(error)") }
@@ -284,51 +292,52 @@ public final class ControlServer: Sendable {
         }
     }
 
-    /// Receives an upload. A refusal is sent only after the chunks the
-    /// client announced have been read (and dropped), so that a client that
-    /// streams its chunks before reading reads the refusal, not EPIPE
-    /// (docs/PROTOCOL.md, "stage"). Throws when the connection cannot go on.
-    private func stage(_ file: String, size: Int, sha256: String, on connection: Connection) throws(WireError) -> Response {
+    /// Receives an upload. A refusal is answered at once, and the chunks
+    /// the client announced and may already be streaming are then dropped
+    /// as they come, so that the client reads the refusal rather than a
+    /// broken pipe (docs/PROTOCOL.md, "stage"). Throws when the connection
+    /// cannot go on.
+    private func stage(
+        _ file: String, size: Int, sha256: String, on connection: Connection, _ exchange: inout Exchange
+    ) throws(WireError) -> Response {
+        guard let name = ArtifactName(fileName: file) else {
+            exchange.discarding = min(size, Store.maxUpload)
+            return .error(code: .badRequest, message: "'\(file)' is not a module version file name")
+        }
         guard size <= Store.maxUpload else {
-            // Too much to drain: refused before a byte is read; the client must not send the chunks.
+            exchange.discarding = Store.maxUpload
             return .error(code: .badUpload, message: "upload of \(size) bytes exceeds the limit of \(Store.maxUpload)")
         }
         var received = 0
-        let next = { () throws(WireError) -> [UInt8] in
-            let frame = try connection.receive()
-            guard frame.type == .chunk else { throw .unexpectedFrame(expected: "chunk", got: "\(frame.type)") }
-            received += frame.payload.count
-            return frame.payload
-        }
-        let refusal: Response
-        if let name = ArtifactName(fileName: file) {
-            do {
-                let path = try node.store.receive(name, size: size, sha256: sha256, next: next)
-                return .ok(StageReply(file: lastPathComponent(path)).term)
-            } catch {
-                if case .wire(let wire) = error, !wire.leavesStreamSound { throw wire }
-                node.logger.warning("upload of \(file) refused: \(error)")
-                refusal = .error(code: .badUpload, message: error.description)
+        var interrupting: Frame?
+        do {
+            let path = try node.store.receive(name, size: size, sha256: sha256) { () throws(WireError) -> [UInt8] in
+                let frame = try connection.receive()
+                guard frame.type == .chunk else {
+                    // A request cut the upload short: it is served after the refusal.
+                    interrupting = frame
+                    throw .unexpectedFrame(expected: "chunk", got: "\(frame.type)")
+                }
+                received += frame.payload.count
+                return frame.payload
             }
-        } else {
-            refusal = .error(code: .badRequest, message: "'\(file)' is not a module version file name")
+            return .ok(StageReply(file: lastPathComponent(path)).term)
+        } catch {
+            if case .wire(let wire) = error, interrupting == nil { throw wire }
+            node.logger.warning("upload of \(file) refused: \(error)")
+            exchange.interrupting = interrupting
+            if interrupting == nil { exchange.discarding = max(0, size - received) }
+            return .error(code: .badUpload, message: error.description)
         }
-        while received < size {
-            do { _ = try next() } catch {
-                if !error.leavesStreamSound { throw error }
-                break
-            }
-        }
-        return refusal
     }
 }
 
-extension WireError {
-    /// Whether the connection's frames are still in step after this error: a
-    /// whole frame of the wrong type was read, but nothing was lost or forged.
-    var leavesStreamSound: Bool {
-        if case .unexpectedFrame = self { true } else { false }
-    }
+/// What a connection carries from one request to the next.
+private struct Exchange {
+    /// Bytes of chunks still to drop, announced by an upload that was refused.
+    var discarding = 0
+    /// A frame read in place of an upload's chunk, to serve next.
+    var interrupting: Frame?
 }
 
 extension CallError {
