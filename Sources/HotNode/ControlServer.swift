@@ -14,12 +14,14 @@ public final class ControlServer: Sendable {
     private let node: Node
     private let cookie: [UInt8]
     private let connections = Atomic<Int>(0)
-    /// Connections still in their handshake (docs/PROTOCOL.md, "Handshake").
-    private let handshaking = Mutex(HandshakeSlots<ObjectIdentifier>(capacity: maxHandshaking, perSource: maxHandshakingPerSource))
-    /// The sockets behind `handshaking`'s slots, so that an eviction can shut one down.
-    private let handshakeSockets = Mutex<[ObjectIdentifier: Socket]>([:])
+    /// Connections still in their handshake, and their sockets.
+    private let handshaking = Mutex(
+        (slots: HandshakeSlots<ObjectIdentifier>(capacity: maxHandshaking, perSource: maxHandshakingPerSource),
+         sockets: [ObjectIdentifier: Socket]()))
     private let refusals = Mutex(RefusalTally(interval: refusalLogInterval))
     private let listening = Atomic<Bool>(false)
+    /// Connections waiting out a wrong cookie's delay.
+    private let penalized = Atomic<Int>(0)
     /// Authenticated connections beyond this are closed at once, so a flood
     /// cannot exhaust the node's threads; the node answers the ones it has.
     public static let maxConnections = 64
@@ -78,18 +80,25 @@ public final class ControlServer: Sendable {
 
     /// Gives a new connection a handshake slot; the connection evicted to
     /// make room is shut down (its thread then fails its read and ends).
+    /// The shutdown happens under the lock: a socket still in the table has
+    /// not been closed by its thread (`endHandshake` comes first), so its
+    /// descriptor cannot have been handed to another connection meanwhile.
     private func admitHandshake(_ socket: Socket) {
         let id = ObjectIdentifier(socket)
-        handshakeSockets.withLock { $0[id] = socket }
-        let evicted = handshaking.withLock { $0.admit(id, from: socket.peer, at: monotonic()) }
-        if let evicted, let victim = handshakeSockets.withLock({ $0[evicted] }) { victim.shutdown() }
+        handshaking.withLock { table in
+            table.sockets[id] = socket
+            guard let evicted = table.slots.admit(id, from: socket.peer, at: monotonic()) else { return }
+            table.sockets.removeValue(forKey: evicted)?.shutdown()
+        }
     }
 
     /// Frees a connection's handshake slot; false if it was evicted.
     private func endHandshake(_ socket: Socket) -> Bool {
         let id = ObjectIdentifier(socket)
-        handshakeSockets.withLock { $0[id] = nil }
-        return handshaking.withLock { $0.remove(id) }
+        return handshaking.withLock { table in
+            table.sockets[id] = nil
+            return table.slots.remove(id)
+        }
     }
 
     private func handle(_ socket: Socket) {
@@ -99,8 +108,13 @@ public final class ControlServer: Sendable {
             connection = try Connection.accept(socket, cookie: cookie, nodeName: node.name, deadline: deadline)
         } catch {
             let evicted = !endHandshake(socket)
-            // A wrong cookie waits a little before the close, so that guessing is slow.
-            if case .authenticationFailed = error { usleep(200_000) }
+            // A wrong cookie waits a little before the close, so that guessing
+            // is slow; a few at a time, so that a flood of wrong proofs cannot
+            // hold a thread each.
+            if case .authenticationFailed = error {
+                if penalized.add(1, ordering: .relaxed).newValue <= Self.maxHandshaking { usleep(200_000) }
+                penalized.subtract(1, ordering: .relaxed)
+            }
             refuse(Refusal(error, evicted: evicted), "\(socket.peer): \(error)")
             socket.close()
             return
