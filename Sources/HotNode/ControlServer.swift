@@ -14,18 +14,30 @@ public final class ControlServer: Sendable {
     private let node: Node
     private let cookie: [UInt8]
     private let connections = Atomic<Int>(0)
-    /// Connections still in their handshake, oldest first.
-    private let handshaking = Mutex<[ObjectIdentifier: (socket: Socket, since: Double)]>([:])
+    /// Connections still in their handshake, and their sockets.
+    private let handshaking = Mutex(
+        (slots: HandshakeSlots<ObjectIdentifier>(capacity: maxHandshaking, perSource: maxHandshakingPerSource),
+         sockets: [ObjectIdentifier: Socket]()))
+    private let refusals = Mutex(RefusalTally(interval: refusalLogInterval))
+    private let listening = Atomic<Bool>(false)
+    /// Connections waiting out a wrong cookie's delay.
+    private let penalized = Atomic<Int>(0)
     /// Authenticated connections beyond this are closed at once, so a flood
     /// cannot exhaust the node's threads; the node answers the ones it has.
     public static let maxConnections = 64
-    /// Connections in their handshake beyond this evict the oldest one: a
-    /// stranger holding silent connections open cannot lock a client out.
+    /// Connections in their handshake beyond this evict one (see `HandshakeSlots`):
+    /// a stranger holding silent connections open cannot lock a client out.
     public static let maxHandshaking = 32
-    /// How long a client has to finish the handshake.
+    /// Connections in their handshake from one source (a process, a host)
+    /// beyond this evict that source's oldest.
+    public static let maxHandshakingPerSource = 8
+    /// How long a client has to finish the whole handshake, however it
+    /// spreads its bytes.
     public static let handshakeTimeoutMilliseconds = 2_000
     /// How long an authenticated connection may stay silent before it is closed.
     public static let idleTimeoutMilliseconds = 300_000
+    /// Seconds between the log's summaries of refused connections.
+    public static let refusalLogInterval = 10.0
 
     init(node: Node, cookie: [UInt8]) {
         self.node = node
@@ -34,6 +46,9 @@ public final class ControlServer: Sendable {
 
     /// Accepts connections until the listener closes.
     func serve(_ listener: Listener) {
+        listening.store(true, ordering: .relaxed)
+        defer { listening.store(false, ordering: .relaxed) }
+        startThread { [self] in summarizeRefusals() }
         while true {
             let socket: Socket
             do {
@@ -48,39 +63,74 @@ public final class ControlServer: Sendable {
         }
     }
 
-    /// Counts a connection in its handshake; when too many are, the oldest
-    /// is shut down (its thread then fails its read and ends).
-    private func admitHandshake(_ socket: Socket) {
-        let evicted: Socket? = handshaking.withLock { pending in
-            var oldest: (key: ObjectIdentifier, value: (socket: Socket, since: Double))?
-            if pending.count >= Self.maxHandshaking {
-                oldest = pending.min { $0.value.since < $1.value.since }
-                if let oldest { pending[oldest.key] = nil }
-            }
-            pending[ObjectIdentifier(socket)] = (socket, now())
-            return oldest?.value.socket
+    /// Logs the summary of refusals at the end of each interval, even when
+    /// no further connection comes to trigger it.
+    private func summarizeRefusals() {
+        while listening.load(ordering: .relaxed) {
+            usleep(1_000_000)
+            if let line = refusals.withLock({ $0.flush(at: monotonic()) }) { node.logger.notice("\(line)") }
         }
-        evicted?.shutdown()
+    }
+
+    private func refuse(_ refusal: Refusal, _ detail: String) {
+        if let line = refusals.withLock({ $0.record(refusal, detail: detail, at: monotonic()) }) {
+            node.logger.notice("\(line)")
+        }
+    }
+
+    /// Gives a new connection a handshake slot; the connection evicted to
+    /// make room is shut down (its thread then fails its read and ends).
+    /// The shutdown happens under the lock: a socket still in the table has
+    /// not been closed by its thread (`endHandshake` comes first), so its
+    /// descriptor cannot have been handed to another connection meanwhile.
+    private func admitHandshake(_ socket: Socket) {
+        let id = ObjectIdentifier(socket)
+        handshaking.withLock { table in
+            table.sockets[id] = socket
+            guard let evicted = table.slots.admit(id, from: socket.peer, at: monotonic()) else { return }
+            table.sockets.removeValue(forKey: evicted)?.shutdown()
+        }
+    }
+
+    /// Frees a connection's handshake slot; false if it was evicted.
+    private func endHandshake(_ socket: Socket) -> Bool {
+        let id = ObjectIdentifier(socket)
+        return handshaking.withLock { table in
+            table.sockets[id] = nil
+            return table.slots.remove(id)
+        }
     }
 
     private func handle(_ socket: Socket) {
         let connection: Connection
         do {
-            defer { _ = handshaking.withLock { $0.removeValue(forKey: ObjectIdentifier(socket)) } }
-            try socket.setReadTimeout(milliseconds: Self.handshakeTimeoutMilliseconds)
-            try socket.setWriteTimeout(milliseconds: Self.handshakeTimeoutMilliseconds)
-            connection = try Connection.accept(socket, cookie: cookie, nodeName: node.name)
-            try socket.setReadTimeout(milliseconds: Self.idleTimeoutMilliseconds)
+            let deadline = monotonic() + Double(Self.handshakeTimeoutMilliseconds) / 1000
+            connection = try Connection.accept(socket, cookie: cookie, nodeName: node.name, deadline: deadline)
         } catch {
-            // A wrong cookie waits a little before the close, so that guessing is slow.
-            if case .authenticationFailed = error as? WireError { usleep(200_000) }
-            node.logger.notice("connection refused: \(error)")
+            let evicted = !endHandshake(socket)
+            // A wrong cookie waits a little before the close, so that guessing
+            // is slow; a few at a time, so that a flood of wrong proofs cannot
+            // hold a thread each.
+            if case .authenticationFailed = error {
+                if penalized.add(1, ordering: .relaxed).newValue <= Self.maxHandshaking { usleep(200_000) }
+                penalized.subtract(1, ordering: .relaxed)
+            }
+            refuse(Refusal(error, evicted: evicted), "\(socket.peer): \(error)")
             socket.close()
+            return
+        }
+        _ = endHandshake(socket)
+        do {
+            try socket.setReadTimeout(milliseconds: Self.idleTimeoutMilliseconds)
+            try socket.setWriteTimeout(milliseconds: Self.idleTimeoutMilliseconds)
+        } catch {
+            node.logger.warning("connection dropped: \(error)")
+            connection.close()
             return
         }
         guard connections.add(1, ordering: .relaxed).newValue <= Self.maxConnections else {
             connections.subtract(1, ordering: .relaxed)
-            node.logger.warning("connection closed: \(Self.maxConnections) connections already open")
+            refuse(.tooManyConnections, "\(Self.maxConnections) connections already open")
             connection.close()
             return
         }
@@ -88,33 +138,55 @@ public final class ControlServer: Sendable {
             connections.subtract(1, ordering: .relaxed)
             connection.close()
         }
+        var exchange = Exchange()
         while true {
             let frame: Frame
-            do {
-                frame = try connection.receive()
-            } catch {
-                if case .closed = error {} else { node.logger.notice("connection dropped: \(error)") }
-                return
+            if let interrupting = exchange.interrupting.take() {
+                frame = interrupting
+            } else {
+                do {
+                    frame = try connection.receive()
+                } catch {
+                    if case .closed = error {} else { node.logger.notice("connection dropped: \(error)") }
+                    return
+                }
             }
+            // The chunks of a refused upload, still arriving: dropped unanswered.
+            if frame.type == .chunk && exchange.discarding > 0 {
+                exchange.discarding -= min(frame.payload.count, exchange.discarding)
+                continue
+            }
+            exchange.discarding = 0
+            // The frame decoded and its MAC verified: the stream is sound, so
+            // a bad request is answered and the connection goes on.
             let response: Response
-            do {
+            var stopping = false
+            do throws(WireError) {
                 guard frame.type == .request else {
-                    throw WireError.unexpectedFrame(expected: "request", got: "\(frame.type)")
+                    throw .badMessage(reason: "expected a request frame, got \(frame.type)")
                 }
-                let request = try Request(term: TermCodec.decode(frame.payload))
-                response = serve(request, on: connection)
-                try connection.send(Frame(.response, TermCodec.encode(response.term)))
-                if case .stop = request, case .ok = response {
-                    node.shutdown(reason: "stop requested")
-                }
+                let request = try Request(payload: frame.payload)
+                response = try serve(request, on: connection, &exchange)
+                if case .stop = request, case .ok = response { stopping = true }
             } catch {
-                node.logger.notice("protocol error, closing connection: \(error)")
+                guard case .badMessage(let reason) = error else {
+                    node.logger.notice("connection dropped: \(error)")
+                    return
+                }
+                response = .error(code: .badRequest, message: reason)
+            }
+            do {
+                try connection.send(Frame(.response, response.boundedPayload()))
+            } catch {
+                node.logger.notice("connection dropped: \(error)")
                 return
             }
+            if stopping { node.shutdown(reason: "stop requested") }
         }
     }
 
-    private func serve(_ request: Request, on connection: Connection) -> Response {
+    /// Serves one request; throws only when the connection cannot go on.
+    private func serve(_ request: Request, on connection: Connection, _ exchange: inout Exchange) throws(WireError) -> Response {
         switch request {
         case .ping:
             return .ok(.string(node.name))
@@ -196,7 +268,7 @@ public final class ControlServer: Sendable {
                 return .error(code: error.code, message: error.description)
             }
         case .stage(let file, let size, let sha256):
-            return stage(file, size: size, sha256: sha256, on: connection)
+            return try stage(file, size: size, sha256: sha256, on: connection, &exchange)
         case .load(let files, let purge, let force):
             let paths: [String]
             do { paths = try stagedPaths(files) } catch { return .error(code: .badRequest, message: "\(error)") }
@@ -234,25 +306,52 @@ public final class ControlServer: Sendable {
         }
     }
 
-    private func stage(_ file: String, size: Int, sha256: String, on connection: Connection) -> Response {
+    /// Receives an upload. A refusal is answered at once, and the chunks
+    /// the client announced and may already be streaming are then dropped
+    /// as they come, so that the client reads the refusal rather than a
+    /// broken pipe (docs/PROTOCOL.md, "stage"). Throws when the connection
+    /// cannot go on.
+    private func stage(
+        _ file: String, size: Int, sha256: String, on connection: Connection, _ exchange: inout Exchange
+    ) throws(WireError) -> Response {
         guard let name = ArtifactName(fileName: file) else {
+            exchange.discarding = min(size, Store.maxUpload)
             return .error(code: .badRequest, message: "'\(file)' is not a module version file name")
         }
         guard size <= Store.maxUpload else {
+            exchange.discarding = Store.maxUpload
             return .error(code: .badUpload, message: "upload of \(size) bytes exceeds the limit of \(Store.maxUpload)")
         }
+        var received = 0
+        var interrupting: Frame?
         do {
             let path = try node.store.receive(name, size: size, sha256: sha256) { () throws(WireError) -> [UInt8] in
                 let frame = try connection.receive()
-                guard frame.type == .chunk else { throw .unexpectedFrame(expected: "chunk", got: "\(frame.type)") }
+                guard frame.type == .chunk else {
+                    // A request cut the upload short: it is served after the refusal.
+                    interrupting = frame
+                    throw .unexpectedFrame(expected: "chunk", got: "\(frame.type)")
+                }
+                received += frame.payload.count
                 return frame.payload
             }
             return .ok(StageReply(file: lastPathComponent(path)).term)
         } catch {
+            if case .wire(let wire) = error, interrupting == nil { throw wire }
             node.logger.warning("upload of \(file) refused: \(error)")
+            exchange.interrupting = interrupting
+            if interrupting == nil { exchange.discarding = max(0, size - received) }
             return .error(code: .badUpload, message: error.description)
         }
     }
+}
+
+/// What a connection carries from one request to the next.
+private struct Exchange {
+    /// Bytes of chunks still to drop, announced by an upload that was refused.
+    var discarding = 0
+    /// A frame read in place of an upload's chunk, to serve next.
+    var interrupting: Frame?
 }
 
 extension CallError {

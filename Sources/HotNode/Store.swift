@@ -28,6 +28,14 @@ public struct Store: Sendable {
         _ file: ArtifactName, size: Int, sha256: String, next: () throws(WireError) -> [UInt8]
     ) throws(UploadError) -> String {
         let final = stagedPath(file)
+        // One file per version (docs/ARCHITECTURE.md, "Fact: file-per-version"):
+        // a load of a name already loaded reuses that version, so new bytes
+        // under a staged or loaded name would be silently ignored, or load
+        // where the node believed it had the old ones. The same bytes again are fine.
+        if let existing = readFile(final) {
+            let digest = SHA256Hasher.hex(of: existing)
+            guard digest == sha256 else { throw .nameTaken(file: file.fileName, staged: digest, announced: sha256) }
+        }
         let temporary = "\(root)/staged/.\(file.fileName).\(getpid()).\(randomSuffix()).tmp"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw .system(SystemError("open \(temporary)")) }
@@ -59,6 +67,7 @@ public struct Store: Sendable {
 enum UploadError: Error, CustomStringConvertible {
     case sizeMismatch(expected: Int, got: Int)
     case hashMismatch(expected: String, got: String)
+    case nameTaken(file: String, staged: String, announced: String)
     case wire(WireError)
     case system(SystemError)
 
@@ -66,6 +75,8 @@ enum UploadError: Error, CustomStringConvertible {
         switch self {
         case .sizeMismatch(let expected, let got): "upload announced \(expected) bytes but sent \(got)"
         case .hashMismatch(let expected, let got): "upload sha256 is \(got), announced \(expected)"
+        case .nameTaken(let file, let staged, let announced):
+            "\(file) is already staged with sha256 \(staged); this upload's is \(announced) (a new build needs a new version name)"
         case .wire(let error): "upload interrupted: \(error)"
         case .system(let error): "upload could not be stored: \(error)"
         }

@@ -23,10 +23,17 @@ public enum JSON {
         return try parser.parseDocument()
     }
 
-    /// Reads a command-line argument: JSON when it parses as JSON, else the bare string.
-    public static func parseWord(_ text: String) -> Term {
-        (try? parse(text)) ?? .string(text)
+    /// Reads a command-line argument: JSON when it parses as JSON, else the
+    /// bare string. Text refused only for nesting too deep was meant as JSON:
+    /// that error is thrown rather than the text passed on as a string.
+    public static func parseWord(_ text: String) throws(JSONError) -> Term {
+        do { return try parse(text) } catch {
+            if error.isTooDeep { throw error }
+            return .string(text)
+        }
     }
+
+    static let tooDeepMessage = "nesting deeper than \(maxDepth) levels"
 
     /// Renders a term as JSON with keys sorted, compact or with 2-space indentation.
     public static func render(_ term: Term, pretty: Bool = false) -> String {
@@ -59,6 +66,9 @@ public struct JSONError: Error, CustomStringConvertible, Sendable, Equatable {
         self.column = column
         self.message = message
     }
+
+    /// Whether the text was refused for nesting deeper than `JSON.maxDepth`.
+    public var isTooDeep: Bool { message == JSON.tooDeepMessage }
 
     /// "line 3, column 14: expected ..." so that editors and humans can jump to it.
     public var description: String { "line \(line), column \(column): \(message)" }
@@ -133,7 +143,7 @@ private struct Parser {
 
     mutating func enterContainer() throws(JSONError) {
         depth += 1
-        guard depth <= JSON.maxDepth else { throw error("nesting deeper than \(JSON.maxDepth) levels") }
+        guard depth <= JSON.maxDepth else { throw error(JSON.tooDeepMessage) }
     }
 
     mutating func parseArray() throws(JSONError) -> Term {

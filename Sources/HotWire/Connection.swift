@@ -15,6 +15,10 @@ public final class Connection: @unchecked Sendable {
     private var session: Session?
     /// The node's name, as announced in its hello (client side).
     public private(set) var peerName = ""
+    /// While set (the node's side of a handshake), the monotonic instant by
+    /// which the whole exchange must end: each read and write may block only
+    /// for the time left, so a peer trickling a byte at a time gains nothing.
+    private var deadline: Double?
 
     init(socket: Socket) { self.socket = socket }
 
@@ -47,17 +51,32 @@ public final class Connection: @unchecked Sendable {
         return connection
     }
 
-    /// Runs the node's side of the handshake on an accepted socket.
+    /// Runs the node's side of the handshake on an accepted socket; the whole
+    /// handshake must end by `deadline` (monotonic seconds), not each read.
     public static func accept(
-        _ socket: Socket, cookie: [UInt8], nodeName: String
+        _ socket: Socket, cookie: [UInt8], nodeName: String, deadline: Double
     ) throws(WireError) -> Connection {
         let connection = Connection(socket: socket)
+        connection.deadline = deadline
         let handshake = NodeHandshake(cookie: cookie, nodeName: nodeName)
         try connection.send(handshake.hello())
         let (welcome, session) = try handshake.accept(connection.receive())
         try connection.send(welcome)
         connection.establish(session)
+        connection.deadline = nil
         return connection
+    }
+
+    /// Bounds the next blocking call by the time left before the deadline.
+    private func armDeadline(forWrite: Bool) throws(WireError) {
+        guard let deadline else { return }
+        let left = Int(((deadline - monotonic()) * 1000).rounded(.up))
+        guard left > 0 else { throw .timedOut }
+        do {
+            if forWrite { try socket.setWriteTimeout(milliseconds: left) } else { try socket.setReadTimeout(milliseconds: left) }
+        } catch {
+            throw .system(error)
+        }
     }
 
     private func establish(_ session: Session) {
@@ -71,9 +90,11 @@ public final class Connection: @unchecked Sendable {
         var bytes: [UInt8] = []
         let mac = session?.seal(frame) ?? []
         FrameCodec.encode(frame, mac: mac, into: &bytes)
+        try armDeadline(forWrite: true)
         do {
             try socket.write(bytes)
         } catch {
+            if error.errno == .resourceTemporarilyUnavailable || error.errno == .wouldBlock { throw .timedOut }
             throw error.errno == .brokenPipe || error.errno == .connectionReset ? .closed : .system(error)
         }
     }
@@ -86,6 +107,7 @@ public final class Connection: @unchecked Sendable {
                 return frame
             }
             let bytes: [UInt8]
+            try armDeadline(forWrite: false)
             do {
                 bytes = try socket.read(upTo: 64 << 10)
             } catch {
@@ -110,7 +132,7 @@ public final class Connection: @unchecked Sendable {
     public func receiveResponse() throws(WireError) -> Response {
         let frame = try receive()
         guard frame.type == .response else { throw .unexpectedFrame(expected: "response", got: "\(frame.type)") }
-        return try Response(term: decodePayload(frame.payload))
+        return try Response(payload: frame.payload)
     }
 
     /// Closes the socket.

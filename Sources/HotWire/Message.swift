@@ -55,9 +55,24 @@ public enum Request: Sendable, Equatable {
         }
     }
 
+    /// Levels a request adds around its payload: the request map, then the
+    /// `args` list. They do not count against `TermCodec.maxDepth`.
+    public static let envelopeDepth = 2
+
+    /// Reads a request from a request frame's payload, refusing anything malformed.
+    public init(payload: [UInt8]) throws(WireError) {
+        let term: Term
+        do { term = try TermCodec.decode(payload, maxDepth: TermCodec.maxDepth + Self.envelopeDepth) } catch {
+            throw .badMessage(reason: "request does not decode: \(error)")
+        }
+        try self.init(term: term)
+    }
+
     /// Reads a request from its term, refusing anything malformed.
     public init(term: Term) throws(WireError) {
-        guard case .string(let op)? = term["op"] else { throw .badMessage(reason: "request has no op") }
+        guard case .map = term else { throw .badMessage(reason: "a request must be a map, got a \(term.kind)") }
+        guard let opField = term["op"] else { throw .badMessage(reason: "request has no op") }
+        guard case .string(let op) = opField else { throw .badMessage(reason: "op must be a string, got a \(opField.kind)") }
         switch op {
         case "ping": self = .ping
         case "status": self = .status
@@ -66,11 +81,13 @@ public enum Request: Sendable, Equatable {
             guard case .string(let module)? = term["module"], case .string(let function)? = term["function"],
                 case .list(let args)? = term["args"]
             else { throw .badMessage(reason: "call needs module, function and args") }
+            try checkDepth(args)
             self = .call(module: module, function: function, args: args)
         case "stage":
-            guard case .string(let file)? = term["file"], case .int(let size)? = term["size"], size >= 0,
+            guard case .string(let file)? = term["file"], case .int(let size)? = term["size"],
                 case .string(let sha256)? = term["sha256"]
             else { throw .badMessage(reason: "stage needs file, size and sha256") }
+            guard size >= 0 else { throw .badMessage(reason: "stage size must not be negative, got \(size)") }
             self = .stage(file: file, size: size, sha256: sha256)
         case "check":
             self = .check(files: try strings(term, "files"))
@@ -86,11 +103,13 @@ public enum Request: Sendable, Equatable {
             guard case .string(let module)? = term["module"], case .string(let function)? = term["function"],
                 case .list(let args)? = term["args"]
             else { throw .badMessage(reason: "spawn needs module, function and args") }
+            try checkDepth(args)
             self = .spawn(module: module, function: function, args: args, name: term["name"]?.stringValue)
         case "send":
             guard case .string(let to)? = term["to"], let message = term["message"] else {
                 throw .badMessage(reason: "send needs to and message")
             }
+            try checkDepth([message])
             self = .send(to: to, message: message)
         case "purge":
             guard case .string(let module)? = term["module"] else { throw .badMessage(reason: "purge needs module") }
@@ -99,7 +118,7 @@ public enum Request: Sendable, Equatable {
             guard case .string(let module)? = term["module"] else { throw .badMessage(reason: "delete needs module") }
             self = .delete(module: module)
         default:
-            throw .badMessage(reason: "unknown op '\(op)'")
+            throw .badMessage(reason: "unknown op '\(truncated(op, to: 64))'")
         }
     }
 }
@@ -116,6 +135,44 @@ public enum Response: Sendable, Equatable {
         switch self {
         case .ok(let value): ["ok": value]
         case .error(let code, let message): ["error": .string(code.rawValue), "message": .string(message)]
+        }
+    }
+
+    /// Levels a response adds around its result (the `ok` map).
+    public static let envelopeDepth = 1
+    /// The longest error message a node sends, in bytes of UTF-8; a longer one
+    /// (it may quote a huge name back) is cut and ends in "…".
+    public static let maxMessageLength = 4 << 10
+
+    /// Reads a response from a response frame's payload.
+    public init(payload: [UInt8]) throws(WireError) {
+        let term: Term
+        do { term = try TermCodec.decode(payload, maxDepth: TermCodec.maxDepth + Self.envelopeDepth) } catch {
+            throw .badMessage(reason: "\(error)")
+        }
+        try self.init(term: term)
+    }
+
+    /// The payload of the response frame, held to the frame limit: a long
+    /// message is cut, and a result too large or too deep for the peer to
+    /// read is replaced by an error that says so.
+    public func boundedPayload() -> [UInt8] {
+        switch self {
+        case .error(let code, let message):
+            return TermCodec.encode(Response.error(code: code, message: truncated(message, to: Self.maxMessageLength)).term)
+        case .ok(let result):
+            let depth = TermCodec.depth(of: result)
+            guard depth <= TermCodec.maxDepth else {
+                return Response.error(code: .failed, message: "the result nests \(depth) levels deep; the limit is \(TermCodec.maxDepth)").boundedPayload()
+            }
+            let payload = TermCodec.encode(term)
+            let limit = FrameLimits.maxFrameLength - 1 - FrameLimits.macLength
+            guard payload.count <= limit else {
+                return Response.error(
+                    code: .failed, message: "the result takes \(payload.count) bytes; a response frame holds at most \(limit)"
+                ).boundedPayload()
+            }
+            return payload
         }
     }
 
@@ -177,4 +234,26 @@ private func strings(_ term: Term, _ key: String) throws(WireError) -> [String] 
         result.append(s)
     }
     return result
+}
+
+/// Refuses a payload (arguments, a message) nested deeper than the codec's limit.
+private func checkDepth(_ terms: [Term]) throws(WireError) {
+    for term in terms where TermCodec.depth(of: term) > TermCodec.maxDepth {
+        throw .badMessage(reason: "a value nests \(TermCodec.depth(of: term)) levels deep; the limit is \(TermCodec.maxDepth)")
+    }
+}
+
+/// `text` cut to at most `limit` bytes of UTF-8 on a character boundary, ending in "…" when cut.
+func truncated(_ text: String, to limit: Int) -> String {
+    guard text.utf8.count > limit else { return text }
+    var kept = ""
+    var bytes = 0
+    let room = limit - "…".utf8.count
+    for character in text {
+        let size = character.utf8.count
+        guard bytes + size <= room else { break }
+        kept.append(character)
+        bytes += size
+    }
+    return kept + "…"
 }

@@ -113,20 +113,32 @@ public enum TermCodec {
 
     // MARK: Decoding
 
-    /// Decodes exactly one term that must span all of `bytes`.
-    public static func decode(_ bytes: [UInt8]) throws(TermCodecError) -> Term {
+    /// Decodes exactly one term that must span all of `bytes`. A message
+    /// wrapping a payload passes `maxDepth` plus its own levels, so that the
+    /// payload keeps the full documented depth.
+    public static func decode(_ bytes: [UInt8], maxDepth: Int = maxDepth) throws(TermCodecError) -> Term {
         var reader = ByteReader(bytes)
-        let term = try decode(from: &reader)
+        let term = try decode(from: &reader, maxDepth: maxDepth)
         guard reader.isAtEnd else { throw .trailingBytes(count: reader.remaining) }
         return term
     }
 
     /// Decodes one term at the reader's position and leaves the reader just past it.
-    public static func decode(from reader: inout ByteReader) throws(TermCodecError) -> Term {
-        try decodeValue(from: &reader, depth: 0)
+    public static func decode(from reader: inout ByteReader, maxDepth: Int = maxDepth) throws(TermCodecError) -> Term {
+        try decodeValue(from: &reader, depth: 0, limit: maxDepth)
     }
 
-    static func decodeValue(from reader: inout ByteReader, depth: Int) throws(TermCodecError) -> Term {
+    /// How many containers nest in `term` (0 for a scalar, 1 for `[1]`), the
+    /// measure `maxDepth` bounds.
+    public static func depth(of term: Term) -> Int {
+        switch term {
+        case .list(let items): 1 + (items.lazy.map(depth(of:)).max() ?? 0)
+        case .map(let fields): 1 + (fields.values.lazy.map(depth(of:)).max() ?? 0)
+        default: 0
+        }
+    }
+
+    static func decodeValue(from reader: inout ByteReader, depth: Int, limit: Int) throws(TermCodecError) -> Term {
         let tagOffset = reader.offset
         let tag = try reader.readByte()
         switch tag {
@@ -143,21 +155,21 @@ public enum TermCodec {
             let count = try reader.readLength()
             return .bytes(Array(try reader.readBytes(count)))
         case Tag.list:
-            guard depth < maxDepth else { throw .tooDeep(offset: tagOffset) }
+            guard depth < limit else { throw .tooDeep(offset: tagOffset) }
             let count = try reader.readLength(minimumElementSize: 1)
             var items: [Term] = []
             items.reserveCapacity(min(count, reserveLimit))
-            for _ in 0..<count { items.append(try decodeValue(from: &reader, depth: depth + 1)) }
+            for _ in 0..<count { items.append(try decodeValue(from: &reader, depth: depth + 1, limit: limit)) }
             return .list(items)
         case Tag.map:
-            guard depth < maxDepth else { throw .tooDeep(offset: tagOffset) }
+            guard depth < limit else { throw .tooDeep(offset: tagOffset) }
             // The smallest pair is an empty key (1 byte) and a null (1 byte).
             let count = try reader.readLength(minimumElementSize: 2)
             var fields: [String: Term] = Dictionary(minimumCapacity: min(count, reserveLimit))
             for _ in 0..<count {
                 let keyOffset = reader.offset
                 let key = try reader.readString()
-                let value = try decodeValue(from: &reader, depth: depth + 1)
+                let value = try decodeValue(from: &reader, depth: depth + 1, limit: limit)
                 guard fields.updateValue(value, forKey: key) == nil else { throw .duplicateKey(offset: keyOffset) }
             }
             return .map(fields)

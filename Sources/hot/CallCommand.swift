@@ -11,7 +11,7 @@ let callCommand = Command(
     options: CommonOptions.nodeOptions, arguments: 1...Int.max
 ) { (args) throws(CommandError) in
     let (module, function) = try splitTarget(args.positionals[0])
-    let callArgs = args.positionals.dropFirst().map { JSON.parseWord($0) }
+    let callArgs = try args.positionals.dropFirst().map { (word) throws(CommandError) in try termArgument(word) }
     try eachNode(args) { (client) throws(ClientError) in
         let result = try client.request(.call(module: module, function: function, args: Array(callArgs)))
         printJSON(result, pretty: false)

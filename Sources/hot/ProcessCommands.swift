@@ -17,7 +17,7 @@ let spawnCommand = Command(
     arguments: 1...Int.max
 ) { (args) throws(CommandError) in
     let (module, function) = try splitTarget(args.positionals[0])
-    let callArgs = args.positionals.dropFirst().map { JSON.parseWord($0) }
+    let callArgs = try args.positionals.dropFirst().map { (word) throws(CommandError) in try termArgument(word) }
     try eachNode(args) { (client) throws(ClientError) in
         let pid = try client.request(.spawn(module: module, function: function, args: Array(callArgs), name: args.value("--name")))
         if case .pid(let p) = pid { print(p.description) } else { printJSON(pid, pretty: false) }
@@ -30,7 +30,7 @@ let sendCommand = Command(
     usage: "send PID|NAME MESSAGE [--node NAME|ADDRESS]",
     details: "", options: CommonOptions.nodeOptions, arguments: 2...2
 ) { (args) throws(CommandError) in
-    let message = JSON.parseWord(args.positionals[1])
+    let message = try termArgument(args.positionals[1], what: "MESSAGE")
     try eachNode(args) { (client) throws(ClientError) in
         _ = try client.request(.send(to: args.positionals[0], message: message))
     }
@@ -88,6 +88,23 @@ func splitTarget(_ target: String) throws(CommandError) -> (String, String) {
         throw .usage(.invalidValue(option: "MODULE:FUNCTION", value: target, reason: "write it as module:function"))
     }
     return (String(target[..<colon]), String(target[target.index(after: colon)...]))
+}
+
+/// A command-line value: JSON, or a bare word as a string. JSON nested
+/// deeper than a request carries is a usage error, never sent as a string
+/// nor left for the node to refuse.
+func termArgument(_ word: String, what: String = "ARG") throws(CommandError) -> Term {
+    let shown = word.count > 40 ? String(word.prefix(40)) + "…" : word
+    let term: Term
+    do { term = try JSON.parseWord(word) } catch {
+        throw .usage(.invalidValue(option: what, value: shown, reason: error.message))
+    }
+    let depth = TermCodec.depth(of: term)
+    guard depth <= TermCodec.maxDepth else {
+        throw .usage(.invalidValue(
+            option: what, value: shown, reason: "nests \(depth) levels deep; the limit is \(TermCodec.maxDepth)"))
+    }
+    return term
 }
 
 /// Runs `body` against every node the arguments name, mapping client errors

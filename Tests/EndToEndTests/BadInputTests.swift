@@ -543,7 +543,7 @@ struct BadInputTests {
 }
 
 /// A blocking Unix-socket connect with a 5 s timeout (SO_SNDTIMEO bounds connect on AF_UNIX).
-private func connectUnix(_ path: String) -> Result<Int32, SystemError> {
+func connectUnix(_ path: String) -> Result<Int32, SystemError> {
     let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
     guard fd >= 0 else { return .failure(SystemError("socket")) }
     var timeout = timeval(tv_sec: 5, tv_usec: 0)

@@ -114,17 +114,17 @@ private func parseError(_ text: String) -> JSONError? {
         }
     }
 
-    @Test func parseWord() {
-        #expect(JSON.parseWord("hello") == "hello")
-        #expect(JSON.parseWord("42") == 42)
-        #expect(JSON.parseWord("4.5") == 4.5)
-        #expect(JSON.parseWord("true") == true)
-        #expect(JSON.parseWord("null") == nil)
-        #expect(JSON.parseWord("\"42\"") == "42")
-        #expect(JSON.parseWord("[1,2]") == [1, 2])
-        #expect(JSON.parseWord("[1,") == "[1,")
-        #expect(JSON.parseWord("") == "")
-        #expect(JSON.parseWord("<0.3.0>") == "<0.3.0>")
+    @Test func parseWord() throws {
+        #expect(try JSON.parseWord("hello") == "hello")
+        #expect(try JSON.parseWord("42") == 42)
+        #expect(try JSON.parseWord("4.5") == 4.5)
+        #expect(try JSON.parseWord("true") == true)
+        #expect(try JSON.parseWord("null") == nil)
+        #expect(try JSON.parseWord("\"42\"") == "42")
+        #expect(try JSON.parseWord("[1,2]") == [1, 2])
+        #expect(try JSON.parseWord("[1,") == "[1,")
+        #expect(try JSON.parseWord("") == "")
+        #expect(try JSON.parseWord("<0.3.0>") == "<0.3.0>")
     }
 
     @Test(arguments: [

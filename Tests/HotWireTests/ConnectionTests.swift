@@ -2,6 +2,7 @@ import Foundation
 import Hot
 import HotPlatform
 import HotWire
+import Synchronization
 import Testing
 
 @testable import HotWire
@@ -56,7 +57,7 @@ private func servePings(_ listener: Listener, cookie: [UInt8], name: String, req
     defer { socket.close() }
     try socket.setReadTimeout(milliseconds: 5_000)
     try socket.setWriteTimeout(milliseconds: 5_000)
-    let connection = try Connection.accept(socket, cookie: cookie, nodeName: name)
+    let connection = try Connection.accept(socket, cookie: cookie, nodeName: name, deadline: monotonic() + 10)
     for _ in 0..<requests {
         let frame = try connection.receive()
         guard frame.type == .request else { throw ServerFailure(description: "got a \(frame.type) frame") }
@@ -157,5 +158,66 @@ private func servePings(_ listener: Listener, cookie: [UInt8], name: String, req
         #expect(fileExists(path))
         let listener = try Listener.listen(on: .unix(path: path))
         listener.close()
+    }
+}
+
+/// The handshake's time limit is for the whole exchange, and the transport
+/// tells the node who connected.
+@Suite struct HandshakeDeadlineTests {
+    @Test("a client trickling its challenge a byte at a time is cut off at the deadline, not per read")
+    func tricklingClientMeetsTheDeadline() throws {
+        let dir = try ScratchDirectory()
+        defer { dir.remove() }
+        let listener = try Listener.listen(on: .unix(path: dir.path + "/node.sock"))
+        defer { listener.close() }
+        let took = Mutex<Double>(0)
+        let server = ServerThread {
+            let socket = try listener.accept()
+            defer { socket.close() }
+            let started = monotonic()
+            defer { took.withLock { $0 = monotonic() - started } }
+            _ = try Connection.accept(socket, cookie: cookie, nodeName: "alpha", deadline: started + 1)
+        }
+        let client = try Socket.connect(to: listener.address)
+        defer { client.close() }
+        try client.setReadTimeout(milliseconds: 5_000)
+        _ = try client.read(upTo: 4096)  // the hello
+        // A challenge frame's first bytes, one every 200 ms: each read alone
+        // is well inside the limit; the whole would take 40 s.
+        var challenge: [UInt8] = []
+        FrameCodec.encode(Frame(.challenge, randomBytes(200)), into: &challenge)
+        for byte in challenge.prefix(15) {
+            guard (try? client.write([byte])) != nil else { break }
+            usleep(200_000)
+        }
+        let result = server.wait()
+        #expect(result.finished)
+        #expect(result.error as? WireError == .timedOut, "\(String(describing: result.error))")
+        let elapsed = took.withLock { $0 }
+        #expect(elapsed >= 0.9 && elapsed < 1.5, "the node gave up after \(elapsed) s; the deadline was 1 s")
+    }
+
+    @Test("an accepted Unix connection names the connecting process")
+    func unixPeerIsTheProcess() throws {
+        let dir = try ScratchDirectory()
+        defer { dir.remove() }
+        let listener = try Listener.listen(on: .unix(path: dir.path + "/node.sock"))
+        defer { listener.close() }
+        let client = try Socket.connect(to: listener.address)
+        defer { client.close() }
+        let accepted = try listener.accept()
+        defer { accepted.close() }
+        #expect(accepted.peer == .process(uid: getuid(), pid: getpid()))
+    }
+
+    @Test("an accepted TCP connection names the peer's address, not its port")
+    func tcpPeerIsTheHost() throws {
+        let listener = try Listener.listen(on: .tcp(host: "127.0.0.1", port: 0))
+        defer { listener.close() }
+        let client = try Socket.connect(to: listener.address)
+        defer { client.close() }
+        let accepted = try listener.accept()
+        defer { accepted.close() }
+        #expect(accepted.peer == .host("127.0.0.1"))
     }
 }

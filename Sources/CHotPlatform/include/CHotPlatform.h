@@ -20,4 +20,8 @@ int hot_spawn_addclosefrom(void *actions, int from);
 /// when the child has ended; -1 where the kernel lacks it.
 int hot_pidfd_open(int pid);
 
+/// getsockopt(SO_PEERCRED) on a Unix socket: the connecting process's pid
+/// and uid as of its connect(2); -1 on failure.
+int hot_peer_credentials(int fd, int *pid, unsigned *uid);
+
 #endif

@@ -16,10 +16,13 @@ public final class Socket: @unchecked Sendable {
     private var closed = false
     /// The ssh child behind an ssh connection; ended with the socket.
     private var tunnel: Subprocess?
+    /// Who is at the other end, as far as the transport tells (accepted sockets).
+    public let peer: Peer
 
-    init(fd: Int32, tunnel: Subprocess? = nil) {
+    init(fd: Int32, tunnel: Subprocess? = nil, peer: Peer = .unknown) {
         self.fd = fd
         self.tunnel = tunnel
+        self.peer = peer
     }
 
     deinit {
@@ -126,6 +129,25 @@ public final class Socket: @unchecked Sendable {
     }
 }
 
+/// Who connected, as far as the transport can tell: the source a node
+/// counts a connection against, so that one source cannot crowd out others.
+public enum Peer: Sendable, Hashable, CustomStringConvertible {
+    /// A process on this machine (Unix socket, `SO_PEERCRED`).
+    case process(uid: UInt32, pid: Int32)
+    /// A TCP peer's address (its port is left out: any client picks ports at will).
+    case host(String)
+    /// The transport does not say.
+    case unknown
+
+    public var description: String {
+        switch self {
+        case .process(let uid, let pid): "uid \(uid) pid \(pid)"
+        case .host(let host): host
+        case .unknown: "unknown peer"
+        }
+    }
+}
+
 /// A listening socket; the one owner of its descriptor.
 public final class Listener: @unchecked Sendable {
     private let fd: Int32
@@ -179,8 +201,15 @@ public final class Listener: @unchecked Sendable {
     /// Waits for the next connection (`accept4(2)`).
     public func accept() throws(SystemError) -> Socket {
         let client = try sysAccept(fd)
-        if case .tcp = address { sysSetNoDelay(client) }
-        return Socket(fd: client)
+        switch address {
+        case .tcp:
+            sysSetNoDelay(client)
+            return Socket(fd: client, peer: sysPeerHost(client).map { .host($0) } ?? .unknown)
+        case .unix:
+            return Socket(fd: client, peer: sysPeerCredentials(client).map { .process(uid: $0.uid, pid: $0.pid) } ?? .unknown)
+        case .ssh:
+            return Socket(fd: client)
+        }
     }
 
     /// Stops listening; a thread blocked in `accept` returns with an error.

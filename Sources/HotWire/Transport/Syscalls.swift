@@ -89,3 +89,24 @@ func sysGetsockname(_ fd: Int32) throws(SystemError) -> UInt16 {
     }
     return UInt16(bigEndian: address.sin_port)
 }
+
+/// The connecting process of a Unix socket (`SO_PEERCRED`), or nil.
+func sysPeerCredentials(_ fd: Int32) -> (pid: Int32, uid: UInt32)? {
+    var pid: Int32 = 0
+    var uid: UInt32 = 0
+    guard hot_peer_credentials(fd, &pid, &uid) == 0 else { return nil }
+    return (pid, uid)
+}
+
+/// The IPv4 address of a TCP socket's peer (`getpeername(2)`), or nil.
+func sysPeerHost(_ fd: Int32) -> String? {
+    var address = sockaddr_in()
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let got = withUnsafeMutablePointer(to: &address) { p in
+        p.withMemoryRebound(to: sockaddr.self, capacity: 1) { getpeername(fd, $0, &length) }
+    }
+    guard got == 0 else { return nil }
+    var text = [CChar](repeating: 0, count: Int(INET_ADDRSTRLEN))
+    guard inet_ntop(AF_INET, &address.sin_addr, &text, socklen_t(text.count)) != nil else { return nil }
+    return String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+}
