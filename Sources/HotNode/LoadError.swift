@@ -45,7 +45,7 @@ public enum LoadError: Error, Sendable, Equatable, CustomStringConvertible {
         case .trialTimedOut(let path, let seconds):
             "the trial load of \(lastPathComponent(path)) did not finish in \(seconds == seconds.rounded() ? String(Int(seconds)) : String(seconds)) s (a constructor or on-load hook that never returns?); it was killed"
         case .diedInLoad(let death):
-            "the node died while loading \(death.module) v\(death.version) (key \(death.key.prefix(12))) on \(death.date); load it with --force to try again"
+            "the node died while loading \(death.module) v\(death.version) (key \(death.key.prefix(12))) on \(death.date); load it with --force (hot deploy --force) to try again"
         }
     }
 
