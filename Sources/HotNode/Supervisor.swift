@@ -55,8 +55,7 @@ public struct Supervisor: Sendable {
                 if pid > 0 { kill(pid, received) }
             }
         }
-        var restarts: [Double] = []
-        var first = true
+        var policy = RestartPolicy(maxRestarts: maxRestarts, window: window, startGrace: startGrace)
         while true {
             let started = monotonic()
             let node: Subprocess
@@ -75,23 +74,63 @@ public struct Supervisor: Sendable {
             while (try? Subprocess.firstExited(of: [node])) == nil && !node.hasExited() {}
             shared.child.store(0, ordering: .sequentiallyConsistent)
             let status = node.wait()
-            if shared.stopping.load(ordering: .sequentiallyConsistent) != 0 || status == 0 { return status }
-            if first && status < 128 && monotonic() - started < startGrace { return status }
-            first = false
-            let time = monotonic()
-            restarts.removeAll { time - $0 > window }
-            guard restarts.count < maxRestarts else {
-                log("supervisor: the node died \(restarts.count + 1) times within \(Int(window)) s; not restarting it")
+            if shared.stopping.load(ordering: .sequentiallyConsistent) != 0 { return status }
+            let delay: Double
+            switch policy.decide(status: status, ranFor: monotonic() - started, at: monotonic()) {
+            case .stop(let reason):
+                if let reason { log("supervisor: \(reason); not restarting it") }
                 return status
+            case .restart(let after):
+                delay = after
             }
-            let delay = min(8, 0.25 * Double(1 << restarts.count))
-            restarts.append(time)
             log("supervisor: the node \(Self.describe(status)); restarting it in \(delay) s")
             let until = monotonic() + delay
             while monotonic() < until {
                 if shared.stopping.load(ordering: .sequentiallyConsistent) != 0 { return status }
                 usleep(20_000)
             }
+        }
+    }
+
+    /// The restart rule, apart from processes so that it can be tested as a value.
+    struct RestartPolicy: Sendable {
+        let maxRestarts: Int
+        let window: Double
+        let startGrace: Double
+        /// When each restart within the window happened.
+        private var restarts: [Double] = []
+        /// Whether a node has ended before (a later early error is a crash, not a failed start).
+        private var endedBefore = false
+
+        init(maxRestarts: Int, window: Double, startGrace: Double) {
+            self.maxRestarts = maxRestarts
+            self.window = window
+            self.startGrace = startGrace
+        }
+
+        /// What to do after the node ended.
+        enum Decision: Equatable {
+            /// Exit with the node's status; the reason is logged, if any.
+            case stop(reason: String?)
+            /// Start the node again after this many seconds.
+            case restart(after: Double)
+        }
+
+        /// The node ended with `status` after running `ranFor` seconds, at
+        /// monotonic time `time`: a clean exit stops, so does an error soon
+        /// after the first start; a crash restarts, backing off from a
+        /// quarter second and doubling, until `maxRestarts` within `window`.
+        mutating func decide(status: Int32, ranFor: Double, at time: Double) -> Decision {
+            defer { endedBefore = true }
+            if status == 0 { return .stop(reason: nil) }
+            if !endedBefore && status < 128 && ranFor < startGrace { return .stop(reason: nil) }
+            restarts.removeAll { time - $0 > window }
+            guard restarts.count < maxRestarts else {
+                return .stop(reason: "the node died \(restarts.count + 1) times within \(Int(window)) s")
+            }
+            let delay = min(8, 0.25 * Double(1 << restarts.count))
+            restarts.append(time)
+            return .restart(after: delay)
         }
     }
 
