@@ -242,7 +242,7 @@ public struct Rollout: Sendable {
             progress(staged.target.name, .healthy, "")
         } catch {
             outcome.state = .failed
-            outcome.reason = error.description
+            outcome.reason = (outcome.changes.isEmpty ? deathInLoad(error, staged.target, loading: staged.needed) : nil) ?? error.description
             progress(staged.target.name, .failed, error.description)
         }
         return outcome

@@ -21,8 +21,11 @@ public final class CodeServer: Sendable {
     let loader: any ModuleLoader
     /// How long a purge waits for processes in old code to stop.
     let purgeTimeout: Double
+    /// The marker of the load in progress and the builds the node died loading.
+    let journal: LoadJournal?
     /// First in the lock order: one load, purge, delete or rollback at a
-    /// time. Held while a new version's entry and on-load hook run.
+    /// time. Held while a new version's entry and on-load hook run, never
+    /// across a trial load (which runs before it is taken, and has a deadline).
     private let loading = Mutex(())
     /// Second in the lock order, taken under `loading` or alone; held only
     /// for table work, never while a module's code runs.
@@ -45,18 +48,35 @@ public final class CodeServer: Sendable {
     public static let purgeTimeout = 2.0
 
     /// A code server with no modules; `sticky` modules refuse reload unless forced.
-    init(sticky: Set<String> = [], processes: ProcessTable, loader: any ModuleLoader, purgeTimeout: Double = CodeServer.purgeTimeout) {
+    init(sticky: Set<String> = [], processes: ProcessTable, loader: any ModuleLoader, purgeTimeout: Double = CodeServer.purgeTimeout,
+         journal: LoadJournal? = nil) {
         self.processes = processes
         self.loader = loader
         self.purgeTimeout = purgeTimeout
+        self.journal = journal
         state.withLock { $0.sticky = sticky }
     }
 
     /// Loads object files as new current versions: all of them or none. With
     /// `purge`, processes still in the old code of those modules are stopped
     /// first (as `c:l/1` does); without, such a load fails with `notPurged`.
+    /// A build the node died loading is refused unless `force`.
     public func load(_ paths: [String], purge: Bool = false, force: Bool = false) throws(LoadError) -> [LoadResult] {
-        try loading.withLock { _ throws(LoadError) in
+        // Refusals and trials before `loading`: a trial touches no shared
+        // state, and one that hangs must not stall every other client's
+        // load. `prepare` asks the loader again under the lock, which costs
+        // nothing for an object that passed and tries again one that changed.
+        for path in paths {
+            let name = ArtifactName(fileName: lastPathComponent(path))
+            if let name {
+                try refuseSticky(name.module, force: force)
+                if !force, let death = journal?.death(name.module, version: name.version, key: name.keyPrefix) {
+                    throw .diedInLoad(death)
+                }
+            }
+            try trialUnlessHeld(path, name: name)
+        }
+        return try loading.withLock { _ throws(LoadError) in
             var prepared: [Prepared] = []
             for path in paths { prepared.append(try prepare(path, force: force, alongside: prepared)) }
             var purged: [String: PurgeResult] = [:]
@@ -151,14 +171,13 @@ public final class CodeServer: Sendable {
     /// Trial-loads objects without loading them here; refuses one whose
     /// version number this node holds under another key.
     func check(_ paths: [String]) throws(LoadError) {
-        for path in paths {
-            if let name = ArtifactName(fileName: lastPathComponent(path)),
-                try held(name.module, version: name.version, key: name.keyPrefix, alongside: []) != nil
-            {
-                continue
-            }
-            try loader.trial(path)
-        }
+        for path in paths { try trialUnlessHeld(path, name: ArtifactName(fileName: lastPathComponent(path))) }
+    }
+
+    /// Trial-loads an object unless its version is current or old here already.
+    private func trialUnlessHeld(_ path: String, name: ArtifactName?) throws(LoadError) {
+        if let name, try held(name.module, version: name.version, key: name.keyPrefix, alongside: []) != nil { return }
+        try loader.trial(path)
     }
 
     /// Whether a version is current or old somewhere (a process may pin it).
@@ -191,6 +210,10 @@ public final class CodeServer: Sendable {
             }
         }
         try loader.trial(path)
+        // dlopen runs the object's initializers: from here its code may run
+        // in the node, so the marker goes first.
+        if let name { try mark(name.module, version: name.version, key: name.keyPrefix, path: path, force: force) }
+        defer { journal?.end() }
         let image = try loader.open(path)
         let descriptor = image.descriptor
         if let name, name.module != descriptor.name || name.version != descriptor.version {
@@ -200,8 +223,23 @@ public final class CodeServer: Sendable {
         if let known = try held(descriptor.name, version: descriptor.version, key: descriptor.key, alongside: batch) {
             return .existing(known)
         }
+        if name == nil { try mark(descriptor.name, version: descriptor.version, key: descriptor.key, path: path, force: force) }
         let module = try image.enterAndRunOnLoad()
         return .fresh(ModuleVersion(image: image, module: module, loadedAt: now()))
+    }
+
+    /// Writes the marker of the load in progress (see `LoadJournal`: a
+    /// restart must not repeat the load the node died in); a forced load
+    /// first forgets that the node died in it.
+    private func mark(_ module: String, version: Int, key: String, path: String, force: Bool) throws(LoadError) {
+        guard let journal else { return }
+        if !force, let death = journal.death(module, version: version, key: key) { throw .diedInLoad(death) }
+        do throws(SystemError) {
+            if force { try journal.forgive(module, version: version, key: key) }
+            try journal.begin(module, version: version, key: key, file: lastPathComponent(path))
+        } catch {
+            throw .badFile(path: path, reason: "cannot record the load in progress: \(error)")
+        }
     }
 
     /// Erlang's sticky directories: a sticky module with a current version

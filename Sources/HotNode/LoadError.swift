@@ -22,6 +22,12 @@ public enum LoadError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The trial load in a throwaway process failed or crashed; `code` is
     /// the child's own verdict (`mismatch`, `onLoadFailure`...) or `badFile`.
     case trialFailed(path: String, reason: String, code: ErrorCode)
+    /// The trial load did not end within its deadline and was killed.
+    case trialTimedOut(path: String, seconds: Double)
+    /// The node died while loading this build before (its entry, on-load
+    /// hook or initializers crashed the node, not the trial); it stays
+    /// refused until a forced load.
+    case diedInLoad(DeathInLoad)
 
     public var description: String {
         switch self {
@@ -36,6 +42,10 @@ public enum LoadError: Error, Sendable, Equatable, CustomStringConvertible {
         case .versionTaken(let module, let version, let loadedKey, let key):
             "\(module) v\(version) is loaded here with key \(loadedKey.prefix(12)); this object is v\(version) with key \(key.prefix(12)); one version number cannot name two builds: build it again so that it gets a new number"
         case .trialFailed(let path, let reason, _): "\(lastPathComponent(path)) was refused by its trial load: \(reason)"
+        case .trialTimedOut(let path, let seconds):
+            "the trial load of \(lastPathComponent(path)) did not finish in \(seconds == seconds.rounded() ? String(Int(seconds)) : String(seconds)) s (a constructor or on-load hook that never returns?); it was killed"
+        case .diedInLoad(let death):
+            "the node died while loading \(death.module) v\(death.version) (key \(death.key.prefix(12))) on \(death.date); load it with --force (hot deploy --force) to try again"
         }
     }
 
@@ -50,6 +60,7 @@ public enum LoadError: Error, Sendable, Equatable, CustomStringConvertible {
         case .onLoadFailure: .onLoadFailure
         case .versionTaken: .badFile
         case .trialFailed(_, _, let code): code
+        case .trialTimedOut, .diedInLoad: .badFile
         }
     }
 }

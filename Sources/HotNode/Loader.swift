@@ -15,10 +15,14 @@ final class Loader: ModuleLoader {
     /// Objects whose trial passed, by path, size, modification time and
     /// inode: a deploy checks while staging and need not check again.
     private let trialPassed = Mutex<Set<String>>([])
+    /// Seconds a trial may take before its child is killed and the object refused.
+    private let trialTimeout: Double
 
-    /// A loader whose trials run `trialExecutable --check FILE`, or that runs none.
-    init(trialExecutable: String?) {
+    /// A loader whose trials run `trialExecutable --check FILE` for at most
+    /// `trialTimeout` seconds, or that runs none.
+    init(trialExecutable: String?, trialTimeout: Double = TrialLoad.defaultTimeout) {
         self.trialExecutable = trialExecutable
+        self.trialTimeout = trialTimeout
     }
 
     /// A `dlopen` handle: an opaque token, never closed, so never stale.
@@ -66,7 +70,7 @@ final class Loader: ModuleLoader {
         guard let trialExecutable else { return }
         let identity = "\(path) \(info.st_size) \(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec) \(info.st_ino)"
         if trialPassed.withLock({ $0.contains(identity) }) { return }
-        try TrialLoad.check(path, executable: trialExecutable)
+        try TrialLoad.check(path, executable: trialExecutable, timeout: trialTimeout)
         _ = trialPassed.withLock { $0.insert(identity) }
     }
 

@@ -32,12 +32,14 @@ public final class Node: Sendable {
     }
 
     /// A node; `trialExecutable` runs each new object's trial load (`--check
-    /// FILE`) and defaults to this process's own executable.
+    /// FILE`) and defaults to this process's own executable; a trial still
+    /// running after `trialTimeout` seconds is killed and its object refused.
     public convenience init(name: String, store: Store, codePath: String?, mode: Mode = .interactive, sticky: Set<String> = [],
-                            trialExecutable: String? = realPath("/proc/self/exe"), logger: Logger) {
+                            trialExecutable: String? = realPath("/proc/self/exe"),
+                            trialTimeout: Double = TrialLoad.defaultTimeout, logger: Logger) {
         self.init(
             name: name, store: store, codePath: codePath, mode: mode, sticky: sticky,
-            loader: Loader(trialExecutable: trialExecutable), logger: logger)
+            loader: Loader(trialExecutable: trialExecutable, trialTimeout: trialTimeout), logger: logger)
     }
 
     /// A node whose code comes from `loader`: `dlopen` in the real node, or
@@ -48,7 +50,9 @@ public final class Node: Sendable {
         self.store = store
         self.codePath = codePath
         self.mode = mode
-        self.codeServer = CodeServer(sticky: sticky, processes: processes, loader: loader, purgeTimeout: purgeTimeout)
+        self.codeServer = CodeServer(
+            sticky: sticky, processes: processes, loader: loader, purgeTimeout: purgeTimeout,
+            journal: LoadJournal(stateFolder: store.root))
         self.logger = logger
         self.kernel = Kernel(codeServer: codeServer, processes: processes, logger: logger)
         Runtime.install(kernel)
@@ -91,7 +95,9 @@ public final class Node: Sendable {
     /// newest built version of every module under the code path (which then
     /// becomes the permanent set). A module that fails to load is logged and
     /// skipped: one bad module must not keep the others from booting.
+    /// First, a load the node died in last time is recorded as refused.
     public func boot() {
+        recoverDeathInLoad()
         let permanentSet = PermanentSet(stateFolder: store.root)
         var boot = permanentSet.read() ?? [:]
         let recorded = !boot.isEmpty
@@ -112,6 +118,20 @@ public final class Node: Sendable {
         }
         if !recorded || booted.count > (permanentSet.read()?.count ?? 0) {
             do { try permanentSet.write(booted) } catch { logger.error("could not record the permanent set: \(error)") }
+        }
+    }
+
+    /// A marker of a load in progress means the node died in that load: its
+    /// build is refused from now on (until a forced load), so that boot and
+    /// the next deploy do not walk into the same crash.
+    private func recoverDeathInLoad() {
+        guard let journal = codeServer.journal else { return }
+        do {
+            if let death = try journal.recover() {
+                logger.error("the node died while loading \(death.module) v\(death.version) (key \(death.key.prefix(12)), \(death.file)); that build is refused until a forced load")
+            }
+        } catch {
+            logger.error("could not record the load the node died in: \(error)")
         }
     }
 
@@ -190,9 +210,11 @@ public final class Node: Sendable {
                 version: entry.version.version, code: current[entry.process.module] === entry.version ? .current : .old,
                 function: function)
         }
+        let deaths = codeServer.journal?.deaths ?? []
         return StatusReply(
             node: name, pid: Int(getpid()), mode: mode.rawValue, modules: modules, processes: processList,
-            retainedBytes: codeServer.retainedBytes())
+            retainedBytes: codeServer.retainedBytes(),
+            refused: deaths.isEmpty ? nil : deaths)
     }
 }
 

@@ -33,8 +33,17 @@ public enum TrialLoad {
         }
     }
 
-    /// In the node: runs the trial in a child; throws the child's reason.
-    static func check(_ path: String, executable: String) throws(LoadError) {
+    /// How long a trial load may take unless the node is told otherwise.
+    public static let defaultTimeout = 10.0
+    /// How much of the child's output the node keeps: enough for a trap's
+    /// message, and a module that writes without end costs the node nothing.
+    static let outputLimit = 64 << 10
+    /// The longest reason line a refusal carries.
+    static let reasonLimit = 2_000
+
+    /// In the node: runs the trial in a child, killed after `timeout`
+    /// seconds; throws the child's reason.
+    static func check(_ path: String, executable: String, timeout: Double) throws(LoadError) {
         let child: Subprocess
         do {
             // No backtracer in the child: a crash is the expected outcome of a
@@ -44,20 +53,24 @@ public enum TrialLoad {
         } catch {
             throw .badFile(path: path, reason: "trial load could not start: \(error)")
         }
-        let (status, output) = child.waitCapturing()
+        let capture = child.waitCapturing(limit: outputLimit, timeout: timeout)
+        if capture.timedOut { throw .trialTimedOut(path: path, seconds: timeout) }
+        let status = capture.status
         guard status != 0 else { return }
-        var lines = output.split(separator: "\n").map(String.init)
+        var lines = capture.output.split(separator: "\n").map(String.init)
         var code = ErrorCode.badFile
         if let verdict = lines.firstIndex(where: { $0.hasPrefix(verdictPrefix) }) {
             code = ErrorCode(rawValue: String(lines[verdict].dropFirst(verdictPrefix.count))) ?? .badFile
             lines.remove(at: verdict)
         }
-        let lastLine = lines.first { $0.contains("Fatal error") } ?? lines.last ?? ""
+        var lastLine = lines.first { $0.contains("Fatal error") } ?? lines.last ?? ""
+        if lastLine.utf8.count > reasonLimit { lastLine = String(decoding: lastLine.utf8.prefix(reasonLimit), as: UTF8.self) + "…" }
+        let cut = capture.truncated ? "; its output was cut at \(outputLimit >> 10) KiB" : ""
         if status > 128 {
             let signal = status - 128
             let name = strsignal(signal).map { String(cString: $0) } ?? "signal \(signal)"
-            throw .trialFailed(path: path, reason: "the trial load died: \(name)\(lastLine.isEmpty ? "" : " (\(lastLine))")", code: .badFile)
+            throw .trialFailed(path: path, reason: "the trial load died: \(name)\(lastLine.isEmpty ? "" : " (\(lastLine))")\(cut)", code: .badFile)
         }
-        throw .trialFailed(path: path, reason: lastLine.isEmpty ? "the trial load failed (status \(status))" : lastLine, code: code)
+        throw .trialFailed(path: path, reason: (lastLine.isEmpty ? "the trial load failed (status \(status))" : lastLine) + cut, code: code)
     }
 }

@@ -133,6 +133,72 @@ public final class Subprocess: @unchecked Sendable {
         return (wait(), String(decoding: output, as: UTF8.self))
     }
 
+    /// What `waitCapturing(limit:timeout:)` saw.
+    public struct Capture: Sendable {
+        /// The exit status (128 + signal when killed); for a child killed at
+        /// the deadline, 128 + SIGKILL.
+        public let status: Int32
+        /// The first `limit` bytes of the output.
+        public let output: String
+        /// Whether the child wrote more than `limit` bytes (the rest was read and dropped).
+        public let truncated: Bool
+        /// Whether the deadline passed and the child was killed.
+        public let timedOut: Bool
+    }
+
+    /// Reads the child's output until it ends or `timeout` seconds pass,
+    /// keeping the first `limit` bytes and reading and dropping the rest, so
+    /// that a chatty child never blocks on a full pipe and never fills this
+    /// process's memory. A child still running at the deadline is killed
+    /// (SIGKILL) and reaped. Polls the pipe and the pidfd (poll(2)): a
+    /// grandchild that inherited the pipe cannot hold the wait open past the
+    /// child's end.
+    public func waitCapturing(limit: Int, timeout: Double) -> Capture {
+        let deadline = monotonic() + timeout
+        var output: [UInt8] = []
+        var truncated = false
+        var pipeOpen = outputFD != nil
+        var chunk = [UInt8](repeating: 0, count: 64 << 10)
+        /// Reads what the pipe holds now; false at its end.
+        func drain(_ fd: Int32) -> Bool {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 { return errno == EINTR || errno == EAGAIN }
+            if n == 0 { return false }
+            let room = max(0, limit - output.count)
+            if n > room { truncated = true }
+            output.append(contentsOf: chunk[0..<min(n, room)])
+            return true
+        }
+        var exited = false
+        while !exited {
+            let remaining = deadline - monotonic()
+            if remaining <= 0 {
+                signal(SIGKILL)
+                let status = wait()
+                return Capture(status: status, output: String(decoding: output, as: UTF8.self), truncated: truncated, timedOut: true)
+            }
+            var fds: [pollfd] = []
+            if pipeOpen, let outputFD { fds.append(pollfd(fd: outputFD, events: Int16(POLLIN), revents: 0)) }
+            if pidFD >= 0 { fds.append(pollfd(fd: pidFD, events: Int16(POLLIN), revents: 0)) }
+            // Without a pidfd (a kernel before 5.3), look at the child every 50 ms.
+            let slice = pidFD >= 0 ? remaining : min(remaining, 0.05)
+            let n = fds.isEmpty ? 0 : poll(&fds, nfds_t(fds.count), Int32(max(1, (slice * 1000).rounded(.up))))
+            if n < 0 && errno != EINTR { break }
+            if fds.isEmpty { usleep(UInt32(slice * 1e6)) }
+            if pipeOpen, let outputFD, let entry = fds.first, entry.fd == outputFD, entry.revents != 0 {
+                pipeOpen = drain(outputFD)
+            }
+            exited = pidFD >= 0 ? fds.last.map { $0.fd == pidFD && $0.revents != 0 } ?? false : hasExited()
+        }
+        // The child has ended: take what its pipe still holds, without
+        // waiting for a grandchild that may keep the write end open.
+        if pipeOpen, let outputFD {
+            var entry = pollfd(fd: outputFD, events: Int16(POLLIN), revents: 0)
+            while monotonic() < deadline, poll(&entry, 1, 0) > 0, drain(outputFD) { entry.revents = 0 }
+        }
+        return Capture(status: wait(), output: String(decoding: output, as: UTF8.self), truncated: truncated, timedOut: false)
+    }
+
     /// Waits for the child to end and reaps it; its exit status, or 128 +
     /// the signal that killed it.
     public func wait() -> Int32 {

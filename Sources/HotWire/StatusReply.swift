@@ -15,14 +15,44 @@ public struct StatusReply: ReplyDocument {
     /// Bytes of versions kept mapped though no longer current or old
     /// (docs/ARCHITECTURE.md, "Retained for the node's life").
     public var retainedBytes: Int
+    /// Builds the node died loading and refuses until a forced load; absent
+    /// when there are none (and from nodes that predate it).
+    public var refused: [Refused]?
 
-    public init(node: String, pid: Int, mode: String, modules: [Module], processes: [Process], retainedBytes: Int) {
+    public init(node: String, pid: Int, mode: String, modules: [Module], processes: [Process], retainedBytes: Int,
+                refused: [Refused]? = nil) {
+        self.refused = refused
         self.node = node
         self.pid = pid
         self.mode = mode
         self.modules = modules
         self.processes = processes
         self.retainedBytes = retainedBytes
+    }
+
+    /// A build the node died loading.
+    public struct Refused: Codable, Sendable, Equatable {
+        public var module: String
+        public var version: Int
+        /// Its content key, or the first digits of it that its file name carries.
+        public var key: String
+        /// The object's file name.
+        public var file: String
+        /// When the restarted node found it had died there (seconds since the epoch).
+        public var diedAt: Double
+
+        public init(module: String, version: Int, key: String, file: String, diedAt: Double) {
+            self.module = module
+            self.version = version
+            self.key = key
+            self.file = file
+            self.diedAt = diedAt
+        }
+
+        /// Whether this is `module` v`version` with `key` (either key may be the other's first digits).
+        public func names(_ module: String, version: Int, key: String) -> Bool {
+            self.module == module && self.version == version && (self.key.hasPrefix(key) || key.hasPrefix(self.key))
+        }
     }
 
     /// One module: its current and old versions.

@@ -25,6 +25,9 @@ let deployCommand = Command(
         rolls the committed nodes back to the versions they ran, which are still loaded; nodes
         not yet reached stay untouched. Last, the new versions are made permanent (what a
         restarted node boots) unless --temporary.
+        A node that dies while loading a version (code that crashes only in the real node, not
+        in its trial) is restarted by its supervisor on its permanent versions; the deploy says
+        so and rolls back like a failed check, and the node refuses that build until --force.
         """,
     options: CommonOptions.nodeOptions + [
         Option("--since", .value, valueName: "REV", help: "only the modules that differ from REV"),
@@ -34,7 +37,7 @@ let deployCommand = Command(
         Option("--canary-wait", .value, valueName: "S", help: "canary: seconds to wait before checking and going on (default 5)"),
         Option("--health-cmd", .value, valueName: "CMD", help: "a shell command that must exit 0 after each node's commit"),
         Option("--purge", .flag, help: "stop processes still in old code before loading"),
-        Option("--force", .flag, help: "reload sticky modules too"),
+        Option("--force", .flag, help: "reload sticky modules too, and retry a build the node died loading"),
         Option("--temporary", .flag, help: "do not make the new versions permanent"),
         Option("--release", .flag, help: "compile with -O"),
         Option("--jobs", .value, valueName: "N", short: "j", help: "compilers at once"),

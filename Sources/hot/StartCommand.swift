@@ -17,6 +17,9 @@ let startCommand = Command(
         .hot/node.log. It boots its permanent versions, and the newest build of every other
         module. With --node NAME, a further local node of that name, in .hot/nodes/NAME/; it
         also listens on the address hot.json's "nodes" gives NAME, or on --listen.
+        In the background the node runs under a supervisor (hotnode --supervise, its pid in
+        supervisor.pid beside node.pid) that starts it again when it dies; if it died while
+        loading a version, the restarted node refuses that build until a deploy with --force.
         """,
     options: [
         Option("--node", .value, valueName: "NAME", help: "start a further local node of this name"),
@@ -68,8 +71,9 @@ let startCommand = Command(
         throw .failed("cannot run \(node): \(String(cString: strerror(errno)))")
     }
     let process: Subprocess
+    let supervisorArguments = ["--supervise", "--supervisor-pid-file", parentDirectory(local.pid) + "/supervisor.pid"]
     do {
-        process = try Subprocess.spawn(node, nodeArguments, output: .file(local.log), newSession: true)
+        process = try Subprocess.spawn(node, supervisorArguments + nodeArguments, output: .file(local.log), newSession: true)
     } catch {
         throw .failed("cannot start \(node): \(error)")
     }
@@ -82,7 +86,7 @@ let startCommand = Command(
             throw .failed("node exited at start (see \(local.log)): \(last)")
         }
         if let client = try? NodeClient(address: address, cookieFile: project.cookiePath) {
-            print("node \(client.nodeName) started (pid \(process.pid)), listening on \(listen.joined(separator: " and "))")
+            print("node \(client.nodeName) started (supervisor pid \(process.pid)), listening on \(listen.joined(separator: " and "))")
             return
         }
         usleep(20_000)

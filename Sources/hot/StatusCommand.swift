@@ -45,19 +45,12 @@ func describeStatus(_ document: StatusReply) -> String {
         if module.sticky { line += ", sticky" }
         text += line + "\n"
     }
+    for refused in document.refused ?? [] {
+        text += "  refused: \(refused.module) v\(refused.version) (key \(refused.key.prefix(12))): the node died loading it (\(utcTime(refused.diedAt))); deploy with --force to try again\n"
+    }
     text += document.processes.isEmpty ? "  no processes" : "  processes:"
     for p in document.processes {
         text += "\n    \(p.pid) \(p.name ?? "") \(p.module) v\(p.version) (\(p.code.rawValue) code)"
     }
     return text
-}
-
-/// `2026-11-27 10:04:17Z` for seconds since the epoch.
-func utcTime(_ seconds: Double) -> String {
-    var time = time_t(seconds)
-    var parts = tm()
-    gmtime_r(&time, &parts)
-    var buffer = [CChar](repeating: 0, count: 32)
-    let n = strftime(&buffer, buffer.count, "%Y-%m-%d %H:%M:%SZ", &parts)
-    return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }

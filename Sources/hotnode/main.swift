@@ -11,8 +11,13 @@ import Logging
 let usage = """
     usage: hotnode --name NAME --listen ADDRESS [--listen ADDRESS]... --cookie-file PATH
                    --state DIR [--code-path DIR] [--mode interactive|embedded]
-                   [--sticky MODULE]... [--pid-file PATH]
+                   [--sticky MODULE]... [--pid-file PATH] [--trial-timeout SECONDS]
       ADDRESS is unix:PATH or tcp://HOST:PORT (TCP binds where told; use 127.0.0.1 for loopback)
+      --trial-timeout: how long a new object's trial load may run before it is
+           killed and the object refused (default \(Int(TrialLoad.defaultTimeout)))
+           hotnode --supervise [--supervisor-pid-file PATH] NODE-OPTIONS...
+                                    run a node with NODE-OPTIONS as a child, and start it
+                                    again when it dies by a signal or an error
            hotnode --check FILE     trial-load an object in this process and exit
            hotnode --relay SOCKET   join stdin/stdout to a node's socket (for ssh:// addresses)
     """
@@ -30,12 +35,31 @@ var codePath: String?
 var sticky: Set<String> = []
 var pidFile: String?
 var mode = Node.Mode.interactive
+var trialTimeout = TrialLoad.defaultTimeout
 
 if CommandLine.arguments.count == 3, CommandLine.arguments[1] == TrialLoad.flag {
     exit(TrialLoad.runChild(path: CommandLine.arguments[2]))
 }
 if CommandLine.arguments.count == 3, CommandLine.arguments[1] == Relay.flag {
     exit(Relay.run(socketPath: CommandLine.arguments[2]))
+}
+if CommandLine.arguments.count >= 2, CommandLine.arguments[1] == Supervisor.flag {
+    var nodeArguments = Array(CommandLine.arguments.dropFirst(2))
+    var supervisorPidFile: String?
+    if nodeArguments.first == "--supervisor-pid-file" {
+        guard nodeArguments.count >= 2 else { fail("--supervisor-pid-file needs a value\n\(usage)") }
+        supervisorPidFile = nodeArguments[1]
+        nodeArguments.removeFirst(2)
+    }
+    guard let executable = realPath("/proc/self/exe") else { fail("cannot find this executable", status: 1) }
+    if let supervisorPidFile {
+        do { try writeFileAtomically(supervisorPidFile, Array("\(getpid())\n".utf8)) } catch { fail(error.description, status: 1) }
+    }
+    let status = Supervisor(executable: executable, arguments: nodeArguments).run { line in
+        _ = writeAll(2, Array("hotnode: \(line)\n".utf8))
+    }
+    if let supervisorPidFile { unlink(supervisorPidFile) }
+    exit(status)
 }
 
 var arguments = CommandLine.arguments.dropFirst()
@@ -55,6 +79,10 @@ while let argument = arguments.popFirst() {
     case "--code-path": codePath = value()
     case "--sticky": sticky.insert(value())
     case "--pid-file": pidFile = value()
+    case "--trial-timeout":
+        let text = value()
+        guard let seconds = Double(text), seconds > 0 else { fail("--trial-timeout is a number of seconds, not '\(text)'") }
+        trialTimeout = seconds
     case "--mode":
         let text = value()
         guard let m = Node.Mode(rawValue: text) else { fail("--mode is interactive or embedded, not '\(text)'") }
@@ -90,7 +118,9 @@ signal(SIGPIPE, SIG_IGN)
 
 let node: Node
 do {
-    node = Node(name: name, store: try Store(root: state), codePath: codePath, mode: mode, sticky: sticky, logger: logger)
+    node = Node(
+        name: name, store: try Store(root: state), codePath: codePath, mode: mode, sticky: sticky, trialTimeout: trialTimeout,
+        logger: logger)
 } catch {
     fail("cannot use state folder \(state): \(error)", status: 1)
 }

@@ -532,8 +532,15 @@ private final class FleetFixture {
         return Int(call.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
     }
 
-    /// SIGKILL to a node (pid from its pid file); returns once it is dead.
+    /// SIGKILL to a node (pid from its pid file) and first to its supervisor,
+    /// as when its machine goes down; returns once it is dead.
     func kill9(_ name: String) throws {
+        if let text = try? String(contentsOfFile: scratch.path("app/.hot/nodes/\(name)/supervisor.pid"), encoding: .utf8),
+            let supervisor = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines))
+        {
+            kill(supervisor, SIGKILL)
+            try? FileManager.default.removeItem(atPath: scratch.path("app/.hot/nodes/\(name)/supervisor.pid"))
+        }
         let pidFile = scratch.path("app/.hot/nodes/\(name)/node.pid")
         let pid = try #require(pid_t(try String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
         try #require(isRunning(pid), "\(name) (pid \(pid)) should be running")

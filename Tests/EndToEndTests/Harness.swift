@@ -74,7 +74,8 @@ final class Scratch {
 
     /// Stops every node started under the root and removes the folder.
     func close() {
-        for pidFile in pidFiles() {
+        // Supervisors first: stopped, they stop their node and do not restart it.
+        for pidFile in pidFiles(named: "supervisor.pid") + pidFiles() {
             guard let text = try? String(contentsOfFile: pidFile, encoding: .utf8),
                 let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines))
             else { continue }
@@ -85,11 +86,11 @@ final class Scratch {
         try? FileManager.default.removeItem(atPath: root)
     }
 
-    private func pidFiles() -> [String] {
+    private func pidFiles(named suffix: String = "node.pid") -> [String] {
         let enumerator = FileManager.default.enumerator(atPath: root)
         var found: [String] = []
         while let item = enumerator?.nextObject() as? String {
-            if item.hasSuffix("node.pid") { found.append(root + "/" + item) }
+            if item.hasSuffix(suffix) { found.append(root + "/" + item) }
         }
         return found
     }

@@ -104,6 +104,25 @@ private func editing(_ term: Term, at path: [Any], to value: Term?) -> Term {
         try expectPinned(status, statusTerm)
     }
 
+    @Test("status: the refused builds are an optional key, absent when none, so older nodes and clients still agree")
+    func statusRefused() throws {
+        #expect(status.refused == nil)
+        guard case .map(let fields) = status.term else { Issue.record("\(status.term)"); return }
+        #expect(fields["refused"] == nil, "no refused key when nothing is refused")
+        var withRefused = status
+        withRefused.refused = [
+            StatusReply.Refused(module: "chat", version: 4, key: "0123456789ab", file: "chat.v4-0123456789ab.so", diedAt: 1_700_000_002.5)
+        ]
+        guard case .map(let refusedFields) = withRefused.term, case .list(let entries)? = refusedFields["refused"] else {
+            Issue.record("\(withRefused.term)")
+            return
+        }
+        #expect(entries.count == 1)
+        #expect(try StatusReply(term: withRefused.term) == withRefused)
+        #expect(withRefused.refused?.first?.names("chat", version: 4, key: "0123456789abcdef0123") == true)
+        #expect(withRefused.refused?.first?.names("chat", version: 4, key: "fedcba") == false)
+    }
+
     @Test("load: one entry per module, with from (null for a new module), stopped and stubborn")
     func loadPinned() throws {
         let reply = LoadReply(modules: [

@@ -17,6 +17,8 @@ final class FakeLoader: ModuleLoader {
     private let trialFailures = Mutex<Set<String>>([])
     private let enteredPaths = Mutex<[String]>([])
     private let trialPaths = Mutex<[String]>([])
+    private let trialPassed = Mutex<Set<String>>([])
+    private let trialGates = Mutex<[String: Gate]>([:])
 
     /// A content key of 64 copies of one hex digit.
     static func key(_ digit: Character) -> String { String(repeating: digit, count: 64) }
@@ -63,10 +65,16 @@ final class FakeLoader: ModuleLoader {
         _ = trialFailures.withLock { $0.insert(lastPathComponent(path)) }
     }
 
+    /// Makes the trial load of `path` block until `gate` opens, as a
+    /// constructor that does not return would hold a real trial.
+    func holdTrial(_ path: String, at gate: Gate) {
+        trialGates.withLock { $0[lastPathComponent(path)] = gate }
+    }
+
     /// The paths whose entry ran, in order: the versions whose own code ran.
     var entered: [String] { enteredPaths.withLock { $0 } }
 
-    /// The paths trial-loaded, in order.
+    /// The paths trial-loaded, in order (a path that passed once is not tried again, as with `Loader`).
     var trials: [String] { trialPaths.withLock { $0 } }
 
     func open(_ path: String) throws(LoadError) -> ModuleImage {
@@ -80,9 +88,12 @@ final class FakeLoader: ModuleLoader {
     func trial(_ path: String) throws(LoadError) {
         let fileName = lastPathComponent(path)
         guard versions.withLock({ $0[fileName] }) != nil else { throw .noFile(fileName) }
+        if trialPassed.withLock({ $0.contains(path) }) { return }
         trialPaths.withLock { $0.append(path) }
+        trialGates.withLock { $0[fileName] }?.pass()
         if trialFailures.withLock({ $0.contains(fileName) }) {
             throw .trialFailed(path: path, reason: "the trial load died: Trace/breakpoint trap", code: .badFile)
         }
+        _ = trialPassed.withLock { $0.insert(path) }
     }
 }

@@ -1,0 +1,36 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import HotPlatform
+import HotWire
+
+extension Rollout {
+    /// How long a rollout waits for a node that dropped the connection during
+    /// `load` to come back under its supervisor.
+    static let restartWait = 15.0
+
+    /// A connection that dropped during `load` most likely means the node
+    /// died in the new versions' code (an on-load hook that crashes only in
+    /// the real node passes its trial). Waits for the node to come back and
+    /// reads its status: a restarted node names the build it died loading
+    /// (`refused`). Nil when the error is no dropped connection, or when the
+    /// node answers and names none of `loading` (the original error stands).
+    func deathInLoad(_ error: ClientError, _ target: RolloutTarget, loading: [ShippedVersion]) -> String? {
+        guard case .protocolError = error else { return nil }
+        let names = loading.map { "\($0.module) v\($0.version)" }.joined(separator: ", ")
+        let deadline = monotonic() + Self.restartWait
+        while monotonic() < deadline {
+            if let client = try? NodeClient(address: target.address, cookieFile: target.cookieFile),
+                let status = try? client.request(.status, as: StatusReply.self)
+            {
+                let refused = status.refused ?? []
+                guard let death = loading.first(where: { v in refused.contains { $0.names(v.module, version: v.version, key: v.key) } }) else {
+                    return nil
+                }
+                return "the node died while loading \(death.module) v\(death.version); it restarted on its permanent versions and refuses that build until a deploy with --force"
+            }
+            usleep(100_000)
+        }
+        return "the connection dropped while loading \(names) and the node did not come back within \(Int(Self.restartWait)) s: it may have died in that load (a node started by hot start or systemd restarts by itself)"
+    }
+}

@@ -1,0 +1,149 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import HotPlatform
+import Synchronization
+
+/// Runs a node as its child and starts it again when it dies: Erlang's
+/// `heart`, for a node run by `hot start` rather than by systemd (whose unit
+/// says `Restart=on-failure`).
+///
+/// A module whose code kills the node at commit cannot be stopped by any
+/// process boundary; the answer is recovery. The restarted node boots its
+/// permanent set and refuses the build it died loading (`LoadJournal`).
+/// Restarts back off (a quarter second, doubling) and stop after
+/// `maxRestarts` within `window` seconds, so a crash loop does not spin.
+public struct Supervisor: Sendable {
+    /// The flag that makes a node executable supervise a node.
+    public static let flag = "--supervise"
+    /// The node executable and its arguments.
+    public let executable: String
+    public let arguments: [String]
+    /// Restarts allowed within `window` before the supervisor gives up.
+    public let maxRestarts: Int
+    public let window: Double
+    /// A node that exits with an error sooner than this after its first
+    /// start failed to start (a busy address, a bad option): not restarted.
+    public let startGrace: Double
+
+    /// A supervisor of `executable arguments`.
+    public init(executable: String, arguments: [String], maxRestarts: Int = 5, window: Double = 60, startGrace: Double = 2) {
+        self.executable = executable
+        self.arguments = arguments
+        self.maxRestarts = maxRestarts
+        self.window = window
+        self.startGrace = startGrace
+    }
+
+    /// Runs the node until it exits cleanly, is stopped, or dies too often;
+    /// returns the status to exit with. SIGTERM, SIGINT and SIGHUP are
+    /// passed to the node, which then stops cleanly, and so does this.
+    /// Call it before any other thread starts: it blocks those signals.
+    public func run(log: @escaping @Sendable (String) -> Void) -> Int32 {
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        for s in [SIGTERM, SIGINT, SIGHUP] { sigaddset(&signals, s) }
+        pthread_sigmask(SIG_BLOCK, &signals, nil)
+        let shared = Shared()
+        let mask = signals
+        startThread {
+            var set = mask
+            var received: Int32 = 0
+            while sigwait(&set, &received) == 0 {
+                shared.stopping.store(received, ordering: .sequentiallyConsistent)
+                let pid = shared.child.load(ordering: .sequentiallyConsistent)
+                if pid > 0 { kill(pid, received) }
+            }
+        }
+        var policy = RestartPolicy(maxRestarts: maxRestarts, window: window, startGrace: startGrace)
+        while true {
+            let started = monotonic()
+            let node: Subprocess
+            do {
+                node = try Subprocess.spawn(executable, arguments, output: .inherit)
+            } catch {
+                log("supervisor: cannot start the node: \(error)")
+                return 1
+            }
+            shared.child.store(node.pid, ordering: .sequentiallyConsistent)
+            // A stop that came before the pid was published reaches the node here.
+            let early = shared.stopping.load(ordering: .sequentiallyConsistent)
+            if early != 0 { node.signal(early) }
+            // Unpublish the pid before reaping it, so that a stop signal never
+            // reaches a process that reused the number.
+            while (try? Subprocess.firstExited(of: [node])) == nil && !node.hasExited() {}
+            shared.child.store(0, ordering: .sequentiallyConsistent)
+            let status = node.wait()
+            if shared.stopping.load(ordering: .sequentiallyConsistent) != 0 { return status }
+            let delay: Double
+            switch policy.decide(status: status, ranFor: monotonic() - started, at: monotonic()) {
+            case .stop(let reason):
+                if let reason { log("supervisor: \(reason); not restarting it") }
+                return status
+            case .restart(let after):
+                delay = after
+            }
+            log("supervisor: the node \(Self.describe(status)); restarting it in \(delay) s")
+            let until = monotonic() + delay
+            while monotonic() < until {
+                if shared.stopping.load(ordering: .sequentiallyConsistent) != 0 { return status }
+                usleep(20_000)
+            }
+        }
+    }
+
+    /// The restart rule, apart from processes so that it can be tested as a value.
+    struct RestartPolicy: Sendable {
+        let maxRestarts: Int
+        let window: Double
+        let startGrace: Double
+        /// When each restart within the window happened.
+        private var restarts: [Double] = []
+        /// Whether a node has ended before (a later early error is a crash, not a failed start).
+        private var endedBefore = false
+
+        init(maxRestarts: Int, window: Double, startGrace: Double) {
+            self.maxRestarts = maxRestarts
+            self.window = window
+            self.startGrace = startGrace
+        }
+
+        /// What to do after the node ended.
+        enum Decision: Equatable {
+            /// Exit with the node's status; the reason is logged, if any.
+            case stop(reason: String?)
+            /// Start the node again after this many seconds.
+            case restart(after: Double)
+        }
+
+        /// The node ended with `status` after running `ranFor` seconds, at
+        /// monotonic time `time`: a clean exit stops, so does an error soon
+        /// after the first start; a crash restarts, backing off from a
+        /// quarter second and doubling, until `maxRestarts` within `window`.
+        mutating func decide(status: Int32, ranFor: Double, at time: Double) -> Decision {
+            defer { endedBefore = true }
+            if status == 0 { return .stop(reason: nil) }
+            if !endedBefore && status < 128 && ranFor < startGrace { return .stop(reason: nil) }
+            restarts.removeAll { time - $0 > window }
+            guard restarts.count < maxRestarts else {
+                return .stop(reason: "the node died \(restarts.count + 1) times within \(Int(window)) s")
+            }
+            let delay = min(8, 0.25 * Double(1 << restarts.count))
+            restarts.append(time)
+            return .restart(after: delay)
+        }
+    }
+
+    /// The node's pid, and the stop signal once one came: shared with the signal thread.
+    private final class Shared: Sendable {
+        let child = Atomic<Int32>(0)
+        let stopping = Atomic<Int32>(0)
+    }
+
+    /// "was killed by Aborted", "exited with status 3".
+    static func describe(_ status: Int32) -> String {
+        guard status > 128 else { return "exited with status \(status)" }
+        let name = strsignal(status - 128).map { String(cString: $0) } ?? "signal \(status - 128)"
+        return "was killed by \(name)"
+    }
+}
