@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Hot
 import HotPlatform
 import Synchronization
@@ -27,6 +30,10 @@ public final class CodeServer: Sendable {
     /// time. Held while a new version's entry and on-load hook run, never
     /// across a trial load (which runs before it is taken, and has a deadline).
     private let loading = Mutex(())
+    /// The thread inside `loading`, 0 when none: a module's on-load hook runs
+    /// under the lock, and a load it causes (an external call to a module not
+    /// loaded yet, in interactive mode) must be refused, not deadlock.
+    private let loadingThread = Atomic<UInt>(0)
     /// Second in the lock order, taken under `loading` or alone; held only
     /// for table work, never while a module's code runs.
     private let state = Mutex(State())
@@ -42,6 +49,22 @@ public final class CodeServer: Sendable {
     struct Entry {
         var current: ModuleVersion?
         var old: ModuleVersion?
+    }
+
+    /// Runs `body` under `loading`, noting this thread as its holder.
+    private func serialized<T>(_ body: () throws(LoadError) -> T) throws(LoadError) -> T {
+        try loading.withLock { _ throws(LoadError) in
+            loadingThread.store(UInt(pthread_self()), ordering: .relaxed)
+            defer { loadingThread.store(0, ordering: .relaxed) }
+            return try body()
+        }
+    }
+
+    /// Whether this thread is inside a load, purge, delete or rollback (so
+    /// running a module's entry or on-load hook): another load from here
+    /// would wait for itself.
+    public var isLoadingOnThisThread: Bool {
+        loadingThread.load(ordering: .relaxed) == UInt(pthread_self())
     }
 
     /// How long a purge waits for processes in old code to stop, unless told otherwise.
@@ -76,7 +99,7 @@ public final class CodeServer: Sendable {
             }
             try trialUnlessHeld(path, name: name)
         }
-        return try loading.withLock { _ throws(LoadError) in
+        return try serialized { () throws(LoadError) in
             var prepared: [Prepared] = []
             for path in paths { prepared.append(try prepare(path, force: force, alongside: prepared)) }
             var purged: [String: PurgeResult] = [:]
@@ -95,7 +118,7 @@ public final class CodeServer: Sendable {
     /// Erlang's `code:purge`: stops the processes in old code (cooperatively,
     /// waiting up to `purgeTimeout`), then drops old.
     public func purge(_ module: String) throws(LoadError) -> PurgeResult {
-        try loading.withLock { _ throws(LoadError) in
+        try serialized { () throws(LoadError) in
             guard state.withLock({ $0.modules[module] }) != nil else { throw .noFile(module) }
             return purgeOld(module)
         }
@@ -117,7 +140,7 @@ public final class CodeServer: Sendable {
 
     /// Erlang's `code:soft_purge`: drops old only if no process runs in it.
     public func softPurge(_ module: String) throws(LoadError) -> Int? {
-        try loading.withLock { _ throws(LoadError) in
+        try serialized { () throws(LoadError) in
             guard let entry = state.withLock({ $0.modules[module] }) else { throw .noFile(module) }
             guard let old = entry.old else { return nil }
             let running = processes.pinned(to: old)
@@ -132,7 +155,7 @@ public final class CodeServer: Sendable {
     /// Erlang's `code:delete`: current becomes old, and external calls fail
     /// with `undefined` until the next load. Refused while old code still runs.
     public func delete(_ module: String) throws(LoadError) -> Int {
-        try loading.withLock { _ throws(LoadError) in
+        try serialized { () throws(LoadError) in
             let result: Result<Int, LoadError> = state.withLock { state in
                 guard var entry = state.modules[module], let current = entry.current else { return .failure(.noFile(module)) }
                 if state.sticky.contains(module) { return .failure(.sticky(module: module)) }
@@ -153,7 +176,7 @@ public final class CodeServer: Sendable {
     /// Makes old current again and current old: the release handler's
     /// rollback, which needs no build since old is still loaded.
     public func rollback(_ module: String) throws(LoadError) -> LoadResult {
-        try loading.withLock { _ throws(LoadError) in
+        try serialized { () throws(LoadError) in
             let result: Result<LoadResult, LoadError> = state.withLock { state in
                 guard var entry = state.modules[module] else { return .failure(.noFile(module)) }
                 guard let old = entry.old else { return .failure(.noFile("\(module) has no old version to roll back to")) }

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Dispatch
 import Hot
 import HotPlatform
 import Synchronization
@@ -17,6 +18,12 @@ final class Loader: ModuleLoader {
     private let trialPassed = Mutex<Set<String>>([])
     /// Seconds a trial may take before its child is killed and the object refused.
     private let trialTimeout: Double
+    /// Trial children running at once. Trials run outside the load lock, so
+    /// without a cap every authenticated connection could start one; a trial
+    /// that finds no slot waits for one at most `trialTimeout`.
+    private let trialSlots = DispatchSemaphore(value: Loader.maxConcurrentTrials)
+    /// How many trial children may run at once.
+    static let maxConcurrentTrials = 4
 
     /// A loader whose trials run `trialExecutable --check FILE` for at most
     /// `trialTimeout` seconds, or that runs none.
@@ -70,6 +77,12 @@ final class Loader: ModuleLoader {
         guard let trialExecutable else { return }
         let identity = "\(path) \(info.st_size) \(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec) \(info.st_ino)"
         if trialPassed.withLock({ $0.contains(identity) }) { return }
+        guard trialSlots.wait(timeout: .now() + .milliseconds(Int(trialTimeout * 1000))) == .success else {
+            throw .trialFailed(
+                path: path, reason: "\(Self.maxConcurrentTrials) other trial loads kept every slot for \(Int(trialTimeout)) s; try again",
+                code: .badFile)
+        }
+        defer { trialSlots.signal() }
         try TrialLoad.check(path, executable: trialExecutable, timeout: trialTimeout)
         _ = trialPassed.withLock { $0.insert(identity) }
     }

@@ -65,6 +65,13 @@ public final class Node: Sendable {
     /// call named but no version serves. A deleted module is not revived: it
     /// stays undefined until an explicit load, as Erlang's `code:delete` wants.
     private func loadOnDemand(_ module: String) -> Bool {
+        if codeServer.isLoadingOnThisThread {
+            // An entry or on-load hook calling a module not loaded yet: the
+            // load lock is this thread's already (docs/ARCHITECTURE.md,
+            // "Lock order"), so the call fails as undefined instead.
+            logger.warning("not loading \(module) on demand: called from a module's entry or on-load hook, inside another load")
+            return false
+        }
         guard HotSDK.isValidModuleName(module), codeServer.versions(module).old == nil,
             let path = newestBuilt(module)
         else { return false }

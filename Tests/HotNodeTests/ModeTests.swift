@@ -1,5 +1,6 @@
 import Hot
 import HotPlatform
+import Synchronization
 import Testing
 
 @testable import HotNode
@@ -67,5 +68,40 @@ struct ModeTests {
         #expect(t.versions("calc") == [1, nil])
         #expect(t.versions("bad") == [nil, nil])
         #expect(t.node.permanentVersions() == ["calc": 1])
+    }
+}
+
+/// A load from inside a load: an on-load hook that calls a module not loaded
+/// yet, in interactive mode, would take the load lock its own load holds.
+@Suite("Node: a load caused inside a load")
+struct ReentrantLoadTests {
+    @Test("an on-load hook calling a module not loaded yet gets undefined, and the load finishes")
+    func onLoadCallsUnloadedModule() throws {
+        let t = try TestNode(mode: .interactive)
+        defer { t.close() }
+        try t.build("calc", 1)
+        let seen = Mutex<String?>(nil)
+        let folder = "\(t.codePath)/caller"
+        try makeDirectories(folder)
+        let path = t.loader.add("caller", 1, folder: folder, onLoad: {
+            do {
+                _ = try Modules.call("calc", "version")
+                seen.withLock { $0 = "answered" }
+            } catch {
+                seen.withLock { $0 = "\(error)" }
+            }
+        })
+        try writeFileAtomically(path, [])
+        // On a thread of its own, so that a load waiting for itself fails
+        // the test at the deadline instead of hanging the run.
+        let codeServer = t.codeServer
+        let finished = concurrentMap([path], width: 1, timeout: 10) { path in
+            (try? codeServer.load([path])) != nil
+        }
+        #expect(finished == [true], "the load waited for itself")
+        #expect(seen.withLock { $0 }?.contains("calc") == true, "\(String(describing: seen.withLock { $0 }))")
+        #expect(t.versions("caller") == [1, nil])
+        // Outside the load, the same call loads calc on demand as usual.
+        #expect(try t.calledVersion("calc") == 1)
     }
 }
