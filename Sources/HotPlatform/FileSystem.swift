@@ -28,8 +28,10 @@ public func readAll(_ fd: Int32) -> [UInt8]? {
 }
 
 /// Writes a file so that a reader sees the old content or the new, never a
-/// part: a temporary file beside it, fsync, rename.
-public func writeFileAtomically(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o644) throws(SystemError) {
+/// part: a temporary file beside it, fsync, rename. `durable: false` skips
+/// the fsync, for a file that must outlive this process but not the machine
+/// (the kernel keeps what a dead process wrote).
+public func writeFileAtomically(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o644, durable: Bool = true) throws(SystemError) {
     let temporary = "\(path).\(getpid()).tmp"
     let fd: FileDescriptor
     do {
@@ -45,7 +47,7 @@ public func writeFileAtomically(_ path: String, _ bytes: [UInt8], mode: mode_t =
         if !ok { unlink(temporary) }
     }
     guard writeAll(fd.rawValue, bytes) else { throw SystemError("write \(temporary)") }
-    guard fsync(fd.rawValue) == 0 else { throw SystemError("fsync \(temporary)") }
+    guard !durable || fsync(fd.rawValue) == 0 else { throw SystemError("fsync \(temporary)") }
     guard rename(temporary, path) == 0 else { throw SystemError("rename \(temporary) to \(path)") }
     ok = true
 }
