@@ -7,24 +7,20 @@ import Musl
 #endif
 
 // Every libc call of the transport lives here, one small function each, with
-// EINTR retried in one place (the shape of swift-system's Syscalls.swift).
-
-@inline(__always)
-func retryingEINTR<T: BinaryInteger>(_ call: String, _ body: () -> T) throws(SystemError) -> T {
-    try SystemError.retrying(call, body)
-}
+// EINTR retried in one place, `SystemError.retrying` (the shape of
+// swift-system's Syscalls.swift).
 
 func sysSocket(_ domain: Int32, _ type: Int32) throws(SystemError) -> Int32 {
-    try retryingEINTR("socket") { socket(domain, type | Int32(SOCK_CLOEXEC.rawValue), 0) }
+    try SystemError.retrying("socket") { socket(domain, type | Int32(SOCK_CLOEXEC.rawValue), 0) }
 }
 
 func sysRead(_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> Int {
-    try retryingEINTR("read") { read(fd, buffer.baseAddress, buffer.count) }
+    try SystemError.retrying("read") { read(fd, buffer.baseAddress, buffer.count) }
 }
 
 func sysWrite(_ fd: Int32, _ buffer: UnsafeRawBufferPointer) throws(SystemError) -> Int {
     // send with MSG_NOSIGNAL: a peer that went away must be an error, not SIGPIPE.
-    try retryingEINTR("send") { send(fd, buffer.baseAddress, buffer.count, Int32(MSG_NOSIGNAL)) }
+    try SystemError.retrying("send") { send(fd, buffer.baseAddress, buffer.count, Int32(MSG_NOSIGNAL)) }
 }
 
 func sysClose(_ fd: Int32) {
@@ -37,34 +33,34 @@ func sysShutdown(_ fd: Int32) {
 }
 
 func sysConnect(_ fd: Int32, _ address: UnsafePointer<sockaddr>, _ length: socklen_t) throws(SystemError) {
-    _ = try retryingEINTR("connect") { connect(fd, address, length) }
+    _ = try SystemError.retrying("connect") { connect(fd, address, length) }
 }
 
 func sysBind(_ fd: Int32, _ address: UnsafePointer<sockaddr>, _ length: socklen_t) throws(SystemError) {
-    _ = try retryingEINTR("bind") { bind(fd, address, length) }
+    _ = try SystemError.retrying("bind") { bind(fd, address, length) }
 }
 
 func sysListen(_ fd: Int32, _ backlog: Int32) throws(SystemError) {
-    _ = try retryingEINTR("listen") { listen(fd, backlog) }
+    _ = try SystemError.retrying("listen") { listen(fd, backlog) }
 }
 
 func sysAccept(_ fd: Int32) throws(SystemError) -> Int32 {
     // Close-on-exec in the same call: a spawn on another thread must never
     // inherit a client's descriptor (accept4 comes through the C shim, since
     // Glibc's module does not declare it).
-    try retryingEINTR("accept4") { hot_accept_cloexec(fd) }
+    try SystemError.retrying("accept4") { hot_accept_cloexec(fd) }
 }
 
 func sysSetTimeout(_ fd: Int32, option: Int32, milliseconds: Int) throws(SystemError) {
     var tv = timeval(tv_sec: milliseconds / 1000, tv_usec: (milliseconds % 1000) * 1000)
-    _ = try retryingEINTR("setsockopt") {
+    _ = try SystemError.retrying("setsockopt") {
         setsockopt(fd, SOL_SOCKET, option, &tv, socklen_t(MemoryLayout<timeval>.size))
     }
 }
 
 func sysSetReuseAddress(_ fd: Int32) throws(SystemError) {
     var one: Int32 = 1
-    _ = try retryingEINTR("setsockopt") {
+    _ = try SystemError.retrying("setsockopt") {
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
     }
 }
@@ -84,7 +80,7 @@ func sysGetsockname(_ fd: Int32) throws(SystemError) -> UInt16 {
     var length = socklen_t(MemoryLayout<sockaddr_in>.size)
     _ = try withUnsafeMutablePointer(to: &address) { (p) throws(SystemError) -> Int32 in
         try p.withMemoryRebound(to: sockaddr.self, capacity: 1) { (sa) throws(SystemError) -> Int32 in
-            try retryingEINTR("getsockname") { getsockname(fd, sa, &length) }
+            try SystemError.retrying("getsockname") { getsockname(fd, sa, &length) }
         }
     }
     return UInt16(bigEndian: address.sin_port)
