@@ -204,7 +204,9 @@ public struct Builder: Sendable {
         var outcomes = [Outcome?](repeating: nil, count: plan.count)
         var running: [pid_t: (index: Int, process: Subprocess, log: String, started: Double)] = [:]
         func abandon() {
-            for (_, entry) in running { entry.process.signal(SIGTERM) }
+            // The whole group: the driver's frontend and linker too, which
+            // would otherwise outlive it and write into files removed below.
+            for (_, entry) in running { entry.process.signalGroup(SIGTERM) }
             for (_, entry) in running {
                 _ = entry.process.wait()
                 unlink(entry.log)
@@ -230,7 +232,7 @@ public struct Builder: Sendable {
                     try makeDirectories(parentDirectory(job.output))
                     try writeFileAtomically(job.entryFile, Array(job.entrySource.utf8))
                     unlink(log)
-                    let process = try Subprocess.spawn(toolchain.swiftc, job.arguments, output: .file(log))
+                    let process = try Subprocess.spawn(toolchain.swiftc, job.arguments, output: .file(log), ownGroup: true)
                     progress(.compiling(module: job.module, version: job.version, index: next + 1, total: plan.count))
                     running[process.pid] = (next, process, log, monotonic())
                 } catch {
