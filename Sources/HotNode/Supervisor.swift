@@ -71,7 +71,9 @@ public struct Supervisor: Sendable {
             if early != 0 { node.signal(early) }
             // Unpublish the pid before reaping it, so that a stop signal never
             // reaches a process that reused the number.
-            while (try? Subprocess.firstExited(of: [node])) == nil && !node.hasExited() {}
+            // (firstExited returns nil for a signal; a failed poll falls
+            // through to the blocking reap below rather than spinning.)
+            while (try? Subprocess.firstExited(of: [node]).map { _ in true } ?? false) == false {}
             shared.child.store(0, ordering: .sequentiallyConsistent)
             let status = node.wait()
             if shared.stopping.load(ordering: .sequentiallyConsistent) != 0 { return status }
