@@ -204,9 +204,11 @@ public struct Builder: Sendable {
         var outcomes = [Outcome?](repeating: nil, count: plan.count)
         var running: [pid_t: (index: Int, process: Subprocess, log: String, started: Double)] = [:]
         func abandon() {
-            // The whole group: the driver's frontend and linker too, which
-            // would otherwise outlive it and write into files removed below.
-            for (_, entry) in running { entry.process.signalGroup(SIGTERM) }
+            // SIGINT, which the swiftc driver forwards to the frontend and
+            // linker it starts (each in a process group of its own, so no
+            // group signal reaches them). On SIGTERM the driver dies alone,
+            // and they live on to write into files removed below.
+            for (_, entry) in running { entry.process.signal(SIGINT) }
             for (_, entry) in running {
                 _ = entry.process.wait()
                 unlink(entry.log)
@@ -232,7 +234,7 @@ public struct Builder: Sendable {
                     try makeDirectories(parentDirectory(job.output))
                     try writeFileAtomically(job.entryFile, Array(job.entrySource.utf8))
                     unlink(log)
-                    let process = try Subprocess.spawn(toolchain.swiftc, job.arguments, output: .file(log), ownGroup: true)
+                    let process = try Subprocess.spawn(toolchain.swiftc, job.arguments, output: .file(log))
                     progress(.compiling(module: job.module, version: job.version, index: next + 1, total: plan.count))
                     running[process.pid] = (next, process, log, monotonic())
                 } catch {

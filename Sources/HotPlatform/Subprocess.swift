@@ -47,12 +47,9 @@ public final class Subprocess: @unchecked Sendable {
 
     /// Spawns `executable` with `arguments` (argv[0] excluded). With
     /// `newSession`, the child leads a session of its own (`setsid`), so the
-    /// terminal's Ctrl-C and the parent's exit do not reach it. With
-    /// `ownGroup`, it leads a process group of its own, which
-    /// `signalGroup` reaches whole: the child and all it starts.
+    /// terminal's Ctrl-C and the parent's exit do not reach it.
     public static func spawn(
         _ executable: String, _ arguments: [String], output: Output = .capture, newSession: Bool = false,
-        ownGroup: Bool = false,
         environment: [String]? = nil
     ) throws(SystemError) -> Subprocess {
         var actions = posix_spawn_file_actions_t()
@@ -74,10 +71,6 @@ public final class Subprocess: @unchecked Sendable {
         var flags = Int32(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK)
         // POSIX_SPAWN_SETSID (glibc 2.26) is not exported to Swift; its value is fixed by the ABI.
         if newSession { flags |= 0x80 }
-        if ownGroup {
-            flags |= Int32(POSIX_SPAWN_SETPGROUP)
-            posix_spawnattr_setpgroup(&attributes, 0)
-        }
         posix_spawnattr_setflags(&attributes, Int16(flags))
 
         var readEnd: Int32? = nil
@@ -227,10 +220,6 @@ public final class Subprocess: @unchecked Sendable {
 
     /// Sends a signal to the child.
     public func signal(_ signal: Int32) { kill(pid, signal) }
-
-    /// Sends a signal to the child's whole process group: the child and
-    /// everything it started. For a child spawned with `ownGroup`.
-    public func signalGroup(_ signal: Int32) { kill(-pid, signal) }
 
     /// Blocks until one of `children` has ended and returns it, not yet
     /// reaped (call `wait`); nil when a signal interrupted the wait, so that a
