@@ -47,8 +47,11 @@ install: deps fingerprint
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/hot $(DESTDIR)$(PREFIX)/share/hot
 	install -m 755 $(RELEASE)/hot $(RELEASE)/hotnode $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 $(RELEASE)/Modules/Hot.swiftmodule $(RELEASE)/Modules/Hot.swiftdoc $(DESTDIR)$(PREFIX)/lib/hot/
-	rm -rf $(DESTDIR)$(PREFIX)/share/hot/templates
+	rm -rf $(DESTDIR)$(PREFIX)/share/hot/templates $(DESTDIR)$(PREFIX)/share/hot/package
 	cp -R templates $(DESTDIR)$(PREFIX)/share/hot/templates
+	# The hummingbird template's app depends on Hot's package by path.
+	install -d $(DESTDIR)$(PREFIX)/share/hot/package
+	cp -R Package.swift Sources $(DESTDIR)$(PREFIX)/share/hot/package/
 	@echo "installed hot and hotnode in $(PREFIX)/bin, the SDK in $(PREFIX)/lib/hot"
 
 uninstall:

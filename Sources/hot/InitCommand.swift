@@ -4,24 +4,48 @@ import Glibc
 import HotBuild
 import HotPlatform
 
-/// `hot init [DIR]`.
+/// `hot init [DIR] [--template project|hummingbird]`.
 let initCommand = Command(
-    name: "init", summary: "make a new hot project (hot.json, modules/hello, a git repository)",
-    usage: "init [DIR]",
+    name: "init", summary: "make a new hot project (hot.json, modules, a git repository)",
+    usage: "init [DIR] [--template project|hummingbird] [--hot-package DIR]",
     details: """
-        Writes hot.json, modules/hello/hello.swift and a .gitignore holding .hot/ into DIR
-        (default: the current folder), and makes DIR a git repository with a first commit
-        unless it already lies inside one.
+        Writes a project into DIR (default: the current folder) and makes DIR a git
+        repository with a first commit unless it already lies inside one.
+
+        --template project (the default): hot.json, modules/hello/hello.swift and a
+        .gitignore holding .hot/; `hot start` runs a node for it.
+
+        --template hummingbird: a Hummingbird app that is itself the node: Package.swift,
+        Sources/App (the app, which runs a Hot node beside its routes), Sources/Shared
+        (types the app and its modules share), modules/routes (two handlers, a slow one,
+        and a counter server) and a README with the first steps. Its Package.swift
+        depends on Hot's package by path: --hot-package DIR, else HOT_PACKAGE, else the
+        source tree this hot was built in, else the installed copy (../share/hot/package).
         """,
-    options: [], arguments: 0...1
+    options: [
+        Option("--template", .value, valueName: "NAME", help: "project (default) or hummingbird"),
+        Option("--hot-package", .value, valueName: "DIR", help: "Hot's package folder, for the hummingbird template"),
+    ],
+    arguments: 0...1
 ) { (args) throws(CommandError) in
     let dir = absolutePath(args.positionals.first ?? ".")
+    let template = args.value("--template") ?? "project"
+    guard ["project", "hummingbird"].contains(template) else {
+        throw .usage(.invalidValue(option: "--template", value: template, reason: "use project or hummingbird"))
+    }
     if fileExists(dir + "/hot.json") { throw .failed("\(dir) is already a hot project (hot.json exists)") }
-    let templates = try templatesDirectory() + "/project"
-    do { try makeDirectories(dir) } catch { throw .failed("cannot create \(dir): \(error)") }
+    let templates = try templatesDirectory() + "/" + template
     let name = projectName(for: dir)
+    var values = ["name": name]
+    if template == "hummingbird" {
+        let package = try hotPackageDirectory(given: args.value("--hot-package"))
+        values["hot_package"] = package
+        values["hot_identity"] = packageIdentity(of: package)
+        if fileExists(dir + "/Package.swift") { throw .failed("\(dir) already holds a Package.swift; pick an empty folder") }
+    }
+    do { try makeDirectories(dir) } catch { throw .failed("cannot create \(dir): \(error)") }
     do {
-        try copyTemplate(from: templates, to: dir, name: name)
+        try copyTemplate(from: templates, to: dir, values: values)
     } catch {
         throw .failed("cannot write the project into \(dir): \(error)")
     }
@@ -37,7 +61,36 @@ let initCommand = Command(
         throw .failed("project written, but git failed: \(error)")
     }
     print("made hot project '\(name)' in \(dir)\(committed ? " (new git repository, first commit)" : "")")
-    print("next: cd \(dir) && hot start && hot call hello:greet bob")
+    if template == "hummingbird" {
+        print("next: cd \(dir) && swift build --product App && .build/debug/App   (then see README.md)")
+    } else {
+        print("next: cd \(dir) && hot start && hot call hello:greet bob")
+    }
+}
+
+/// The folder of Hot's own package, which the hummingbird template's
+/// Package.swift depends on by path.
+private func hotPackageDirectory(given: String?) throws(CommandError) -> String {
+    var candidates: [String] = []
+    if let given { candidates.append(absolutePath(given)) }
+    if let env = getenv("HOT_PACKAGE") { candidates.append(absolutePath(String(cString: env))) }
+    var dir = executableDirectory()
+    candidates.append(parentDirectory(dir) + "/share/hot/package")
+    for _ in 0..<5 {
+        dir = parentDirectory(dir)
+        candidates.append(dir)
+    }
+    // Hot's package is the one with the HotHummingbird target.
+    for candidate in candidates where fileExists(candidate + "/Package.swift") && isDirectory(candidate + "/Sources/HotHummingbird") {
+        return candidate
+    }
+    if let given { throw .failed("\(given) is not Hot's package folder (no Package.swift with Sources/HotHummingbird)") }
+    throw .failed("Hot's package not found (looked in \(candidates.joined(separator: ", "))); pass --hot-package DIR or set HOT_PACKAGE")
+}
+
+/// SwiftPM's identity of a package depended on by path: its folder's name, lowercased.
+private func packageIdentity(of folder: String) -> String {
+    lastPathComponent(folder).lowercased()
 }
 
 /// Where `hot init` finds its templates: HOT_TEMPLATES, an installed tree
@@ -63,20 +116,20 @@ func projectName(for dir: String) -> String {
     return name
 }
 
-/// Copies a template tree, writing `{{name}}` as the project's name. A file
-/// named `gitignore` becomes `.gitignore` (a dot file in the template folder
-/// would act on the source tree itself).
-private func copyTemplate(from source: String, to destination: String, name: String) throws(SystemError) {
+/// Copies a template tree, writing each `{{key}}` as its value (`{{name}}`:
+/// the project's name). A file named `gitignore` becomes `.gitignore` (a dot
+/// file in the template folder would act on the source tree itself).
+private func copyTemplate(from source: String, to destination: String, values: [String: String]) throws(SystemError) {
     for entry in listDirectory(source).sorted() {
         let from = source + "/" + entry
         let to = destination + "/" + (entry == "gitignore" ? ".gitignore" : entry)
         if isDirectory(from) {
             try makeDirectories(to)
-            try copyTemplate(from: from, to: to, name: name)
+            try copyTemplate(from: from, to: to, values: values)
         } else {
             guard let bytes = readFile(from) else { throw SystemError("read \(from)") }
             var text = String(decoding: bytes, as: UTF8.self)
-            text = text.replacing("{{name}}", with: name)
+            for (key, value) in values { text = text.replacing("{{\(key)}}", with: value) }
             try writeFileAtomically(to, Array(text.utf8))
         }
     }
