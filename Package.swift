@@ -53,7 +53,7 @@ let package = Package(
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
-        .target(name: "HotBuild", dependencies: ["CLibGit2", "Hot", "HotPlatform"]),
+        .target(name: "HotBuild", dependencies: ["CLibGit2", "Hot", "HotPlatform", "HotWire"]),
         .target(name: "HotDeploy", dependencies: ["Hot", "HotPlatform", "HotWire"]),
         .executableTarget(name: "hot", dependencies: ["Hot", "HotBuild", "HotDeploy", "HotPlatform", "HotWire"]),
         .executableTarget(
