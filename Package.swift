@@ -60,6 +60,13 @@ let package = Package(
             name: "hotnode",
             dependencies: ["HotNode", "HotPlatform", "HotWire", .product(name: "Logging", package: "swift-log")],
             linkerSettings: exportDynamic),
+        // Servers that embed a node, for the end-to-end tests: one linked as
+        // a host must be, one without the flag.
+        .executableTarget(
+            name: "EmbeddedHostFixture", dependencies: ["HotNode", "HotPlatform"], path: "Tests/Fixtures/EmbeddedHost",
+            linkerSettings: exportDynamic),
+        .executableTarget(
+            name: "UnexportedHostFixture", dependencies: ["HotNode", "HotPlatform"], path: "Tests/Fixtures/UnexportedHost"),
         .testTarget(name: "HotTests", dependencies: ["Hot", "HotPlatform"]),
         .testTarget(name: "HotPlatformTests", dependencies: ["Hot", "HotPlatform"]),
         .testTarget(name: "HotWireTests", dependencies: ["Hot", "HotPlatform", "HotWire"]),
@@ -72,7 +79,7 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "hot", "hotnode", "Hot", "HotBuild", "HotDeploy", "HotPlatform", "HotWire",
+                "hot", "hotnode", "EmbeddedHostFixture", "UnexportedHostFixture", "Hot", "HotBuild", "HotDeploy", "HotPlatform", "HotWire",
                 .product(name: "SystemPackage", package: "swift-system"),
             ]),
     ]
