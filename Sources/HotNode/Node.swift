@@ -194,7 +194,7 @@ public final class Node: Sendable {
         onShutdown.withLock { $0.append(action) }
     }
 
-    /// Stops the node without ending the process: closes the listeners
+    /// Stops the node without ending the process: shuts down the listeners
     /// (removing socket files), so that their threads stop accepting, shuts
     /// down the control connections still open, runs the shutdown actions,
     /// then wakes whoever waits in `waitUntilStopped` or `stopped()`. Loaded
@@ -204,7 +204,9 @@ public final class Node: Sendable {
         guard !stopping.exchange(true, ordering: .sequentiallyConsistent) else { return }
         logger.info("stopping: \(reason)")
         for (listener, server) in servers.withLock({ $0 }) {
-            listener.close()
+            // Shut down, not closed: the serving thread closes the descriptor
+            // (docs/ARCHITECTURE.md, "A node that outlives its modules and its clients").
+            listener.shutdown()
             server.stop()
         }
         for action in onShutdown.withLock({ $0 }) { action() }
