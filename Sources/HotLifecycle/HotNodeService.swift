@@ -44,8 +44,8 @@ public struct HotNodeService: Service {
     public var node: Node { host.node }
 
     public func run() async throws {
-        try host.start()
         let host = self.host
+        try await host.start()
         await withTaskCancellationOrGracefulShutdownHandler {
             await host.stopped()
         } onCancelOrGracefulShutdown: {

@@ -96,6 +96,21 @@ public final class NodeHost: Sendable {
         return addresses
     }
 
+    /// `start()` on a thread of its own, for a caller in async code: a
+    /// boot's loads and trial loads can take seconds, and must not hold one
+    /// of the few threads of Swift's cooperative pool meanwhile.
+    @discardableResult
+    public func start() async throws(Failure) -> [NodeAddress] {
+        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<[NodeAddress], Failure>, Never>) in
+            startThread { [self] in
+                do throws(Failure) { continuation.resume(returning: .success(try start())) } catch {
+                    continuation.resume(returning: .failure(error))
+                }
+            }
+        }
+        return try result.get()
+    }
+
     /// Stops the node (`Node.stop`): listeners closed, socket and pid files
     /// removed, control connections shut down. The process goes on.
     public func stop(reason: String) { node.stop(reason: reason) }
