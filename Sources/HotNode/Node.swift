@@ -24,7 +24,8 @@ public final class Node: Sendable {
     let processes = ProcessTable()
     let kernel: Kernel
     private let servers = Mutex<[(listener: Listener, server: ControlServer)]>([])
-    private let onShutdown = Mutex<[@Sendable () -> Void]>([])
+    /// The actions `stop` runs, and whether it has taken them already.
+    private let onShutdown = Mutex((actions: [@Sendable () -> Void](), taken: false))
     /// Set by the first `stop`; later calls only wait for it.
     private let stopping = Atomic<Bool>(false)
     /// Open once `stop` has closed everything.
@@ -189,9 +190,14 @@ public final class Node: Sendable {
         return listener.address
     }
 
-    /// Runs `action` when the node stops (the pid file's removal, say).
+    /// Runs `action` when the node stops (the pid file's removal, say), or
+    /// at once if it is stopping or has stopped.
     public func atShutdown(_ action: @escaping @Sendable () -> Void) {
-        onShutdown.withLock { $0.append(action) }
+        let late = onShutdown.withLock { shutdown in
+            if !shutdown.taken { shutdown.actions.append(action) }
+            return shutdown.taken
+        }
+        if late { action() }
     }
 
     /// Stops the node without ending the process: shuts down the listeners
@@ -209,7 +215,11 @@ public final class Node: Sendable {
             listener.shutdown()
             server.stop()
         }
-        for action in onShutdown.withLock({ $0 }) { action() }
+        let actions = onShutdown.withLock { shutdown in
+            shutdown.taken = true
+            return shutdown.actions
+        }
+        for action in actions { action() }
         stoppedLatch.open()
     }
 

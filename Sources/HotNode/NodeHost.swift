@@ -22,12 +22,8 @@ public final class NodeHost: Sendable {
     /// The node: its code server, exports and status.
     public let node: Node
     private let cookie: [UInt8]
-    private let phase = Mutex<Phase>(.made)
-
-    private enum Phase {
-        case made
-        case started([NodeAddress])
-    }
+    /// The addresses listened on, once started.
+    private let started = Mutex<[NodeAddress]?>(nil)
 
     /// The C symbol of the SDK a node looks for in its own process.
     static let sdkProbe = "hot_sdk_exported"
@@ -66,12 +62,23 @@ public final class NodeHost: Sendable {
 
     /// Boots the permanent set, listens on every address and writes the pid
     /// file; returns the addresses listened on (a TCP port 0 made concrete).
-    /// A second call returns the same addresses. On failure the node is
-    /// stopped: whatever listened is closed again.
+    /// A second call, even a concurrent one, returns the same addresses. On
+    /// failure the node is stopped: whatever listened is closed again.
     @discardableResult
     public func start() throws(Failure) -> [NodeAddress] {
-        if case .started(let addresses) = phase.withLock({ $0 }) { return addresses }
-        guard !node.isStopped else { throw .stopped }
+        // Held for the whole start, so that a second caller waits for the
+        // first one's addresses instead of booting and binding again.
+        try started.withLock { (started) throws(Failure) -> [NodeAddress] in
+            if let started { return started }
+            guard !node.isStopped else { throw .stopped }
+            let addresses = try bootAndListen()
+            started = addresses
+            node.logger.info("node \(configuration.name) ready")
+            return addresses
+        }
+    }
+
+    private func bootAndListen() throws(Failure) -> [NodeAddress] {
         node.boot()
         var addresses: [NodeAddress] = []
         for address in configuration.listen {
@@ -82,6 +89,8 @@ public final class NodeHost: Sendable {
                 throw .listen(address: address, error)
             }
         }
+        // Only once the node listens: a node that cannot listen (another
+        // answers there) must not touch the running one's pid file.
         if let pidFile = configuration.pidFile {
             do {
                 try writeFileAtomically(pidFile, Array("\(getpid())\n".utf8), durable: false)
@@ -89,10 +98,9 @@ public final class NodeHost: Sendable {
                 node.stop(reason: "cannot write \(pidFile)")
                 throw .pidFile(path: pidFile, error)
             }
+            // Run at once if `hot stop` came in the meantime.
             node.atShutdown { unlink(pidFile) }
         }
-        phase.withLock { $0 = .started(addresses) }
-        node.logger.info("node \(configuration.name) ready")
         return addresses
     }
 
