@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 import PackageDescription
 
 // The node executable exports its symbols so that a hot module, compiled
@@ -14,11 +14,22 @@ let package = Package(
         .executable(name: "hotnode", targets: ["hotnode"]),
         .library(name: "Hot", targets: ["Hot"]),
         .library(name: "HotNode", targets: ["HotNode"]),
+        .library(name: "HotLifecycle", targets: ["HotLifecycle"]),
+        .library(name: "HotHummingbird", targets: ["HotHummingbird"]),
+    ],
+    // A server that embeds a node turns this on to get `HotLifecycle` (the
+    // node as a swift-service-lifecycle `Service`) and `HotHummingbird` (route
+    // handlers and middleware that reach a module's current version). Off,
+    // neither package is fetched into the build, so the core never depends on them.
+    traits: [
+        .trait(name: "Hummingbird", description: "The node as a ServiceLifecycle service, and the Hummingbird adapter")
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-system.git", from: "1.8.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
     ],
     targets: [
         .systemLibrary(
@@ -53,13 +64,34 @@ let package = Package(
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
-        .target(name: "HotBuild", dependencies: ["CLibGit2", "Hot", "HotPlatform"]),
+        // The node in a server's own process, as a `Service`; empty unless the trait is on.
+        .target(
+            name: "HotLifecycle",
+            dependencies: [
+                "HotNode",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle", condition: .when(traits: ["Hummingbird"])),
+            ]),
+        // Hummingbird routes and middleware forwarding to hot modules; empty unless the trait is on.
+        .target(
+            name: "HotHummingbird",
+            dependencies: [
+                "HotLifecycle", "HotNode",
+                .product(name: "Hummingbird", package: "hummingbird", condition: .when(traits: ["Hummingbird"])),
+            ]),
+        .target(name: "HotBuild", dependencies: ["CLibGit2", "Hot", "HotPlatform", "HotWire"]),
         .target(name: "HotDeploy", dependencies: ["Hot", "HotPlatform", "HotWire"]),
         .executableTarget(name: "hot", dependencies: ["Hot", "HotBuild", "HotDeploy", "HotPlatform", "HotWire"]),
         .executableTarget(
             name: "hotnode",
             dependencies: ["HotNode", "HotPlatform", "HotWire", .product(name: "Logging", package: "swift-log")],
             linkerSettings: exportDynamic),
+        // Servers that embed a node, for the end-to-end tests: one linked as
+        // a host must be, one without the flag.
+        .executableTarget(
+            name: "EmbeddedHostFixture", dependencies: ["HotNode", "HotPlatform"], path: "Tests/Fixtures/EmbeddedHost",
+            linkerSettings: exportDynamic),
+        .executableTarget(
+            name: "UnexportedHostFixture", dependencies: ["HotNode", "HotPlatform"], path: "Tests/Fixtures/UnexportedHost"),
         .testTarget(name: "HotTests", dependencies: ["Hot", "HotPlatform"]),
         .testTarget(name: "HotPlatformTests", dependencies: ["Hot", "HotPlatform"]),
         .testTarget(name: "HotWireTests", dependencies: ["Hot", "HotPlatform", "HotWire"]),
@@ -72,7 +104,7 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "hot", "hotnode", "Hot", "HotBuild", "HotDeploy", "HotPlatform", "HotWire",
+                "hot", "hotnode", "EmbeddedHostFixture", "UnexportedHostFixture", "Hot", "HotBuild", "HotDeploy", "HotPlatform", "HotWire",
                 .product(name: "SystemPackage", package: "swift-system"),
             ]),
     ]

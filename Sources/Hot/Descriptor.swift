@@ -73,3 +73,10 @@ public enum HotSDK {
         }
     }
 }
+
+/// The symbol a node looks up in its own process (`dlsym(RTLD_DEFAULT,
+/// "hot_sdk_exported")`) before it serves: found only when the executable
+/// exports its symbols (`-Xlinker --export-dynamic`), as modules need to bind
+/// to its one copy of the SDK. Returns the ABI version; not for modules.
+@_cdecl("hot_sdk_exported")
+public func _hotSDKExported() -> Int { HotSDK.abiVersion }

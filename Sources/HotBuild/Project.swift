@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Hot
 import HotPlatform
+import HotWire
 
 /// The settings of `hot.json`.
 public struct ProjectConfig: Codable, Sendable, Equatable {
@@ -80,17 +81,13 @@ public struct Project: Sendable {
 
     /// Finds `hot.json` in `folder` or the nearest folder above it.
     public static func find(from folder: String) throws(ProjectError) -> Project {
-        var current = absolutePath(folder)
-        while true {
-            if fileExists(current + "/hot.json") { return try load(root: current) }
-            if current == "/" || current.isEmpty { throw .notFound(from: folder) }
-            current = parentDirectory(current)
-        }
+        guard let root = ProjectLayout.findRoot(from: folder) else { throw .notFound(from: folder) }
+        return try load(root: root)
     }
 
     /// Reads the project whose `hot.json` is in `root`.
     public static func load(root: String) throws(ProjectError) -> Project {
-        let path = root + "/hot.json"
+        let path = root + "/" + ProjectLayout.configFile
         guard let bytes = readFile(path) else { throw .badConfig(path: path, reason: "cannot be read") }
         let config: ProjectConfig
         do {
@@ -103,41 +100,27 @@ public struct Project: Sendable {
         return Project(root: root, config: config)
     }
 
-    /// `.hot/`, ignored by git: build output, manifest, node socket, cookie, node state.
-    public var hotDirectory: String { root + "/.hot" }
+    /// Where the project's generated files and local nodes' files live:
+    /// the layout every node of the project shares (`ProjectLayout`, in
+    /// `HotWire`, so that `HotNode` knows it without `HotBuild`).
+    public var layout: ProjectLayout { ProjectLayout(root: root, name: config.name) }
 
-    /// Creates `.hot/` owner-only (0700) whatever the umask, or narrows one
-    /// made by an earlier version of hot: it holds the node's socket and the
-    /// cookie, and nobody else has any business listing it.
-    public func makeHotDirectory() throws(SystemError) {
-        try makeDirectories(hotDirectory, mode: 0o700)
-        guard chmod(hotDirectory, 0o700) == 0 else { throw SystemError("chmod \(hotDirectory)") }
-    }
+    /// `.hot/`, ignored by git: build output, manifest, node socket, cookie, node state.
+    public var hotDirectory: String { layout.hotDirectory }
+    /// Creates `.hot/` owner-only (`ProjectLayout.makeHotDirectory`).
+    public func makeHotDirectory() throws(SystemError) { try layout.makeHotDirectory() }
     /// Where versions are built: `<module>/<module>.vN-KEY.so`.
-    public var buildDirectory: String { hotDirectory + "/build" }
+    public var buildDirectory: String { layout.buildDirectory }
     /// The record of every built version.
-    public var manifestPath: String { hotDirectory + "/manifest.json" }
+    public var manifestPath: String { layout.manifestPath }
     /// The lock one `hot` command at a time holds while it writes the builds (`ProjectLock`).
-    public var lockPath: String { hotDirectory + "/lock" }
-    /// The local node's control socket.
-    public var socketPath: String { hotDirectory + "/node.sock" }
-    /// The local node's cookie.
-    public var cookiePath: String { hotDirectory + "/cookie" }
-    /// The local node's state folder.
-    public var nodeStateDirectory: String { hotDirectory + "/node" }
-    /// The local node's process id, while it runs.
-    public var pidPath: String { hotDirectory + "/node.pid" }
-    /// The local node's log.
-    public var logPath: String { hotDirectory + "/node.log" }
-    /// The files of a local node: the default one (named like the project)
-    /// lives in `.hot/` directly, any other in `.hot/nodes/NAME/`.
-    public func localNode(_ name: String?) -> LocalNode {
-        guard let name, name != config.name else {
-            return LocalNode(name: config.name, socket: socketPath, state: nodeStateDirectory, pid: pidPath, log: logPath)
-        }
-        let dir = hotDirectory + "/nodes/" + name
-        return LocalNode(name: name, socket: dir + "/node.sock", state: dir + "/state", pid: dir + "/node.pid", log: dir + "/node.log")
-    }
+    public var lockPath: String { layout.lockPath }
+    /// The local nodes' cookie.
+    public var cookiePath: String { layout.cookiePath }
+    /// The default local node's control socket.
+    public var socketPath: String { layout.localNode().socket }
+    /// The files of a local node (`ProjectLayout.localNode`).
+    public func localNode(_ name: String?) -> LocalNode { layout.localNode(name) }
 
     /// The folder of module folders.
     public var modulesDirectory: String { root + "/" + config.modules }
@@ -199,18 +182,4 @@ public struct Project: Sendable {
         guard let file = parts.last else { return false }
         return isSourceFile(String(file)) && parts.dropLast().allSatisfy { isSearchedFolder(String($0)) }
     }
-}
-
-/// Where a node started by `hot start` keeps its files.
-public struct LocalNode: Sendable {
-    /// Its name.
-    public let name: String
-    /// Its control socket.
-    public let socket: String
-    /// Its state folder (staged objects, permanent set).
-    public let state: String
-    /// Its pid file.
-    public let pid: String
-    /// Its log.
-    public let log: String
 }

@@ -18,6 +18,10 @@ public final class ControlServer: Sendable {
     private let handshaking = Mutex(
         (slots: HandshakeSlots<ObjectIdentifier>(capacity: maxHandshaking, perSource: maxHandshakingPerSource),
          sockets: [ObjectIdentifier: Socket]()))
+    /// Authenticated connections' sockets, so that `stop` can shut them
+    /// down; and whether it did, so that a connection authenticated after
+    /// it is shut down at once.
+    private let open = Mutex((sockets: [ObjectIdentifier: Socket](), stopped: false))
     private let refusals = Mutex(RefusalTally(interval: refusalLogInterval))
     private let listening = Atomic<Bool>(false)
     /// Connections waiting out a wrong cookie's delay.
@@ -44,10 +48,14 @@ public final class ControlServer: Sendable {
         self.cookie = cookie
     }
 
-    /// Accepts connections until the listener closes.
+    /// Accepts connections until the listener is shut down, then closes it:
+    /// only this thread accepts on it, so only this thread may close it.
     func serve(_ listener: Listener) {
         listening.store(true, ordering: .relaxed)
-        defer { listening.store(false, ordering: .relaxed) }
+        defer {
+            listening.store(false, ordering: .relaxed)
+            listener.close()
+        }
         startThread { [self] in summarizeRefusals() }
         while true {
             let socket: Socket
@@ -92,6 +100,34 @@ public final class ControlServer: Sendable {
         }
     }
 
+    /// Shuts down every connection, in its handshake or authenticated (their
+    /// threads then fail their reads, close their sockets and end), and any
+    /// that authenticates later. The listener is the node's to shut down.
+    func stop() {
+        open.withLock { table in
+            table.stopped = true
+            for socket in table.sockets.values { socket.shutdown() }
+        }
+        handshaking.withLock { table in
+            for socket in table.sockets.values { socket.shutdown() }
+        }
+    }
+
+    /// Records an authenticated connection; false once the server stopped.
+    private func admitOpen(_ socket: Socket) -> Bool {
+        open.withLock { table in
+            guard !table.stopped else { return false }
+            table.sockets[ObjectIdentifier(socket)] = socket
+            return true
+        }
+    }
+
+    /// Forgets an authenticated connection, before its thread closes it (so
+    /// that `stop` never shuts down a descriptor number already reused).
+    private func endOpen(_ socket: Socket) {
+        _ = open.withLock { $0.sockets.removeValue(forKey: ObjectIdentifier(socket)) }
+    }
+
     /// Frees a connection's handshake slot; false if it was evicted.
     private func endHandshake(_ socket: Socket) -> Bool {
         let id = ObjectIdentifier(socket)
@@ -134,7 +170,13 @@ public final class ControlServer: Sendable {
             connection.close()
             return
         }
+        guard admitOpen(socket) else {
+            connections.subtract(1, ordering: .relaxed)
+            connection.close()
+            return
+        }
         defer {
+            endOpen(socket)
             connections.subtract(1, ordering: .relaxed)
             connection.close()
         }
@@ -181,7 +223,7 @@ public final class ControlServer: Sendable {
                 node.logger.notice("connection dropped: \(error)")
                 return
             }
-            if stopping { node.shutdown(reason: "stop requested") }
+            if stopping { node.stop(reason: "stop requested") }
         }
     }
 

@@ -23,8 +23,13 @@ public final class Node: Sendable {
     let logger: Logger
     let processes = ProcessTable()
     let kernel: Kernel
-    private let listeners = Mutex<[Listener]>([])
-    private let onShutdown = Mutex<[@Sendable () -> Void]>([])
+    private let servers = Mutex<[(listener: Listener, server: ControlServer)]>([])
+    /// The actions `stop` runs, and whether it has taken them already.
+    private let onShutdown = Mutex((actions: [@Sendable () -> Void](), taken: false))
+    /// Set by the first `stop`; later calls only wait for it.
+    private let stopping = Atomic<Bool>(false)
+    /// Open once `stop` has closed everything.
+    private let stoppedLatch = Latch()
 
     /// Erlang's two code loading modes.
     public enum Mode: String, Sendable {
@@ -166,8 +171,16 @@ public final class Node: Sendable {
     /// Listens on `address` and serves it on a thread of its own.
     public func listen(on address: NodeAddress, cookie: [UInt8]) throws(SystemError) -> NodeAddress {
         let listener = try Listener.listen(on: address)
-        listeners.withLock { $0.append(listener) }
         let server = ControlServer(node: self, cookie: cookie)
+        let accepted = servers.withLock { servers in
+            guard !stopping.load(ordering: .sequentiallyConsistent) else { return false }
+            servers.append((listener, server))
+            return true
+        }
+        guard accepted else {
+            listener.close()
+            throw SystemError("listen on \(address): the node is stopping", errno: .invalidArgument)
+        }
         startThread { server.serve(listener) }
         logger.info("listening on \(listener.address)")
         if address.isBeyondLoopback {
@@ -177,19 +190,47 @@ public final class Node: Sendable {
         return listener.address
     }
 
-    /// Runs `action` at shutdown (the pid file's removal, say).
+    /// Runs `action` when the node stops (the pid file's removal, say), or
+    /// at once if it is stopping or has stopped.
     public func atShutdown(_ action: @escaping @Sendable () -> Void) {
-        onShutdown.withLock { $0.append(action) }
+        let late = onShutdown.withLock { shutdown in
+            if !shutdown.taken { shutdown.actions.append(action) }
+            return shutdown.taken
+        }
+        if late { action() }
     }
 
-    /// Closes the listeners (removing socket files), runs the shutdown
-    /// actions, and exits the process with status 0.
-    public func shutdown(reason: String) -> Never {
+    /// Stops the node without ending the process: shuts down the listeners
+    /// (removing socket files), so that their threads stop accepting, shuts
+    /// down the control connections still open, runs the shutdown actions,
+    /// then wakes whoever waits in `waitUntilStopped` or `stopped()`. Loaded
+    /// modules stay mapped (docs/ARCHITECTURE.md, "Fact: never-close").
+    /// A second call returns at once; `hot stop` calls this too.
+    public func stop(reason: String) {
+        guard !stopping.exchange(true, ordering: .sequentiallyConsistent) else { return }
         logger.info("stopping: \(reason)")
-        for listener in listeners.withLock({ $0 }) { listener.close() }
-        for action in onShutdown.withLock({ $0 }) { action() }
-        exit(0)
+        for (listener, server) in servers.withLock({ $0 }) {
+            // Shut down, not closed: the serving thread closes the descriptor
+            // (docs/ARCHITECTURE.md, "A node that outlives its modules and its clients").
+            listener.shutdown()
+            server.stop()
+        }
+        let actions = onShutdown.withLock { shutdown in
+            shutdown.taken = true
+            return shutdown.actions
+        }
+        for action in actions { action() }
+        stoppedLatch.open()
     }
+
+    /// Whether `stop` has finished.
+    public var isStopped: Bool { stoppedLatch.isOpen }
+
+    /// Blocks the calling thread until the node has stopped.
+    public func waitUntilStopped() { stoppedLatch.wait() }
+
+    /// Returns once the node has stopped.
+    public func stopped() async { await stoppedLatch.wait() }
 
     /// The document of `hot status --json`.
     public func statusDocument() -> StatusReply {

@@ -6,19 +6,41 @@ import HotPlatform
 import HotWire
 
 /// The trial load: before a node loads an object for the first time, a
-/// throwaway child process (the node's own executable with `--check FILE`)
-/// opens it, checks its descriptor, runs its entry and its on-load hook. An
-/// object that traps or crashes there takes down only the child, and the
-/// node refuses it with the child's reason.
+/// throwaway child process (the node's own executable, with
+/// `HOT_TRIAL_LOAD=FILE` in its environment) opens it, checks its descriptor,
+/// runs its entry and its on-load hook. An object that traps or crashes there
+/// takes down only the child, and the node refuses it with the child's reason.
+///
+/// The child is told by its environment, not its arguments, because the
+/// executable may be a server that embeds `HotNode` and parses arguments of
+/// its own: such a host calls `TrialLoad.runIfRequested()` first thing in
+/// `main` (`NodeHost.init` calls it too), and `hotnode` does the same.
 public enum TrialLoad {
-    /// The flag that makes a node executable run a trial instead of serving.
+    /// The environment variable that makes a node executable run the trial
+    /// of the object it names, and exit, instead of doing anything else. A
+    /// module's code can read it to know it runs in a trial.
+    public static let environmentVariable = "HOT_TRIAL_LOAD"
+    /// The flag that makes `hotnode` run a trial by hand (`hotnode --check FILE`).
     public static let flag = "--check"
     static let verdictPrefix = "hot-trial-verdict "
+    /// The child's first line, written before it opens the object: a child
+    /// without it never ran the trial (a host that does not call
+    /// `runIfRequested`), whatever its exit status says.
+    static let startedLine = "hot-trial-started"
 
-    /// In the child: runs the checks on `path`; exit status 0 when it loads.
-    /// A server that embeds `HotNode` calls this first thing in `main` when
-    /// its arguments start with `--check`.
+    /// In a trial child (`HOT_TRIAL_LOAD` set): runs the trial and exits
+    /// with its verdict; otherwise returns at once. A server that embeds
+    /// `HotNode` calls this first thing in `main`, before it parses its
+    /// arguments or binds a port.
+    public static func runIfRequested() {
+        guard let path = getenv(environmentVariable).map({ String(cString: $0) }) else { return }
+        exit(runChild(path: path))
+    }
+
+    /// Runs the checks on `path` in this process; exit status 0 when it loads.
     public static func runChild(path: String) -> Int32 {
+        // Unbuffered, before anything of the object runs: a crash must not lose it.
+        _ = writeAll(2, Array("\(startedLine)\n".utf8))
         do {
             let image = try Loader(trialExecutable: nil).open(path)
             _ = try image.enterAndRunOnLoad()
@@ -48,16 +70,21 @@ public enum TrialLoad {
         do {
             // No backtracer in the child: a crash is the expected outcome of a
             // bad object, and its report would cost time and hide the reason.
-            let environment = currentEnvironment().filter { !$0.hasPrefix("SWIFT_BACKTRACE=") } + ["SWIFT_BACKTRACE=enable=no"]
-            child = try Subprocess.spawn(executable, [flag, path], output: .capture, environment: environment)
+            let environment = currentEnvironment().filter { !$0.hasPrefix("SWIFT_BACKTRACE=") && !$0.hasPrefix(environmentVariable + "=") }
+                + ["SWIFT_BACKTRACE=enable=no", "\(environmentVariable)=\(path)"]
+            child = try Subprocess.spawn(executable, [], output: .capture, environment: environment)
         } catch {
             throw .badFile(path: path, reason: "trial load could not start: \(error)")
         }
         let capture = child.waitCapturing(limit: outputLimit, timeout: timeout)
+        var lines = capture.output.split(separator: "\n").map(String.init)
+        guard let started = lines.firstIndex(of: startedLine) else {
+            throw .trialFailed(path: path, reason: notStarted(executable, capture), code: .badFile)
+        }
+        lines.remove(at: started)
         if capture.timedOut { throw .trialTimedOut(path: path, seconds: timeout) }
         let status = capture.status
         guard status != 0 else { return }
-        var lines = capture.output.split(separator: "\n").map(String.init)
         var code = ErrorCode.badFile
         if let verdict = lines.firstIndex(where: { $0.hasPrefix(verdictPrefix) }) {
             code = ErrorCode(rawValue: String(lines[verdict].dropFirst(verdictPrefix.count))) ?? .badFile
@@ -72,5 +99,13 @@ public enum TrialLoad {
             throw .trialFailed(path: path, reason: "the trial load died: \(name)\(lastLine.isEmpty ? "" : " (\(lastLine))")\(cut)", code: .badFile)
         }
         throw .trialFailed(path: path, reason: (lastLine.isEmpty ? "the trial load failed (status \(status))" : lastLine) + cut, code: code)
+    }
+
+    /// Why a child that never started the trial is refused: its executable
+    /// did not act on `HOT_TRIAL_LOAD` before doing something else.
+    private static func notStarted(_ executable: String, _ capture: Subprocess.Capture) -> String {
+        let what = capture.timedOut ? "was still running at the deadline" : "exited with status \(capture.status)"
+        return "the trial load did not run: \(executable) \(what) without running it; "
+            + "a server that embeds HotNode must call TrialLoad.runIfRequested() first thing in main"
     }
 }

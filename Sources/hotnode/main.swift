@@ -7,11 +7,12 @@ import HotWire
 import Logging
 
 // The generic node host: a process that hosts hot modules and nothing else.
+// The node itself is a `NodeHost`, as in any server that embeds HotNode;
+// what is left here is hotnode's own: its other modes, its flags, its log
+// and its stop signals.
 
 let usage = """
-    usage: hotnode --name NAME --listen ADDRESS [--listen ADDRESS]... --cookie-file PATH
-                   --state DIR [--code-path DIR] [--mode interactive|embedded]
-                   [--sticky MODULE]... [--pid-file PATH] [--trial-timeout SECONDS]
+    usage: hotnode \(NodeConfiguration.argumentsUsage)
       ADDRESS is unix:PATH or tcp://HOST:PORT (TCP binds where told; use 127.0.0.1 for loopback)
       --trial-timeout: how long a new object's trial load may run before it is
            killed and the object refused (default \(Int(TrialLoad.defaultTimeout)))
@@ -27,15 +28,8 @@ func fail(_ message: String, status: Int32 = 2) -> Never {
     exit(status)
 }
 
-var name: String?
-var listen: [NodeAddress] = []
-var cookieFile: String?
-var state: String?
-var codePath: String?
-var sticky: Set<String> = []
-var pidFile: String?
-var mode = Node.Mode.interactive
-var trialTimeout = TrialLoad.defaultTimeout
+// A trial child (HOT_TRIAL_LOAD set) runs the trial and exits, whatever its arguments.
+TrialLoad.runIfRequested()
 
 if CommandLine.arguments.count == 3, CommandLine.arguments[1] == TrialLoad.flag {
     exit(TrialLoad.runChild(path: CommandLine.arguments[2]))
@@ -61,53 +55,27 @@ if CommandLine.arguments.count >= 2, CommandLine.arguments[1] == Supervisor.flag
     if let supervisorPidFile { unlink(supervisorPidFile) }
     exit(status)
 }
-
-var arguments = CommandLine.arguments.dropFirst()
-while let argument = arguments.popFirst() {
-    func value() -> String {
-        guard let v = arguments.popFirst() else { fail("\(argument) needs a value\n\(usage)") }
-        return v
-    }
-    switch argument {
-    case "--name": name = value()
-    case "--listen":
-        let text = value()
-        guard let address = NodeAddress(parsing: text) else { fail("bad address '\(text)': use unix:PATH or tcp://HOST:PORT") }
-        listen.append(address)
-    case "--cookie-file": cookieFile = value()
-    case "--state": state = value()
-    case "--code-path": codePath = value()
-    case "--sticky": sticky.insert(value())
-    case "--pid-file": pidFile = value()
-    case "--trial-timeout":
-        let text = value()
-        guard let seconds = Double(text), seconds > 0 else { fail("--trial-timeout is a number of seconds, not '\(text)'") }
-        trialTimeout = seconds
-    case "--mode":
-        let text = value()
-        guard let m = Node.Mode(rawValue: text) else { fail("--mode is interactive or embedded, not '\(text)'") }
-        mode = m
-    case "--help", "-h":
-        print(usage)
-        exit(0)
-    default: fail("unknown option '\(argument)'\n\(usage)")
-    }
+if CommandLine.arguments.dropFirst().contains(where: { $0 == "--help" || $0 == "-h" }) {
+    print(usage)
+    exit(0)
 }
 
-guard let name, let cookieFile, let state, !listen.isEmpty else { fail("--name, --listen, --cookie-file and --state are required\n\(usage)") }
+let configuration: NodeConfiguration
+do {
+    configuration = try NodeConfiguration(arguments: CommandLine.arguments.dropFirst())
+} catch {
+    fail("\(error)\n\(usage)")
+}
 
 LoggingSystem.bootstrap { label in
     var handler = StreamLogHandler.standardError(label: label)
     handler.logLevel = .info
     return handler
 }
-let logger = Logger(label: "hotnode.\(name)")
 
-let cookie: [UInt8]
-do { cookie = try Cookie.read(path: cookieFile) } catch { fail(error.description, status: 1) }
-
-// Block the stop signals in every thread; one thread waits for them and shuts
-// the node down cleanly (socket file removed) instead of dying mid-write.
+// Block the stop signals in every thread (before the node makes any); one
+// thread waits for them and stops the node cleanly (socket file removed)
+// instead of dying mid-write.
 var signals = sigset_t()
 sigemptyset(&signals)
 sigaddset(&signals, SIGTERM)
@@ -116,31 +84,20 @@ sigaddset(&signals, SIGHUP)
 pthread_sigmask(SIG_BLOCK, &signals, nil)
 signal(SIGPIPE, SIG_IGN)
 
-let node: Node
+let host: NodeHost
 do {
-    node = Node(
-        name: name, store: try Store(root: state), codePath: codePath, mode: mode, sticky: sticky, trialTimeout: trialTimeout,
-        logger: logger)
+    host = try NodeHost(configuration, logger: Logger(label: "hotnode.\(configuration.name)"))
+    try host.start()
 } catch {
-    fail("cannot use state folder \(state): \(error)", status: 1)
+    fail(error.description, status: 1)
 }
-node.boot()
-for address in listen {
-    do { _ = try node.listen(on: address, cookie: cookie) } catch {
-        fail("cannot listen on \(address): \(error)", status: 1)
-    }
+let stopSignals = signals
+startThread {
+    var blocked = stopSignals
+    var received: Int32 = 0
+    sigwait(&blocked, &received)
+    host.stop(reason: "signal \(received)")
 }
-if let pidFile {
-    let text = "\(getpid())\n"
-    let fd = open(pidFile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-    if fd >= 0 {
-        _ = text.withCString { write(fd, $0, strlen($0)) }
-        close(fd)
-    }
-    node.atShutdown { unlink(pidFile) }
-}
-logger.info("node \(name) ready")
-
-var received: Int32 = 0
-sigwait(&signals, &received)
-node.shutdown(reason: "signal \(received)")
+// Until a stop signal or `hot stop`.
+host.waitUntilStopped()
+exit(0)

@@ -167,14 +167,14 @@ struct NodeHardeningTests {
         defer { scratch.close() }
         try Self.startNode(scratch)
         let first = try Self.nodePid(scratch)
-        // The trial child runs as `hotnode --check FILE`: it passes; the node aborts.
+        // The trial child has HOT_TRIAL_LOAD in its environment: it passes; the node aborts.
         try scratch.write("app/modules/hello/hello.swift", """
             import Glibc
             import Hot
 
             let module = HotModule(
                 exports: [.function("greet", greet)],
-                onLoad: { if !CommandLine.arguments.contains("--check") { abort() } })
+                onLoad: { if getenv("HOT_TRIAL_LOAD") == nil { abort() } })
 
             func greet(_ name: String) -> String { "Hello v2, \\(name)!" }
 

@@ -4,6 +4,7 @@ import Glibc
 import Musl
 #endif
 import HotPlatform
+import Synchronization
 import SystemPackage
 
 /// A connected stream socket; the one owner of its descriptor.
@@ -150,9 +151,16 @@ public enum Peer: Sendable, Hashable, CustomStringConvertible {
 
 /// A listening socket; the one owner of its descriptor.
 public final class Listener: @unchecked Sendable {
+    // @unchecked: like `Socket`, the descriptor is accepted on and closed by
+    // the one thread that serves the listener; another thread may only
+    // `shutdown` it. A close from elsewhere while the serving thread is
+    // between two accepts would let its next accept land on whatever the
+    // process opened next under that number (in a server that embeds a
+    // node, the server's own listening socket).
     private let fd: Int32
     /// What it listens on; for TCP port 0, the port the kernel chose.
     public let address: NodeAddress
+    private let shutDown = Atomic<Bool>(false)
     private var closed = false
 
     private init(fd: Int32, address: NodeAddress) {
@@ -212,13 +220,22 @@ public final class Listener: @unchecked Sendable {
         }
     }
 
-    /// Stops listening; a thread blocked in `accept` returns with an error.
+    /// Stops listening, from any thread: a thread blocked in `accept`
+    /// returns with an error, and so does every later `accept`; a Unix
+    /// socket's file is removed. The descriptor stays open until `close`.
+    public func shutdown() {
+        guard !shutDown.exchange(true, ordering: .sequentiallyConsistent) else { return }
+        sysShutdown(fd)
+        if case .unix(let path) = address { sysUnlink(path) }
+    }
+
+    /// Stops listening and closes the descriptor; only the thread that
+    /// accepts on the listener (or its last owner) may call it.
     public func close() {
+        shutdown()
         guard !closed else { return }
         closed = true
-        sysShutdown(fd)
         sysClose(fd)
-        if case .unix(let path) = address { sysUnlink(path) }
     }
 }
 

@@ -1,0 +1,130 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Hot
+import HotPlatform
+import HotWire
+
+/// What a node needs to run: its name, addresses, cookie, state folder, code
+/// path, mode, sticky modules, pid file and trial deadline. `hotnode` reads
+/// one from its flags (`init(arguments:)`); a server that embeds a node in a
+/// Hot project takes the one `hot start` would use (`project(root:node:)`).
+public struct NodeConfiguration: Sendable, Equatable {
+    /// The name announced in every handshake.
+    public var name: String
+    /// Where the node listens for control connections (`unix:PATH`, `tcp://HOST:PORT`).
+    public var listen: [NodeAddress]
+    /// The file holding the cookie clients must prove.
+    public var cookieFile: String
+    /// The state folder: staged objects, the permanent set, the load journal.
+    public var state: String
+    /// Where boot and interactive mode find built versions.
+    public var codePath: String?
+    /// Interactive (load a module on its first call) or embedded.
+    public var mode: Node.Mode
+    /// Modules that refuse reload unless forced.
+    public var sticky: Set<String>
+    /// A file that holds the process id while the node runs.
+    public var pidFile: String?
+    /// How long a new object's trial load may run before it is refused.
+    public var trialTimeout: Double
+    /// The project the node belongs to, for a node made by `project(root:node:)`:
+    /// its `.hot/` is made owner-only and its cookie made when missing, as
+    /// `hot start` does. Nil for a node told every path.
+    public var project: ProjectLayout?
+
+    /// A node told every path.
+    public init(name: String, listen: [NodeAddress], cookieFile: String, state: String, codePath: String? = nil,
+                mode: Node.Mode = .interactive, sticky: Set<String> = [], pidFile: String? = nil,
+                trialTimeout: Double = TrialLoad.defaultTimeout) {
+        self.name = name
+        self.listen = listen
+        self.cookieFile = cookieFile
+        self.state = state
+        self.codePath = codePath
+        self.mode = mode
+        self.sticky = sticky
+        self.pidFile = pidFile
+        self.trialTimeout = trialTimeout
+    }
+
+    /// The environment variable naming a project's root, for a server started
+    /// outside its project folder.
+    public static let projectVariable = "HOT_PROJECT"
+
+    /// The node `hot start` would run for a project, so that `hot deploy`,
+    /// `hot status`, `hot call` and `hot rollback` reach it unchanged: it
+    /// listens on `.hot/node.sock`, proves `.hot/cookie`, keeps its state in
+    /// `.hot/node/`, boots from `.hot/build`, writes `.hot/node.pid`, is named
+    /// like the project and treats hot.json's `sticky` modules as sticky.
+    /// `node` names a further local node (`.hot/nodes/NAME/`). The project is
+    /// `root`, else `HOT_PROJECT`, else the nearest folder holding hot.json
+    /// from the working directory up.
+    public static func project(root: String? = nil, node: String? = nil) throws(ProjectFailure) -> NodeConfiguration {
+        let folder: String
+        if let root {
+            folder = root
+        } else if let variable = getenv(projectVariable) {
+            folder = String(cString: variable)
+        } else {
+            guard let found = ProjectLayout.findRoot(from: currentDirectory()) else {
+                throw .notFound(from: currentDirectory())
+            }
+            folder = found
+        }
+        let settings = try ProjectSettings.read(root: folder)
+        let layout = ProjectLayout(root: absolutePath(folder), name: settings.name)
+        let local = layout.localNode(node)
+        var configuration = NodeConfiguration(
+            name: local.name, listen: [.unix(path: local.socket)], cookieFile: layout.cookiePath, state: local.state,
+            codePath: layout.buildDirectory, sticky: Set(settings.sticky), pidFile: local.pid)
+        configuration.project = layout
+        return configuration
+    }
+
+    /// Why a project's node could not be configured.
+    public enum ProjectFailure: Error, Sendable, Equatable, CustomStringConvertible {
+        /// No hot.json in the folder or above it.
+        case notFound(from: String)
+        /// hot.json cannot be read, or lacks a name.
+        case badConfig(path: String, reason: String)
+
+        public var description: String {
+            switch self {
+            case .notFound(let from):
+                "no hot.json in \(from) or any folder above it; run the server in its Hot project, or set \(NodeConfiguration.projectVariable)"
+            case .badConfig(let path, let reason): "\(path): \(reason)"
+            }
+        }
+    }
+
+    /// The two fields of hot.json a node needs; `hot` reads the whole file
+    /// (`HotBuild.ProjectConfig`), which `HotNode` does not import.
+    private struct ProjectSettings: Decodable {
+        var name: String
+        var sticky: [String]
+
+        enum CodingKeys: String, CodingKey { case name, sticky }
+
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            name = try c.decode(String.self, forKey: .name)
+            sticky = try c.decodeIfPresent([String].self, forKey: .sticky) ?? []
+        }
+
+        static func read(root: String) throws(ProjectFailure) -> ProjectSettings {
+            let path = root + "/" + ProjectLayout.configFile
+            guard let bytes = readFile(path) else {
+                throw fileExists(path) ? .badConfig(path: path, reason: "cannot be read") : .notFound(from: root)
+            }
+            let settings: ProjectSettings
+            do {
+                settings = try TermDecoder().decode(ProjectSettings.self, from: try JSON.parse(bytes))
+            } catch {
+                throw .badConfig(path: path, reason: "\(error)")
+            }
+            guard !settings.name.isEmpty else { throw .badConfig(path: path, reason: "\"name\" is empty") }
+            return settings
+        }
+    }
+}

@@ -1,0 +1,198 @@
+import Foundation
+import HotDeploy
+import HotWire
+import Synchronization
+import Testing
+
+/// A server that embeds a node (`NodeHost`): a real executable linked with
+/// HotNode (`Tests/Fixtures/EmbeddedHost`), driven by the real `hot` over
+/// the project's own files, stopped without ending the process.
+@Suite("Embedded node", .serialized)
+struct EmbeddingTests {
+    @Test("an embedded node serves hot status, call and deploy on the project's files; hot stop stops it and the host lives on")
+    func servesAndStopsByHotStop() throws {
+        let scratch = try Scratch()
+        defer { scratch.close() }
+        let app = try Self.project(scratch)
+        let host = try EmbeddedHost.start(project: app, in: scratch.root)
+        defer { host.end() }
+
+        let status = try scratch.hot(["status", "--json"])
+        try #require(status.status == 0, "\(status)")
+        let document = try #require(try parseJSON(status.stdout) as? [String: Any])
+        #expect(document["node"] as? String == "app", "named like the project: \(status.stdout)")
+        #expect(document["pid"] as? Int == Int(host.pid), "the node is the host process: \(status.stdout)")
+        #expect(try scratch.hot(["call", "hello:greet", "x"]).stdout == "\"Hello, x!\"\n")
+
+        // A deploy trial-loads v2 in a child of the host's executable, which
+        // learns from HOT_TRIAL_LOAD alone what to do: given no arguments, it
+        // would otherwise stop at its usage line and the trial would fail.
+        try scratch.write("app/modules/hello/hello.swift", Self.hello(greeting: "Hi"))
+        let deployed = try scratch.hot(["deploy"])
+        try #require(deployed.status == 0, "\(deployed)")
+        #expect(deployed.stdout.contains("hello v1 -> v2"), "\(deployed)")
+        #expect(try scratch.hot(["call", "hello:greet", "x"]).stdout == "\"Hi, x!\"\n")
+
+        let open = try NodeClient(address: .unix(path: app + "/.hot/node.sock"), cookieFile: app + "/.hot/cookie")
+        let stopped = try scratch.hot(["stop"])
+        #expect(stopped.status == 0, "\(stopped)")
+        try host.expectStoppedAndAlive(project: app)
+        #expect(throws: (any Error).self, "a connection open at the stop must be shut down") { try open.request(.ping) }
+        #expect(host.finish() == 0, "the host ends on its own, with status 0: \(host.output)")
+    }
+
+    @Test("a host that stops its node itself (a graceful shutdown) removes socket and pid file and lives on")
+    func stopsFromInside() throws {
+        let scratch = try Scratch()
+        defer { scratch.close() }
+        let app = try Self.project(scratch)
+        let host = try EmbeddedHost.start(project: app, in: scratch.root)
+        defer { host.end() }
+        #expect(try scratch.hot(["call", "hello:greet", "x"]).stdout == "\"Hello, x!\"\n")
+
+        host.send("stop")
+        try host.expectStoppedAndAlive(project: app)
+        let call = try scratch.hot(["call", "hello:greet", "x"])
+        #expect(call.status == 3, "the stopped node is out of reach: \(call)")
+        #expect(host.finish() == 0, "the host ends on its own, with status 0: \(host.output)")
+    }
+
+    @Test("a trial child is told by HOT_TRIAL_LOAD alone, in a host executable and in hotnode")
+    func trialChildByEnvironment() throws {
+        let scratch = try Scratch()
+        defer { scratch.close() }
+        let app = try Self.project(scratch)
+        let object = try #require(
+            try FileManager.default.contentsOfDirectory(atPath: app + "/.hot/build/hello").first { $0.hasSuffix(".so") })
+        let path = app + "/.hot/build/hello/" + object
+        for executable in [Binaries.directory + "/EmbeddedHostFixture", Binaries.directory + "/hotnode"] {
+            let passed = try scratch.run(executable, [], in: scratch.root, environment: ["HOT_TRIAL_LOAD": path])
+            #expect(passed.status == 0, "\(executable): \(passed)")
+            #expect(passed.stdout.contains("ok hello v1"), "\(executable): \(passed)")
+            let refused = try scratch.run(executable, [], in: scratch.root, environment: ["HOT_TRIAL_LOAD": scratch.root + "/none.so"])
+            #expect(refused.status == 1, "\(executable): \(refused)")
+            #expect(refused.stderr.contains("hot-trial-verdict noFile"), "\(executable): \(refused)")
+        }
+    }
+
+    @Test("a host linked without -Xlinker --export-dynamic fails at start with one line that names the flag")
+    func missingLinkerFlag() throws {
+        let scratch = try Scratch()
+        defer { scratch.close() }
+        let ran = try scratch.run(Binaries.directory + "/UnexportedHostFixture", [], in: scratch.root)
+        #expect(ran.status == 1, "\(ran)")
+        #expect(ran.stdout.isEmpty, "\(ran)")
+        let lines = ran.stderr.split(separator: "\n")
+        #expect(lines.count == 1, "one line: \(ran)")
+        #expect(ran.stderr.contains("link it with -Xlinker --export-dynamic"), "\(ran)")
+    }
+
+    /// `hot init app` and `hot build`: a project whose hello module is built, with no node.
+    static func project(_ scratch: Scratch) throws -> String {
+        let made = try scratch.hot(["init", "app"], in: "")
+        try #require(made.status == 0, "\(made)")
+        try scratch.write("app/modules/hello/hello.swift", hello(greeting: "Hello"))
+        let built = try scratch.hot(["build"])
+        try #require(built.status == 0, "\(built)")
+        return scratch.path("app")
+    }
+
+    static func hello(greeting: String) -> String {
+        """
+        import Hot
+
+        let module = HotModule(exports: [.function("greet", greet)])
+
+        func greet(_ name: String) -> String { "\(greeting), \\(name)!" }
+
+        """
+    }
+}
+
+/// The fixture host, started by a test with its stdin and stdout on pipes;
+/// `end()` kills and reaps it whatever the test did.
+private final class EmbeddedHost {
+    let process: Foundation.Process
+    private let input: FileHandle
+    private let collected = Collected()
+
+    var pid: pid_t { process.processIdentifier }
+    var output: String { collected.text.withLock { $0 } }
+
+    /// What the host wrote so far, shared with the thread that reads it.
+    private final class Collected: Sendable {
+        let text = Mutex("")
+    }
+
+    private init(process: Foundation.Process, input: FileHandle, output: FileHandle) {
+        self.process = process
+        self.input = input
+        let collected = self.collected
+        Thread.detachNewThread {
+            while case let data = output.availableData, !data.isEmpty {
+                collected.text.withLock { $0 += String(decoding: data, as: UTF8.self) }
+            }
+        }
+    }
+
+    /// Starts the fixture for the project in `project`, from `folder`, and waits for "ready".
+    static func start(project: String, in folder: String) throws -> EmbeddedHost {
+        let process = Foundation.Process()
+        process.executableURL = URL(fileURLWithPath: Binaries.directory + "/EmbeddedHostFixture")
+        process.arguments = ["--project", project]
+        process.currentDirectoryURL = URL(fileURLWithPath: folder)
+        let stdin = Pipe()
+        let stdout = Pipe()
+        process.standardInput = stdin
+        process.standardOutput = stdout
+        process.standardError = stdout
+        try process.run()
+        let host = EmbeddedHost(process: process, input: stdin.fileHandleForWriting, output: stdout.fileHandleForReading)
+        guard host.waitFor("ready", seconds: 30) else {
+            host.end()
+            Issue.record("the embedded host did not get ready: \(host.output)")
+            throw CancellationError()
+        }
+        return host
+    }
+
+    /// Waits until the host has written a line starting with `prefix`.
+    func waitFor(_ prefix: String, seconds: Double) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if output.split(separator: "\n").contains(where: { $0.hasPrefix(prefix) }) { return true }
+            if !process.isRunning { return false }
+            usleep(20_000)
+        }
+        return false
+    }
+
+    func send(_ line: String) {
+        input.write(Data((line + "\n").utf8))
+    }
+
+    /// The node reported its stop, its socket and pid file are gone, and the host still runs.
+    func expectStoppedAndAlive(project: String) throws {
+        try #require(waitFor("node stopped", seconds: 10), "the node must report its stop: \(output)")
+        #expect(!FileManager.default.fileExists(atPath: project + "/.hot/node.sock"), "the socket file must be removed")
+        #expect(!FileManager.default.fileExists(atPath: project + "/.hot/node.pid"), "the pid file must be removed")
+        usleep(200_000)
+        #expect(process.isRunning, "the host must not exit with its node: \(output)")
+    }
+
+    /// Closes the host's stdin and waits for its exit status.
+    func finish() -> Int32 {
+        try? input.close()
+        let deadline = Date().addingTimeInterval(10)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
+        guard !process.isRunning else { return -1 }
+        return process.terminationStatus
+    }
+
+    /// Kills the host if it still runs, and reaps it.
+    func end() {
+        try? input.close()
+        if process.isRunning { kill(pid, SIGKILL) }
+        process.waitUntilExit()
+    }
+}

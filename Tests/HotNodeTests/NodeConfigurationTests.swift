@@ -1,0 +1,88 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import HotPlatform
+import HotWire
+import Testing
+
+@testable import HotNode
+
+/// The configuration a node is made from (`hotnode`'s flags, or a project's
+/// files), and the trial's refusal of a child that never ran it.
+@Suite("Node configuration")
+struct NodeConfigurationTests {
+    @Test("a project's node uses the files hot start gives its node, and hot.json's name and sticky modules")
+    func projectFiles() throws {
+        let folder = try temporaryFolder()
+        defer { removeTree(folder) }
+        try writeFileAtomically(folder + "/hot.json", Array(#"{"name": "shop", "sticky": ["db"]}"#.utf8))
+        try makeDirectories(folder + "/modules/cart")
+
+        let node = try NodeConfiguration.project(root: folder)
+        #expect(node.name == "shop")
+        #expect(node.listen == [.unix(path: folder + "/.hot/node.sock")])
+        #expect(node.cookieFile == folder + "/.hot/cookie")
+        #expect(node.state == folder + "/.hot/node")
+        #expect(node.codePath == folder + "/.hot/build")
+        #expect(node.pidFile == folder + "/.hot/node.pid")
+        #expect(node.sticky == ["db"])
+        #expect(node.mode == .interactive)
+        #expect(node.project?.root == folder)
+
+        let further = try NodeConfiguration.project(root: folder, node: "n2")
+        #expect(further.name == "n2")
+        #expect(further.listen == [.unix(path: folder + "/.hot/nodes/n2/node.sock")])
+        #expect(further.state == folder + "/.hot/nodes/n2/state")
+        #expect(further.cookieFile == folder + "/.hot/cookie", "every local node of a project proves one cookie")
+
+        #expect(throws: NodeConfiguration.ProjectFailure.notFound(from: folder + "/modules")) {
+            try NodeConfiguration.project(root: folder + "/modules")
+        }
+    }
+
+    @Test("hotnode's flags make a configuration, and a wrong one is named")
+    func flags() throws {
+        let node = try NodeConfiguration(arguments: [
+            "--name", "n1", "--listen", "unix:/tmp/n1.sock", "--listen", "tcp://127.0.0.1:0", "--cookie-file", "/c",
+            "--state", "/s", "--mode", "embedded", "--sticky", "db", "--trial-timeout", "2.5",
+        ])
+        #expect(node.name == "n1")
+        #expect(node.listen == [.unix(path: "/tmp/n1.sock"), .tcp(host: "127.0.0.1", port: 0)])
+        #expect(node.mode == .embedded)
+        #expect(node.sticky == ["db"])
+        #expect(node.trialTimeout == 2.5)
+        #expect(node.project == nil, "a node told every path makes no project folder")
+
+        #expect(throws: NodeConfiguration.ArgumentError.missingRequired) { try NodeConfiguration(arguments: ["--name", "n1"]) }
+        #expect(throws: NodeConfiguration.ArgumentError.missingValue(option: "--state")) {
+            try NodeConfiguration(arguments: ["--state"])
+        }
+        #expect(throws: NodeConfiguration.ArgumentError.unknownOption("--colour")) {
+            try NodeConfiguration(arguments: ["--colour"])
+        }
+        #expect(throws: NodeConfiguration.ArgumentError.badValue(option: "--mode", value: "lazy", expected: "interactive or embedded")) {
+            try NodeConfiguration(arguments: ["--mode", "lazy"])
+        }
+    }
+
+    @Test("a trial child that exits without running the trial is refused, and told what a host must call")
+    func trialNotRun() throws {
+        // /bin/true ignores HOT_TRIAL_LOAD, as a host that forgot runIfRequested would.
+        do {
+            try TrialLoad.check("/nonexistent/hello.v1-abc.so", executable: "/bin/true", timeout: 5)
+            Issue.record("a child that ran no trial passed it")
+        } catch {
+            guard case .trialFailed(_, let reason, _) = error else {
+                Issue.record("\(error)")
+                return
+            }
+            #expect(reason.contains("TrialLoad.runIfRequested()"), "\(reason)")
+        }
+    }
+
+    private func temporaryFolder() throws -> String {
+        var template = Array("/tmp/hot-config-XXXXXX".utf8CString)
+        guard let made = mkdtemp(&template) else { throw SystemError("mkdtemp") }
+        return String(cString: made)
+    }
+}
