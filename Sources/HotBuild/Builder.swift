@@ -68,8 +68,14 @@ public struct CompileFailure: Sendable {
     /// one line per module saying how to make the host link it; else nil.
     public var hostAdvice: String? {
         guard let host, !missingFromHost.isEmpty else { return nil }
+        let dependencies = "the dependencies of \(host.product) in \(host.package)/Package.swift"
+        let rebuild = "rebuild the host (`swift build --product \(host.product)` in \(host.package)), then run hot build again"
         return missingFromHost.map { name in
-            "module \(module) imports \(name), which the host \(host.product) does not link: add the package that provides \(name) to the dependencies of \(host.product) in \(host.package)/Package.swift, rebuild the host (`swift build --product \(host.product)` in \(host.package)), then run hot build again"
+            // Every module imports the SDK (its generated entry does), which
+            // comes from the host too: a host that runs a node links it.
+            name == "Hot"
+                ? "the host \(host.product) does not link Hot, which every module imports: add Hot's HotNode library to \(dependencies) and run a node in it, \(rebuild)"
+                : "module \(module) imports \(name), which the host \(host.product) does not link: add the package that provides \(name) to \(dependencies), \(rebuild)"
         }.joined(separator: "\n")
     }
 }

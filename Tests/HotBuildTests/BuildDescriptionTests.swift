@@ -100,6 +100,18 @@ struct BuildDescriptionTests {
         #expect(HostBuild.missingModules(in: "error: cannot find 'x' in scope").isEmpty)
     }
 
+    @Test func aMissingImportAdvisesOnTheHostAndHotOnHotNode() {
+        var failure = CompileFailure(module: "routes", status: 1, output: "")
+        #expect(failure.hostAdvice == nil)
+        failure.host = HostConfig(package: "server", product: "api")
+        failure.missingFromHost = ["PostgresNIO", "Hot"]
+        let lines = (failure.hostAdvice ?? "").split(separator: "\n")
+        #expect(lines.count == 2)
+        #expect(lines[0].hasPrefix("module routes imports PostgresNIO, which the host api does not link: add the package that provides PostgresNIO to the dependencies of api in server/Package.swift"))
+        #expect(lines[1].hasPrefix("the host api does not link Hot, which every module imports: add Hot's HotNode library"))
+        #expect(lines.allSatisfy { $0.hasSuffix("rebuild the host (`swift build --product api` in server), then run hot build again") })
+    }
+
     @Test func aHostModuleCompilesAgainstTheHostFolderOnly() {
         let host = HostBuild(
             fingerprint: "31c55347b380cc337f47b8d9756cc8d10a203ba8", executable: "/p/server", modules: ["Shared": "/x"],
