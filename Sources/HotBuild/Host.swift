@@ -62,14 +62,17 @@ public struct HostBuild: Codable, Sendable, Equatable {
     /// `.hot/host/` when neither it nor the executable changed since, and
     /// makes `.hot/host/Modules/` hold links to exactly the linked modules.
     public static func resolve(_ config: HostConfig, project: Project) throws(HostError) -> HostBuild {
-        let package = project.root + "/" + config.package
+        let package = config.package.hasPrefix("/") ? config.package : project.root + "/" + config.package
         let command = "swift build --product \(config.product)" + (config.configuration == .release ? " -c release" : "")
         let descriptionPath = "\(package)/.build/\(config.configuration.rawValue).yaml"
         let folder = project.hotDirectory + "/host"
         let cachePath = folder + "/build.json"
-        guard let descriptionStamp = stampOf(descriptionPath) else {
+        // What was read depends on which product of which build as much as
+        // on the files: a changed hot.json must not reuse it.
+        guard let fileStamp = stampOf(descriptionPath) else {
             throw .notBuilt(package: config.package, product: config.product, command: command)
         }
+        let descriptionStamp = "\(package) \(config.product) \(config.configuration.rawValue) \(fileStamp)"
         var build: HostBuild
         if let cached = readFile(cachePath).flatMap({ try? TermDecoder().decode(HostBuild.self, from: JSON.parse($0)) }),
             let executableStamp = stampOf(cached.executable), cached.stamp == descriptionStamp + " " + executableStamp,

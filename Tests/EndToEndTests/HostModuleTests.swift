@@ -118,6 +118,14 @@ struct HostModuleTests {
         #expect(again.stdout.contains("greet is up to date (v1)"), "\(again)")
         let after = try FileManager.default.attributesOfItem(atPath: cache)[.modificationDate] as? Date
         #expect(before != nil && before == after)
+
+        // Another product in hot.json: what was read for the first is not reused.
+        try scratch.write(project.name + "/hot.json", """
+            {"name": "\(project.name)", "host": {"package": "../\(HostPackage.folder)", "product": "Other"}}
+            """)
+        let other = try project.hot(["build"])
+        #expect(other.status == 1, "\(other)")
+        #expect(other.stderr.contains("links no executable named Other"), "\(other)")
     }
 
     @Test("importing a module the host does not link fails hot build, naming it")
