@@ -184,6 +184,20 @@ struct HostModuleTests {
         #expect(built.stderr.split(separator: "\n").count == 1, "\(built)")
     }
 
+    @Test("a host module newer than the host's executable (a host build that failed) is refused")
+    func hostOutOfDate() throws {
+        let project = try HostProject(source: importsShared)
+        defer { project.remove() }
+        let module = project.scratch.path(HostPackage.folder + "/.build/debug/Modules/Shared.swiftmodule")
+        let attributes = try FileManager.default.attributesOfItem(atPath: module)
+        defer { try? FileManager.default.setAttributes(attributes, ofItemAtPath: module) }
+        try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(60)], ofItemAtPath: module)
+        let built = try project.hot(["build"])
+        #expect(built.status == 1, "\(built)")
+        #expect(built.stderr.contains("the host's module Shared is newer than its executable server"), "\(built)")
+        #expect(built.stderr.contains("run `swift build --product server`"), "\(built)")
+    }
+
     @Test("rebuilding the host rebuilds every module: a new version, a new key, the new build-id")
     func rebuiltHost() throws {
         let project = try HostProject(source: importsShared)
