@@ -11,7 +11,7 @@ let buildCommand = Command(
     usage: "build [MODULE...] [--all] [--since REV] [--release] [-j N] [--json]",
     details: """
         Each module whose content key (its files' git ids, the include folders, swiftc flags,
-        compiler, SDK) is new is compiled by one swiftc into .hot/build/<m>/<m>.v<N>-<key12>.so
+        compiler, SDK, the host's build-id) is new is compiled by one swiftc into .hot/build/<m>/<m>.v<N>-<key12>.so
         and recorded in .hot/manifest.json; a module whose key was built before, on any branch,
         is found and not compiled again. With --since REV, only the modules that differ from
         REV are considered (the CI step: `hot build --since origin/main --json`).
