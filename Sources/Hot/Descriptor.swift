@@ -20,9 +20,14 @@ public struct ModuleDescriptor: Sendable, Equatable {
     public var key: String
     /// The commit the sources were built from, `+dirty` when the work tree differed.
     public var commit: String?
+    /// The fingerprint of the host executable the module was compiled
+    /// against (its GNU build-id); nil for a module that needs no host
+    /// beyond the SDK. A node whose own executable differs refuses it.
+    public var host: String?
 
     /// A descriptor from its fields.
-    public init(abi: Int, sdk: String, compiler: String, name: String, version: Int, key: String, commit: String? = nil) {
+    public init(abi: Int, sdk: String, compiler: String, name: String, version: Int, key: String, commit: String? = nil,
+                host: String? = nil) {
         self.abi = abi
         self.sdk = sdk
         self.compiler = compiler
@@ -30,12 +35,14 @@ public struct ModuleDescriptor: Sendable, Equatable {
         self.version = version
         self.key = key
         self.commit = commit
+        self.host = host
     }
 
     /// The text the generated entry embeds.
     public func render() -> String {
         var text = "hot-module\nabi \(abi)\nsdk \(sdk)\ncompiler \(compiler)\nname \(name)\nversion \(version)\nkey \(key)\n"
         if let commit { text += "commit \(commit)\n" }
+        if let host { text += "host \(host)\n" }
         return text
     }
 
@@ -54,7 +61,8 @@ public struct ModuleDescriptor: Sendable, Equatable {
         else { return nil }
         self.init(
             abi: abi, sdk: String(sdk), compiler: String(compiler), name: String(name),
-            version: version, key: String(key), commit: fields["commit"].map(String.init))
+            version: version, key: String(key), commit: fields["commit"].map(String.init),
+            host: fields["host"].map(String.init))
     }
 }
 

@@ -58,6 +58,26 @@ public struct CompileFailure: Sendable {
     public let status: Int32
     /// The compiler's output.
     public let output: String
+    /// The modules it imports that the host does not link (`no such module`),
+    /// when the project names a host.
+    public var missingFromHost: [String] = []
+    /// The project's host, when it names one.
+    public var host: HostConfig? = nil
+
+    /// For a failure that is an import of modules the host does not link,
+    /// one line per module saying how to make the host link it; else nil.
+    public var hostAdvice: String? {
+        guard let host, !missingFromHost.isEmpty else { return nil }
+        let dependencies = "the dependencies of \(host.product) in \(host.package)/Package.swift"
+        let rebuild = "rebuild the host (`swift build --product \(host.product)` in \(host.package)), then run hot build again"
+        return missingFromHost.map { name in
+            // Every module imports the SDK (its generated entry does), which
+            // comes from the host too: a host that runs a node links it.
+            name == "Hot"
+                ? "the host \(host.product) does not link Hot, which every module imports: add Hot's HotNode library to \(dependencies) and run a node in it, \(rebuild)"
+                : "module \(module) imports \(name), which the host \(host.product) does not link: add the package that provides \(name) to \(dependencies), \(rebuild)"
+        }.joined(separator: "\n")
+    }
 }
 
 /// Why a build did not complete.
@@ -65,6 +85,8 @@ public enum BuildError: Error, Sendable, CustomStringConvertible {
     case project(ProjectError)
     case git(GitError)
     case toolchain(Toolchain.Failure)
+    /// The host named in hot.json cannot be compiled against.
+    case host(HostError)
     case system(SystemError)
     /// Some modules did not compile; the others (in `built`) did and are recorded.
     case compile([CompileFailure], built: [ModuleBuild])
@@ -76,9 +98,10 @@ public enum BuildError: Error, Sendable, CustomStringConvertible {
         case .project(let e): e.description
         case .git(let e): e.description
         case .toolchain(let e): e.description
+        case .host(let e): e.description
         case .system(let e): e.description
         case .compile(let failures, _):
-            failures.map { "module \($0.module) failed to compile:\n\($0.output)" }.joined(separator: "\n")
+            failures.map { $0.hostAdvice ?? "module \($0.module) failed to compile:\n\($0.output)" }.joined(separator: "\n")
         case .interrupted: "build interrupted; no partial artifact was kept"
         }
     }
@@ -149,7 +172,7 @@ public struct Builder: Sendable {
                 module: module, version: version, key: snapshot.key,
                 sources: (snapshot.files.keys.sorted() + workspace.includes.keys.sorted()).map { project.root + "/" + $0 },
                 buildDirectory: project.buildDirectory, toolchain: toolchain, flags: project.config.swiftcFlags,
-                release: options.release, commit: commit)
+                release: options.release, commit: commit, host: try workspace.host)
             jobs.append((job, snapshot))
         }
 
@@ -157,7 +180,12 @@ public struct Builder: Sendable {
         let outcomes = try run(jobs.map(\.0), toolchain: toolchain, jobs: options.jobs, progress: progress)
         for ((job, snapshot), outcome) in zip(jobs, outcomes) {
             switch outcome {
-            case .failure(let failure):
+            case .failure(var failure):
+                // An import the host's module folder lacks: the host does not link it.
+                if let host = project.config.host {
+                    failure.host = host
+                    failure.missingFromHost = HostBuild.missingModules(in: failure.output)
+                }
                 failures.append(failure)
             case .success(let sha256):
                 let built = BuiltVersion(

@@ -25,7 +25,7 @@ public struct CompileJob: Sendable, Equatable {
 
     /// Plans the job.
     public init(module: String, version: Int, key: String, sources: [String], buildDirectory: String,
-                toolchain: Toolchain, flags: [String], release: Bool, commit: String?) {
+                toolchain: Toolchain, flags: [String], release: Bool, commit: String?, host: HostBuild? = nil) {
         self.module = module
         self.version = version
         self.key = key
@@ -37,7 +37,7 @@ public struct CompileJob: Sendable, Equatable {
         self.entryFile = "\(folder)/.entry.v\(version).swift"
         let descriptor = ModuleDescriptor(
             abi: HotSDK.abiVersion, sdk: HotSDK.fingerprint, compiler: toolchain.version, name: module,
-            version: version, key: key, commit: commit)
+            version: version, key: key, commit: commit, host: host?.fingerprint)
         self.entrySource = Self.entry(descriptor)
         // Each version gets its own Swift module name, so no runtime lookup by
         // mangled name can reach the wrong version (docs/ARCHITECTURE.md, "Fact: name-per-version"). The SDK
@@ -46,10 +46,14 @@ public struct CompileJob: Sendable, Equatable {
         // per file (each parsing every file and loading the SDK again); a
         // one-file module with its entry file compiled in 0.36 s instead of
         // 0.46 s, and the builder already runs modules side by side.
+        // With a host, the SDK and every library come from the host's build
+        // instead, through a folder of only the modules it links, and are not
+        // linked either: the module binds to the host's one copy of each
+        // (docs/ARCHITECTURE.md, "Host modules").
         self.arguments =
             ["-emit-library", "-parse-as-library", "-swift-version", "6", "-wmo", "-module-name", "\(module)_v\(version)",
-             "-I", toolchain.sdkModules, release ? "-O" : "-Onone"]
-            + flags + sources + [entryFile, "-o", temporaryOutput]
+             "-I", host?.modulesDirectory ?? toolchain.sdkModules, release ? "-O" : "-Onone"]
+            + (host?.clangFlags ?? []) + flags + sources + [entryFile, "-o", temporaryOutput]
     }
 
     /// The generated entry: the descriptor as static text, readable before any

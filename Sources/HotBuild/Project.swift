@@ -19,19 +19,22 @@ public struct ProjectConfig: Codable, Sendable, Equatable {
     public var swiftcFlags: [String]
     /// Named nodes: name → address.
     public var nodes: [String: String]
+    /// The server the modules run in, when it is not `hotnode`.
+    public var host: HostConfig?
 
     /// A configuration with the defaults `hot init` writes.
     public init(name: String, modules: String = "modules", include: [String] = [], sticky: [String] = [],
-                swiftcFlags: [String] = [], nodes: [String: String] = [:]) {
+                swiftcFlags: [String] = [], nodes: [String: String] = [:], host: HostConfig? = nil) {
         self.name = name
         self.modules = modules
         self.include = include
         self.sticky = sticky
         self.swiftcFlags = swiftcFlags
         self.nodes = nodes
+        self.host = host
     }
 
-    enum CodingKeys: String, CodingKey { case name, modules, include, sticky, swiftcFlags, nodes }
+    enum CodingKeys: String, CodingKey { case name, modules, include, sticky, swiftcFlags, nodes, host }
 
     /// Reads a configuration; every field but `name` may be left out.
     public init(from decoder: any Decoder) throws {
@@ -42,6 +45,38 @@ public struct ProjectConfig: Codable, Sendable, Equatable {
         sticky = try c.decodeIfPresent([String].self, forKey: .sticky) ?? []
         swiftcFlags = try c.decodeIfPresent([String].self, forKey: .swiftcFlags) ?? []
         nodes = try c.decodeIfPresent([String: String].self, forKey: .nodes) ?? [:]
+        host = try c.decodeIfPresent(HostConfig.self, forKey: .host)
+    }
+}
+
+/// `hot.json`'s `host`: the SwiftPM package and executable product the
+/// modules are loaded into. Modules compile against that build of it and
+/// may import what it links (docs/ARCHITECTURE.md, "Host modules").
+public struct HostConfig: Codable, Sendable, Equatable {
+    /// SwiftPM's build configuration.
+    public enum Configuration: String, Codable, Sendable { case debug, release }
+    /// The package folder, relative to the project.
+    public var package: String
+    /// The executable product that runs the node.
+    public var product: String
+    /// The configuration the host is built in; debug unless said.
+    public var configuration: Configuration
+
+    /// A host from its fields.
+    public init(package: String, product: String, configuration: Configuration = .debug) {
+        self.package = package
+        self.product = product
+        self.configuration = configuration
+    }
+
+    enum CodingKeys: String, CodingKey { case package, product, configuration }
+
+    /// Reads a host; `configuration` may be left out.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        package = try c.decode(String.self, forKey: .package)
+        product = try c.decode(String.self, forKey: .product)
+        configuration = try c.decodeIfPresent(Configuration.self, forKey: .configuration) ?? .debug
     }
 }
 
@@ -97,6 +132,9 @@ public struct Project: Sendable {
             throw .badConfig(path: path, reason: "\(error)")
         }
         guard !config.name.isEmpty else { throw .badConfig(path: path, reason: "\"name\" is empty") }
+        if let host = config.host, host.package.isEmpty || host.product.isEmpty {
+            throw .badConfig(path: path, reason: "\"host\" needs a \"package\" folder and a \"product\"")
+        }
         return Project(root: root, config: config)
     }
 

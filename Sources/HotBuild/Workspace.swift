@@ -22,6 +22,7 @@ final class Workspace {
     /// The include folders' files with their blob ids.
     let includes: [String: String]
     private var cachedToolchain: Toolchain?
+    private var cachedHost: HostBuild??
     private var cachedModuleNames: [String]?
 
     /// The compiler and SDK.
@@ -34,6 +35,24 @@ final class Workspace {
                 return found
             } catch {
                 throw .toolchain(error)
+            }
+        }
+    }
+
+    /// The host's build, when the project names a host.
+    var host: HostBuild? {
+        get throws(BuildError) {
+            if let cachedHost { return cachedHost }
+            guard let config = project.config.host else {
+                cachedHost = .some(nil)
+                return nil
+            }
+            do {
+                let found = try HostBuild.resolve(config, project: project)
+                cachedHost = found
+                return found
+            } catch {
+                throw .host(error)
             }
         }
     }
@@ -77,7 +96,8 @@ final class Workspace {
         let key = ContentKey(
             files: files.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
             includes: includes.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
-            flags: project.config.swiftcFlags + (release ? ["-O"] : []), compiler: try toolchain.version
+            flags: project.config.swiftcFlags + (release ? ["-O"] : []), compiler: try toolchain.version,
+            host: try host?.fingerprint
         ).hex
         return ModuleSnapshot(name: module, files: files, key: key)
     }

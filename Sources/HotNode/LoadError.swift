@@ -10,6 +10,10 @@ public enum LoadError: Error, Sendable, Equatable, CustomStringConvertible {
     case badFile(path: String, reason: String)
     /// The descriptor disagrees with this node (`expected` is the node's side).
     case mismatch(field: String, expected: String, found: String)
+    /// The module was compiled against another build of the host executable
+    /// than the one this node runs in (`expected` is this node's fingerprint,
+    /// nil when it could not be read).
+    case hostMismatch(module: String, expected: String?, found: String)
     /// Old code still runs in processes (`not_purged`).
     case notPurged(module: String, pids: [String])
     /// The module is sticky and the load was not forced (`sticky_directory`).
@@ -35,6 +39,8 @@ public enum LoadError: Error, Sendable, Equatable, CustomStringConvertible {
         case .badFile(let path, let reason): "\(path) is not a loadable hot module: \(reason)"
         case .mismatch(let field, let expected, let found):
             "module built for \(field) \(found), but this node has \(field) \(expected); rebuild it with this node's hot"
+        case .hostMismatch(let module, let expected, let found):
+            "module '\(module)' was built against another build of the host (\(found.prefix(16))), not the one this node runs (\(expected.map { String($0.prefix(16)) } ?? "unreadable")); run `hot build` against this host and load it again"
         case .notPurged(let module, let pids):
             "old code of '\(module)' still runs in \(pids.joined(separator: ", ")); let those processes end or switch, or stop them (hot purge \(module), or hot deploy --purge)"
         case .sticky(let module): "module '\(module)' is sticky; reload it with --force"
@@ -54,7 +60,7 @@ public enum LoadError: Error, Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .noFile: .noFile
         case .badFile: .badFile
-        case .mismatch: .mismatch
+        case .mismatch, .hostMismatch: .mismatch
         case .notPurged: .notPurged
         case .sticky: .sticky
         case .onLoadFailure: .onLoadFailure

@@ -45,7 +45,13 @@ final class Loader: ModuleLoader {
         guard Self.isELF(path) else { throw .badFile(path: path, reason: "not an ELF shared object") }
         _ = dlerror()
         guard let pointer = dlopen(path, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE) else {
-            throw .badFile(path: path, reason: Self.explain(Self.lastDLError()))
+            let message = Self.lastDLError()
+            // A module built for another host usually fails here, on a symbol
+            // of that host this executable lacks; its descriptor says why.
+            if let descriptor = Self.embeddedDescriptor(path), let host = descriptor.host, host != HostFingerprint.current {
+                throw .hostMismatch(module: descriptor.name, expected: HostFingerprint.current, found: host)
+            }
+            throw .badFile(path: path, reason: Self.explain(message))
         }
         let handle = Handle(pointer: pointer)
         guard let describe = Self.symbol(pointer, "hot_module_descriptor") else {
@@ -64,6 +70,12 @@ final class Loader: ModuleLoader {
         }
         if descriptor.compiler != HotSDK.compiler {
             throw .mismatch(field: "compiler", expected: HotSDK.compiler, found: descriptor.compiler)
+        }
+        // A module compiled against a host binds to that build's symbols and
+        // type layouts; any other executable, hotnode included, may lack
+        // them or lay them out otherwise (docs/ARCHITECTURE.md, "Host modules").
+        if let host = descriptor.host, host != HostFingerprint.current {
+            throw .hostMismatch(module: descriptor.name, expected: HostFingerprint.current, found: host)
         }
         return ModuleImage(descriptor: descriptor, path: path, bytes: Int(info.st_size)) { () throws(LoadError) in
             try Self.enter(handle.pointer, path: path)
@@ -125,6 +137,23 @@ final class Loader: ModuleLoader {
                 + " (this node does not export the Hot SDK: link it with -Xlinker --export-dynamic)"
         }
         return message
+    }
+
+    /// The descriptor text as it lies in the object's read-only data, found
+    /// without opening it: for explaining a `dlopen` that failed.
+    private static func embeddedDescriptor(_ path: String) -> ModuleDescriptor? {
+        guard let bytes = readFile(path) else { return nil }
+        let header = Array("hot-module\nabi ".utf8)
+        var start = 0
+        while start + header.count <= bytes.count {
+            guard let first = bytes[start...].firstIndex(of: header[0]) else { return nil }
+            if first + header.count <= bytes.count, bytes[first..<first + header.count].elementsEqual(header) {
+                let end = bytes[first...].firstIndex(of: 0) ?? bytes.count
+                return ModuleDescriptor(parsing: String(decoding: bytes[first..<end], as: UTF8.self))
+            }
+            start = first + 1
+        }
+        return nil
     }
 
     private static func isELF(_ path: String) -> Bool {

@@ -11,10 +11,14 @@ let buildCommand = Command(
     usage: "build [MODULE...] [--all] [--since REV] [--release] [-j N] [--json]",
     details: """
         Each module whose content key (its files' git ids, the include folders, swiftc flags,
-        compiler, SDK) is new is compiled by one swiftc into .hot/build/<m>/<m>.v<N>-<key12>.so
+        compiler, SDK, the host's build-id) is new is compiled by one swiftc into .hot/build/<m>/<m>.v<N>-<key12>.so
         and recorded in .hot/manifest.json; a module whose key was built before, on any branch,
         is found and not compiled again. With --since REV, only the modules that differ from
         REV are considered (the CI step: `hot build --since origin/main --json`).
+        With "host": {"package": DIR, "product": P, "configuration": "debug"|"release"} in
+        hot.json, modules compile against that SwiftPM package's build of P (run `swift build
+        --product P` in DIR first): they may import its library targets and every module P
+        links, never link them, and are rebuilt whenever P is rebuilt.
         One command at a time writes a project's builds (build, deploy, update, start hold
         .hot/lock); another waits for it, up to HOT_LOCK_TIMEOUT seconds (default 300).
         """,
@@ -67,7 +71,8 @@ func runBuild(_ project: Project, _ args: ParsedArguments, modules: [String]? = 
         return report
     case .failure(.compile(let failures, _)):
         for failure in failures {
-            writeStderr(failure.output.hasSuffix("\n") ? failure.output : failure.output + "\n")
+            let text = failure.hostAdvice ?? failure.output
+            writeStderr(text.hasSuffix("\n") ? text : text + "\n")
         }
         let names = failures.map(\.module).joined(separator: ", ")
         throw .failed("build failed: \(names) did not compile (compiler output above); nothing was deployed")

@@ -23,7 +23,7 @@ struct Outcome: CustomStringConvertible {
 
 /// A temporary folder holding one project; `close()` stops its node (politely,
 /// then by SIGKILL) and removes the folder, whatever the test did.
-final class Scratch {
+final class Scratch: Sendable {
     let root: String
 
     init() throws {

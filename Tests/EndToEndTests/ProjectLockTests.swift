@@ -22,7 +22,7 @@ struct ProjectLockEndToEndTests {
         try scratch.write("app/modules/hello/hello.swift", source.replacingOccurrences(of: "Hello, ", with: "Howdy, "))
         let group = DispatchGroup()
         nonisolated(unsafe) var first: Outcome?
-        nonisolated(unsafe) let background = scratch
+        let background = scratch
         DispatchQueue.global().async(group: group) { first = try? background.hot(["deploy"]) }
         usleep(50_000)
         try scratch.write("app/modules/hello/hello.swift", source.replacingOccurrences(of: "Hello, ", with: "Hi, "))

@@ -97,3 +97,15 @@ extension String {
         split(separator: "\n").map { $0.hasPrefix("version ") ? "version \(value)" : String($0) }.joined(separator: "\n")
     }
 }
+
+@Suite struct HostDescriptorTests {
+    @Test func hostRoundTripsAndIsAbsentWithoutOne() throws {
+        var descriptor = sample
+        descriptor.host = "5f1c0a7e9b2d4c6e8f0a1b3c5d7e9f0a1b2c3d4e"
+        let text = descriptor.render()
+        #expect(text.hasSuffix("\nhost \(descriptor.host!)\n"))
+        #expect(ModuleDescriptor(parsing: text) == descriptor)
+        #expect(!sample.render().contains("host"))
+        #expect(try #require(ModuleDescriptor(parsing: sample.render())).host == nil)
+    }
+}

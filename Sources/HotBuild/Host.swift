@@ -1,0 +1,169 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Hot
+import HotPlatform
+
+/// Why the host a project names cannot be compiled against.
+public enum HostError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// A line of the build description that could not be read.
+    public struct Reason: Error, Sendable, Equatable {
+        /// Its line number.
+        public let line: Int
+        /// What was wrong with it.
+        public let text: String
+    }
+
+    /// The host has no build description or executable yet.
+    case notBuilt(package: String, product: String, command: String)
+    /// The build description links no executable of that name.
+    case noProduct(package: String, product: String, description: String)
+    /// The build description could not be read.
+    case unreadableDescription(path: String, reason: Reason)
+    /// A module of the host is newer than its executable: a build that did not finish.
+    case outOfDate(package: String, product: String, module: String, command: String)
+    /// A file of the host could not be read, or `.hot/host/` written.
+    case system(SystemError)
+
+    public var description: String {
+        switch self {
+        case .notBuilt(let package, let product, let command):
+            "the host \(product) in \(package) is not built yet: run `\(command)` in \(package)"
+        case .noProduct(let package, let product, let description):
+            "\(description) links no executable named \(product): check hot.json's host.product, or run `swift build --product \(product)` in \(package)"
+        case .unreadableDescription(let path, let reason):
+            "\(path):\(reason.line): \(reason.text); run swift build again to rewrite it"
+        case .outOfDate(let package, let product, let module, let command):
+            "the host's module \(module) is newer than its executable \(product) (did its last build fail?): run `\(command)` in \(package)"
+        case .system(let error): error.description
+        }
+    }
+}
+
+/// What a hot module compiles against when the project names a host: a
+/// folder holding only the Swift modules the host's executable links, the
+/// flags that let the compiler see the C modules they import, and the
+/// fingerprint of that build of the executable (docs/ARCHITECTURE.md, "Host modules").
+public struct HostBuild: Codable, Sendable, Equatable {
+    /// The executable's fingerprint (`HostFingerprint`).
+    public let fingerprint: String
+    /// The executable.
+    public let executable: String
+    /// The linked Swift modules: name → `.swiftmodule` path.
+    public let modules: [String: String]
+    /// `-Xcc` flags for the linked modules' C modules.
+    public let clangFlags: [String]
+    /// The folder of links to the linked modules, given to swiftc as `-I`.
+    public let modulesDirectory: String
+    /// The sizes and times of the description and the executable this was read from.
+    let stamp: String
+
+    /// Reads the host's build description, or the copy cached in
+    /// `.hot/host/` when neither it nor the executable changed since, and
+    /// makes `.hot/host/Modules/` hold links to exactly the linked modules.
+    public static func resolve(_ config: HostConfig, project: Project) throws(HostError) -> HostBuild {
+        let package = config.package.hasPrefix("/") ? config.package : project.root + "/" + config.package
+        let command = "swift build --product \(config.product)" + (config.configuration == .release ? " -c release" : "")
+        let descriptionPath = "\(package)/.build/\(config.configuration.rawValue).yaml"
+        let folder = project.hotDirectory + "/host"
+        let cachePath = folder + "/build.json"
+        // What was read depends on which product of which build as much as
+        // on the files: a changed hot.json must not reuse it.
+        guard let fileStamp = stampOf(descriptionPath) else {
+            throw .notBuilt(package: config.package, product: config.product, command: command)
+        }
+        let descriptionStamp = "\(package) \(config.product) \(config.configuration.rawValue) \(fileStamp)"
+        var build: HostBuild
+        if let cached = readFile(cachePath).flatMap({ try? TermDecoder().decode(HostBuild.self, from: JSON.parse($0)) }),
+            let executableStamp = stampOf(cached.executable), cached.stamp == descriptionStamp + " " + executableStamp,
+            isDirectory(cached.modulesDirectory)
+        {
+            build = cached
+        } else {
+            build = try read(descriptionPath, config: config, command: command, folder: folder, descriptionStamp: descriptionStamp)
+            do {
+                try project.makeHotDirectory()
+                try makeDirectories(folder)
+                try linkModules(build.modules, into: build.modulesDirectory)
+                let term = (try? TermEncoder().encode(build)) ?? .null
+                try writeFileAtomically(cachePath, Array(JSON.render(term).utf8), durable: false)
+            } catch {
+                throw .system(error)
+            }
+        }
+        try build.checkCurrent(package: config.package, product: config.product, command: command)
+        return build
+    }
+
+    private static func read(
+        _ path: String, config: HostConfig, command: String, folder: String, descriptionStamp: String
+    ) throws(HostError) -> HostBuild {
+        guard let bytes = readFile(path) else { throw .notBuilt(package: config.package, product: config.product, command: command) }
+        let description: BuildDescription
+        do { description = try BuildDescription(parsing: String(decoding: bytes, as: UTF8.self)) } catch {
+            throw .unreadableDescription(path: path, reason: error)
+        }
+        guard let link = description.link(of: config.product), let executable = link.value(of: "-o") else {
+            throw .noProduct(package: config.package, product: config.product, description: "\(config.package)/.build/\(config.configuration.rawValue).yaml")
+        }
+        guard let executableStamp = stampOf(executable) else {
+            throw .notBuilt(package: config.package, product: config.product, command: command)
+        }
+        let linked = description.swiftModules(linkedBy: link)
+        let fingerprint: String
+        do { fingerprint = try HostFingerprint.of(executable: executable) } catch { throw .system(error) }
+        return HostBuild(
+            fingerprint: fingerprint, executable: executable,
+            modules: Dictionary(linked.map { ($0.name, $0.path) }, uniquingKeysWith: { first, _ in first }),
+            clangFlags: BuildDescription.clangImportFlags(of: linked), modulesDirectory: folder + "/Modules",
+            stamp: descriptionStamp + " " + executableStamp)
+    }
+
+    /// Refuses a host whose modules were compiled after its executable was
+    /// linked: modules built against them would carry the fingerprint of an
+    /// executable that does not hold their code.
+    private func checkCurrent(package: String, product: String, command: String) throws(HostError) {
+        var info = stat()
+        guard stat(executable, &info) == 0 else { throw .notBuilt(package: package, product: product, command: command) }
+        let linked = info.st_mtim
+        for (name, path) in modules.sorted(by: { $0.key < $1.key }) {
+            var module = stat()
+            guard stat(path, &module) == 0 else { throw .outOfDate(package: package, product: product, module: name, command: command) }
+            let m = module.st_mtim
+            if m.tv_sec > linked.tv_sec || (m.tv_sec == linked.tv_sec && m.tv_nsec > linked.tv_nsec) {
+                throw .outOfDate(package: package, product: product, module: name, command: command)
+            }
+        }
+    }
+
+    /// Makes `folder` hold one link per module and nothing else, so that an
+    /// import of a module the host does not link finds nothing.
+    private static func linkModules(_ modules: [String: String], into folder: String) throws(SystemError) {
+        removeTree(folder)
+        try makeDirectories(folder)
+        for (name, path) in modules {
+            guard symlink(path, "\(folder)/\(name).swiftmodule") == 0 else { throw SystemError("symlink \(path)") }
+        }
+    }
+
+    /// A file's size and modification time, or nil when it does not exist.
+    private static func stampOf(_ path: String) -> String? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        return "\(info.st_size) \(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec)"
+    }
+
+    /// The modules named in a compiler's output as `no such module 'X'`.
+    public static func missingModules(in output: String) -> [String] {
+        var names: [String] = []
+        var rest = output[...]
+        while let range = rest.firstRange(of: "no such module '") {
+            let after = rest[range.upperBound...]
+            guard let end = after.firstIndex(of: "'") else { break }
+            let name = String(after[..<end])
+            if !names.contains(name) { names.append(name) }
+            rest = after[end...]
+        }
+        return names
+    }
+}

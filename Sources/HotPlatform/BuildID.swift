@@ -1,0 +1,104 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Which build of an executable a file is: the GNU build-id the linker
+/// wrote into it (a hash of its contents), or, for an executable linked
+/// without one, the SHA-256 of the whole file. `hot build` stamps it into
+/// every module compiled against a host, and the host's loader compares it
+/// with its own (docs/ARCHITECTURE.md, "Host modules").
+public enum HostFingerprint {
+    /// The fingerprint of the executable at `path`.
+    public static func of(executable path: String) throws(SystemError) -> String {
+        if let id = try ELFNotes.gnuBuildID(ofFile: path) { return id }
+        guard let bytes = readFile(path) else { throw SystemError("open \(path)") }
+        return "sha256-" + SHA256Hasher.hex(of: bytes)
+    }
+
+    /// The fingerprint of the running executable, read once. It is read
+    /// through /proc/self/exe, which stays the image that runs even after a
+    /// rebuild replaced the file on disk; nil if that cannot be read.
+    public static let current: String? = try? of(executable: "/proc/self/exe")
+}
+
+/// A reader of an ELF file's notes, through its program headers (the
+/// segments the loader maps), reading only the headers and the note
+/// segments: a debug server executable runs to hundreds of megabytes.
+public enum ELFNotes {
+    /// `NT_GNU_BUILD_ID`, in a note named "GNU".
+    static let gnuBuildIDType: UInt32 = 3
+    /// `PT_NOTE`.
+    static let noteSegment: UInt32 = 4
+
+    /// The GNU build-id of a 64-bit little-endian ELF file as lowercase hex;
+    /// nil when the file is not such an ELF file or has no build-id note.
+    public static func gnuBuildID(ofFile path: String) throws(SystemError) -> String? {
+        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw SystemError("open \(path)") }
+        defer { close(fd) }
+        let header = try readAt(fd, offset: 0, count: 64)
+        // ELFCLASS64 and ELFDATA2LSB: the only layout Hot runs on.
+        guard header.count == 64, header[0..<4] == [0x7F, 0x45, 0x4C, 0x46], header[4] == 2, header[5] == 1 else {
+            return nil
+        }
+        let programHeaders = Int(load(UInt64.self, header, at: 0x20))
+        let entrySize = Int(load(UInt16.self, header, at: 0x36))
+        let count = Int(load(UInt16.self, header, at: 0x38))
+        guard entrySize >= 56, count > 0, count < 4096 else { return nil }
+        let table = try readAt(fd, offset: programHeaders, count: entrySize * count)
+        guard table.count == entrySize * count else { return nil }
+        for index in 0..<count {
+            let base = index * entrySize
+            guard load(UInt32.self, table, at: base) == noteSegment else { continue }
+            let offset = Int(load(UInt64.self, table, at: base + 0x08))
+            let size = Int(load(UInt64.self, table, at: base + 0x20))
+            guard size > 0, size < 1 << 20 else { continue }
+            let notes = try readAt(fd, offset: offset, count: size)
+            if let id = gnuBuildID(inNotes: notes) { return id }
+        }
+        return nil
+    }
+
+    /// The build-id in a note segment's bytes: each note is name size,
+    /// descriptor size and type (four bytes each), then the name and the
+    /// descriptor, each padded to four bytes.
+    static func gnuBuildID(inNotes notes: [UInt8]) -> String? {
+        var at = 0
+        while at + 12 <= notes.count {
+            let nameSize = Int(load(UInt32.self, notes, at: at))
+            let descriptorSize = Int(load(UInt32.self, notes, at: at + 4))
+            let type = load(UInt32.self, notes, at: at + 8)
+            let name = at + 12
+            let descriptor = name + padded(nameSize)
+            let next = descriptor + padded(descriptorSize)
+            guard next <= notes.count, next > at else { return nil }
+            if type == gnuBuildIDType, nameSize == 4, notes[name..<name + 4] == [0x47, 0x4E, 0x55, 0], descriptorSize > 0 {
+                return Hex.encode(notes[descriptor..<descriptor + descriptorSize])
+            }
+            at = next
+        }
+        return nil
+    }
+
+    private static func padded(_ size: Int) -> Int { (size + 3) & ~3 }
+
+    private static func load<T: FixedWidthInteger>(_: T.Type, _ bytes: [UInt8], at offset: Int) -> T {
+        var value: T = 0
+        for i in 0..<MemoryLayout<T>.size { value |= T(bytes[offset + i]) << (8 * i) }
+        return value
+    }
+
+    /// Up to `count` bytes at `offset`; fewer at the end of the file.
+    private static func readAt(_ fd: Int32, offset: Int, count: Int) throws(SystemError) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count)
+        var done = 0
+        while done < count {
+            let n = try SystemError.retrying("pread") {
+                bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + done, count - done, off_t(offset + done)) }
+            }
+            if n == 0 { break }
+            done += n
+        }
+        return Array(bytes[0..<done])
+    }
+}
