@@ -39,6 +39,12 @@ let startCommand = Command(
         print("node \(local.name) is already running on \(address)")
         return
     }
+    if let host = project.config.host, local.name == project.config.name {
+        // hotnode lacks the host's libraries: every module would be refused.
+        let configuration = host.configuration == .release ? " -c release" : ""
+        throw .failed(
+            "this project's node is its host \(host.product) (hot.json \"host\"): run it instead of hotnode, e.g. `swift build --product \(host.product)\(configuration)` in \(host.package), then start .build/\(host.configuration.rawValue)/\(host.product)")
+    }
     var listen = [address.description]
     if let extra = args.value("--listen") ?? (local.name == project.config.name ? nil : project.config.nodes[local.name]) {
         guard let parsed = NodeAddress(parsing: extra) else {

@@ -698,7 +698,7 @@ private func isRunning(_ pid: pid_t) -> Bool {
 }
 
 /// A loopback TCP port that was free a moment ago (bound to port 0, then closed).
-private func freeLoopbackPort() throws -> UInt16 {
+func freeLoopbackPort() throws -> UInt16 {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     guard fd >= 0 else { throw POSIXError(.EMFILE) }
     defer { close(fd) }

@@ -19,6 +19,8 @@ let package = Package(
             dependencies: [
                 "Shared",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HotNode", package: "{{hot_identity}}"),
+                .product(name: "HotLifecycle", package: "{{hot_identity}}"),
                 .product(name: "HotHummingbird", package: "{{hot_identity}}"),
             ],
             // Hot modules bind to the app's own copy of every library when

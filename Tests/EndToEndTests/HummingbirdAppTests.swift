@@ -1,0 +1,251 @@
+import Foundation
+import Synchronization
+import Testing
+
+/// The app of `hot init --template hummingbird`, built with the real
+/// Hummingbird and run as the node: its route handlers are swapped while
+/// keep-alive clients send requests without pause.
+@Suite("Hummingbird app", .serialized)
+struct HummingbirdAppTests {
+    static let deploys = 50
+    static let clients = 4
+
+    /// One answer a client got, with when its request was sent and answered.
+    struct Answer {
+        let sent: Double
+        let answered: Double
+        let release: Int
+        let hits: Int?
+    }
+
+    @Test("the app swaps its handlers under load with zero failed requests")
+    func swapUnderLoad() throws {
+        let scratch = try Scratch()
+        let app = RunningApp()
+        defer {
+            app.stop()
+            scratch.close()
+        }
+        let made = try scratch.hot(["init", "app", "--template", "hummingbird"], in: "")
+        try #require(made.status == 0, "\(made)")
+        try #require(try scratch.read("app/hot.json").contains("\"host\""))
+        let built = try scratch.run("/usr/bin/env", ["swift", "build", "--product", "App"], in: scratch.path("app"))
+        try #require(built.status == 0, "\(built)")
+
+        let port = Int(try freeLoopbackPort())
+        try app.start(in: scratch.path("app"), port: port)
+        let first = try KeepAliveConnection(port: port).get("/hello/bob")
+        #expect(first.status == 200)
+        #expect(first.body.contains("Hello, bob!") && first.body.contains("\"release\":1"), "\(first.body)")
+
+        // Deploy k (1-based) makes release k + 1 current; `begun[k]` and
+        // `ended[k]` bracket its `hot deploy`. Release r is current from some
+        // moment of deploy r - 1 to some moment of deploy r.
+        let begun = Mutex<[Int: Double]>([:])
+        let ended = Mutex<[Int: Double]>([:])
+        let answers = Mutex<[Answer]>([])
+        let failures = Mutex<[String]>([])
+        let done = Atomic<Bool>(false)
+        let group = DispatchGroup()
+        for client in 0..<Self.clients {
+            let connection = try KeepAliveConnection(port: port)
+            group.enter()
+            Thread.detachNewThread {
+                defer { group.leave() }
+                var n = 0
+                while !done.load(ordering: .acquiring) {
+                    n += 1
+                    let path = n % 5 == 0 ? "/count" : "/hello/c\(client)"
+                    let sent = Date().timeIntervalSince1970
+                    do {
+                        let response = try connection.get(path)
+                        let answered = Date().timeIntervalSince1970
+                        guard response.status == 200, let greeting = Greeting(response.body) else {
+                            failures.withLock { $0.append("\(path): \(response.status) \(response.body)") }
+                            continue
+                        }
+                        answers.withLock {
+                            $0.append(Answer(sent: sent, answered: answered, release: greeting.release, hits: path == "/count" ? greeting.hits : nil))
+                        }
+                    } catch {
+                        // The connection is gone: that is a dropped connection, and this client stops.
+                        failures.withLock { $0.append("\(path): \(error)") }
+                        return
+                    }
+                }
+            }
+        }
+        var source = try scratch.read("app/modules/routes/routes.swift")
+        for k in 1...Self.deploys {
+            source = source.replacingOccurrences(of: "let release = \(k)\n", with: "let release = \(k + 1)\n")
+            try scratch.write("app/modules/routes/routes.swift", source)
+            begun.withLock { $0[k] = Date().timeIntervalSince1970 }
+            let deployed = try scratch.hot(["deploy"])
+            ended.withLock { $0[k] = Date().timeIntervalSince1970 }
+            try #require(deployed.status == 0, "deploy \(k): \(deployed)\n\(app.log())")
+            #expect(deployed.stdout.contains("routes v\(k) -> v\(k + 1)"), "\(deployed)")
+        }
+        // A moment of load on the last release too.
+        usleep(300_000)
+        done.store(true, ordering: .releasing)
+        group.wait()
+
+        #expect(failures.withLock { $0 }.isEmpty, "\(failures.withLock { $0.prefix(10) })")
+        let all = answers.withLock { $0 }
+        #expect(all.count > Self.deploys * 10, "only \(all.count) answers")
+        let (starts, ends) = (begun.withLock { $0 }, ended.withLock { $0 })
+        var stale: [String] = []
+        for answer in all {
+            // Release r could answer only if deploy r - 1 had begun before the
+            // request was answered, and deploy r had not ended before it was sent.
+            let becameCurrent = answer.release == 1 ? 0 : starts[answer.release - 1] ?? .infinity
+            let leftCurrent = ends[answer.release] ?? .infinity
+            if becameCurrent > answer.answered || leftCurrent < answer.sent { stale.append("release \(answer.release)") }
+        }
+        #expect(stale.isEmpty, "\(stale.count) answers from a release not current during their request: \(stale.prefix(5))")
+        #expect(Set(all.map(\.release)).count > Self.deploys / 2, "answers came from too few releases")
+        // The counter server kept its state across every load: the hits are
+        // exactly 1, 2, 3, … with none repeated and none lost.
+        let hits = all.compactMap(\.hits).sorted()
+        #expect(!hits.isEmpty)
+        #expect(hits == Array(1...max(1, hits.count)), "hits: \(hits.prefix(20))…")
+
+        let status = try scratch.hot(["status", "--json"], in: "app")
+        let routes = try #require(try module("routes", in: status.stdout))
+        #expect((routes["current"] as? [String: Any])?["version"] as? Int == Self.deploys + 1)
+
+        try purgeCancelsSlowRequest(scratch, port: port, release: Self.deploys + 1)
+        try missingPackageIsRefused(scratch)
+        try otherHostBuildIsRefused(scratch, app: app)
+    }
+
+    /// A slow request runs in its version after a deploy; a purge of that
+    /// version cancels it and counts it.
+    private func purgeCancelsSlowRequest(_ scratch: Scratch, port: Int, release: Int) throws {
+        let slowEnded = Mutex<(Double, KeepAliveConnection.Response?)?>(nil)
+        let started = Date().timeIntervalSince1970
+        let connection = try KeepAliveConnection(port: port)
+        Thread.detachNewThread {
+            let response = try? connection.get("/slow/60000")
+            slowEnded.withLock { $0 = (Date().timeIntervalSince1970, response) }
+        }
+        // Wait for the call to be in flight in the current version.
+        var inFlight = 0
+        for _ in 0..<100 {
+            let status = try scratch.hot(["status", "--json"])
+            inFlight = ((try module("routes", in: status.stdout))?["current"] as? [String: Any])?["calls"] as? Int ?? 0
+            if inFlight > 0 { break }
+            usleep(50_000)
+        }
+        try #require(inFlight == 1, "the slow request never showed as a call in flight")
+        var source = try scratch.read("app/modules/routes/routes.swift")
+        source = source.replacingOccurrences(of: "let release = \(release)\n", with: "let release = \(release + 1)\n")
+        try scratch.write("app/modules/routes/routes.swift", source)
+        try #require(try scratch.hot(["deploy"]).status == 0)
+        let status = try scratch.hot(["status", "--json"])
+        let old = try #require(try module("routes", in: status.stdout))?["old"] as? [String: Any]
+        #expect(old?["calls"] as? Int == 1, "the slow call stays in flight in the old version: \(status.stdout)")
+
+        let purged = try scratch.hot(["purge", "routes", "--json"])
+        #expect(purged.status == 0, "\(purged)")
+        let document = try parseJSON(purged.stdout) as? [String: Any]
+        #expect(document?["cancelledCalls"] as? Int == 1, "\(purged.stdout)")
+        for _ in 0..<200 where slowEnded.withLock({ $0 }) == nil { usleep(50_000) }
+        let ended = try #require(slowEnded.withLock { $0 }, "the cancelled request never ended")
+        #expect(ended.0 - started < 30, "the slow request ran to its end instead of being cancelled")
+        #expect(ended.1?.status != 200, "a cancelled request must not answer 200")
+    }
+
+    /// A module importing a package the app does not link is refused by `hot build`, naming it.
+    private func missingPackageIsRefused(_ scratch: Scratch) throws {
+        try FileManager.default.createDirectory(atPath: scratch.path("app/modules/extra"), withIntermediateDirectories: true)
+        try scratch.write("app/modules/extra/extra.swift", """
+            import Hot
+            import AsyncHTTPClient
+            let module = HotModule(exports: [])
+            """)
+        let built = try scratch.hot(["build", "extra"])
+        #expect(built.status != 0)
+        #expect(built.stderr.contains("AsyncHTTPClient"), "\(built)")
+        try FileManager.default.removeItem(atPath: scratch.path("app/modules/extra"))
+    }
+
+    /// After the app is rebuilt (but not restarted), a module built against
+    /// the new build is refused by the running app, which says to rebuild.
+    private func otherHostBuildIsRefused(_ scratch: Scratch, app: RunningApp) throws {
+        let shared = try scratch.read("app/Sources/Shared/Shared.swift")
+        try scratch.write("app/Sources/Shared/Shared.swift", shared + "\npublic let rebuiltMarker = 1\n")
+        let rebuilt = try scratch.run("/usr/bin/env", ["swift", "build", "--product", "App"], in: scratch.path("app"))
+        try #require(rebuilt.status == 0, "\(rebuilt)")
+        let before = try scratch.hot(["status", "--json"])
+        let version = (try module("routes", in: before.stdout))?["current"] as? [String: Any]
+        let deployed = try scratch.hot(["deploy"])
+        #expect(deployed.status != 0, "\(deployed)")
+        #expect((deployed.stdout + deployed.stderr).contains("host"), "\(deployed)")
+        let after = try scratch.hot(["status", "--json"])
+        let still = (try module("routes", in: after.stdout))?["current"] as? [String: Any]
+        #expect(still?["version"] as? Int == version?["version"] as? Int, "the app kept its version")
+    }
+
+    private func module(_ name: String, in status: String) throws -> [String: Any]? {
+        let document = try parseJSON(status) as? [String: Any]
+        return (document?["modules"] as? [[String: Any]])?.first { $0["name"] as? String == name }
+    }
+}
+
+/// What the template's routes answer.
+private struct Greeting {
+    let release: Int
+    let hits: Int?
+
+    init?(_ body: String) {
+        guard let object = try? parseJSON(body) as? [String: Any], let release = object["release"] as? Int,
+            let message = object["message"] as? String
+        else { return nil }
+        self.release = release
+        self.hits = message.hasSuffix(" hits") ? Int(message.dropLast(5)) : nil
+    }
+}
+
+/// The template's app, running; `stop()` ends it whatever happened.
+final class RunningApp: @unchecked Sendable {
+    private var process: Foundation.Process?
+    private var logPath = ""
+
+    func start(in folder: String, port: Int) throws {
+        logPath = folder + "/.hot/app.log"
+        try FileManager.default.createDirectory(atPath: folder + "/.hot", withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: logPath, contents: nil)
+        let process = Foundation.Process()
+        process.executableURL = URL(fileURLWithPath: folder + "/.build/debug/App")
+        process.currentDirectoryURL = URL(fileURLWithPath: folder)
+        process.environment = ProcessInfo.processInfo.environment.merging(["PORT": "\(port)"]) { $1 }
+        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        process.standardOutput = output
+        process.standardError = output
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        self.process = process
+        for _ in 0..<600 {
+            if let answer = try? KeepAliveConnection(port: port, timeout: 5).get("/health"), answer.status == 200 { return }
+            guard process.isRunning else { throw AppFailure(log: log()) }
+            usleep(100_000)
+        }
+        throw AppFailure(log: log())
+    }
+
+    func log() -> String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+
+    func stop() {
+        guard let process, process.isRunning else { return }
+        process.terminate()
+        for _ in 0..<100 where process.isRunning { usleep(50_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+    }
+
+    struct AppFailure: Error, CustomStringConvertible {
+        let log: String
+        var description: String { "the app did not come up:\n\(log)" }
+    }
+}
