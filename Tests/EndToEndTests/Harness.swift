@@ -62,6 +62,15 @@ final class Scratch: Sendable {
             stderr: String(decoding: errData, as: UTF8.self))
     }
 
+    /// Runs `swift build ARGUMENTS` in `folder` (relative to the root), with
+    /// the temporary folder inside the root: SwiftPM leaves its lock files
+    /// there, and they go with the root.
+    func swiftBuild(_ arguments: [String] = [], in folder: String) throws -> Outcome {
+        let temporary = path(".tmp")
+        try FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: true)
+        return try run("/usr/bin/env", ["swift", "build"] + arguments, in: path(folder), environment: ["TMPDIR": temporary])
+    }
+
     func path(_ relative: String) -> String { root + "/" + relative }
 
     func write(_ relative: String, _ text: String) throws {

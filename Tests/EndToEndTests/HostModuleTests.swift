@@ -17,7 +17,7 @@ struct HostPackage: SuiteTrait, TestScoping {
         let scratch = try Scratch()
         defer { scratch.close() }
         try Self.write(in: scratch)
-        let built = try scratch.run("/usr/bin/env", ["swift", "build"], in: scratch.path(Self.folder))
+        let built = try scratch.swiftBuild(in: Self.folder)
         try #require(built.status == 0, "\(built)")
         try await Self.$current.withValue(scratch) { try await function() }
     }
@@ -209,7 +209,7 @@ struct HostModuleTests {
 
         let source = HostPackage.folder + "/Sources/Shared/Shared.swift"
         try scratch.write(source, try scratch.read(source) + "\npublic func sharedExtra() -> Int { 1 }\n")
-        let rebuilt = try scratch.run("/usr/bin/env", ["swift", "build"], in: scratch.path(HostPackage.folder))
+        let rebuilt = try scratch.swiftBuild(in: HostPackage.folder)
         try #require(rebuilt.status == 0, "\(rebuilt)")
         let newID = try HostPackage.buildID(scratch)
         try #require(newID != oldID)

@@ -29,7 +29,7 @@ struct HummingbirdAppTests {
         let made = try scratch.hot(["init", "app", "--template", "hummingbird"], in: "")
         try #require(made.status == 0, "\(made)")
         try #require(try scratch.read("app/hot.json").contains("\"host\""))
-        let built = try scratch.run("/usr/bin/env", ["swift", "build", "--product", "App"], in: scratch.path("app"))
+        let built = try scratch.swiftBuild(["--product", "App"], in: "app")
         try #require(built.status == 0, "\(built)")
 
         let port = Int(try freeLoopbackPort())
@@ -175,7 +175,7 @@ struct HummingbirdAppTests {
     private func otherHostBuildIsRefused(_ scratch: Scratch, app: RunningApp) throws {
         let shared = try scratch.read("app/Sources/Shared/Shared.swift")
         try scratch.write("app/Sources/Shared/Shared.swift", shared + "\npublic let rebuiltMarker = 1\n")
-        let rebuilt = try scratch.run("/usr/bin/env", ["swift", "build", "--product", "App"], in: scratch.path("app"))
+        let rebuilt = try scratch.swiftBuild(["--product", "App"], in: "app")
         try #require(rebuilt.status == 0, "\(rebuilt)")
         let before = try scratch.hot(["status", "--json"])
         let version = (try module("routes", in: before.stdout))?["current"] as? [String: Any]
