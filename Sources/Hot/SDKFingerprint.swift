@@ -1,7 +1,7 @@
 // Written by scripts/fingerprint.sh from the SDK sources; do not edit.
 extension HotSDK {
     /// A hash of the SDK sources this node or tool was built from.
-    public static let fingerprint = "35f8452f5c9580a6"
+    public static let fingerprint = "b50f4e1e7664645b"
     /// The Swift compiler version this node or tool was built with.
     public static let compiler = "6.3.1"
 }

@@ -10,8 +10,9 @@ public enum LoadError: Error, Sendable, Equatable, CustomStringConvertible {
     case badFile(path: String, reason: String)
     /// The descriptor disagrees with this node (`expected` is the node's side).
     case mismatch(field: String, expected: String, found: String)
-    /// Old code still runs in processes (`not_purged`).
-    case notPurged(module: String, pids: [String])
+    /// Old code still runs in processes, or in async calls that did not end
+    /// within the bound (`not_purged`).
+    case notPurged(module: String, pids: [String], calls: Int = 0)
     /// The module is sticky and the load was not forced (`sticky_directory`).
     case sticky(module: String)
     /// The on-load hook threw (`on_load_failure`).
@@ -35,8 +36,8 @@ public enum LoadError: Error, Sendable, Equatable, CustomStringConvertible {
         case .badFile(let path, let reason): "\(path) is not a loadable hot module: \(reason)"
         case .mismatch(let field, let expected, let found):
             "module built for \(field) \(found), but this node has \(field) \(expected); rebuild it with this node's hot"
-        case .notPurged(let module, let pids):
-            "old code of '\(module)' still runs in \(pids.joined(separator: ", ")); let those processes end or switch, or stop them (hot purge \(module), or hot deploy --purge)"
+        case .notPurged(let module, let pids, let calls):
+            "old code of '\(module)' still runs in \(Self.runners(pids, calls)); let them end or switch, or stop them (hot purge \(module), or hot deploy --purge)"
         case .sticky(let module): "module '\(module)' is sticky; reload it with --force"
         case .onLoadFailure(let module, let message): "on-load hook of '\(module)' failed: \(message)"
         case .versionTaken(let module, let version, let loadedKey, let key):
@@ -47,6 +48,12 @@ public enum LoadError: Error, Sendable, Equatable, CustomStringConvertible {
         case .diedInLoad(let death):
             "the node died while loading \(death.module) v\(death.version) (key \(death.key.prefix(12))) on \(death.date); load it with --force (hot deploy --force) to try again"
         }
+    }
+
+    /// "<0.7.0>, <0.8.0> and 3 calls in flight".
+    private static func runners(_ pids: [String], _ calls: Int) -> String {
+        let callText = calls == 0 ? nil : "\(calls) call\(calls == 1 ? "" : "s") in flight"
+        return (pids + [callText].compactMap { $0 }).joined(separator: ", ")
     }
 
     /// The wire code for this error.

@@ -45,17 +45,19 @@ public final class Node: Sendable {
     /// A node whose code comes from `loader`: `dlopen` in the real node, or
     /// modules made in Swift by a test.
     init(name: String, store: Store, codePath: String?, mode: Mode = .interactive, sticky: Set<String> = [],
-         loader: any ModuleLoader, purgeTimeout: Double = CodeServer.purgeTimeout, logger: Logger) {
+         loader: any ModuleLoader, purgeTimeout: Double = CodeServer.purgeTimeout, callsTimeout: Double = CodeServer.callsTimeout,
+         metrics: NodeMetrics = NodeMetrics(), logger: Logger) {
         self.name = name
         self.store = store
         self.codePath = codePath
         self.mode = mode
         self.codeServer = CodeServer(
-            sticky: sticky, processes: processes, loader: loader, purgeTimeout: purgeTimeout,
-            journal: LoadJournal(stateFolder: store.root))
+            sticky: sticky, processes: processes, loader: loader, purgeTimeout: purgeTimeout, callsTimeout: callsTimeout,
+            journal: LoadJournal(stateFolder: store.root), metrics: metrics)
         self.logger = logger
         self.kernel = Kernel(codeServer: codeServer, processes: processes, logger: logger)
         Runtime.install(kernel)
+        codeServer.metrics.report(codeServer, every: 1.0)
         if mode == .interactive, codePath != nil {
             codeServer.exports.onMiss = { [weak self] module in self?.loadOnDemand(module) ?? false }
         }
@@ -186,6 +188,7 @@ public final class Node: Sendable {
     /// actions, and exits the process with status 0.
     public func shutdown(reason: String) -> Never {
         logger.info("stopping: \(reason)")
+        codeServer.metrics.stop()
         for listener in listeners.withLock({ $0 }) { listener.close() }
         for action in onShutdown.withLock({ $0 }) { action() }
         exit(0)
@@ -201,9 +204,11 @@ public final class Node: Sendable {
                 current: m.current.map { v in
                     StatusReply.Current(
                         version: v.version, key: v.key, commit: v.commit, loadedAt: v.loadedAt, file: lastPathComponent(v.path),
-                        bytes: v.bytes, exports: v.exports.keys.sorted())
+                        bytes: v.bytes, exports: v.exports.keys.sorted(), calls: v.calls.inFlight)
                 },
-                old: m.old.map { v in StatusReply.Old(version: v.version, processes: processes.pinned(to: v).count, key: v.key) },
+                old: m.old.map { v in
+                    StatusReply.Old(version: v.version, processes: processes.pinned(to: v).count, key: v.key, calls: v.calls.inFlight)
+                },
                 sticky: m.sticky, permanent: permanent[m.name])
         }
         let current = Dictionary(snapshot.compactMap { m in m.current.map { (m.name, $0) } }, uniquingKeysWith: { a, _ in a })
