@@ -14,7 +14,7 @@ import Testing
 @Suite("Async calls: typed handles, calls in flight")
 struct AsyncCallTests {
     /// A node's `web` module: `hello(name)` answers with its version; `slow(n)`
-    /// waits (cancellably) until `release` opens, then answers likewise;
+    /// waits (cancellably) until `release` opens (or 10 s pass), then answers likewise;
     /// `opaque` takes a type that is not Codable.
     final class Web: Sendable {
         let release = Atomic<Bool>(false)
@@ -23,7 +23,9 @@ struct AsyncCallTests {
             [
                 .function("hello") { (name: String) async throws -> String in "v\(version) \(name)" },
                 .function("slow") { [self] (n: Int) async throws -> String in
-                    while !release.load(ordering: .acquiring) { try await Task.sleep(for: .milliseconds(1)) }
+                    // Ends by itself after 10 s, so that a test whose cancellation is broken fails rather than hangs.
+                    let deadline = monotonic() + 10
+                    while !release.load(ordering: .acquiring), monotonic() < deadline { try await Task.sleep(for: .milliseconds(1)) }
                     return "v\(version) \(n)"
                 },
                 .function("opaque") { (o: Opaque) async throws -> Int in o.value + version },
