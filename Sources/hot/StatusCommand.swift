@@ -41,7 +41,7 @@ func describeStatus(_ document: StatusReply) -> String {
             line += " no current version (deleted)"
         }
         if let old = module.old {
-            line += ", old v\(old.version) (\(old.processes) processes\(old.calls.map { ", \($0) calls in flight" } ?? ""))"
+            line += ", old v\(old.version) (\(old.processes) processes\((old.calls ?? 0) > 0 ? ", \(old.calls ?? 0) calls in flight" : ""))"
         }
         if module.sticky { line += ", sticky" }
         text += line + "\n"
