@@ -30,7 +30,7 @@ test: fingerprint
 TSAN_BUILD = .build-tsan
 tsan: deps fingerprint
 	$(SWIFT) build --build-tests --sanitize=thread --scratch-path $(TSAN_BUILD)
-	TSAN_OPTIONS=halt_on_error=1 $(SWIFT) test --skip-build --sanitize=thread --scratch-path $(TSAN_BUILD) --filter ReloadStressTests
+	TSAN_OPTIONS=halt_on_error=1 $(SWIFT) test --skip-build --sanitize=thread --scratch-path $(TSAN_BUILD) --filter 'ReloadStressTests|InFlightStressTests'
 
 # The control protocol's libFuzzer target (frame decoder, term codec,
 # handshake, session), built with AddressSanitizer in .build-fuzz and run for

@@ -27,6 +27,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-system.git", from: "1.8.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -61,6 +62,7 @@ let package = Package(
             name: "HotNode",
             dependencies: [
                 "Hot", "HotPlatform", "HotWire", .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
@@ -97,7 +99,10 @@ let package = Package(
         .testTarget(name: "HotWireTests", dependencies: ["Hot", "HotPlatform", "HotWire"]),
         .testTarget(
             name: "HotNodeTests",
-            dependencies: ["Hot", "HotNode", "HotPlatform", "HotWire", .product(name: "Logging", package: "swift-log")]),
+            dependencies: [
+                "Hot", "HotNode", "HotPlatform", "HotWire", .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+            ]),
         .testTarget(name: "HotBuildTests", dependencies: ["HotBuild", "HotPlatform"]),
         .testTarget(name: "HotDeployTests", dependencies: ["HotDeploy", "HotPlatform"]),
         .testTarget(name: "hotTests", dependencies: ["hot"]),

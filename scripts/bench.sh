@@ -57,12 +57,15 @@ p50() {
 direct=$(p50 "direct existential call")
 typed=$(p50 "typed external call")
 dynamic_int=$(p50 "dynamic Term call, int in and out")
+direct_async=$(p50 "direct async existential call")
+typed_async=$(p50 "typed async external call")
 dynamic_array=$(p50 "dynamic Term call, int in and out, argument array")
 dynamic_string=$(p50 "dynamic Term call, 1 KB string in and out")
-for figure in "$direct" "$typed" "$dynamic_int" "$dynamic_array" "$dynamic_string"; do
+for figure in "$direct" "$typed" "$dynamic_int" "$dynamic_array" "$dynamic_string" "$direct_async" "$typed_async"; do
   [ -n "$figure" ] || { cat "$work/calls.md" >&2; echo "bench.sh: a figure 1 row is missing" >&2; exit 1; }
 done
 call_ratio=$(awk -v a="$typed" -v b="$direct" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }')
+async_ratio=$(awk -v a="$typed_async" -v b="$direct_async" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }')
 
 echo "figures 2 and 6: swap and memory" >&2
 HOT_BIN="$bin" HOTBENCH_SUMMARY="$work/summary" "$bin/hotbench" 200 > "$work/swap.md"
@@ -103,6 +106,7 @@ single figures move between runs while the ratios hold better.
 | figure | measured | target | met |
 | --- | --- | --- | --- |
 | 1. typed external call / direct existential call | $call_ratio ($typed ns / $direct ns) | at most 1.10 | $(meets "$call_ratio" 1.10) |
+| 1. typed async handle call / direct async existential call | $async_ratio ($typed_async ns / $direct_async ns) | at most 1.10 | $(meets "$async_ratio" 1.10) |
 | 1. dynamic Term call, int in and out | $dynamic_int ns | at most 100 ns | $(meets "$dynamic_int" 100) |
 | 1. the same with an argument array | $dynamic_array ns | | |
 | 2. swap p50 / p99, 200 swaps | $p50_ms ms / $p99_ms ms | 0.3 ms / 1 ms | $(meets "$p50_ms" 0.3) / $(meets "$p99_ms" 1) |
@@ -132,6 +136,9 @@ strings; \`call(_:_:argument:)\` passes one argument, \`call(_:_:_:)\` an array 
 | direct call through a protocol existential | $direct | |
 | typed external call (\`ExternalFunction\`) | $typed | |
 | ratio typed / direct | $call_ratio | at most 1.10 |
+| direct async call through a protocol existential | $direct_async | |
+| typed async handle call (\`AsyncExternalFunction\`, counted in flight) | $typed_async | |
+| ratio typed async / direct async | $async_ratio | at most 1.10 |
 | dynamic Term call, int in and out (\`call(_:_:argument:)\`) | $dynamic_int | at most 100 |
 | dynamic Term call, int in and out, argument array (\`call(_:_:_:)\`) | $dynamic_array | |
 | dynamic Term call, 1 KB string in and out (\`call(_:_:argument:)\`) | $dynamic_string | |

@@ -5,12 +5,22 @@ import HotNode
 
 // Figure 1 of BENCHMARKS.md: an external call through the export table (the
 // typed path, and the dynamic Term path) against a direct call of the same
-// function through a protocol existential in this binary.
+// function through a protocol existential in this binary; and figure 1b, a
+// typed async handle call (counted in flight) against a direct async call.
 
 /// The baseline: the same function behind a protocol existential.
 protocol Incrementing { func inc(_ x: Int) -> Int }
 struct Incrementer: Incrementing { func inc(_ x: Int) -> Int { x &+ 1 } }
 struct Decrementer: Incrementing { func inc(_ x: Int) -> Int { x &- 1 } }
+
+/// The async baseline: the same async function behind a protocol existential.
+protocol AsyncIncrementing: Sendable { func inc(_ x: Int) async throws -> Int }
+struct AsyncIncrementer: AsyncIncrementing { func inc(_ x: Int) async throws -> Int { x &+ 1 } }
+struct AsyncDecrementer: AsyncIncrementing { func inc(_ x: Int) async throws -> Int { x &- 1 } }
+
+@inline(never) func makeAsyncIncrementer() -> any AsyncIncrementing {
+    CommandLine.arguments.contains("--never") ? AsyncDecrementer() : AsyncIncrementer()
+}
 
 /// The concrete type is chosen at run time, so the optimizer can neither
 /// devirtualize the call nor fold a thousand of them into one addition.
@@ -20,8 +30,9 @@ struct Decrementer: Incrementing { func inc(_ x: Int) -> Int { x &- 1 } }
 
 let moduleSource = """
     import Hot
-    let module = HotModule(exports: [.function("inc", inc), .function("echo", echo)])
+    let module = HotModule(exports: [.function("inc", inc), .function("echo", echo), .function("ainc", ainc)])
     func inc(_ x: Int) -> Int { x &+ 1 }
+    @Sendable func ainc(_ x: Int) async throws -> Int { x &+ 1 }
     func echo(_ s: String) -> String { s }
     """
 
@@ -58,6 +69,22 @@ let benchmarks: @Sendable () -> Void = {
         var x = try inc(0)
         benchmark.startMeasurement()
         for _ in benchmark.scaledIterations { for _ in 0..<batch { x = try inc(x) } }
+        blackHole(x)
+    }
+
+    Benchmark("direct async existential call") { benchmark async throws in
+        let incrementer = makeAsyncIncrementer()
+        var x = 0
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations { for _ in 0..<batch { x = try await incrementer.inc(x) } }
+        blackHole(x)
+    }
+
+    Benchmark("typed async external call") { benchmark async throws in
+        let inc = try loadedFixture().node.function("calls", "ainc", ((Int) async throws -> Int).self)
+        var x = try await inc(0)
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations { for _ in 0..<batch { x = try await inc(x) } }
         blackHole(x)
     }
 

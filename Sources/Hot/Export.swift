@@ -13,6 +13,13 @@ public struct Export: Sendable {
     /// For a function of one argument, the body over that argument alone: a
     /// caller with one argument then builds no argument array.
     public let unary: (@Sendable (Term) throws -> Term)?
+    /// Whether the function is `async` (`typed` is then an async closure).
+    public let isAsync: Bool
+    /// For an async function whose types are all Codable, its body over
+    /// terms, which the node runs in a task of its own (its `body` only
+    /// refuses); nil for sync functions and for async ones only a typed
+    /// handle can call.
+    public let asyncBody: (@Sendable ([Term]) async throws -> Term)?
 
     /// An export over raw terms, for functions that take any shape.
     public init(name: String, arity: Int, body: @escaping @Sendable ([Term]) throws -> Term) {
@@ -25,6 +32,22 @@ public struct Export: Sendable {
         self.typed = typed
         self.body = body
         self.unary = nil
+        self.isAsync = false
+        self.asyncBody = nil
+    }
+
+    /// An async function: its sync body refuses, and the node calls `asyncBody` (when there is one) instead.
+    init(name: String, arity: Int, typed: any Sendable, asyncBody: (@Sendable ([Term]) async throws -> Term)?) {
+        self.name = name
+        self.arity = arity
+        self.typed = typed
+        self.unary = nil
+        self.isAsync = true
+        self.asyncBody = asyncBody
+        let reason = asyncBody == nil
+            ? "its argument or result types are not Codable, so only a typed handle (ExportTable.function) can call it"
+            : "it is async; the node runs it in a task"
+        self.body = { _ in throw CallError.notCallable(function: name, reason: reason) }
     }
 
     /// A function of one argument, with both bodies made from the one over the argument.
@@ -34,6 +57,8 @@ public struct Export: Sendable {
         self.typed = typed
         self.unary = unary
         self.body = { args in try unary(args[0]) }
+        self.isAsync = false
+        self.asyncBody = nil
     }
 }
 
@@ -49,6 +74,9 @@ public enum CallError: Error, Sendable, Equatable, CustomStringConvertible {
     case badArgument(function: String, index: Int, reason: String)
     /// The function threw; the message is its error's description.
     case raised(function: String, message: String)
+    /// The function cannot be called this way (an async export over terms
+    /// whose types are not Codable, or from inside a task).
+    case notCallable(function: String, reason: String)
 
     public var description: String {
         switch self {
@@ -62,6 +90,8 @@ public enum CallError: Error, Sendable, Equatable, CustomStringConvertible {
             "argument \(index + 1) of '\(f)': \(reason)"
         case .raised(let f, let message):
             "'\(f)' threw: \(message)"
+        case .notCallable(let f, let reason):
+            "'\(f)' cannot be called this way: \(reason)"
         }
     }
 }
@@ -112,6 +142,63 @@ extension Export {
             return try encode(f(a, b, c))
         }
     }
+}
+
+extension Export {
+    /// Exports an async function of no arguments. Any result type: when it
+    /// is Encodable, `hot call` reaches it too (the node runs it in a task);
+    /// else only a typed handle does.
+    public static func function<R>(_ name: String, _ f: @escaping @Sendable () async throws -> R) -> Export {
+        let body = asyncEncoder(R.self).map { encode in { @Sendable (_: [Term]) async throws -> Term in try encode(await f()) } }
+        return Export(name: name, arity: 0, typed: f, asyncBody: body)
+    }
+
+    /// Exports an async function of one argument (a request handler, say);
+    /// any types, as for the function of no arguments.
+    public static func function<A, R>(_ name: String, _ f: @escaping @Sendable (A) async throws -> R) -> Export {
+        var body: (@Sendable ([Term]) async throws -> Term)?
+        if let decodeA = asyncDecoder(A.self), let encode = asyncEncoder(R.self) {
+            body = { args in try encode(await f(argument(decodeA, args, 0, name))) }
+        }
+        return Export(name: name, arity: 1, typed: f, asyncBody: body)
+    }
+
+    /// Exports an async function of two arguments (a request and its context, say).
+    public static func function<A, B, R>(_ name: String, _ f: @escaping @Sendable (A, B) async throws -> R) -> Export {
+        var body: (@Sendable ([Term]) async throws -> Term)?
+        if let decodeA = asyncDecoder(A.self), let decodeB = asyncDecoder(B.self), let encode = asyncEncoder(R.self) {
+            body = { args in try encode(await f(argument(decodeA, args, 0, name), argument(decodeB, args, 1, name))) }
+        }
+        return Export(name: name, arity: 2, typed: f, asyncBody: body)
+    }
+
+    /// Exports an async function of three arguments.
+    public static func function<A, B, C, R>(_ name: String, _ f: @escaping @Sendable (A, B, C) async throws -> R) -> Export {
+        var body: (@Sendable ([Term]) async throws -> Term)?
+        if let decodeA = asyncDecoder(A.self), let decodeB = asyncDecoder(B.self), let decodeC = asyncDecoder(C.self),
+            let encode = asyncEncoder(R.self)
+        {
+            body = { args in
+                try encode(await f(argument(decodeA, args, 0, name), argument(decodeB, args, 1, name), argument(decodeC, args, 2, name)))
+            }
+        }
+        return Export(name: name, arity: 3, typed: f, asyncBody: body)
+    }
+}
+
+/// A term decoder for `T` when it is Decodable, found when the export is
+/// made; nil when it is not (the async export is then typed-only).
+private func asyncDecoder<T>(_ type: T.Type) -> (@Sendable (Term) throws -> T)? {
+    guard let decodable = T.self as? any Decodable.Type else { return nil }
+    func open<D: Decodable>(_: D.Type) -> Any { termDecoder(D.self) }
+    return open(decodable) as? @Sendable (Term) throws -> T
+}
+
+/// A term encoder for `T` when it is Encodable; nil when it is not.
+private func asyncEncoder<T>(_ type: T.Type) -> (@Sendable (T) throws -> Term)? {
+    guard let encodable = T.self as? any Encodable.Type else { return nil }
+    func open<E: Encodable>(_: E.Type) -> Any { termEncoder(E.self) }
+    return open(encodable) as? @Sendable (T) throws -> Term
 }
 
 /// Converts one argument, turning a decoding failure into `badArgument` so the

@@ -231,6 +231,8 @@ public struct Rollout: Sendable {
                 var text = "\(change.module) \(change.from.map { "v\($0)" } ?? "none") -> v\(change.to)"
                 if !change.stopped.isEmpty { text += " (purged: stopped \(change.stopped.joined(separator: " ")))" }
                 if !change.stubborn.isEmpty { text += " (\(change.stubborn.joined(separator: " ")) would not stop; their code stays mapped)" }
+                if change.cancelledCalls > 0 { text += " (purged: cancelled \(change.cancelledCalls) calls in flight)" }
+                if change.unendedCalls > 0 { text += " (\(change.unendedCalls) cancelled calls did not end; their code stays mapped)" }
                 return text
             }.joined(separator: ", "))
             let failures = outcome.changes.flatMap(\.codeChangeFailures)

@@ -16,6 +16,9 @@ public struct VersionChange: Sendable, Equatable {
     public var stopped: [String] = []
     /// Processes that would not stop: their old version stays mapped.
     public var stubborn: [String] = []
+    /// Async calls in old code cancelled by `--purge`, and those that did not end.
+    public var cancelledCalls = 0
+    public var unendedCalls = 0
 
     public init(module: String, from: Int?, to: Int, codeChangeFailures: [CodeChangeFailure]) {
         self.module = module
@@ -29,6 +32,8 @@ public struct VersionChange: Sendable, Equatable {
         self.init(module: load.module, from: load.from, to: load.to, codeChangeFailures: load.codeChangeFailures)
         stopped = load.stopped
         stubborn = load.stubborn
+        cancelledCalls = load.cancelledCalls ?? 0
+        unendedCalls = load.unendedCalls ?? 0
     }
 
     public static func == (a: VersionChange, b: VersionChange) -> Bool {

@@ -22,8 +22,17 @@ public final class CodeServer: Sendable {
     let processes: ProcessTable
     /// Where module code comes from: `dlopen` in a node, Swift values in a test.
     let loader: any ModuleLoader
-    /// How long a purge waits for processes in old code to stop.
+    /// How long a purge waits for processes in old code to stop, and for
+    /// the calls it cancelled there to end.
     let purgeTimeout: Double
+    /// How long a load, soft purge or delete that would drop a version
+    /// waits for the async calls still running in it before it is refused.
+    let callsTimeout: Double
+    /// Loads that made versions current (one per module), and loads refused.
+    let loadCount = Atomic<Int>(0)
+    let refusedCount = Atomic<Int>(0)
+    /// The node's figures through swift-metrics.
+    public let metrics: NodeMetrics
     /// The marker of the load in progress and the builds the node died loading.
     let journal: LoadJournal?
     /// First in the lock order: one load, purge, delete or rollback at a
@@ -69,13 +78,17 @@ public final class CodeServer: Sendable {
 
     /// How long a purge waits for processes in old code to stop, unless told otherwise.
     public static let purgeTimeout = 2.0
+    /// How long a load waits for calls in a version it would drop, unless told otherwise.
+    public static let callsTimeout = 2.0
 
     /// A code server with no modules; `sticky` modules refuse reload unless forced.
     init(sticky: Set<String> = [], processes: ProcessTable, loader: any ModuleLoader, purgeTimeout: Double = CodeServer.purgeTimeout,
-         journal: LoadJournal? = nil) {
+         callsTimeout: Double = CodeServer.callsTimeout, journal: LoadJournal? = nil, metrics: NodeMetrics = NodeMetrics()) {
+        self.metrics = metrics
         self.processes = processes
         self.loader = loader
         self.purgeTimeout = purgeTimeout
+        self.callsTimeout = callsTimeout
         self.journal = journal
         state.withLock { $0.sticky = sticky }
     }
@@ -85,6 +98,18 @@ public final class CodeServer: Sendable {
     /// first (as `c:l/1` does); without, such a load fails with `notPurged`.
     /// A build the node died loading is refused unless `force`.
     public func load(_ paths: [String], purge: Bool = false, force: Bool = false) throws(LoadError) -> [LoadResult] {
+        defer { metrics.publish(self) }
+        do {
+            let results = try loadCounted(paths, purge: purge, force: force)
+            loadCount.add(results.count, ordering: .relaxed)
+            return results
+        } catch {
+            refusedCount.add(1, ordering: .relaxed)
+            throw error
+        }
+    }
+
+    private func loadCounted(_ paths: [String], purge: Bool, force: Bool) throws(LoadError) -> [LoadResult] {
         // Refusals and trials before `loading`: a trial touches no shared
         // state, and one that hangs must not stall every other client's
         // load. `prepare` asks the loader again under the lock, which costs
@@ -105,11 +130,19 @@ public final class CodeServer: Sendable {
             var purged: [String: PurgeResult] = [:]
             if purge {
                 for item in prepared { purged[item.version.name] = purgeOld(item.version.name) }
+            } else {
+                // Calls still running in a version this load would drop get
+                // the bound to end, outside the state lock; `finish` then
+                // refuses the load if any still runs.
+                for item in prepared { _ = dropped(by: item.version)?.calls.waitForEnd(timeout: callsTimeout) }
             }
             return try finish(prepared).map { result in
                 var result = result
-                result.stopped = purged[result.module]?.stopped ?? []
-                result.stubborn = purged[result.module]?.stubborn ?? []
+                let purge = purged[result.module]
+                result.stopped = purge?.stopped ?? []
+                result.stubborn = purge?.stubborn ?? []
+                result.cancelledCalls = purge?.cancelledCalls ?? 0
+                result.unendedCalls = purge?.unendedCalls ?? 0
                 return result
             }
         }
@@ -130,12 +163,36 @@ public final class CodeServer: Sendable {
         }
         let victims = processes.pinned(to: old)
         for process in victims { process.mailbox.cancel() }
+        let cancelled = old.calls.cancelAll()
+        let deadline = monotonic() + purgeTimeout
         let stubborn = processes.waitForEnd(of: victims.map(\.pid), timeout: purgeTimeout)
+        let unended = old.calls.waitForEnd(timeout: max(0, deadline - monotonic()))
         state.withLock { state in
             if state.modules[module]?.old === old { state.modules[module]?.old = nil }
         }
         let stopped = victims.map(\.pid).filter { !stubborn.contains($0) }
-        return PurgeResult(version: old.version, stopped: stopped, stubborn: stubborn)
+        return PurgeResult(version: old.version, stopped: stopped, stubborn: stubborn, cancelledCalls: cancelled, unendedCalls: unended)
+    }
+
+    /// The version that making `version` current would drop (the old one,
+    /// unless `version` is current or old already), if any.
+    private func dropped(by version: ModuleVersion) -> ModuleVersion? {
+        state.withLock { state in
+            guard let entry = state.modules[version.name], entry.current !== version, let old = entry.old, old !== version else {
+                return nil
+            }
+            return old
+        }
+    }
+
+    /// Erlang's not_purged for `old`: the processes that run in it, and the
+    /// calls still running there after waiting up to `callsTimeout` (the
+    /// caller holds `loading`, not `state`).
+    private func refusal(_ module: String, dropping old: ModuleVersion) -> LoadError? {
+        let calls = old.calls.waitForEnd(timeout: callsTimeout)
+        let running = processes.pinned(to: old)
+        guard !running.isEmpty || calls > 0 else { return nil }
+        return .notPurged(module: module, pids: running.map(\.pid.description), calls: calls)
     }
 
     /// Erlang's `code:soft_purge`: drops old only if no process runs in it.
@@ -143,8 +200,7 @@ public final class CodeServer: Sendable {
         try serialized { () throws(LoadError) in
             guard let entry = state.withLock({ $0.modules[module] }) else { throw .noFile(module) }
             guard let old = entry.old else { return nil }
-            let running = processes.pinned(to: old)
-            guard running.isEmpty else { throw .notPurged(module: module, pids: running.map(\.pid.description)) }
+            if let refusal = refusal(module, dropping: old) { throw refusal }
             state.withLock { state in
                 if state.modules[module]?.old === old { state.modules[module]?.old = nil }
             }
@@ -156,12 +212,16 @@ public final class CodeServer: Sendable {
     /// with `undefined` until the next load. Refused while old code still runs.
     public func delete(_ module: String) throws(LoadError) -> Int {
         try serialized { () throws(LoadError) in
+            if let old = state.withLock({ $0.modules[module]?.old }), let refusal = refusal(module, dropping: old) { throw refusal }
             let result: Result<Int, LoadError> = state.withLock { state in
                 guard var entry = state.modules[module], let current = entry.current else { return .failure(.noFile(module)) }
                 if state.sticky.contains(module) { return .failure(.sticky(module: module)) }
                 if let old = entry.old {
                     let running = processes.pinned(to: old)
-                    if !running.isEmpty { return .failure(.notPurged(module: module, pids: running.map(\.pid.description))) }
+                    let calls = old.calls.inFlight
+                    if !running.isEmpty || calls > 0 {
+                        return .failure(.notPurged(module: module, pids: running.map(\.pid.description), calls: calls))
+                    }
                 }
                 entry.old = current
                 entry.current = nil
@@ -303,8 +363,9 @@ public final class CodeServer: Sendable {
                     let old = entry.old, old !== version
                 else { continue }
                 let running = processes.pinned(to: old)
-                if !running.isEmpty {
-                    return .failure(.notPurged(module: version.name, pids: running.map(\.pid.description)))
+                let calls = old.calls.inFlight
+                if !running.isEmpty || calls > 0 {
+                    return .failure(.notPurged(module: version.name, pids: running.map(\.pid.description), calls: calls))
                 }
             }
             var results: [LoadResult] = []
@@ -349,5 +410,20 @@ public final class CodeServer: Sendable {
             let live = Set(state.modules.values.flatMap { [$0.current, $0.old].compactMap { $0.map(ObjectIdentifier.init) } })
             return state.loaded.filter { !live.contains(ObjectIdentifier($0)) }.reduce(0) { $0 + $1.bytes }
         }
+    }
+
+    /// The figures `NodeMetrics` publishes; the state lock is held only to
+    /// copy the list of versions.
+    func figures() -> NodeMetrics.Figures {
+        let loaded = state.withLock { $0.loaded }
+        var figures = NodeMetrics.Figures(
+            loads: loadCount.load(ordering: .relaxed), refused: refusedCount.load(ordering: .relaxed), versions: loaded.count,
+            retainedBytes: retainedBytes())
+        for version in loaded {
+            figures.calls += version.calls.total
+            figures.failedCalls += version.calls.failures
+            figures.inFlight += version.calls.inFlight
+        }
+        return figures
     }
 }

@@ -13,6 +13,10 @@ extension CodeServer {
         public var stopped: [Pid] = []
         /// Processes that would not stop: their version stays mapped.
         public var stubborn: [Pid] = []
+        /// Async calls in old code that a purge before the load cancelled.
+        public var cancelledCalls = 0
+        /// Cancelled calls that had not ended when the purge gave up waiting.
+        public var unendedCalls = 0
     }
 
     /// What a purge did.
@@ -23,6 +27,10 @@ extension CodeServer {
         public let stopped: [Pid]
         /// Processes that did not stop in time: their version stays mapped.
         public let stubborn: [Pid]
+        /// Async calls in old code that were cancelled.
+        public var cancelledCalls = 0
+        /// Cancelled calls still running when the purge gave up waiting.
+        public var unendedCalls = 0
     }
 }
 

@@ -272,7 +272,8 @@ public final class ControlServer: Sendable {
                 let result = try node.codeServer.purge(module)
                 return .ok(PurgeReply(
                     module: module, purged: result.version, stopped: result.stopped.map(\.description),
-                    stubborn: result.stubborn.map(\.description)).term)
+                    stubborn: result.stubborn.map(\.description), cancelledCalls: result.cancelledCalls,
+                    unendedCalls: result.unendedCalls).term)
             } catch {
                 return .error(code: error.code, message: error.description)
             }
@@ -322,7 +323,8 @@ public final class ControlServer: Sendable {
                     let failures = migrateServers(of: r.module)
                     answer.append(ModuleLoad(
                         module: r.module, from: r.from, to: r.to, codeChangeFailures: failures,
-                        stopped: r.stopped.map(\.description), stubborn: r.stubborn.map(\.description)))
+                        stopped: r.stopped.map(\.description), stubborn: r.stubborn.map(\.description),
+                        cancelledCalls: purge ? r.cancelledCalls : nil, unendedCalls: purge ? r.unendedCalls : nil))
                 }
                 return .ok(LoadReply(modules: answer).term)
             } catch {
@@ -402,6 +404,7 @@ extension CallError {
         case .undefinedModule, .undefinedFunction: .undefined
         case .wrongArity, .badArgument: .badArgument
         case .raised: .raised
+        case .notCallable: .badArgument
         }
     }
 }

@@ -14,8 +14,9 @@ public enum LoadError: Error, Sendable, Equatable, CustomStringConvertible {
     /// than the one this node runs in (`expected` is this node's fingerprint,
     /// nil when it could not be read).
     case hostMismatch(module: String, expected: String?, found: String)
-    /// Old code still runs in processes (`not_purged`).
-    case notPurged(module: String, pids: [String])
+    /// Old code still runs in processes, or in async calls that did not end
+    /// within the bound (`not_purged`).
+    case notPurged(module: String, pids: [String], calls: Int = 0)
     /// The module is sticky and the load was not forced (`sticky_directory`).
     case sticky(module: String)
     /// The on-load hook threw (`on_load_failure`).
@@ -41,8 +42,8 @@ public enum LoadError: Error, Sendable, Equatable, CustomStringConvertible {
             "module built for \(field) \(found), but this node has \(field) \(expected); rebuild it with this node's hot"
         case .hostMismatch(let module, let expected, let found):
             "module '\(module)' was built against another build of the host (\(found.prefix(16))), not the one this node runs (\(expected.map { String($0.prefix(16)) } ?? "unreadable")); run `hot build` against this host and load it again"
-        case .notPurged(let module, let pids):
-            "old code of '\(module)' still runs in \(pids.joined(separator: ", ")); let those processes end or switch, or stop them (hot purge \(module), or hot deploy --purge)"
+        case .notPurged(let module, let pids, let calls):
+            "old code of '\(module)' still runs in \(Self.runners(pids, calls)); let them end or switch, or stop them (hot purge \(module), or hot deploy --purge)"
         case .sticky(let module): "module '\(module)' is sticky; reload it with --force"
         case .onLoadFailure(let module, let message): "on-load hook of '\(module)' failed: \(message)"
         case .versionTaken(let module, let version, let loadedKey, let key):
@@ -53,6 +54,12 @@ public enum LoadError: Error, Sendable, Equatable, CustomStringConvertible {
         case .diedInLoad(let death):
             "the node died while loading \(death.module) v\(death.version) (key \(death.key.prefix(12))) on \(death.date); load it with --force (hot deploy --force) to try again"
         }
+    }
+
+    /// "<0.7.0>, <0.8.0> and 3 calls in flight".
+    private static func runners(_ pids: [String], _ calls: Int) -> String {
+        let callText = calls == 0 ? nil : "\(calls) call\(calls == 1 ? "" : "s") in flight"
+        return (pids + [callText].compactMap { $0 }).joined(separator: ", ")
     }
 
     /// The wire code for this error.

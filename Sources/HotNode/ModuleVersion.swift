@@ -22,6 +22,8 @@ public final class ModuleVersion: Sendable {
     /// than the lookup (callgrind).
     let exports: NameTable<ExportEntry>
     let module: HotModule
+    /// Its async calls running now, and its call totals.
+    public let calls = CallsInFlight()
 
     init(image: ModuleImage, module: HotModule, loadedAt: Double) {
         self.name = image.descriptor.name
@@ -32,7 +34,9 @@ public final class ModuleVersion: Sendable {
         self.bytes = image.bytes
         self.loadedAt = loadedAt
         self.module = module
-        self.exports = NameTable(module.exports.map { ($0.name, ExportEntry($0)) })
+        let calls = self.calls
+        let name = image.descriptor.name
+        self.exports = NameTable(module.exports.map { ($0.name, ExportEntry($0, module: name, calls: calls)) })
     }
 
     /// Calls one of its exports: a local call into this exact version. The
@@ -50,7 +54,7 @@ public final class ModuleVersion: Sendable {
         do {
             return try export(function, taking: 1)._withUnsafeGuaranteedRef { entry in
                 if let unary = entry.export.unary { return try unary(argument) }
-                return try entry.export.body([argument])
+                return try entry.body([argument])
             }
         } catch {
             throw callError(error, function)
@@ -67,7 +71,7 @@ extension ModuleVersion {
     /// Calls an export with its errors as thrown, so that a process's
     /// `CodeSwitch` and cancellation reach its loop unwrapped.
     func invoke(_ function: String, _ args: [Term]) throws -> Term {
-        try export(function, taking: args.count)._withUnsafeGuaranteedRef { try $0.export.body(args) }
+        try export(function, taking: args.count)._withUnsafeGuaranteedRef { try $0.body(args) }
     }
 
     /// The export `function`, unretained (it lives as long as the version),
@@ -89,5 +93,16 @@ extension ModuleVersion {
 /// One export of a loaded version.
 final class ExportEntry: Sendable {
     let export: Export
-    init(_ export: Export) { self.export = export }
+    /// The body over terms: the export's own, or for an async export the
+    /// node's bridge to it (`AsyncBridge`).
+    let body: @Sendable ([Term]) throws -> Term
+
+    init(_ export: Export, module: String, calls: CallsInFlight) {
+        self.export = export
+        if let asyncBody = export.asyncBody {
+            self.body = AsyncBridge(function: "\(module):\(export.name)", body: asyncBody, calls: calls).call
+        } else {
+            self.body = export.body
+        }
+    }
 }

@@ -50,17 +50,19 @@ public final class Node: Sendable {
     /// A node whose code comes from `loader`: `dlopen` in the real node, or
     /// modules made in Swift by a test.
     init(name: String, store: Store, codePath: String?, mode: Mode = .interactive, sticky: Set<String> = [],
-         loader: any ModuleLoader, purgeTimeout: Double = CodeServer.purgeTimeout, logger: Logger) {
+         loader: any ModuleLoader, purgeTimeout: Double = CodeServer.purgeTimeout, callsTimeout: Double = CodeServer.callsTimeout,
+         metrics: NodeMetrics = NodeMetrics(), logger: Logger) {
         self.name = name
         self.store = store
         self.codePath = codePath
         self.mode = mode
         self.codeServer = CodeServer(
-            sticky: sticky, processes: processes, loader: loader, purgeTimeout: purgeTimeout,
-            journal: LoadJournal(stateFolder: store.root))
+            sticky: sticky, processes: processes, loader: loader, purgeTimeout: purgeTimeout, callsTimeout: callsTimeout,
+            journal: LoadJournal(stateFolder: store.root), metrics: metrics)
         self.logger = logger
         self.kernel = Kernel(codeServer: codeServer, processes: processes, logger: logger)
         Runtime.install(kernel)
+        codeServer.metrics.report(codeServer, every: 1.0)
         if mode == .interactive, codePath != nil {
             codeServer.exports.onMiss = { [weak self] module in self?.loadOnDemand(module) ?? false }
         }
@@ -209,6 +211,7 @@ public final class Node: Sendable {
     public func stop(reason: String) {
         guard !stopping.exchange(true, ordering: .sequentiallyConsistent) else { return }
         logger.info("stopping: \(reason)")
+        codeServer.metrics.stop()
         for (listener, server) in servers.withLock({ $0 }) {
             // Shut down, not closed: the serving thread closes the descriptor
             // (docs/ARCHITECTURE.md, "A node that outlives its modules and its clients").
@@ -242,9 +245,11 @@ public final class Node: Sendable {
                 current: m.current.map { v in
                     StatusReply.Current(
                         version: v.version, key: v.key, commit: v.commit, loadedAt: v.loadedAt, file: lastPathComponent(v.path),
-                        bytes: v.bytes, exports: v.exports.keys.sorted())
+                        bytes: v.bytes, exports: v.exports.keys.sorted(), calls: v.calls.inFlight)
                 },
-                old: m.old.map { v in StatusReply.Old(version: v.version, processes: processes.pinned(to: v).count, key: v.key) },
+                old: m.old.map { v in
+                    StatusReply.Old(version: v.version, processes: processes.pinned(to: v).count, key: v.key, calls: v.calls.inFlight)
+                },
                 sticky: m.sticky, permanent: permanent[m.name])
         }
         let current = Dictionary(snapshot.compactMap { m in m.current.map { (m.name, $0) } }, uniquingKeysWith: { a, _ in a })

@@ -45,6 +45,13 @@ struct Published<Object: AnyObject & Sendable>: ~Copyable, Sendable {
         cell.load(ordering: .acquiring)?.takeUnretainedValue()
     }
 
+    /// The published object, for a reader that keeps it in an
+    /// `unowned(unsafe)` variable across an `await`: no retain; nil when none is.
+    @inlinable
+    var unretained: Object? {
+        cell.load(ordering: .acquiring)?.takeUnretainedValue()
+    }
+
     /// The published object's address, 0 for none: compared, never followed.
     @inlinable
     var address: UInt {

@@ -122,15 +122,21 @@ public struct ModuleLoad: Codable, Sendable, Equatable {
     public var stopped: [String]
     /// Pids that would not stop: their old version stays mapped.
     public var stubborn: [String]
+    /// Async calls in old code cancelled by `purge`; absent from nodes that predate it.
+    public var cancelledCalls: Int?
+    /// Of those, the calls that had not ended when the purge gave up waiting.
+    public var unendedCalls: Int?
 
     public init(module: String, from: Int?, to: Int, codeChangeFailures: [CodeChangeFailure],
-                stopped: [String], stubborn: [String]) {
+                stopped: [String], stubborn: [String], cancelledCalls: Int? = nil, unendedCalls: Int? = nil) {
         self.module = module
         self.from = from
         self.to = to
         self.codeChangeFailures = codeChangeFailures
         self.stopped = stopped
         self.stubborn = stubborn
+        self.cancelledCalls = cancelledCalls
+        self.unendedCalls = unendedCalls
     }
 }
 
@@ -171,12 +177,19 @@ public struct PurgeReply: ReplyDocument {
     @Nullable public var purged: Int?
     public var stopped: [String]
     public var stubborn: [String]
+    /// Async calls in old code that were cancelled; absent from nodes that predate it.
+    public var cancelledCalls: Int?
+    /// Of those, the calls still running when the purge gave up waiting.
+    public var unendedCalls: Int?
 
-    public init(module: String, purged: Int?, stopped: [String], stubborn: [String]) {
+    public init(module: String, purged: Int?, stopped: [String], stubborn: [String], cancelledCalls: Int? = nil,
+                unendedCalls: Int? = nil) {
         self.module = module
         self.purged = purged
         self.stopped = stopped
         self.stubborn = stubborn
+        self.cancelledCalls = cancelledCalls
+        self.unendedCalls = unendedCalls
     }
 
     /// A soft purge's reply: it refuses rather than stops, so it names no process.

@@ -90,8 +90,12 @@ public struct StatusReply: ReplyDocument {
         public var bytes: Int
         /// Export names, sorted.
         public var exports: [String]
+        /// Async calls running in it now; absent from nodes that predate it.
+        public var calls: Int?
 
-        public init(version: Int, key: String, commit: String?, loadedAt: Double, file: String, bytes: Int, exports: [String]) {
+        public init(version: Int, key: String, commit: String?, loadedAt: Double, file: String, bytes: Int, exports: [String],
+                    calls: Int? = nil) {
+            self.calls = calls
             self.version = version
             self.key = key
             self.commit = commit
@@ -108,8 +112,11 @@ public struct StatusReply: ReplyDocument {
         /// How many processes run in it.
         public var processes: Int
         public var key: String
+        /// Async calls still running in it; absent from nodes that predate it.
+        public var calls: Int?
 
-        public init(version: Int, processes: Int, key: String) {
+        public init(version: Int, processes: Int, key: String, calls: Int? = nil) {
+            self.calls = calls
             self.version = version
             self.processes = processes
             self.key = key

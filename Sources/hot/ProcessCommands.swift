@@ -60,7 +60,11 @@ let purgeCommand = Command(
         }
         var line = "\(client.nodeName): purged \(module) v\(version)"
         if !result.stopped.isEmpty { line += ", stopped \(result.stopped.joined(separator: " "))" }
+        if let cancelled = result.cancelledCalls, cancelled > 0 { line += ", cancelled \(cancelled) call\(cancelled == 1 ? "" : "s") in flight" }
         print(line)
+        if let unended = result.unendedCalls, unended > 0 {
+            throw .failed(code: .failed, message: "\(unended) cancelled call\(unended == 1 ? "" : "s") did not end; their code stays mapped")
+        }
         if !result.stubborn.isEmpty {
             throw .failed(code: .failed, message: "\(result.stubborn.joined(separator: ", ")) did not stop; their code stays mapped")
         }

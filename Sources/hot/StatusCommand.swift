@@ -36,11 +36,12 @@ func describeStatus(_ document: StatusReply) -> String {
         if let current = module.current {
             let commit = current.commit.map { " (\(String($0.prefix(12)))\($0.hasSuffix("+dirty") ? "+dirty" : ""))" } ?? ""
             line += " current v\(current.version)\(commit) loaded \(utcTime(current.loadedAt))"
+            if let calls = current.calls, calls > 0 { line += " (\(calls) calls in flight)" }
         } else {
             line += " no current version (deleted)"
         }
         if let old = module.old {
-            line += ", old v\(old.version) (\(old.processes) processes)"
+            line += ", old v\(old.version) (\(old.processes) processes\((old.calls ?? 0) > 0 ? ", \(old.calls ?? 0) calls in flight" : ""))"
         }
         if module.sticky { line += ", sticky" }
         text += line + "\n"

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 
 /// The code server's rules (docs/ARCHITECTURE.md, "Erlang's rules"), one test each,
@@ -360,6 +361,59 @@ struct CodeServerTests {
 
         try app.stopNode()
         #expect(node.waitForExit(seconds: 5), "hot stop must end the embedded node")
+    }
+}
+
+extension CodeServerTests {
+    /// A module of async exports, compiled by swiftc: `hello` answers after a
+    /// short sleep, `slow` sleeps a minute unless cancelled.
+    static func asyncModule(version: Int) -> String {
+        """
+        import Hot
+
+        let module = HotModule(exports: [
+            .function("hello") { (name: String) async throws -> String in
+                try await Task.sleep(for: .milliseconds(10))
+                return "async v\(version) \\(name)"
+            },
+            .function("slow") { () async throws -> Int in
+                try await Task.sleep(for: .seconds(60))
+                return \(version)
+            },
+        ])
+        """
+    }
+
+    @Test("async exports: hot call reaches the current version; a call in flight is counted in old code and cancelled by hot purge")
+    func asyncExports() throws {
+        let scratch = try Scratch()
+        defer { scratch.close() }
+        let app = try CodeServerProject(scratch, modules: ["aio": Self.asyncModule(version: 1)])
+        #expect(try app.call("aio:hello", "world") as? String == "async v1 world")
+
+        // A slow call through `hot call`, in flight while v2 is loaded.
+        let slow = Mutex<Outcome?>(nil)
+        let done = DispatchGroup()
+        // Only the scratch folder's path and the binaries are read by the other thread.
+        nonisolated(unsafe) let project = app
+        DispatchQueue.global().async(group: done) {
+            let outcome = try? project.hot(["call", "aio:slow"])
+            slow.withLock { $0 = outcome }
+        }
+        try app.expectEventually("one call in flight in v1") { ($0.module("aio")?["current"] as? [String: Any])?["calls"] as? Int == 1 }
+        try app.deploy("aio", Self.asyncModule(version: 2))
+        #expect(try app.call("aio:hello", "again") as? String == "async v2 again")
+        let status = try app.status()
+        #expect(status.old("aio")?["calls"] as? Int == 1, "\(status)")
+        #expect(try app.hot(["status"]).stdout.contains("old v1 (0 processes, 1 calls in flight)"))
+
+        let purged = try app.hot(["purge", "aio"])
+        #expect(purged.status == 0, "\(purged)")
+        #expect(purged.stdout.contains("purged aio v1, cancelled 1 call in flight"), "\(purged)")
+        #expect(done.wait(timeout: .now() + 10) == .success)
+        let call = try #require(slow.withLock { $0 })
+        #expect(call.status != 0 && call.stderr.contains("CancellationError"), "\(call)")
+        #expect(try app.status().old("aio") == nil)
     }
 }
 

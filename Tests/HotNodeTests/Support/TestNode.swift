@@ -10,7 +10,7 @@ import Logging
 /// A node over a `FakeLoader`, with its state and code folders in a
 /// temporary folder. `close` stops every process the test left and removes
 /// the folder; call it in a `defer`.
-final class TestNode {
+final class TestNode: Sendable {
     let folder: String
     let loader = FakeLoader()
     let node: Node
@@ -19,7 +19,8 @@ final class TestNode {
     /// The build folder interactive mode and boot read: `<codePath>/<module>/<file>`.
     var codePath: String { folder + "/code" }
 
-    init(mode: Node.Mode = .embedded, sticky: Set<String> = [], purgeTimeout: Double = 0.3) throws {
+    init(mode: Node.Mode = .embedded, sticky: Set<String> = [], purgeTimeout: Double = 0.3, callsTimeout: Double = 0.3,
+         metrics: NodeMetrics = NodeMetrics()) throws {
         var template = Array("/tmp/hotnode-test-XXXXXX".utf8CString)
         guard let made = mkdtemp(&template) else { throw SystemError("mkdtemp") }
         folder = String(cString: made)
@@ -27,7 +28,7 @@ final class TestNode {
             try makeDirectories(folder + "/code")
             node = Node(
                 name: "test", store: try Store(root: folder + "/state"), codePath: folder + "/code", mode: mode,
-                sticky: sticky, loader: loader, purgeTimeout: purgeTimeout,
+                sticky: sticky, loader: loader, purgeTimeout: purgeTimeout, callsTimeout: callsTimeout, metrics: metrics,
                 logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
         } catch {
             removeTree(folder)
@@ -105,5 +106,14 @@ final class Gate: @unchecked Sendable {
             isOpen = true
             condition.broadcast()
         }
+    }
+}
+
+/// Runs `body` on a thread of its own and waits for it without blocking a
+/// thread of Swift's cooperative pool: a load that waits for calls in
+/// flight must not hold a thread those calls need to end.
+func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        startThread { continuation.resume(with: Result { try body() }) }
     }
 }

@@ -1,0 +1,69 @@
+import Hot
+import HotPlatform
+
+/// The synchronous call path's way into an async export (`hot call`, a
+/// process's `Modules.call`): runs the export's body over terms in a task
+/// of its own and waits for it on a condition, up to a deadline, then
+/// cancels it.
+///
+/// The waiting thread blocks, so it must never be a thread of Swift's
+/// cooperative pool: with two cores, two such waits would leave the task
+/// nowhere to run. The node's callers are its own threads (connections,
+/// processes); a call from inside a task is refused as `notCallable`
+/// rather than blocking the pool (async code uses a typed handle).
+struct AsyncBridge: Sendable {
+    let function: String
+    let body: @Sendable ([Term]) async throws -> Term
+    let calls: CallsInFlight
+    /// How long a call over terms may run before it is cancelled and fails.
+    static let timeout = 30.0
+
+    func call(_ args: [Term]) throws -> Term {
+        if withUnsafeCurrentTask(body: { $0 != nil }) {
+            throw CallError.notCallable(function: function, reason: "it is async and the caller runs in a task; call it through a typed handle")
+        }
+        let outcome = Outcome()
+        let (body, calls) = (self.body, self.calls)
+        let task = Task {
+            // Counted from inside the task, so that a purge cancels this task.
+            let token = calls.enter()
+            do {
+                let result = try await body(args)
+                calls.leave(token)
+                outcome.finish(.success(result))
+            } catch {
+                calls.leave(token, failed: true)
+                outcome.finish(.failure(error))
+            }
+        }
+        guard let result = outcome.wait(until: monotonic() + Self.timeout) else {
+            task.cancel()
+            throw CallError.raised(function: function, message: "did not finish within \(Int(Self.timeout)) s; cancelled")
+        }
+        return try result.get()
+    }
+}
+
+/// One bridged call's result, handed from its task to the waiting thread.
+private final class Outcome: @unchecked Sendable {
+    // @unchecked: `result` is guarded by `condition`.
+    private let condition = Condition()
+    private var result: Result<Term, any Error>?
+
+    func finish(_ result: Result<Term, any Error>) {
+        condition.withLock {
+            self.result = result
+            condition.broadcast()
+        }
+    }
+
+    /// The result, or nil when `deadline` (monotonic seconds) passes first.
+    func wait(until deadline: Double) -> Result<Term, any Error>? {
+        condition.withLock {
+            while result == nil {
+                if !condition.wait(until: deadline) { break }
+            }
+            return result
+        }
+    }
+}

@@ -1,0 +1,81 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CoreMetrics
+import HotPlatform
+import Synchronization
+
+/// The node's figures through swift-metrics, for the host's backend:
+///
+/// | label | kind | what |
+/// |---|---|---|
+/// | `hot_loads_total` | counter | versions made current by loads |
+/// | `hot_loads_refused_total` | counter | loads refused |
+/// | `hot_calls_total` | counter | async calls through typed handles and the term bridge |
+/// | `hot_calls_failed_total` | counter | those that threw |
+/// | `hot_calls_in_flight` | gauge | async calls running now, in any version |
+/// | `hot_versions` | gauge | versions loaded (mapped) |
+/// | `hot_retained_bytes` | gauge | bytes of versions no longer current or old |
+///
+/// A call pays nothing to the metrics API: calls are counted in each
+/// version's atomics (`CallsInFlight`), and `publish` reads them after each
+/// load and from a reporter thread, adding each counter's growth since the
+/// last publication.
+public final class NodeMetrics: Sendable {
+    private let loads: Counter
+    private let refused: Counter
+    private let calls: Counter
+    private let failedCalls: Counter
+    private let inFlight: Gauge
+    private let versions: Gauge
+    private let retainedBytes: Gauge
+    /// The totals last published; the lock also keeps two publications from interleaving.
+    private let published = Mutex(Figures())
+    private let stopped = Atomic<Bool>(false)
+
+    /// The node's figures at one moment.
+    struct Figures {
+        var loads = 0, refused = 0, calls = 0, failedCalls = 0, inFlight = 0, versions = 0, retainedBytes = 0
+    }
+
+    /// The node's metrics, made by `factory` (the one the host bootstrapped, by default).
+    init(factory: any MetricsFactory = MetricsSystem.factory) {
+        loads = Counter(label: "hot_loads_total", factory: factory)
+        refused = Counter(label: "hot_loads_refused_total", factory: factory)
+        calls = Counter(label: "hot_calls_total", factory: factory)
+        failedCalls = Counter(label: "hot_calls_failed_total", factory: factory)
+        inFlight = Gauge(label: "hot_calls_in_flight", factory: factory)
+        versions = Gauge(label: "hot_versions", factory: factory)
+        retainedBytes = Gauge(label: "hot_retained_bytes", factory: factory)
+    }
+
+    /// Publishes `server`'s figures now.
+    func publish(_ server: CodeServer) {
+        let now = server.figures()
+        published.withLock { last in
+            loads.increment(by: Int64(now.loads - last.loads))
+            refused.increment(by: Int64(now.refused - last.refused))
+            calls.increment(by: Int64(now.calls - last.calls))
+            failedCalls.increment(by: Int64(now.failedCalls - last.failedCalls))
+            inFlight.record(now.inFlight)
+            versions.record(now.versions)
+            retainedBytes.record(now.retainedBytes)
+            last = now
+        }
+    }
+
+    /// Publishes `server`'s figures every `interval` seconds on a thread of
+    /// its own, until `stop` or until the code server is gone.
+    func report(_ server: CodeServer, every interval: Double) {
+        startThread { [weak server, self] in
+            while !stopped.load(ordering: .relaxed) {
+                usleep(UInt32(interval * 1_000_000))
+                guard let server else { return }
+                publish(server)
+            }
+        }
+    }
+
+    /// Ends the reporter thread (at its next tick).
+    public func stop() { stopped.store(true, ordering: .relaxed) }
+}

@@ -1,0 +1,76 @@
+import Hot
+import HotPlatform
+import Synchronization
+import Testing
+
+@testable import HotNode
+
+/// Many async calls at once through typed handles and the term bridge,
+/// while loads with purge swap versions and cancel the slow calls, and
+/// status and metrics read the counts: the counting must balance, and under
+/// ThreadSanitizer (`make tsan`) race-free.
+@Suite("Calls in flight under load")
+struct InFlightStressTests {
+    @Test("calls counted in flight balance across concurrent calls, loads, purges and reads")
+    func countsBalance() async throws {
+        let t = try TestNode(purgeTimeout: 5, callsTimeout: 5)
+        defer { t.close() }
+        let web = AsyncCallTests.Web()
+        _ = try web.load(t, 1)
+        let hello = t.node.function("web", "hello", ((String) async throws -> String).self)
+        let slow = t.node.function("web", "slow", ((Int) async throws -> String).self)
+        let exports = t.codeServer.exports
+        let (callers, callsEach, loads) = (6, 300, 20)
+        let counts = Counts()
+
+        // Loads with purge, status and metrics reads, and term calls, each on a thread of its own.
+        async let loading: Void = offPool {
+            for version in 2...(loads + 1) {
+                _ = try web.load(t, version, purge: true)
+                _ = t.node.statusDocument()
+                t.codeServer.metrics.publish(t.codeServer)
+            }
+        }
+        async let bridging: Void = offPool {
+            for _ in 0..<callsEach {
+                _ = try exports.call("web", "hello", [.string("term")])
+                counts.bridged.add(1, ordering: .relaxed)
+            }
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for caller in 0..<callers {
+                group.addTask {
+                    for call in 0..<callsEach {
+                        if call % 50 == 0 {
+                            do { _ = try await slow(caller) } catch is CancellationError { counts.cancelled.add(1, ordering: .relaxed) }
+                        } else {
+                            #expect(try await hello("x").hasPrefix("v"))
+                        }
+                    }
+                }
+            }
+            // The slow calls end only when a purge cancels them, so the callers finish after the loads.
+            try await group.waitForAll()
+        }
+        try await loading
+        try await bridging
+        // Purges until the last slow call was cancelled (one may have started after the last load).
+        var version = loads + 2
+        while counts.cancelled.load(ordering: .relaxed) < callers * (callsEach / 50), version < loads + 100 {
+            _ = try await offPool { [version] in try web.load(t, version, purge: true) }
+            version += 1
+        }
+
+        let figures = t.codeServer.figures()
+        #expect(figures.inFlight == 0)
+        #expect(figures.calls == callers * callsEach + counts.bridged.load(ordering: .relaxed))
+        #expect(figures.failedCalls == counts.cancelled.load(ordering: .relaxed))
+        #expect(counts.cancelled.load(ordering: .relaxed) == callers * (callsEach / 50))
+    }
+}
+
+/// What the stress test's callers saw, shared across its tasks and threads.
+private final class Counts: Sendable {
+    let cancelled = Atomic<Int>(0)
+    let bridged = Atomic<Int>(0)
+}
