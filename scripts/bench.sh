@@ -75,6 +75,10 @@ echo "figures 3, 4, 5 and 7: whole processes" >&2
 BENCH_SUMMARY="$work/summary" "$root/scripts/bench/process.sh" "$bin" > "$work/process.md"
 phase "figures 3, 4, 5 and 7 (process.sh)"
 
+echo "figures 8 and 10: the Hummingbird app under wrk" >&2
+BENCH_SUMMARY="$work/summary" "$root/scripts/bench/hummingbird.sh" "$bin" > "$work/hummingbird.md"
+phase "figures 8 and 10 (hummingbird.sh, with the app's release build)"
+
 # One figure from the summary files.
 get() { awk -v key="$1" '$1 == key { print $2; exit }' "$work/summary"; }
 # "yes" when $1 <= $2.
@@ -90,6 +94,14 @@ p99_ms=$(get swap_p99_ms)
 failed=$(get swap_failed)
 mapped=$(get memory_mapped_ratio)
 resident=$(get memory_resident_ratio)
+hb_p99=$(get hb_p99_ratio)
+hb_rps=$(get hb_rps_ratio)
+hb_non2xx=$(get hb_non2xx)
+hb_edit=$(get hb_edit_ratio)
+hb_edit_seconds=$(get hb_edit_seconds)
+hb_route=$(get hb_route_ratio)
+# "yes" when $1 >= $2.
+meets_at_least() { awk -v a="$1" -v b="$2" 'BEGIN { print (a + 0 >= b + 0) ? "yes" : "**no**" }'; }
 total=$(($(date +%s) - started))
 
 {
@@ -117,6 +129,11 @@ single figures move between runs while the ratios hold better.
 | 5. fleet deploy, 32 nodes / 1 node | $fleet_ratio | at most 2 | $(meets "$fleet_ratio" 2) |
 | 6. mapped bytes per retained version / object size | $mapped (resident $resident) | at most 1.1 | $(meets "$mapped" 1.1) |
 | 7. cold build, \`hot build\` / \`swift build\` of 50 targets | $cold_ratio | at most 1.0 | $(meets "$cold_ratio" 1.0) |
+| 8. Hummingbird app, a load every second / none: p99 latency | $hb_p99 | at most 1.2 | $(meets "$hb_p99" 1.2) |
+| 8. the same, requests/s | $hb_rps | at least 0.95 | $(meets_at_least "$hb_rps" 0.95) |
+| 8. non-2xx responses and socket errors | $hb_non2xx | 0 | $(meets "$hb_non2xx" 0) |
+| 8. hot route / the same handler compiled into the app, p50 latency | $hb_route | | |
+| 10. edit to live of a module importing Hummingbird / bare swiftc | $hb_edit ($hb_edit_seconds s) | at most 1.15 | $(meets "$hb_edit" 1.15) |
 
 MD
   cat "$root/Benchmarks/NOTES.md"
@@ -150,6 +167,8 @@ MD
   cat "$work/swap.md"
   echo
   cat "$work/process.md"
+  echo
+  cat "$work/hummingbird.md"
   cat <<MD
 
 ## How long \`make bench\` took

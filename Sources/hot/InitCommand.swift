@@ -62,7 +62,7 @@ let initCommand = Command(
     }
     print("made hot project '\(name)' in \(dir)\(committed ? " (new git repository, first commit)" : "")")
     if template == "hummingbird" {
-        print("next: cd \(dir) && swift build --product App && .build/debug/App   (then see README.md)")
+        print("next: cd \(dir) && swift build --product App && hot build && .build/debug/App   (then see README.md)")
     } else {
         print("next: cd \(dir) && hot start && hot call hello:greet bob")
     }
