@@ -71,8 +71,16 @@ let initCommand = Command(
 /// The folder of Hot's own package, which the hummingbird template's
 /// Package.swift depends on by path.
 private func hotPackageDirectory(given: String?) throws(CommandError) -> String {
+    func isHotPackage(_ folder: String) -> Bool {
+        fileExists(folder + "/Package.swift") && isDirectory(folder + "/Sources/HotHummingbird")
+    }
+    if let given {
+        guard isHotPackage(absolutePath(given)) else {
+            throw .failed("\(given) is not Hot's package folder (no Package.swift with Sources/HotHummingbird)")
+        }
+        return absolutePath(given)
+    }
     var candidates: [String] = []
-    if let given { candidates.append(absolutePath(given)) }
     if let env = getenv("HOT_PACKAGE") { candidates.append(absolutePath(String(cString: env))) }
     var dir = executableDirectory()
     candidates.append(parentDirectory(dir) + "/share/hot/package")
@@ -81,10 +89,7 @@ private func hotPackageDirectory(given: String?) throws(CommandError) -> String 
         candidates.append(dir)
     }
     // Hot's package is the one with the HotHummingbird target.
-    for candidate in candidates where fileExists(candidate + "/Package.swift") && isDirectory(candidate + "/Sources/HotHummingbird") {
-        return candidate
-    }
-    if let given { throw .failed("\(given) is not Hot's package folder (no Package.swift with Sources/HotHummingbird)") }
+    for candidate in candidates where isHotPackage(candidate) { return candidate }
     throw .failed("Hot's package not found (looked in \(candidates.joined(separator: ", "))); pass --hot-package DIR or set HOT_PACKAGE")
 }
 

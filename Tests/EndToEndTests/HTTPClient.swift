@@ -7,6 +7,8 @@ import Foundation
 final class KeepAliveConnection: @unchecked Sendable {
     struct Response {
         let status: Int
+        /// Header fields by lowercased name.
+        let headers: [String: String]
         let body: String
     }
 
@@ -66,8 +68,10 @@ final class KeepAliveConnection: @unchecked Sendable {
             let status = Int(statusLine.dropFirst(9).prefix(3))
         else { throw Failure.malformed(String(head.prefix(200))) }
         var length = 0
+        var headers: [String: String] = [:]
         for line in lines.dropFirst() {
             let parts = line.split(separator: ":", maxSplits: 1)
+            if parts.count == 2 { headers[parts[0].lowercased()] = parts[1].trimmingCharacters(in: .whitespaces) }
             if parts.count == 2, parts[0].lowercased() == "content-length" {
                 length = Int(parts[1].trimmingCharacters(in: .whitespaces)) ?? 0
             }
@@ -76,7 +80,7 @@ final class KeepAliveConnection: @unchecked Sendable {
             }
         }
         let body = try readBytes(length)
-        return Response(status: status, body: String(decoding: body, as: UTF8.self))
+        return Response(status: status, headers: headers, body: String(decoding: body, as: UTF8.self))
     }
 
     private func readHead() throws -> String {

@@ -3,14 +3,15 @@ import Synchronization
 import Testing
 
 /// The app of `hot init --template hummingbird`, built with the real
-/// Hummingbird and run as the node: its route handlers are swapped while
-/// keep-alive clients send requests without pause.
+/// Hummingbird and run as the node: its route handlers and middleware are
+/// swapped while keep-alive clients send requests without pause.
 @Suite("Hummingbird app", .serialized)
 struct HummingbirdAppTests {
     static let deploys = 50
     static let clients = 4
 
-    /// One answer a client got, with when its request was sent and answered.
+    /// One release a client saw (the handler's in the body, the middleware's
+    /// in a header), with when its request was sent and answered.
     struct Answer {
         let sent: Double
         let answered: Double
@@ -32,11 +33,16 @@ struct HummingbirdAppTests {
         let built = try scratch.swiftBuild(["--product", "App"], in: "app")
         try #require(built.status == 0, "\(built)")
 
+        // The routes module's first version, which the app boots.
+        let first = try scratch.hot(["build"])
+        try #require(first.status == 0, "\(first)")
+        #expect(first.stdout.contains("built routes v1"), "\(first)")
+
         let port = Int(try freeLoopbackPort())
         try app.start(in: scratch.path("app"), port: port)
-        let first = try KeepAliveConnection(port: port).get("/hello/bob")
-        #expect(first.status == 200)
-        #expect(first.body.contains("Hello, bob!") && first.body.contains("\"release\":1"), "\(first.body)")
+        let hello = try KeepAliveConnection(port: port).get("/hello/bob")
+        try #require(hello.status == 200, "\(hello.body)\n\(app.log())")
+        #expect(hello.body.contains("Hello, bob!") && hello.body.contains("\"release\":1"), "\(hello.body)")
 
         // Deploy k (1-based) makes release k + 1 current; `begun[k]` and
         // `ended[k]` bracket its `hot deploy`. Release r is current from some
@@ -64,8 +70,14 @@ struct HummingbirdAppTests {
                             failures.withLock { $0.append("\(path): \(response.status) \(response.body)") }
                             continue
                         }
+                        // The middleware stamps the answer with its own release.
+                        guard let stamp = response.headers["x-release"].flatMap({ Int($0) }) else {
+                            failures.withLock { $0.append("\(path): no x-release header") }
+                            continue
+                        }
                         answers.withLock {
                             $0.append(Answer(sent: sent, answered: answered, release: greeting.release, hits: path == "/count" ? greeting.hits : nil))
+                            $0.append(Answer(sent: sent, answered: answered, release: stamp, hits: nil))
                         }
                     } catch {
                         // The connection is gone: that is a dropped connection, and this client stops.
@@ -129,27 +141,28 @@ struct HummingbirdAppTests {
             let response = try? connection.get("/slow/60000")
             slowEnded.withLock { $0 = (Date().timeIntervalSince1970, response) }
         }
-        // Wait for the call to be in flight in the current version.
+        // Wait for the request to be in flight in the current version: two
+        // calls, the middleware's and, inside it, the handler's.
         var inFlight = 0
         for _ in 0..<100 {
             let status = try scratch.hot(["status", "--json"])
             inFlight = ((try module("routes", in: status.stdout))?["current"] as? [String: Any])?["calls"] as? Int ?? 0
-            if inFlight > 0 { break }
+            if inFlight >= 2 { break }
             usleep(50_000)
         }
-        try #require(inFlight == 1, "the slow request never showed as a call in flight")
+        try #require(inFlight == 2, "the slow request never showed as two calls in flight (\(inFlight))")
         var source = try scratch.read("app/modules/routes/routes.swift")
         source = source.replacingOccurrences(of: "let release = \(release)\n", with: "let release = \(release + 1)\n")
         try scratch.write("app/modules/routes/routes.swift", source)
         try #require(try scratch.hot(["deploy"]).status == 0)
         let status = try scratch.hot(["status", "--json"])
         let old = try #require(try module("routes", in: status.stdout))?["old"] as? [String: Any]
-        #expect(old?["calls"] as? Int == 1, "the slow call stays in flight in the old version: \(status.stdout)")
+        #expect(old?["calls"] as? Int == 2, "the slow request stays in flight in the old version: \(status.stdout)")
 
         let purged = try scratch.hot(["purge", "routes", "--json"])
         #expect(purged.status == 0, "\(purged)")
         let document = try parseJSON(purged.stdout) as? [String: Any]
-        #expect(document?["cancelledCalls"] as? Int == 1, "\(purged.stdout)")
+        #expect(document?["cancelledCalls"] as? Int == 2, "\(purged.stdout)")
         for _ in 0..<200 where slowEnded.withLock({ $0 }) == nil { usleep(50_000) }
         let ended = try #require(slowEnded.withLock { $0 }, "the cancelled request never ended")
         #expect(ended.0 - started < 30, "the slow request ran to its end instead of being cancelled")

@@ -14,9 +14,12 @@ let hot = try HotNodeService.project()
 let node = hot.node
 
 let router = Router(context: AppContext.self)
-router.get("/hello/:name", use: node.handler("routes", "hello"))
-router.get("/count", use: node.handler("routes", "count"))
-router.get("/slow/:ms", use: node.handler("routes", "slow"))
+// Each route below, and the middleware, reach the current version of a
+// function of the routes module.
+let routes = router.group().add(middleware: node.middleware("routes", "stamp"))
+routes.get("/hello/:name", use: node.handler("routes", "hello"))
+routes.get("/count", use: node.handler("routes", "count"))
+routes.get("/slow/:ms", use: node.handler("routes", "slow"))
 router.get("/health") { _, _ in "ok" }
 
 let port = Int(Environment().get("PORT") ?? "") ?? 8080

@@ -1,3 +1,4 @@
+import HTTPTypes
 import Hot
 import Hummingbird
 import Shared
@@ -25,8 +26,18 @@ let module = HotModule(
             try await Task.sleep(for: .milliseconds(ms))
             return try Greeting(message: "slept \(ms) ms", release: release).response(from: request, context: context)
         },
+        // Middleware: stamps each answer with the release that stamped it.
+        .function("stamp") {
+            (request: Request, context: AppContext, next: @escaping @Sendable (Request, AppContext) async throws -> Response)
+                async throws -> Response in
+            var response = try await next(request, context)
+            response.headers[releaseHeader] = "\(release)"
+            return response
+        },
     ],
     servers: [.server("counter", Counter.self)])
+
+let releaseHeader = HTTPField.Name("x-release")!
 
 /// The hit counter: a server whose state moves to each new version.
 struct Counter: Server {
