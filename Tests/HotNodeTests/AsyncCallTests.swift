@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Dispatch
 import Hot
 import HotPlatform
 import Synchronization
@@ -196,6 +197,38 @@ struct AsyncCallTests {
         await #expect(throws: CallError.badArgument(function: "hello", index: 0, reason: "top level: expected string, found int")) {
             try await offPool { try exports.call("web", "hello", [.int(1)]) }
         }
+    }
+
+    @Test("a call over terms is answered while every thread of the cooperative pool is blocked")
+    func termBridgeWithoutThePool() throws {
+        let t = try TestNode()
+        defer { t.close() }
+        _ = try Web().load(t, 1)
+        // More blocked tasks than the pool has threads: until released, no
+        // task that needs the pool can run.
+        final class Gate: Sendable {
+            let release = Atomic<Bool>(false)
+            let blocked = Atomic<Int>(0)
+        }
+        let gate = Gate()
+        for _ in 0..<(processorCount() * 2 + 2) {
+            Task.detached {
+                gate.blocked.add(1, ordering: .relaxed)
+                while !gate.release.load(ordering: .acquiring) { usleep(1000) }
+            }
+        }
+        defer { gate.release.store(true, ordering: .releasing) }
+        let started = monotonic()
+        while gate.blocked.load(ordering: .relaxed) < max(1, processorCount() - 1), monotonic() - started < 5 { usleep(1000) }
+        // This test's own thread is the pool's too: the call goes from a thread of the node's kind.
+        let answer = Mutex<Result<Term, any Error>?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        startThread {
+            answer.withLock { $0 = Result { try t.codeServer.exports.call("web", "hello", [.string("busy")]) } }
+            done.signal()
+        }
+        #expect(done.wait(timeout: .now() + 10) == .success, "the bridged call waited for the pool")
+        #expect(try answer.withLock { $0 }?.get() == .string("v1 busy"))
     }
 
     @Test("a non-Codable async export is reached through a typed handle")
