@@ -98,7 +98,7 @@ public final class CodeServer: Sendable {
     /// first (as `c:l/1` does); without, such a load fails with `notPurged`.
     /// A build the node died loading is refused unless `force`.
     public func load(_ paths: [String], purge: Bool = false, force: Bool = false) throws(LoadError) -> [LoadResult] {
-        defer { metrics.publish(self) }
+        defer { metrics.publishLoads(self) }
         do {
             let results = try loadCounted(paths, purge: purge, force: force)
             loadCount.add(results.count, ordering: .relaxed)
@@ -414,6 +414,11 @@ public final class CodeServer: Sendable {
 
     /// The figures `NodeMetrics` publishes; the state lock is held only to
     /// copy the list of versions.
+    /// Loads, refused loads and versions mapped: what a load changes, read in constant time.
+    func loadFigures() -> (loads: Int, refused: Int, versions: Int) {
+        (loadCount.load(ordering: .relaxed), refusedCount.load(ordering: .relaxed), state.withLock { $0.loaded.count })
+    }
+
     func figures() -> NodeMetrics.Figures {
         let loaded = state.withLock { $0.loaded }
         var figures = NodeMetrics.Figures(

@@ -18,9 +18,11 @@ import Synchronization
 /// | `hot_retained_bytes` | gauge | bytes of versions no longer current or old |
 ///
 /// A call pays nothing to the metrics API: calls are counted in each
-/// version's atomics (`CallsInFlight`), and `publish` reads them after each
-/// load and from a reporter thread, adding each counter's growth since the
-/// last publication.
+/// version's atomics (`CallsInFlight`), and `publish` reads them from a
+/// reporter thread, adding each counter's growth since the last
+/// publication. A load publishes only its own three figures
+/// (`publishLoads`), which cost nothing to read: summing every version's
+/// calls on the load path made swaps slower as versions piled up.
 public final class NodeMetrics: Sendable {
     private let loads: Counter
     private let refused: Counter
@@ -47,6 +49,19 @@ public final class NodeMetrics: Sendable {
         inFlight = Gauge(label: "hot_calls_in_flight", factory: factory)
         versions = Gauge(label: "hot_versions", factory: factory)
         retainedBytes = Gauge(label: "hot_retained_bytes", factory: factory)
+    }
+
+    /// Publishes the figures a load changes: loads, refused loads, versions.
+    func publishLoads(_ server: CodeServer) {
+        let (loadCount, refusedCount, versionCount) = server.loadFigures()
+        published.withLock { last in
+            loads.increment(by: Int64(loadCount - last.loads))
+            refused.increment(by: Int64(refusedCount - last.refused))
+            versions.record(versionCount)
+            last.loads = loadCount
+            last.refused = refusedCount
+            last.versions = versionCount
+        }
     }
 
     /// Publishes `server`'s figures now.
