@@ -80,14 +80,7 @@ private func hotPackageDirectory(given: String?) throws(CommandError) -> String 
         }
         return absolutePath(given)
     }
-    var candidates: [String] = []
-    if let env = getenv("HOT_PACKAGE") { candidates.append(absolutePath(String(cString: env))) }
-    var dir = executableDirectory()
-    candidates.append(parentDirectory(dir) + "/share/hot/package")
-    for _ in 0..<5 {
-        dir = parentDirectory(dir)
-        candidates.append(dir)
-    }
+    let candidates = shippedFolders(variable: "HOT_PACKAGE", installed: "package", inSourceTree: "").map(absolutePath)
     // Hot's package is the one with the HotHummingbird target.
     for candidate in candidates where isHotPackage(candidate) { return candidate }
     throw .failed("Hot's package not found (looked in \(candidates.joined(separator: ", "))); pass --hot-package DIR or set HOT_PACKAGE")
@@ -101,16 +94,25 @@ private func packageIdentity(of folder: String) -> String {
 /// Where `hot init` finds its templates: HOT_TEMPLATES, an installed tree
 /// (`../share/hot/templates`), or the source tree above the executable.
 func templatesDirectory() throws(CommandError) -> String {
-    var candidates: [String] = []
-    if let env = getenv("HOT_TEMPLATES") { candidates.append(String(cString: env)) }
-    var dir = executableDirectory()
-    candidates.append(parentDirectory(dir) + "/share/hot/templates")
-    for _ in 0..<5 {
-        dir = parentDirectory(dir)
-        candidates.append(dir + "/templates")
-    }
+    let candidates = shippedFolders(variable: "HOT_TEMPLATES", installed: "templates", inSourceTree: "/templates")
     for candidate in candidates where fileExists(candidate + "/project/hot.json") { return candidate }
     throw .failed("project templates not found (looked in \(candidates.joined(separator: ", "))); reinstall hot or set HOT_TEMPLATES")
+}
+
+/// Where something shipped with hot may be, in order: the folder `variable`
+/// names, the installed tree (`../share/hot/INSTALLED` beside the
+/// executable's folder), then the source tree the executable was built in
+/// (each of the five folders above it, with `inSourceTree` appended).
+private func shippedFolders(variable: String, installed: String, inSourceTree: String) -> [String] {
+    var candidates: [String] = []
+    if let env = getenv(variable) { candidates.append(String(cString: env)) }
+    var dir = executableDirectory()
+    candidates.append(parentDirectory(dir) + "/share/hot/" + installed)
+    for _ in 0..<5 {
+        dir = parentDirectory(dir)
+        candidates.append(dir + inSourceTree)
+    }
+    return candidates
 }
 
 /// A project name from a folder name: lowercase letters, digits and `_`.
