@@ -124,23 +124,28 @@ public final class CallsInFlight: @unchecked Sendable {
 
     /// Cancels every call running now (Task cancellation: it unwinds where
     /// it next checks); the number cancelled.
+    ///
+    /// Every slot is pinned before any task is cancelled, so the count is
+    /// the calls running at one moment: cancelling a task ends every call
+    /// it makes, and a nested call (a handler inside a middleware, both in
+    /// one task) would otherwise leave before the pass reached its slot.
     func cancelAll() -> Int {
-        var cancelled = 0
+        var pinned: [(index: Int, address: UInt)] = []
         for index in 0..<Self.slotCount {
             let address = slots[index].load(ordering: .acquiring)
             guard address != 0, address & 1 == 0,
                 slots[index].compareExchange(expected: address, desired: address | 1, ordering: .acquiringAndReleasing).exchanged
             else { continue }
-            // Pinned: the call cannot leave, so its task is alive.
-            unsafeBitCast(address, to: UnsafeCurrentTask.self).cancel()
-            slots[index].store(address, ordering: .releasing)
-            cancelled += 1
+            pinned.append((index, address))
         }
-        cancelled += overflow.withLock { calls in
+        // Pinned: none of these calls can leave, so each task is alive.
+        let overflowed = overflow.withLock { calls in
             for address in calls.values where address != 0 { unsafeBitCast(address, to: UnsafeCurrentTask.self).cancel() }
             return calls.count
         }
-        return cancelled
+        for (_, address) in pinned { unsafeBitCast(address, to: UnsafeCurrentTask.self).cancel() }
+        for (index, address) in pinned { slots[index].store(address, ordering: .releasing) }
+        return pinned.count + overflowed
     }
 
     /// Waits until no call runs, or `timeout` seconds pass; the calls still running.

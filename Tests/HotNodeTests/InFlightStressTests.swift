@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Hot
 import HotPlatform
 import Synchronization
@@ -66,6 +69,37 @@ struct InFlightStressTests {
         #expect(figures.calls == callers * callsEach + counts.bridged.load(ordering: .relaxed))
         #expect(figures.failedCalls == counts.cancelled.load(ordering: .relaxed))
         #expect(counts.cancelled.load(ordering: .relaxed) == callers * (callsEach / 50))
+    }
+
+    @Test("a purge counts every nested call of a task it cancels, though they end at once")
+    func nestedCallsCountedWhole() async throws {
+        // A middleware calling a handler is two calls in one task: cancelling
+        // the task for the first ends the second at once. The count must still
+        // be every call running when the purge came.
+        let (rounds, depth) = (20, 8)
+        for _ in 0..<rounds {
+            let calls = CallsInFlight()
+            let task = Task {
+                var tokens: [CallsInFlight.Token] = []
+                for _ in 0..<depth { tokens.append(calls.enter()) }
+                // The outer handler runs after the sleep's own, which has woken
+                // the task: it holds the purging thread as a busy machine would,
+                // while the task unwinds its calls.
+                let slept: Void? = await withTaskCancellationHandler {
+                    try? await Task.sleep(for: .seconds(60))
+                } onCancel: {
+                    usleep(20_000)
+                }
+                for token in tokens.reversed() { calls.leave(token, failed: slept == nil) }
+            }
+            var waited = 0
+            while calls.inFlight < depth, waited < 5_000 { try await Task.sleep(for: .milliseconds(1)); waited += 1 }
+            try #require(calls.inFlight == depth)
+            #expect(calls.cancelAll() == depth)
+            await task.value
+            #expect(calls.inFlight == 0)
+            #expect(calls.failures == depth)
+        }
     }
 }
 
