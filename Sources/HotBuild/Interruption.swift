@@ -7,6 +7,10 @@ import Synchronization
 /// can stop its compilers and remove their half-written files first.
 struct Interruption {
     private static let flag = Atomic<Bool>(false)
+    /// Installs not yet undone: `hot watch` installs for its whole run and
+    /// each build inside it installs again; only the outermost clears the
+    /// flag, so a Ctrl-C that came just before a build is not forgotten.
+    private static let depth = Atomic<Int>(0)
     private var previous: [Int32: sigaction] = [:]
 
     /// Whether a signal arrived since `install`.
@@ -15,7 +19,7 @@ struct Interruption {
     /// Catches SIGINT and SIGTERM without SA_RESTART, so that a blocked
     /// wait for a compiler returns EINTR and the build loop sees the flag at once.
     static func install() -> Interruption {
-        flag.store(false, ordering: .relaxed)
+        if depth.add(1, ordering: .relaxed).oldValue == 0 { flag.store(false, ordering: .relaxed) }
         var saved = Interruption()
         for signal in [SIGINT, SIGTERM] {
             var action = sigaction()
@@ -38,6 +42,7 @@ struct Interruption {
 
     /// Puts back the handlers that were there before.
     func uninstall() {
+        Self.depth.subtract(1, ordering: .relaxed)
         for (signal, old) in previous {
             var action = old
             sigaction(signal, &action, nil)

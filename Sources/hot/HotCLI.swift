@@ -10,7 +10,7 @@ enum HotCLI {
 
     static let commands: [Command] = [
         initCommand, buildCommand, changedCommand, startCommand, stopCommand, deployCommand, updateCommand, statusCommand,
-        callCommand, spawnCommand, sendCommand, purgeCommand, deleteCommand, rollbackCommand, helpCommand,
+        callCommand, spawnCommand, sendCommand, purgeCommand, deleteCommand, rollbackCommand, watchCommand, helpCommand,
     ]
 
     /// Runs one invocation; returns the exit status.

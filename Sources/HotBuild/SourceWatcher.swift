@@ -1,0 +1,186 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import HotPlatform
+
+/// Which sources changed, told by inotify instead of found by a walk of the
+/// tree (docs/ARCHITECTURE.md, "hot watch"): the modules folder, every
+/// folder of every module, and the include folders are watched, and each
+/// event names its module by the folder it came from.
+///
+/// Editors save in two ways, and both end in an event on a `.swift` name:
+/// writing in place ends with IN_CLOSE_WRITE; writing a new file and renaming
+/// it over the old (vim, VS Code, JetBrains) ends with IN_MOVED_TO. A folder
+/// made, removed or renamed is a module added or removed, or sources moved.
+public final class SourceWatcher {
+    /// What a batch of events changed.
+    public struct Changes: Sendable, Equatable {
+        /// Modules whose folder saw a source or folder event (present or gone).
+        public var modules: Set<String> = []
+        /// An include folder changed: every module is affected.
+        public var includes = false
+        /// The kernel dropped events (its queue overflowed): anything may have changed.
+        public var overflowed = false
+
+        public init(modules: Set<String> = [], includes: Bool = false, overflowed: Bool = false) {
+            self.modules = modules
+            self.includes = includes
+            self.overflowed = overflowed
+        }
+
+        public var isEmpty: Bool { modules.isEmpty && !includes && !overflowed }
+
+        mutating func merge(_ other: Changes) {
+            modules.formUnion(other.modules)
+            includes = includes || other.includes
+            overflowed = overflowed || other.overflowed
+        }
+    }
+
+    /// What `next` returns.
+    public enum Wake: Sendable, Equatable {
+        /// Sources changed; saves that came close together are one batch.
+        case changed(Changes)
+        /// Nothing changed within the wait.
+        case idle
+        /// SIGINT or SIGTERM arrived.
+        case interrupted
+    }
+
+    private let project: Project
+    private let inotify: Inotify
+    /// Watched folders, project-relative, by watch number.
+    private var folders: [Int32: String] = [:]
+    private let interruption: Interruption
+
+    /// Watches the project's modules and include folders. SIGINT and SIGTERM
+    /// are caught from here on (a build inside cleans up, then `next` says
+    /// `.interrupted`), until `stop`.
+    public init(project: Project) throws(SystemError) {
+        self.project = project
+        inotify = try Inotify()
+        interruption = Interruption.install()
+        do {
+            try watchTree(project.config.modules)
+            for folder in project.config.include { try watchTree(folder) }
+        } catch {
+            interruption.uninstall()
+            throw error
+        }
+    }
+
+    /// Puts back the signal handlers; the watches end with the object.
+    public func stop() { interruption.uninstall() }
+
+    /// Whether SIGINT or SIGTERM arrived.
+    public var interrupted: Bool { Interruption.happened }
+
+    /// How many folders are watched.
+    public var watchedFolders: Int { folders.count }
+
+    /// Waits up to `timeout` seconds for a change. After the first event it
+    /// keeps reading until `quiet` seconds pass with none (at most `settle`
+    /// seconds in all), so that a burst of saves is one batch.
+    public func next(timeout: Double, quiet: Double = 0.02, settle: Double = 1) throws(SystemError) -> Wake {
+        let deadline = monotonic() + timeout
+        var changes = Changes()
+        while changes.isEmpty {
+            if interrupted { return .interrupted }
+            let left = deadline - monotonic()
+            guard left > 0 else { return .idle }
+            // Short waits, so that a signal between the check and the poll is seen soon.
+            changes.merge(try take(try inotify.read(timeout: min(left, 0.5))))
+        }
+        let settled = monotonic() + settle
+        while monotonic() < settled {
+            if interrupted { return .interrupted }
+            let events = try inotify.read(timeout: min(quiet, settled - monotonic()))
+            if events.isEmpty { break }
+            changes.merge(try take(events))
+        }
+        return .changed(changes)
+    }
+
+    /// The changes whose events are queued now, without waiting: saves made
+    /// while a build ran.
+    public func pending() throws(SystemError) -> Changes {
+        var changes = Changes()
+        while true {
+            let events = try inotify.read(timeout: 0)
+            if events.isEmpty { return changes }
+            changes.merge(try take(events))
+        }
+    }
+
+    /// Turns events into changes, and follows folders made or removed.
+    private func take(_ events: [Inotify.Event]) throws(SystemError) -> Changes {
+        var changes = Changes()
+        let modulesRoot = project.config.modules
+        for event in events {
+            if event.has(UInt32(IN_Q_OVERFLOW)) {
+                // Events were lost: watch every folder again and let the caller look at everything.
+                changes.overflowed = true
+                try watchTree(modulesRoot)
+                for folder in project.config.include { try watchTree(folder) }
+                continue
+            }
+            guard let folder = folders[event.watch] else { continue }
+            if event.has(UInt32(IN_IGNORED)) {
+                folders[event.watch] = nil
+                continue
+            }
+            let isFolder = event.has(UInt32(IN_ISDIR))
+            if !event.name.isEmpty {
+                // A hidden file or folder (an editor's swap file, say) is never a source.
+                guard isFolder ? Project.isSearchedFolder(event.name) : Project.isSourceFile(event.name) else { continue }
+            }
+            let path = event.name.isEmpty ? folder : folder + "/" + event.name
+            if isFolder && event.has(UInt32(IN_MOVED_FROM)) {
+                // Its watches still follow it wherever it went: drop them.
+                unwatchTree(path)
+            }
+            if isFolder && event.has(UInt32(IN_CREATE | IN_MOVED_TO)) {
+                // Watched before it is listed, so nothing written into it is missed.
+                try watchTree(path)
+            }
+            if let module = module(of: path) {
+                changes.modules.insert(module)
+            } else if project.config.include.contains(where: { path == $0 || path.hasPrefix($0 + "/") }) {
+                changes.includes = true
+            }
+        }
+        return changes
+    }
+
+    /// The module a project-relative path belongs to, if it lies in a module folder.
+    private func module(of path: String) -> String? {
+        let prefix = project.config.modules + "/"
+        guard path.hasPrefix(prefix) else { return nil }
+        let name = path.dropFirst(prefix.count).prefix { $0 != "/" }
+        return name.isEmpty ? nil : String(name)
+    }
+
+    /// Stops watching a folder and every folder under it.
+    private func unwatchTree(_ relative: String) {
+        for (watch, folder) in folders where folder == relative || folder.hasPrefix(relative + "/") {
+            inotify.unwatch(watch)
+            folders[watch] = nil
+        }
+    }
+
+    /// Watches a folder and every searched folder under it.
+    private func watchTree(_ relative: String) throws(SystemError) {
+        let absolute = project.root + "/" + relative
+        guard isDirectory(absolute) else { return }
+        let watch: Int32
+        do {
+            watch = try inotify.watch(absolute)
+        } catch where error.errno == .noSuchFileOrDirectory || error.errno == .notDirectory {
+            return  // gone again before it could be watched: its removal is an event of its parent
+        }
+        folders[watch] = relative
+        for entry in listEntries(absolute) where entry.isDirectory && Project.isSearchedFolder(entry.name) {
+            try watchTree(relative + "/" + entry.name)
+        }
+    }
+}

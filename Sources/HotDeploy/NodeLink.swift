@@ -1,0 +1,100 @@
+import Hot
+import HotPlatform
+import HotWire
+
+/// One node kept connected across many loads: `hot watch`'s link. The
+/// authenticated connection is opened once and reused (no handshake per
+/// save); when the node has closed it (a restart, its idle timeout) the link
+/// connects again once and repeats the request, which is safe because every
+/// request it sends is idempotent on a node that already did it (staging the
+/// same file, loading the version already current, making permanent).
+public final class NodeLink {
+    public let target: RolloutTarget
+    private var client: NodeClient?
+    /// The key each module's current version has in the node, as last seen.
+    public private(set) var currentKeys: [String: String] = [:]
+    /// Each module's current version in the node, as last seen.
+    public private(set) var currentVersions: [String: Int] = [:]
+
+    /// A link to `target`; connects on first use.
+    public init(target: RolloutTarget) { self.target = target }
+
+    /// Connects now if not connected, and reads what the node runs.
+    public func refresh() throws(ClientError) {
+        let status = try request(.status, as: StatusReply.self)
+        currentKeys = [:]
+        currentVersions = [:]
+        for module in status.modules {
+            guard let current = module.current else { continue }
+            currentKeys[module.name] = current.key
+            currentVersions[module.name] = current.version
+        }
+    }
+
+    /// Loads built versions into the node: each uploaded (verified by
+    /// sha256), then all loaded in one request, which trial-loads them
+    /// first. Versions the node already runs are left out. Unless
+    /// `temporary`, the loaded versions become what the node boots.
+    public func load(_ versions: [ShippedVersion], purge: Bool, force: Bool, temporary: Bool) throws(ClientError) -> [VersionChange] {
+        let needed = versions.filter { currentKeys[$0.module] != $0.key }
+        guard !needed.isEmpty else { return [] }
+        for version in needed {
+            try retrying { client throws(ClientError) in try client.stage(path: version.path, fileName: version.fileName) }
+        }
+        let reply = try request(.load(files: needed.map(\.fileName), purge: purge, force: force), as: LoadReply.self)
+        let changes = reply.modules.map(VersionChange.init)
+        for change in changes {
+            currentVersions[change.module] = change.to
+            currentKeys[change.module] = needed.first { $0.module == change.module && $0.version == change.to }?.key
+        }
+        if !temporary {
+            _ = try request(.makePermanent(modules: changes.map(\.module)), as: MakePermanentReply.self)
+        }
+        return changes
+    }
+
+    /// Deletes a module from the node: its current version becomes old,
+    /// and external calls to it fail (Erlang's `code:delete`).
+    public func delete(_ module: String) throws(ClientError) -> DeleteReply {
+        let reply = try request(.delete(module: module), as: DeleteReply.self)
+        currentKeys[module] = nil
+        currentVersions[module] = nil
+        return reply
+    }
+
+    /// A request that keeps an idle connection open (the node closes one
+    /// idle for `ControlServer.idleTimeoutMilliseconds`).
+    public func ping() throws(ClientError) {
+        _ = try retrying { client throws(ClientError) in try client.request(.ping) }
+    }
+
+    /// Closes the connection; the next request opens another.
+    public func close() { client = nil }
+
+    public func request<Reply: ReplyDocument>(_ request: Request, as type: Reply.Type) throws(ClientError) -> Reply {
+        try retrying { client throws(ClientError) in try client.request(request, as: type) }
+    }
+
+    /// Runs `body` on the open connection; on a broken one (not on an error
+    /// the node answered), connects again once and runs it again.
+    private func retrying<T>(_ body: (NodeClient) throws(ClientError) -> T) throws(ClientError) -> T {
+        let reused = client != nil
+        let connected = try connection()
+        do {
+            return try body(connected)
+        } catch .protocolError where reused {
+            client = nil
+            return try body(try connection())
+        } catch {
+            if case .protocolError = error { client = nil }
+            throw error
+        }
+    }
+
+    private func connection() throws(ClientError) -> NodeClient {
+        if let client { return client }
+        let opened = try NodeClient(address: target.address, cookieFile: target.cookieFile)
+        client = opened
+        return opened
+    }
+}

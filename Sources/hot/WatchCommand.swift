@@ -1,0 +1,241 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Hot
+import HotBuild
+import HotDeploy
+import HotPlatform
+
+/// `hot watch`.
+let watchCommand = Command(
+    name: "watch", summary: "build and load each module into a running node as its sources are saved",
+    usage: "watch [MODULE...] [--node NAME|ADDRESS] [--cookie-file PATH] [--purge] [--force] [--temporary] [--release]",
+    details: """
+        The edit loop without a command per save. The module folders and include folders are
+        watched with inotify; saves that come within a few milliseconds of each other are one
+        batch, built once. Each module that changed is compiled and loaded into the node (the
+        project's local node, or the one named), and one line is printed per swap:
+            hello v3 -> v4  build 142 ms  load 9 ms
+        A compile error prints the compiler's diagnostics; the node keeps its version and the
+        watch goes on. A load the node refuses (a module that crashes in its trial load, say)
+        says why, likewise. A new module folder is built and loaded; a deleted one is deleted
+        from the node (its version becomes old, as `hot delete`). Saves made while a build runs
+        are built before anything is loaded, so the node gets the newest sources only.
+        Editors that write in place and those that write a new file and rename it are both
+        seen. The connection to the node stays open between swaps. On start, modules whose
+        sources differ from what the node runs are built and loaded first. Loaded versions are
+        made permanent (what a restarted node boots) unless --temporary. Ctrl-C stops the
+        watch; a build it interrupts leaves no partial artifact.
+        With MODULE names, only those modules are built and loaded.
+        """,
+    options: [
+        Option("--node", .value, valueName: "NAME|ADDRESS",
+               help: "the node: a name from hot.json, unix:PATH or tcp://HOST:PORT (default: the project's local node)"),
+        CommonOptions.cookieFile,
+        Option("--purge", .flag, help: "stop processes and cancel calls still in old code before each load"),
+        Option("--force", .flag, help: "reload sticky modules too"),
+        Option("--temporary", .flag, help: "do not make the loaded versions permanent"),
+        Option("--release", .flag, help: "compile with -O"),
+    ],
+    arguments: 0...Int.max
+) { (args) throws(CommandError) in
+    let project = try currentProject()
+    let present: [String]
+    do throws(ProjectError) { present = try project.moduleNames() } catch { throw .failed(error.description) }
+    for name in args.positionals where !present.contains(name) {
+        throw .usage(.invalidValue(option: "MODULE", value: name, reason: ProjectError.unknownModule(name, known: present).description))
+    }
+    guard let target = try resolveNodes(args, project: project).first else { return }
+    let watcher: SourceWatcher
+    do throws(SystemError) { watcher = try SourceWatcher(project: project) } catch {
+        throw .failed("cannot watch the sources: \(error) (raise fs.inotify.max_user_watches if it is the limit)")
+    }
+    defer { watcher.stop() }
+    let watch = Watch(
+        project: project, watcher: watcher, only: Set(args.positionals),
+        link: NodeLink(target: RolloutTarget(name: target.name, address: target.address, cookieFile: target.cookieFile)),
+        purge: args.has("--purge"), force: args.has("--force"), temporary: args.has("--temporary"), release: args.has("--release"))
+    do throws(ClientError) { try watch.link.refresh() } catch {
+        throw error.isUnreachable
+            ? .unreachable("\(error.description); start the node first (`hot start`) or name one with --node")
+            : .failed(error.description)
+    }
+    try watch.run()
+}
+
+/// One run of `hot watch`: the watcher, the link to the node, and the loop.
+private final class Watch {
+    let project: Project
+    let watcher: SourceWatcher
+    let link: NodeLink
+    /// The modules named on the command line; empty: all.
+    let only: Set<String>
+    let purge: Bool
+    let force: Bool
+    let temporary: Bool
+    let release: Bool
+    /// Modules built but not loaded because the node could not be reached:
+    /// loaded when it answers again.
+    private var unshipped: Set<String> = []
+    /// Modules whose last build failed: told when they compile again.
+    private var broken: Set<String> = []
+    /// How long the loop waits for a change before it pings the node.
+    private let idleSeconds = 60.0
+
+    init(project: Project, watcher: SourceWatcher, only: Set<String>, link: NodeLink,
+         purge: Bool, force: Bool, temporary: Bool, release: Bool) {
+        self.project = project
+        self.watcher = watcher
+        self.only = only
+        self.link = link
+        self.purge = purge
+        self.force = force
+        self.temporary = temporary
+        self.release = release
+    }
+
+    func run() throws(CommandError) {
+        let scope = only.isEmpty ? "every module" : only.sorted().joined(separator: ", ")
+        say("watching \(scope) for node \(link.target.name) (\(watcher.watchedFolders) folders); Ctrl-C stops")
+        // What changed before the watch began goes first.
+        var changes = SourceWatcher.Changes()
+        changes.overflowed = true
+        while true {
+            if !changes.isEmpty {
+                guard try cycle(changes) else { return }
+            }
+            let wake: SourceWatcher.Wake
+            do { wake = try watcher.next(timeout: idleSeconds) } catch { throw .failed("watching the sources: \(error)") }
+            switch wake {
+            case .interrupted:
+                return
+            case .changed(let next):
+                changes = next
+            case .idle:
+                changes = SourceWatcher.Changes()
+                if !unshipped.isEmpty {
+                    changes.modules = unshipped
+                } else {
+                    // Keeps the connection from the node's idle timeout; a
+                    // node gone is said at the next load.
+                    try? link.ping()
+                }
+            }
+        }
+    }
+
+    /// Builds and loads what `changes` touched; false when interrupted.
+    private func cycle(_ initial: SourceWatcher.Changes) throws(CommandError) -> Bool {
+        var changes = initial
+        changes.modules.formUnion(unshipped)
+        while true {
+            let present: Set<String>
+            do { present = Set(try project.moduleNames()) } catch {
+                say(error.description, error: true)
+                return true
+            }
+            var affected = changes.includes || changes.overflowed ? present.union(link.currentVersions.keys) : changes.modules
+            if !only.isEmpty { affected.formIntersection(only) }
+            let building = affected.intersection(present).sorted()
+            let gone = affected.subtracting(present).filter { link.currentVersions[$0] != nil }.sorted()
+            guard !building.isEmpty || !gone.isEmpty else { return true }
+
+            let lock = try lockProject(project)
+            defer { lock.release() }
+            let started = monotonic()
+            var compileSeconds: [String: Double] = [:]
+            let versions: [BuiltVersion]
+            do {
+                versions = building.isEmpty ? [] : try Builder(project: project).build(
+                    BuildOptions(modules: building, release: release),
+                    progress: { event in
+                        if case .compiled(let module, _, let seconds, true) = event { compileSeconds[module] = seconds }
+                    }).versions
+            } catch .interrupted {
+                say("build interrupted; no partial artifact was kept", error: true)
+                return false
+            } catch .compile(let failures, let built) {
+                for failure in failures {
+                    let text = failure.hostAdvice ?? failure.output
+                    writeStderr(text.hasSuffix("\n") ? text : text + "\n")
+                    let kept = link.currentVersions[failure.module].map { "keeps v\($0)" } ?? "has no version of it"
+                    say("\(failure.module): did not compile; the node \(kept)", error: true)
+                }
+                broken.formUnion(failures.map(\.module))
+                versions = built.compactMap { $0.status == .deleted ? nil : $0.version }
+            } catch {
+                say(error.description, error: true)
+                return true
+            }
+            let buildSeconds = monotonic() - started
+            // Saves made during the build: build again before loading, so the
+            // node only ever gets the newest sources.
+            let during: SourceWatcher.Changes
+            do { during = try watcher.pending() } catch { throw .failed("watching the sources: \(error)") }
+            if watcher.interrupted { return false }
+            if !during.isEmpty {
+                changes = during
+                changes.modules.formUnion(affected)
+                continue
+            }
+            lock.release()
+            for version in versions where broken.remove(version.module) != nil && link.currentKeys[version.module] == version.key {
+                say("\(version.module) compiles again; the node runs it (v\(link.currentVersions[version.module] ?? version.version))")
+            }
+            load(versions, compileSeconds: compileSeconds, buildSeconds: buildSeconds)
+            for module in gone { delete(module) }
+            return true
+        }
+    }
+
+    private func load(_ versions: [BuiltVersion], compileSeconds: [String: Double], buildSeconds: Double) {
+        guard !versions.isEmpty else { return }
+        let shipped = versions.map { v in
+            ShippedVersion(module: v.module, version: v.version, key: v.key, path: "\(project.buildDirectory)/\(v.module)/\(v.file)")
+        }
+        let started = monotonic()
+        do {
+            let changes = try link.load(shipped, purge: purge, force: force, temporary: temporary)
+            let loadSeconds = monotonic() - started
+            unshipped.subtract(versions.map(\.module))
+            for change in changes {
+                var line = "\(change.module) \(change.from.map { "v\($0)" } ?? "none") -> v\(change.to)"
+                line += "  build \(milliseconds(compileSeconds[change.module] ?? buildSeconds))  load \(milliseconds(loadSeconds))"
+                if !change.stopped.isEmpty { line += "  (purged: stopped \(change.stopped.joined(separator: " ")))" }
+                if change.cancelledCalls > 0 { line += "  (purged: cancelled \(change.cancelledCalls) calls in flight)" }
+                for failure in change.codeChangeFailures { line += "  (codeChange failed in \(failure.pid): \(failure.reason))" }
+                say(line)
+            }
+        } catch {
+            if error.isUnreachable {
+                unshipped.formUnion(versions.map(\.module))
+                say("node \(link.target.name) unreachable (\(error.description)); loading when it answers again", error: true)
+            } else {
+                let names = versions.map { "\($0.module) v\($0.version)" }.joined(separator: ", ")
+                let kept = versions.map { v in "\(v.module) " + (link.currentVersions[v.module].map { "v\($0)" } ?? "none") }
+                say("\(names): not loaded: \(error.description); the node keeps \(kept.joined(separator: ", "))", error: true)
+            }
+        }
+    }
+
+    private func delete(_ module: String) {
+        do {
+            let reply = try link.delete(module)
+            say("\(module) deleted from the node (v\(reply.old) is old)")
+        } catch {
+            say("\(module): its folder is gone, but the node refused to delete it: \(error.description)", error: true)
+        }
+    }
+}
+
+private func milliseconds(_ seconds: Double) -> String { "\(Int((seconds * 1000).rounded())) ms" }
+
+/// One line on stdout (or stderr), written at once: `hot watch` runs for
+/// hours with its output piped into editors and logs.
+private func say(_ line: String, error: Bool = false) {
+    if error {
+        printError(line)
+    } else {
+        _ = writeAll(1, Array((line + "\n").utf8))
+    }
+}
