@@ -92,6 +92,9 @@ public enum BuildError: Error, Sendable, CustomStringConvertible {
     case compile([CompileFailure], built: [ModuleBuild])
     /// Interrupted (SIGINT or SIGTERM): the compilers were stopped and nothing partial kept.
     case interrupted
+    /// The sources changed again during the build (see `BuildSupersession`):
+    /// stopped like an interrupted build, nothing recorded.
+    case superseded
 
     public var description: String {
         switch self {
@@ -103,8 +106,21 @@ public enum BuildError: Error, Sendable, CustomStringConvertible {
         case .compile(let failures, _):
             failures.map { $0.hostAdvice ?? "module \($0.module) failed to compile:\n\($0.output)" }.joined(separator: "\n")
         case .interrupted: "build interrupted; no partial artifact was kept"
+        case .superseded: "build stopped: its sources changed again; no partial artifact was kept"
         }
     }
+}
+
+/// What can make a running build pointless: `hot watch`'s sources, saved
+/// again while the build runs. The builder waits on `descriptor` beside its
+/// compilers; when it is readable, `supersedes` says whether the modules
+/// being built changed again, and if so the build stops as an interrupted
+/// one does and throws `.superseded`, having recorded nothing.
+public protocol BuildSupersession: AnyObject {
+    /// Readable when there may be news.
+    var descriptor: Int32 { get }
+    /// Takes the news; true when any of `modules` changed again.
+    func supersedes(_ modules: [String]) -> Bool
 }
 
 /// What the builder reports as it goes.
@@ -124,7 +140,7 @@ public struct Builder: Sendable {
 
     /// Builds what changed and records it in the manifest.
     public func build(
-        _ options: BuildOptions, progress: (BuildEvent) -> Void = { _ in }
+        _ options: BuildOptions, supersession: (any BuildSupersession)? = nil, progress: (BuildEvent) -> Void = { _ in }
     ) throws(BuildError) -> BuildReport {
         do {
             try project.makeHotDirectory()
@@ -177,7 +193,7 @@ public struct Builder: Sendable {
         }
 
         var failures: [CompileFailure] = []
-        let outcomes = try run(jobs.map(\.0), toolchain: toolchain, jobs: options.jobs, progress: progress)
+        let outcomes = try run(jobs.map(\.0), toolchain: toolchain, jobs: options.jobs, supersession: supersession, progress: progress)
         for ((job, snapshot), outcome) in zip(jobs, outcomes) {
             switch outcome {
             case .failure(var failure):
@@ -224,7 +240,8 @@ public struct Builder: Sendable {
     /// the compilers are stopped and every temporary file removed before the
     /// build reports `.interrupted`, so no partial artifact survives.
     private func run(
-        _ plan: [CompileJob], toolchain: Toolchain, jobs: Int, progress: (BuildEvent) -> Void
+        _ plan: [CompileJob], toolchain: Toolchain, jobs: Int, supersession: (any BuildSupersession)?,
+        progress: (BuildEvent) -> Void
     ) throws(BuildError) -> [Outcome] {
         guard !plan.isEmpty else { return [] }
         let interruption = Interruption.install()
@@ -275,10 +292,14 @@ public struct Builder: Sendable {
             // children that other parts of the process started.
             let ended: Subprocess?
             do {
-                ended = try Subprocess.firstExited(of: running.values.map(\.process))
+                ended = try Subprocess.firstExited(of: running.values.map(\.process), alsoWatching: supersession?.descriptor)
             } catch {
                 abandon()
                 throw .system(error)
+            }
+            if ended == nil, let supersession, supersession.supersedes(plan.map(\.module)) {
+                abandon()
+                throw .superseded
             }
             guard let ended, let entry = running.removeValue(forKey: ended.pid) else { continue }
             let job = plan[entry.index]

@@ -52,6 +52,8 @@ public final class SourceWatcher {
     /// Watched folders, project-relative, by watch number.
     private var folders: [Int32: String] = [:]
     private let interruption: Interruption
+    /// Changes read while a build ran (`supersedes`), for the next `pending`.
+    private var held = Changes()
 
     /// Watches the project's modules and include folders. SIGINT and SIGTERM
     /// are caught from here on (a build inside cleans up, then `next` says
@@ -81,7 +83,7 @@ public final class SourceWatcher {
     /// Waits up to `timeout` seconds for a change. After the first event it
     /// keeps reading until `quiet` seconds pass with none (at most `settle`
     /// seconds in all), so that a burst of saves is one batch.
-    public func next(timeout: Double, quiet: Double = 0.02, settle: Double = 1) throws(SystemError) -> Wake {
+    public func next(timeout: Double, quiet: Double = 0.01, settle: Double = 1) throws(SystemError) -> Wake {
         let deadline = monotonic() + timeout
         var changes = Changes()
         while changes.isEmpty {
@@ -101,10 +103,11 @@ public final class SourceWatcher {
         return .changed(changes)
     }
 
-    /// The changes whose events are queued now, without waiting: saves made
-    /// while a build ran.
+    /// The changes whose events are queued now, without waiting, and those
+    /// a build took while it ran: saves made during the build.
     public func pending() throws(SystemError) -> Changes {
-        var changes = Changes()
+        var changes = held
+        held = Changes()
         while true {
             let events = try inotify.read(timeout: 0)
             if events.isEmpty { return changes }
@@ -182,5 +185,18 @@ public final class SourceWatcher {
         for entry in listEntries(absolute) where entry.isDirectory && Project.isSearchedFolder(entry.name) {
             try watchTree(relative + "/" + entry.name)
         }
+    }
+}
+
+extension SourceWatcher: BuildSupersession {
+    public var descriptor: Int32 { inotify.descriptor }
+
+    /// Reads what came during a build and keeps it for `pending`; whether
+    /// any of `modules` (or an include folder) changed again.
+    public func supersedes(_ modules: [String]) -> Bool {
+        let news: Changes
+        do { news = try pending() } catch { return false }
+        held = news
+        return news.includes || news.overflowed || !news.modules.isDisjoint(with: modules)
     }
 }

@@ -55,10 +55,12 @@ public final class NodeLink {
 
     /// Deletes a module from the node: its current version becomes old,
     /// and external calls to it fail (Erlang's `code:delete`).
-    public func delete(_ module: String) throws(ClientError) -> DeleteReply {
+    /// Unless `temporary`, a restart of the node no longer boots it either.
+    public func delete(_ module: String, temporary: Bool) throws(ClientError) -> DeleteReply {
         let reply = try request(.delete(module: module), as: DeleteReply.self)
         currentKeys[module] = nil
         currentVersions[module] = nil
+        if !temporary { _ = try request(.makePermanent(modules: [module]), as: MakePermanentReply.self) }
         return reply
     }
 

@@ -149,13 +149,20 @@ public final class Node: Sendable {
         }
     }
 
-    /// Makes the current versions of `modules` permanent: what a restart boots.
+    /// Makes the current versions of `modules` permanent: what a restart
+    /// boots. A module deleted (old code only) leaves the set: a restart
+    /// does not bring it back.
     public func makePermanent(_ modules: [String]) throws(LoadError) -> [String: Int] {
         let permanentSet = PermanentSet(stateFolder: store.root)
         var set = permanentSet.read() ?? [:]
         var made: [String: Int] = [:]
         for module in modules {
-            guard let current = codeServer.versions(module).current else { throw .noFile(module) }
+            let versions = codeServer.versions(module)
+            guard let current = versions.current else {
+                guard versions.old != nil else { throw .noFile(module) }
+                set[module] = nil
+                continue
+            }
             set[module] = current.path
             made[module] = current.version
         }

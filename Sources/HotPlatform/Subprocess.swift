@@ -225,9 +225,12 @@ public final class Subprocess: @unchecked Sendable {
     /// reaped (call `wait`); nil when a signal interrupted the wait, so that a
     /// caller can look at its own flags. Polls the children's pidfds, so no
     /// other child of this process is touched.
-    public static func firstExited(of children: [Subprocess]) throws(SystemError) -> Subprocess? {
+    /// With `alsoWatching`, returns nil as well when that descriptor becomes
+    /// readable (`hot watch`'s inotify descriptor: newer sources came).
+    public static func firstExited(of children: [Subprocess], alsoWatching other: Int32? = nil) throws(SystemError) -> Subprocess? {
         precondition(!children.isEmpty, "firstExited needs a child to wait for")
         var fds = children.map { pollfd(fd: $0.pidFD, events: Int16(POLLIN), revents: 0) }
+        if let other { fds.append(pollfd(fd: other, events: Int16(POLLIN), revents: 0)) }
         guard children.allSatisfy({ $0.pidFD >= 0 }) else {
             // No pidfd (a kernel before 5.3): wait for the first child alone,
             // leaving it to be reaped by `wait`.
@@ -243,7 +246,7 @@ public final class Subprocess: @unchecked Sendable {
             if errno == EINTR { return nil }
             throw SystemError("poll")
         }
-        guard let index = fds.firstIndex(where: { $0.revents != 0 }) else { return nil }
+        guard let index = fds.prefix(children.count).firstIndex(where: { $0.revents != 0 }) else { return nil }
         return children[index]
     }
 }

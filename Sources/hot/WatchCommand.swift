@@ -147,13 +147,18 @@ private final class Watch {
             let versions: [BuiltVersion]
             do {
                 versions = building.isEmpty ? [] : try Builder(project: project).build(
-                    BuildOptions(modules: building, release: release),
+                    BuildOptions(modules: building, release: release), supersession: watcher,
                     progress: { event in
                         if case .compiled(let module, _, let seconds, true) = event { compileSeconds[module] = seconds }
                     }).versions
             } catch .interrupted {
                 say("build interrupted; no partial artifact was kept", error: true)
                 return false
+            } catch .superseded {
+                // Saved again mid-build: that build is gone, the next one has the newest sources.
+                do { changes = try watcher.pending() } catch { throw .failed("watching the sources: \(error)") }
+                changes.modules.formUnion(affected)
+                continue
             } catch .compile(let failures, let built) {
                 for failure in failures {
                     let text = failure.hostAdvice ?? failure.output
@@ -220,7 +225,7 @@ private final class Watch {
 
     private func delete(_ module: String) {
         do {
-            let reply = try link.delete(module)
+            let reply = try link.delete(module, temporary: temporary)
             say("\(module) deleted from the node (v\(reply.old) is old)")
         } catch {
             say("\(module): its folder is gone, but the node refused to delete it: \(error.description)", error: true)
