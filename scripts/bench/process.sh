@@ -72,40 +72,10 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-now() { date +%s.%N; }
-median() { sort -n | awk '{ a[NR] = $1 } END { if (NR == 0) print "nan"; else if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 started=$(date +%s)
 log() { echo "process.sh: [$(($(date +%s) - started)) s] $*" >&2; }
-fail() { log "$*"; exit 1; }
+. "$(dirname "$0")/lib.sh"
 
-# timed FILE COMMAND...: runs COMMAND with its output discarded, appends its
-# wall time in seconds to FILE; a failing command stops the benchmark.
-timed() {
-  timed_out=$1
-  shift
-  timed_t0=$(now)
-  if ! "$@" >"$work/out" 2>"$work/err"; then
-    log "failed: $*"
-    cat "$work/out" "$work/err" >&2
-    exit 1
-  fi
-  timed_t1=$(now)
-  awk -v a="$timed_t0" -v b="$timed_t1" 'BEGIN { printf "%.6f\n", b - a }' >>"$timed_out"
-}
-# quiet COMMAND...: runs COMMAND, showing its output only when it fails.
-quiet() {
-  if ! "$@" >"$work/out" 2>"$work/err"; then
-    log "failed: $*"
-    cat "$work/out" "$work/err" >&2
-    exit 1
-  fi
-}
-# Seconds with 3 decimals, milliseconds, and a ratio of two numbers.
-sec() { awk -v x="$1" 'BEGIN { printf "%.3f s", x }'; }
-ms() { awk -v x="$1" 'BEGIN { printf "%.0f ms", x * 1000 }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print "nan" }'; }
-# meets VALUE LIMIT: "yes" when VALUE <= LIMIT.
-meets() { awk -v a="$1" -v b="$2" 'BEGIN { print (a <= b) ? "yes" : "no" }'; }
 # pairdiff A B: the run-by-run differences A - B of two timing files.
 pairdiff() { paste "$1" "$2" | awk '{ printf "%.6f\n", $1 - $2 }'; }
 
