@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import HotPlatform
+import HotWire
 
 /// Which sources changed, told by inotify instead of found by a walk of the
 /// tree (docs/ARCHITECTURE.md, "hot watch"): the modules folder, every
@@ -21,6 +22,8 @@ public final class SourceWatcher {
         public var includes = false
         /// The kernel dropped events (its queue overflowed): anything may have changed.
         public var overflowed = false
+        /// hot.json was written: the watch runs on the settings it read at start.
+        public var configuration = false
 
         public init(modules: Set<String> = [], includes: Bool = false, overflowed: Bool = false) {
             self.modules = modules
@@ -28,12 +31,13 @@ public final class SourceWatcher {
             self.overflowed = overflowed
         }
 
-        public var isEmpty: Bool { modules.isEmpty && !includes && !overflowed }
+        public var isEmpty: Bool { modules.isEmpty && !includes && !overflowed && !configuration }
 
         mutating func merge(_ other: Changes) {
             modules.formUnion(other.modules)
             includes = includes || other.includes
             overflowed = overflowed || other.overflowed
+            configuration = configuration || other.configuration
         }
     }
 
@@ -51,6 +55,8 @@ public final class SourceWatcher {
     private let inotify: Inotify
     /// Watched folders, project-relative, by watch number.
     private var folders: [Int32: String] = [:]
+    /// The watch on the project's folder, for hot.json alone.
+    private var rootWatch: Int32 = -1
     private let interruption: Interruption
     /// Changes read while a build ran (`supersedes`), for the next `pending`.
     private var held = Changes()
@@ -63,6 +69,7 @@ public final class SourceWatcher {
         inotify = try Inotify()
         interruption = Interruption.install()
         do {
+            rootWatch = try inotify.watch(project.root, mask: UInt32(IN_CLOSE_WRITE | IN_MOVED_TO) | UInt32(IN_ONLYDIR))
             try watchTree(project.config.modules)
             for folder in project.config.include { try watchTree(folder) }
         } catch {
@@ -125,6 +132,10 @@ public final class SourceWatcher {
                 changes.overflowed = true
                 try watchTree(modulesRoot)
                 for folder in project.config.include { try watchTree(folder) }
+                continue
+            }
+            if event.watch == rootWatch {
+                if event.name == ProjectLayout.configFile { changes.configuration = true }
                 continue
             }
             guard let folder = folders[event.watch] else { continue }

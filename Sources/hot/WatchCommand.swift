@@ -111,6 +111,10 @@ private final class Watch {
                 return
             case .changed(let next):
                 changes = next
+                if changes.configuration {
+                    say("hot.json changed; this watch goes on with the settings it started with: restart it to use the new ones", error: true)
+                    changes.configuration = false
+                }
             case .idle:
                 changes = SourceWatcher.Changes()
                 if !unshipped.isEmpty {
