@@ -81,6 +81,9 @@ struct CompletionTests {
         #expect(try offers(scratch, ["hot", "help", "st"]) == ["start", "status", "stop"])
         #expect(try offers(scratch, ["hot", "help", "deploy", ""]) == [], "help takes one argument")
         #expect(try offers(scratch, ["hot", "build", "--jobs", ""]) == [], "a number: nothing to offer")
+        #expect(try offers(scratch, ["hot", "status", "--cookie-file", "hot."]) == ["hot.json"])
+        #expect(try offers(scratch, ["hot", "init", "mo"]) == ["modules"])
+        #expect(try offers(scratch, ["hot", "init", "ho"]) == [], "init's argument is a folder")
     }
 
     @Test("module names come from the project, node names from hot.json")
