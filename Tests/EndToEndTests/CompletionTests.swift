@@ -163,13 +163,43 @@ struct CompletionTests {
                 }
             }
             try scratch.write("hot.\(shell)", script.stdout)
-            let checker = shell == "fish" ? ["fish", "--no-execute"] : [shell, "-n"]
             // zsh and fish are checked only where installed; bash is always there.
-            guard let executable = ["/usr/bin/", "/bin/", "/usr/local/bin/"].map({ $0 + checker[0] }).first(where: FileManager.default.isExecutableFile)
-            else { continue }
-            let parsed = try scratch.run(executable, Array(checker.dropFirst()) + [scratch.path("hot.\(shell)")], in: scratch.root)
+            guard let executable = Self.installed(shell) else { continue }
+            let parsed = try scratch.run(executable, [shell == "fish" ? "--no-execute" : "-n", scratch.path("hot.\(shell)")], in: scratch.root)
             #expect(parsed.status == 0, "\(shell): \(parsed)")
         }
+    }
+
+    @Test("where fish is installed, its script completes from the project as fish runs it")
+    func fishCompletes() throws {
+        guard let fish = Self.installed("fish") else { return }
+        let scratch = try project()
+        defer { scratch.close() }
+        let script = try scratch.hot(["completions", "fish"], in: "")
+        try scratch.write("hot.fish", script.stdout)
+        let path = Binaries.directory + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
+        func offers(_ line: String) throws -> [String] {
+            let outcome = try scratch.run(
+                fish, ["--no-config", "-c", "source $argv[1]; complete -C $argv[2]", scratch.path("hot.fish"), line],
+                in: scratch.path("app"), environment: ["PATH": path])
+            #expect(outcome.status == 0 && outcome.stderr.isEmpty, "\(outcome)")
+            // Each line: the completion, a tab, its description.
+            return outcome.stdout.split(separator: "\n").map { String($0.prefix { $0 != "\t" }) }.sorted()
+        }
+        #expect(try offers("hot de") == ["delete", "deploy"])
+        #expect(try offers("hot deploy --str") == ["--strategy"])
+        #expect(try offers("hot deploy --strategy ") == ["all", "canary", "rolling"])
+        #expect(try offers("hot deploy hello ") == ["chat", "hello"])
+        #expect(try offers("hot rollback --to 3 h") == ["hello"])
+        #expect(try offers("hot rollback hello ") == [])
+        #expect(try offers("hot call he") == ["hello:"])
+        #expect(try offers("hot status --node ") == ["app", "web1", "web2"])
+    }
+
+    /// An executable of that name on PATH.
+    private static func installed(_ name: String) -> String? {
+        (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map { "\($0)/\(name)" }
+            .first(where: FileManager.default.isExecutableFile)
     }
 
     /// The part of a script that completes one command (empty when it has none).
