@@ -94,11 +94,6 @@ extension Command {
     }
 }
 
-extension Option {
-    /// Its spellings: `--name`, and `-x` when it has a short alias.
-    var spellings: [String] { [name] + (short.map { ["-\($0)"] } ?? []) }
-}
-
 extension Option.Values {
     /// What one value is called, where a shell shows it.
     var noun: String {

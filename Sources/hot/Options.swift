@@ -47,6 +47,9 @@ struct Option: Sendable {
         self.short = short
         self.values = values
     }
+
+    /// Its spellings: `--name`, and `-x` when it has a short alias.
+    var spellings: [String] { [name] + (short.map { ["-\($0)"] } ?? []) }
 }
 
 /// A mistake on the command line: exit status 2.
