@@ -29,7 +29,7 @@ let buildCommand = Command(
         Option("--jobs", .value, valueName: "N", short: "j", help: "compilers at once (default: the core count)"),
         CommonOptions.json,
     ],
-    arguments: 0...Int.max
+    arguments: 0...Int.max, argumentValues: [.modules]
 ) { (args) throws(CommandError) in
     let project = try currentProject()
     let json = args.has("--json")

@@ -32,18 +32,24 @@ struct Command: Sendable {
     let options: [Option]
     /// How many positional arguments it takes.
     let arguments: ClosedRange<Int>
+    /// What each positional argument may be, for shell completion: the i-th
+    /// argument is the i-th entry, and the last entry stands for every
+    /// argument after it that `arguments` allows.
+    var argumentValues: [Option.Values] = []
     let run: @Sendable (ParsedArguments) throws(CommandError) -> Void
 }
 
 /// Options more than one command takes.
 enum CommonOptions {
+    /// Taken by every command (the dispatcher looks for it before parsing).
+    static let help = Option("--help", .flag, short: "h", help: "show the command's usage and options")
     static let json = Option("--json", .flag, help: "print one JSON document on stdout")
     static let node = Option(
-        "--node", .repeated, valueName: "NAME|ADDRESS",
+        "--node", .repeated, valueName: "NAME|ADDRESS", values: .nodes,
         help: "the node: a name from hot.json, unix:PATH or tcp://HOST:PORT (default: the project's local node)")
     static let cookieFile = Option(
-        "--cookie-file", .value, valueName: "PATH", help: "the node's cookie (default: .hot/cookie of the project)")
-    static let nodes = Option("--nodes", .value, valueName: "FILE", help: "a nodes file: {\"nodes\": {NAME: ADDRESS}, \"groups\": {G: [NAME]}}")
+        "--cookie-file", .value, valueName: "PATH", values: .files, help: "the node's cookie (default: .hot/cookie of the project)")
+    static let nodes = Option("--nodes", .value, valueName: "FILE", values: .files, help: "a nodes file: {\"nodes\": {NAME: ADDRESS}, \"groups\": {G: [NAME]}}")
     static let group = Option("--group", .value, valueName: "G", help: "only the nodes of this group of the nodes file")
     static let nodeOptions = [node, nodes, group, cookieFile]
 }

@@ -31,7 +31,7 @@ let deployCommand = Command(
         """,
     options: CommonOptions.nodeOptions + [
         Option("--since", .value, valueName: "REV", help: "only the modules that differ from REV"),
-        Option("--strategy", .value, valueName: "all|rolling|canary", help: "how commits spread (default: all)"),
+        Option("--strategy", .value, valueName: "all|rolling|canary", values: .fixed(strategyNames), help: "how commits spread (default: all)"),
         Option("--batch", .value, valueName: "N", help: "rolling: nodes per batch (default 1)"),
         Option("--canary", .value, valueName: "N", help: "canary: nodes committed first (default 1)"),
         Option("--canary-wait", .value, valueName: "S", help: "canary: seconds to wait before checking and going on (default 5)"),
@@ -43,7 +43,7 @@ let deployCommand = Command(
         Option("--jobs", .value, valueName: "N", short: "j", help: "compilers at once"),
         CommonOptions.json,
     ],
-    arguments: 0...Int.max
+    arguments: 0...Int.max, argumentValues: [.modules]
 ) { (args) throws(CommandError) in
     try deploy(args, modules: args.positionals)
 }
@@ -53,7 +53,7 @@ let updateCommand = Command(
     name: "update", summary: "build one module and load it into the project's node",
     usage: "update MODULE [--node NAME|ADDRESS] [--json]",
     details: "The edit loop's step: `hot deploy MODULE` to the local node.",
-    options: CommonOptions.nodeOptions + [CommonOptions.json], arguments: 1...1
+    options: CommonOptions.nodeOptions + [CommonOptions.json], arguments: 1...1, argumentValues: [.modules]
 ) { (args) throws(CommandError) in
     try deploy(args, modules: args.positionals)
 }
@@ -63,6 +63,9 @@ private func positiveNumber(_ args: ParsedArguments, _ option: String, default v
     guard let n = Double(text), n >= 0 else { throw .usage(.invalidValue(option: option, value: text, reason: "a number")) }
     return n
 }
+
+/// The values of `--strategy`, as `strategy(_:)` reads them.
+let strategyNames = ["all", "rolling", "canary"]
 
 func strategy(_ args: ParsedArguments) throws(CommandError) -> Strategy {
     switch args.value("--strategy") ?? "all" {

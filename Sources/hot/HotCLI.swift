@@ -10,8 +10,12 @@ enum HotCLI {
 
     static let commands: [Command] = [
         initCommand, buildCommand, changedCommand, startCommand, stopCommand, deployCommand, updateCommand, statusCommand,
-        callCommand, spawnCommand, sendCommand, purgeCommand, deleteCommand, rollbackCommand, watchCommand, helpCommand,
+        callCommand, spawnCommand, sendCommand, purgeCommand, deleteCommand, rollbackCommand, watchCommand, completionsCommand,
+        helpCommand,
     ]
+
+    /// Commands for scripts, not people: dispatched like the others, never listed.
+    static let hiddenCommands: [Command] = [completeCommand]
 
     /// Runs one invocation; returns the exit status.
     static func run(_ arguments: [String]) -> Int32 {
@@ -29,11 +33,11 @@ enum HotCLI {
         default:
             break
         }
-        guard let command = commands.first(where: { $0.name == first }) else {
+        guard let command = (commands + hiddenCommands).first(where: { $0.name == first }) else {
             return report(.usage(.unknownCommand(first)))
         }
         let rest = Array(arguments.dropFirst())
-        if rest.contains("--help") || rest.contains("-h") {
+        if rest.contains(where: CommonOptions.help.spellings.contains) {
             print(help(for: command))
             return ExitStatus.ok
         }
@@ -115,7 +119,7 @@ enum HotCLI {
 /// `hot help [COMMAND]`.
 let helpCommand = Command(
     name: "help", summary: "show the commands, or one command's options", usage: "help [COMMAND]",
-    details: "", options: [], arguments: 0...1
+    details: "", options: [], arguments: 0...1, argumentValues: [.commands]
 ) { (args) throws(CommandError) in
     guard let name = args.positionals.first else {
         print(HotCLI.overview())

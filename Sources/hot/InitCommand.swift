@@ -23,14 +23,14 @@ let initCommand = Command(
         source tree this hot was built in, else the installed copy (../share/hot/package).
         """,
     options: [
-        Option("--template", .value, valueName: "NAME", help: "project (default) or hummingbird"),
-        Option("--hot-package", .value, valueName: "DIR", help: "Hot's package folder, for the hummingbird template"),
+        Option("--template", .value, valueName: "NAME", values: .fixed(templateNames), help: "project (default) or hummingbird"),
+        Option("--hot-package", .value, valueName: "DIR", values: .directories, help: "Hot's package folder, for the hummingbird template"),
     ],
-    arguments: 0...1
+    arguments: 0...1, argumentValues: [.directories]
 ) { (args) throws(CommandError) in
     let dir = absolutePath(args.positionals.first ?? ".")
     let template = args.value("--template") ?? "project"
-    guard ["project", "hummingbird"].contains(template) else {
+    guard templateNames.contains(template) else {
         throw .usage(.invalidValue(option: "--template", value: template, reason: "use project or hummingbird"))
     }
     if fileExists(dir + "/hot.json") { throw .failed("\(dir) is already a hot project (hot.json exists)") }
@@ -67,6 +67,9 @@ let initCommand = Command(
         print("next: cd \(dir) && hot start && hot call hello:greet bob")
     }
 }
+
+/// The templates `hot init --template` writes, each a folder of the templates directory.
+let templateNames = ["project", "hummingbird"]
 
 /// The folder of Hot's own package, which the hummingbird template's
 /// Package.swift depends on by path.

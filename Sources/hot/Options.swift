@@ -9,20 +9,47 @@ struct Option: Sendable {
         case repeated
     }
 
+    /// What an option's value (or a command's argument) may be, for shell
+    /// completion: the scripts `hot completions` writes offer these.
+    enum Values: Sendable, Equatable {
+        /// Free text: nothing to offer.
+        case none
+        /// One of these words.
+        case fixed([String])
+        /// A command of `hot`.
+        case commands
+        /// A module of the project, read when completing (`hot __complete modules`).
+        case modules
+        /// `MODULE:` of a `MODULE:FUNCTION`, the function left to type.
+        case moduleTargets
+        /// A node named in the project's `hot.json` (`hot __complete nodes`).
+        case nodes
+        /// A file path.
+        case files
+        /// A folder path.
+        case directories
+    }
+
     let name: String
     let kind: Kind
     let valueName: String
     let help: String
     /// A one-letter alias, e.g. `-j` for `--jobs`.
     let short: Character?
+    /// What the value may be; `.none` for a flag.
+    let values: Values
 
-    init(_ name: String, _ kind: Kind, valueName: String = "VALUE", short: Character? = nil, help: String) {
+    init(_ name: String, _ kind: Kind, valueName: String = "VALUE", short: Character? = nil, values: Values = .none, help: String) {
         self.name = name
         self.kind = kind
         self.valueName = valueName
         self.help = help
         self.short = short
+        self.values = values
     }
+
+    /// Its spellings: `--name`, and `-x` when it has a short alias.
+    var spellings: [String] { [name] + (short.map { ["-\($0)"] } ?? []) }
 }
 
 /// A mistake on the command line: exit status 2.

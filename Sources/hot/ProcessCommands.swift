@@ -14,7 +14,7 @@ let spawnCommand = Command(
         servers, a server is started instead. Prints the pid.
         """,
     options: CommonOptions.nodeOptions + [Option("--name", .value, valueName: "NAME", help: "register the process under NAME")],
-    arguments: 1...Int.max
+    arguments: 1...Int.max, argumentValues: [.moduleTargets, .none]
 ) { (args) throws(CommandError) in
     let (module, function) = try splitTarget(args.positionals[0])
     let callArgs = try args.positionals.dropFirst().map { (word) throws(CommandError) in try termArgument(word) }
@@ -48,7 +48,7 @@ let purgeCommand = Command(
     options: CommonOptions.nodeOptions + [
         Option("--soft", .flag, help: "refuse while processes run the old code"), CommonOptions.json,
     ],
-    arguments: 1...1
+    arguments: 1...1, argumentValues: [.modules]
 ) { (args) throws(CommandError) in
     let module = args.positionals[0]
     try eachNode(args) { (client) throws(ClientError) in
@@ -75,7 +75,7 @@ let purgeCommand = Command(
 let deleteCommand = Command(
     name: "delete", summary: "make a module's current version old: calls fail with undefined until the next deploy",
     usage: "delete MODULE [--node NAME|ADDRESS]",
-    details: "", options: CommonOptions.nodeOptions, arguments: 1...1
+    details: "", options: CommonOptions.nodeOptions, arguments: 1...1, argumentValues: [.modules]
 ) { (args) throws(CommandError) in
     let module = args.positionals[0]
     try eachNode(args) { (client) throws(ClientError) in

@@ -18,7 +18,7 @@ let rollbackCommand = Command(
         Option("--temporary", .flag, help: "do not make the result permanent"),
         CommonOptions.json,
     ],
-    arguments: 1...1
+    arguments: 1...1, argumentValues: [.modules]
 ) { (args) throws(CommandError) in
     let module = args.positionals[0]
     let project = try? Project.find(from: currentDirectory())

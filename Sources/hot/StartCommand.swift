@@ -22,9 +22,9 @@ let startCommand = Command(
         loading a version, the restarted node refuses that build until a deploy with --force.
         """,
     options: [
-        Option("--node", .value, valueName: "NAME", help: "start a further local node of this name"),
+        Option("--node", .value, valueName: "NAME", values: .nodes, help: "start a further local node of this name"),
         Option("--listen", .value, valueName: "ADDRESS", help: "also listen on tcp://HOST:PORT (or unix:PATH)"),
-        Option("--mode", .value, valueName: "MODE", help: "interactive (default: load modules on first call) or embedded"),
+        Option("--mode", .value, valueName: "MODE", values: .fixed(nodeModes), help: "interactive (default: load modules on first call) or embedded"),
         Option("--foreground", .flag, help: "run the node attached to this terminal; Ctrl-C stops it"),
     ],
     arguments: 0...0
@@ -52,7 +52,7 @@ let startCommand = Command(
         }
         listen.append(parsed.description)
     }
-    if let mode = args.value("--mode"), mode != "interactive" && mode != "embedded" {
+    if let mode = args.value("--mode"), !nodeModes.contains(mode) {
         throw .usage(.invalidValue(option: "--mode", value: mode, reason: "interactive or embedded"))
     }
     do {
@@ -100,6 +100,9 @@ let startCommand = Command(
     process.signal(SIGTERM)
     throw .failed("node did not answer within 15 s; see \(local.log)")
 }
+
+/// The values of `hot start --mode`, as hotnode takes them.
+let nodeModes = ["interactive", "embedded"]
 
 /// `hot stop`.
 let stopCommand = Command(

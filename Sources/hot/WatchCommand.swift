@@ -29,7 +29,7 @@ let watchCommand = Command(
         With MODULE names, only those modules are built and loaded.
         """,
     options: [
-        Option("--node", .value, valueName: "NAME|ADDRESS",
+        Option("--node", .value, valueName: "NAME|ADDRESS", values: .nodes,
                help: "the node: a name from hot.json, unix:PATH or tcp://HOST:PORT (default: the project's local node)"),
         CommonOptions.cookieFile,
         Option("--purge", .flag, help: "stop processes and cancel calls still in old code before each load"),
@@ -37,7 +37,8 @@ let watchCommand = Command(
         Option("--temporary", .flag, help: "do not make the loaded versions permanent"),
         Option("--release", .flag, help: "compile with -O"),
     ],
-    arguments: 0...Int.max
+    arguments: 0...Int.max,
+    argumentValues: [.modules]
 ) { (args) throws(CommandError) in
     let project = try currentProject()
     let present: [String]
