@@ -11,6 +11,9 @@ TrialLoad.runIfRequested()
 // The node: its socket, cookie and state live in .hot/ of this project, as
 // with `hot start`, so `hot deploy` and `hot status` reach it.
 let hot = try HotNodeService.project()
+// Booted before the server listens, so the first request finds the routes
+// module; the service's run() then finds the node started.
+_ = try await hot.host.start()
 let node = hot.node
 
 let router = Router(context: AppContext.self)
