@@ -98,19 +98,21 @@ entry="$work/entry.swift"
 printf 'import Hot\n@_cdecl("hot_module_descriptor") public func d() -> UnsafeRawPointer { let t: StaticString = "x"; return UnsafeRawPointer(t.utf8Start) }\n@_cdecl("hot_module_entry") public func e() -> UnsafeMutableRawPointer { ModuleEntry.handOff(module) }\n' >"$entry"
 # bare MODULE N: the bare swiftc of a module, as hot build's flags.
 bare() {
-  swiftc -emit-library -parse-as-library -swift-version 6 -wmo -module-name "bare_$1_v$2" -I "$sdk" -Onone \
+  TMPDIR="$work/jobs_tmp" swiftc -emit-library -parse-as-library -swift-version 6 -wmo -module-name "bare_$1_v$2" -I "$sdk" -Onone \
     modules/"$1"/*.swift "$entry" -o "$work/bare_$1.so"
 }
-# The driver's own jobs for the same compile (swiftc -###), with its
-# temporary folder moved into $work: run one after another, they are what
-# the compile costs without the driver.
-for m in hello ten; do
-  swiftc -### -emit-library -parse-as-library -swift-version 6 -wmo -module-name "jobs_$m" -I "$sdk" -Onone \
-    modules/"$m"/*.swift "$entry" -o "$work/jobs_$m.so" 2>/dev/null \
-    | sed "s#/tmp/TemporaryDirectory\.[A-Za-z0-9]*#$work/jobs_tmp#g" >"$work/jobs_$m.sh"
-  [ "$(wc -l <"$work/jobs_$m.sh")" -ge 2 ] || fail "swiftc -### printed no jobs for $m"
-done
+# The driver's own jobs for the same compile: run once with -save-temps -v,
+# which prints each job's command line and keeps the files they read (the
+# supplementary output map of a many-file module, say) in its temporary
+# folder, here under $work. Run one after another, they are what the compile
+# costs without the driver.
 mkdir -p "$work/jobs_tmp"
+for m in hello ten; do
+  TMPDIR="$work/jobs_tmp" swiftc -save-temps -v -emit-library -parse-as-library -swift-version 6 -wmo -module-name "jobs_$m" \
+    -I "$sdk" -Onone modules/"$m"/*.swift "$entry" -o "$work/jobs_$m.so" 2>&1 \
+    | grep -E '^/[^ ]*/(swift-frontend|swift-autolink-extract|clang) ' >"$work/jobs_$m.sh" || true
+  [ "$(wc -l <"$work/jobs_$m.sh")" -eq 3 ] || fail "swiftc -v did not print the three jobs for $m: $(cat "$work/jobs_$m.sh")"
+done
 driver_jobs() { sh -e "$work/jobs_$1.sh"; }
 
 "$hot" watch >"$work/watch.out" 2>&1 &
@@ -200,8 +202,8 @@ and so does which goes first). A project of \`hot init\` with its node running a
 the background. Each run writes a changed greeting into the module's file, in place, and
 \`watchprobe\` (Benchmarks/watchprobe) times from that write to the first \`greet\` call, over one
 connection, a call every millisecond, that answers with the new text. Against it: a bare swiftc of
-the same sources with hot's flags, and the driver's own jobs for that compile (what
-\`swiftc -###\` prints: frontend, autolink-extract, link) run one after another without it. The
+the same sources with hot's flags, and the driver's own jobs for that compile (the commands
+\`swiftc -save-temps -v\` prints: frontend, autolink-extract, link) run one after another without it. The
 \`hello\` module is one file; \`ten\` is ten files, compiled together.
 
 | module | save to first new answer, \`hot watch\` | bare \`swiftc -emit-library\` | driver's jobs alone | watch / swiftc | watch / jobs | watch's own build, load |
