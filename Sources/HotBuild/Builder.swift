@@ -268,10 +268,12 @@ public struct Builder: Sendable {
         _ plan: [CompileJob], toolchain: Toolchain, jobs: Int, progress: (BuildEvent) -> Void
     ) throws(BuildError) -> [Outcome] {
         guard !plan.isEmpty else { return [] }
-        let cache = DriverPlanCache(buildDirectory: project.buildDirectory)
-        let routes = routes(plan, toolchain: toolchain, cache: cache, progress: progress)
+        // Caught before deriving plans, so that Ctrl-C during a derivation
+        // still lets it remove its scratch folder.
         let interruption = Interruption.install()
         defer { interruption.uninstall() }
+        let cache = DriverPlanCache(buildDirectory: project.buildDirectory)
+        let routes = routes(plan, toolchain: toolchain, cache: cache, progress: progress)
         var outcomes = [Outcome?](repeating: nil, count: plan.count)
         var running: [pid_t: Running] = [:]
         func intermediates(_ index: Int) -> [String] {

@@ -51,7 +51,11 @@ public struct DriverPlanCache: Sendable {
             plan = cached
         } else {
             do {
-                plan = try DriverPlan.derive(for: job, swiftc: toolchain.swiftc, scratch: "\(directory)/derive.\(getpid())")
+                // One name, emptied first: builds of a project take turns
+                // (ProjectLock), and a build killed mid-derivation leaves it behind.
+                let scratch = "\(directory)/derive"
+                removeTree(scratch)
+                plan = try DriverPlan.derive(for: job, swiftc: toolchain.swiftc, scratch: scratch)
                 try? makeDirectories(directory)
                 try? writeFileAtomically(planPath(key: key), Self.encode(plan), durable: false)
             } catch {
@@ -88,6 +92,9 @@ public struct DriverPlanCache: Sendable {
     }
 
     private func giveUp(key: String, reason: String) -> Lookup {
+        // Ctrl-C reaches the driver too: what it failed to print says nothing
+        // about the plan, and the build is about to stop anyway.
+        if Interruption.happened { return .driver(reason: reason, announce: false) }
         try? makeDirectories(directory)
         try? writeFileAtomically(fallbackPath(key: key), Array(reason.utf8), durable: false)
         return .driver(reason: reason, announce: true)

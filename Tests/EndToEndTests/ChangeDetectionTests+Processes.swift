@@ -274,7 +274,7 @@ struct TestRepo {
         var objects: [String] = []
         for case let item as String in FileManager.default.enumerator(atPath: build) ?? NSEnumerator() {
             let name = (item as NSString).lastPathComponent
-            if name.contains(".tmp") || name.hasSuffix(".log") || name.hasPrefix(".entry") || name.hasPrefix("derive.") {
+            if name.contains(".tmp") || name.hasSuffix(".log") || name.hasPrefix(".entry") || name == "derive" {
                 leftovers.append(item)
             }
             if name.hasSuffix(".so") && !name.hasPrefix(".") { objects.append(item) }

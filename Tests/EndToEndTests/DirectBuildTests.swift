@@ -74,6 +74,7 @@ struct DirectBuildTests {
         let third = try scratch.hot(["build"], environment: Self.direct)
         #expect(third.status == 0 && third.stdout.contains("built hello v3"), "\(third)")
         #expect(try Self.plans(scratch).count == 2, "a new flag is a new plan")
+        #expect(try Self.leftovers(scratch).isEmpty, "the object and autolink list go once linked")
         #expect(!third.stderr.contains("driver"), "\(third)")
     }
 
@@ -144,7 +145,7 @@ struct DirectBuildTests {
         let names = FileManager.default.enumerator(atPath: scratch.path("app/.hot/build"))?.allObjects as? [String] ?? []
         return names.filter {
             let name = ($0 as NSString).lastPathComponent
-            return name.contains(".tmp") || name.hasPrefix(".entry") || name.hasPrefix("derive.") || name.hasPrefix("TemporaryDirectory")
+            return name.contains(".tmp") || name.hasPrefix(".entry") || name == "derive" || name.hasPrefix("TemporaryDirectory")
         }
     }
 
