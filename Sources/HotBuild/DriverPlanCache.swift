@@ -47,7 +47,11 @@ public struct DriverPlanCache: Sendable {
             return .driver(reason: String(decoding: marker, as: UTF8.self), announce: false)
         }
         let plan: DriverPlan
-        if let cached = readFile(planPath(key: key)).flatMap(Self.decode) {
+        // The key stamps swiftc alone: a plan whose linker or clang has gone
+        // since (a system update) is derived again.
+        if let cached = readFile(planPath(key: key)).flatMap(Self.decode),
+            [cached.frontend, cached.autolink, cached.clangLink, cached.link].allSatisfy({ access($0[0], X_OK) == 0 })
+        {
             plan = cached
         } else {
             do {
