@@ -27,6 +27,16 @@ extension ChangeDetectionTests {
         #expect(late.interrupted, "\(late.description)")
         try repo.expectNoPartialArtifacts("interrupted after the first artifact")
 
+        if way == "direct" {
+            // Between the frontend and the link, while an object file waits for the linker.
+            let linking = try repo.interruptedBuild(environment: environment) {
+                let deadline = Date().addingTimeInterval(60)
+                while !repo.hasObjectFile() && Date() < deadline { usleep(1_000) }
+            }
+            #expect(linking.interrupted, "\(linking.description)")
+            try repo.expectNoPartialArtifacts("interrupted with an object file waiting for the linker")
+        }
+
         // The next build completes, and leaves only what it records.
         let done = try repo.build()
         #expect(done.modules.map(\.name) == names.sorted())
@@ -228,6 +238,15 @@ struct TestRepo {
         return modules.flatMap { module in
             ((try? FileManager.default.contentsOfDirectory(atPath: build + "/" + module)) ?? [])
                 .filter { $0.hasSuffix(".so") && !$0.hasPrefix(".") }
+        }
+    }
+
+    /// Whether a direct build's intermediate object file is under `.hot/build/<module>/`.
+    func hasObjectFile() -> Bool {
+        let build = path(".hot/build")
+        let modules = (try? FileManager.default.contentsOfDirectory(atPath: build)) ?? []
+        return modules.contains { module in
+            ((try? FileManager.default.contentsOfDirectory(atPath: build + "/" + module)) ?? []).contains { $0.hasSuffix(".tmp.o") }
         }
     }
 
