@@ -110,6 +110,9 @@ extension Builder {
             let section = (try? ELFNotes.section(named: ".swift1_autolink_entries", ofFile: steps.intermediates[0])) ?? nil
             if entry.stage == 0 {
                 if let section, let known = cache.autolinkEntries(section: section, toolchain: toolchain) {
+                    // Written as the tool would have: an entry the linker's
+                    // line cannot take links through clang's, which reads it.
+                    try writeFileAtomically(steps.intermediates[1], Array(known.map { $0 + "\n" }.joined().utf8), durable: false)
                     try start(entry.index, stage: 2, log: entry.log, started: entry.started, entries: known)
                 } else {
                     try start(entry.index, stage: 1, log: entry.log, started: entry.started)

@@ -51,7 +51,9 @@ public struct DriverPlan: Sendable, Equatable {
     /// The steps for one job: frontend, autolink, and link, argv[0] first.
     /// `entries` are the lines of the autolink list the second step wrote.
     public struct Steps: Sendable, Equatable {
+        /// The frontend, which writes the object.
         public let frontend: [String]
+        /// swift-autolink-extract, which writes the autolink list from the object.
         public let autolink: [String]
         /// The object and the autolink list the steps write before the
         /// artifact, then the files to write before the frontend; all removed
