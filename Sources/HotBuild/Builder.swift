@@ -127,10 +127,15 @@ public protocol BuildSupersession: AnyObject {
 public enum BuildEvent: Sendable {
     case compiling(module: String, version: Int, index: Int, total: Int)
     case compiled(module: String, version: Int, seconds: Double, ok: Bool)
+    /// The build runs swiftc's driver, not the frontend and linker directly,
+    /// because their command lines could not be derived; said once per plan
+    /// key (docs/ARCHITECTURE.md, "Direct build").
+    case usingDriver(reason: String)
 }
 
-/// Builds the modules whose content key is new: one swiftc per module, up to
-/// `jobs` at once, each into a temporary file renamed into place on success.
+/// Builds the modules whose content key is new: one compile per module (the
+/// frontend and linker run directly, or swiftc's driver), up to `jobs` at
+/// once, each into a temporary file renamed into place on success.
 public struct Builder: Sendable {
     /// The project.
     public let project: Project
@@ -230,107 +235,7 @@ public struct Builder: Sendable {
         guard failures.isEmpty else { throw .compile(failures, built: results) }
         return BuildReport(commit: workspace.source.head, dirty: try workspace.isDirty(), modules: results)
     }
-
-    private enum Outcome {
-        case success(sha256: String)
-        case failure(CompileFailure)
-    }
-
-    /// Runs the jobs, at most `jobs` compilers at once. On SIGINT or SIGTERM
-    /// the compilers are stopped and every temporary file removed before the
-    /// build reports `.interrupted`, so no partial artifact survives.
-    private func run(
-        _ plan: [CompileJob], toolchain: Toolchain, jobs: Int, supersession: (any BuildSupersession)?,
-        progress: (BuildEvent) -> Void
-    ) throws(BuildError) -> [Outcome] {
-        guard !plan.isEmpty else { return [] }
-        let interruption = Interruption.install()
-        defer { interruption.uninstall() }
-        var outcomes = [Outcome?](repeating: nil, count: plan.count)
-        var running: [pid_t: (index: Int, process: Subprocess, log: String, started: Double)] = [:]
-        func abandon() {
-            // SIGINT, which the swiftc driver forwards to the frontend and
-            // linker it starts (each in a process group of its own, so no
-            // group signal reaches them). On SIGTERM the driver dies alone,
-            // and they live on to write into files removed below.
-            for (_, entry) in running { entry.process.signal(SIGINT) }
-            for (_, entry) in running {
-                _ = entry.process.wait()
-                unlink(entry.log)
-            }
-            // Artifacts already renamed into place are whole, but the manifest
-            // will not record them: they go too.
-            for (job, outcome) in zip(plan, outcomes) {
-                unlink(job.temporaryOutput)
-                unlink(job.entryFile)
-                if case .success? = outcome { unlink(job.output) }
-            }
-        }
-        var next = 0
-        while next < plan.count || !running.isEmpty {
-            if Interruption.happened {
-                abandon()
-                throw .interrupted
-            }
-            while running.count < jobs && next < plan.count {
-                let job = plan[next]
-                let log = job.temporaryOutput + ".log"
-                do {
-                    try makeDirectories(parentDirectory(job.output))
-                    try writeFileAtomically(job.entryFile, Array(job.entrySource.utf8))
-                    unlink(log)
-                    let process = try Subprocess.spawn(toolchain.swiftc, job.arguments, output: .file(log))
-                    progress(.compiling(module: job.module, version: job.version, index: next + 1, total: plan.count))
-                    running[process.pid] = (next, process, log, monotonic())
-                } catch {
-                    abandon()
-                    throw .system(error)
-                }
-                next += 1
-            }
-            // Waits on these compilers alone: a waitpid(-1) here would reap
-            // children that other parts of the process started.
-            let ended: Subprocess?
-            do {
-                ended = try Subprocess.firstExited(of: running.values.map(\.process), alsoWatching: supersession?.descriptor)
-            } catch {
-                abandon()
-                throw .system(error)
-            }
-            if ended == nil, let supersession, supersession.supersedes(plan.map(\.module)) {
-                abandon()
-                throw .superseded
-            }
-            guard let ended, let entry = running.removeValue(forKey: ended.pid) else { continue }
-            let job = plan[entry.index]
-            let exit = ended.wait()
-            let output = readFile(entry.log).map { String(decoding: $0, as: UTF8.self) } ?? ""
-            unlink(entry.log)
-            unlink(job.entryFile)
-            let seconds = monotonic() - entry.started
-            if !Interruption.happened, exit == 0, let bytes = readFile(job.temporaryOutput),
-                rename(job.temporaryOutput, job.output) == 0
-            {
-                outcomes[entry.index] = .success(sha256: SHA256Hasher.hex(of: bytes))
-                progress(.compiled(module: job.module, version: job.version, seconds: seconds, ok: true))
-            } else {
-                unlink(job.temporaryOutput)
-                outcomes[entry.index] = .failure(CompileFailure(module: job.module, status: exit, output: output))
-                if !Interruption.happened {
-                    progress(.compiled(module: job.module, version: job.version, seconds: seconds, ok: false))
-                }
-            }
-        }
-        if Interruption.happened {
-            abandon()
-            throw .interrupted
-        }
-        return outcomes.map { $0! }
-    }
 }
-
-
-
 
 /// The target of a symbolic link, or nil.
 func readLink(_ path: String) -> String? {

@@ -12,6 +12,17 @@ public struct Toolchain: Sendable {
     public let version: String
     /// The folder holding `Hot.swiftmodule`, compiled against but never linked.
     public let sdkModules: String
+    /// swiftc's path, size and modification time: which compiler this is,
+    /// without running it (a key of the version cache and of `DriverPlan`'s).
+    public let stamp: String
+
+    /// A toolchain from its parts.
+    public init(swiftc: String, version: String, sdkModules: String, stamp: String = "") {
+        self.swiftc = swiftc
+        self.version = version
+        self.sdkModules = sdkModules
+        self.stamp = stamp
+    }
 
     /// Why no usable toolchain was found.
     public enum Failure: Error, Sendable, CustomStringConvertible {
@@ -68,7 +79,7 @@ public struct Toolchain: Sendable {
         guard resolved == HotSDK.compiler else {
             throw .versionMismatch(swiftc: swiftc, found: resolved, expected: HotSDK.compiler)
         }
-        return Toolchain(swiftc: swiftc, version: resolved, sdkModules: try locateSDK())
+        return Toolchain(swiftc: swiftc, version: resolved, sdkModules: try locateSDK(), stamp: stamp)
     }
 
     /// The folder of `Hot.swiftmodule`: `HOT_SDK`, else beside this executable

@@ -33,14 +33,10 @@ public enum ELFNotes {
     /// The GNU build-id of a 64-bit little-endian ELF file as lowercase hex;
     /// nil when the file is not such an ELF file or has no build-id note.
     public static func gnuBuildID(ofFile path: String) throws(SystemError) -> String? {
-        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw SystemError("open \(path)") }
-        defer { close(fd) }
-        let header = try readAt(fd, offset: 0, count: 64)
-        // ELFCLASS64 and ELFDATA2LSB: the only layout Hot runs on.
-        guard header.count == 64, header[0..<4] == [0x7F, 0x45, 0x4C, 0x46], header[4] == 2, header[5] == 1 else {
-            return nil
-        }
+        try reading(path) { (fd, header) throws(SystemError) in try gnuBuildID(fd, header) }
+    }
+
+    private static func gnuBuildID(_ fd: Int32, _ header: [UInt8]) throws(SystemError) -> String? {
         let programHeaders = Int(load(UInt64.self, header, at: 0x20))
         let entrySize = Int(load(UInt16.self, header, at: 0x36))
         let count = Int(load(UInt16.self, header, at: 0x38))
@@ -81,6 +77,57 @@ public enum ELFNotes {
     }
 
     private static func padded(_ size: Int) -> Int { (size + 3) & ~3 }
+
+    /// The contents of the section named `name` of a 64-bit little-endian
+    /// ELF file (an object file's `.swift1_autolink_entries`, say), read
+    /// through the section headers and their name table; nil when the file
+    /// is not such a file or has no such section.
+    public static func section(named name: String, ofFile path: String) throws(SystemError) -> [UInt8]? {
+        try reading(path) { (fd, header) throws(SystemError) in try section(named: name, fd, header) }
+    }
+
+    /// Opens `path` and hands `body` the descriptor and the ELF header, when
+    /// the file is a 64-bit little-endian ELF file (ELFCLASS64, ELFDATA2LSB:
+    /// the only layout Hot runs on); nil otherwise.
+    private static func reading<T>(
+        _ path: String, _ body: (Int32, [UInt8]) throws(SystemError) -> T?
+    ) throws(SystemError) -> T? {
+        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw SystemError("open \(path)") }
+        defer { close(fd) }
+        let header = try readAt(fd, offset: 0, count: 64)
+        guard header.count == 64, header[0..<4] == [0x7F, 0x45, 0x4C, 0x46], header[4] == 2, header[5] == 1 else {
+            return nil
+        }
+        return try body(fd, header)
+    }
+
+    private static func section(named name: String, _ fd: Int32, _ header: [UInt8]) throws(SystemError) -> [UInt8]? {
+        let sectionHeaders = Int(load(UInt64.self, header, at: 0x28))
+        let entrySize = Int(load(UInt16.self, header, at: 0x3A))
+        // 0 sections means more than fit in the header (extended numbering): not read here.
+        let count = Int(load(UInt16.self, header, at: 0x3C))
+        let namesIndex = Int(load(UInt16.self, header, at: 0x3E))
+        guard entrySize >= 64, count > 0, namesIndex < count else { return nil }
+        let table = try readAt(fd, offset: sectionHeaders, count: entrySize * count)
+        guard table.count == entrySize * count else { return nil }
+        func range(_ index: Int) -> (offset: Int, size: Int) {
+            (Int(load(UInt64.self, table, at: index * entrySize + 0x18)), Int(load(UInt64.self, table, at: index * entrySize + 0x20)))
+        }
+        let names = range(namesIndex)
+        guard names.size < 1 << 24 else { return nil }
+        let nameTable = try readAt(fd, offset: names.offset, count: names.size)
+        let wanted = Array(name.utf8) + [0]
+        for index in 0..<count {
+            let at = Int(load(UInt32.self, table, at: index * entrySize))
+            guard at + wanted.count <= nameTable.count, Array(nameTable[at..<at + wanted.count]) == wanted else { continue }
+            let contents = range(index)
+            guard contents.size < 1 << 24 else { return nil }
+            let bytes = try readAt(fd, offset: contents.offset, count: contents.size)
+            return bytes.count == contents.size ? bytes : nil
+        }
+        return nil
+    }
 
     private static func load<T: FixedWidthInteger>(_: T.Type, _ bytes: [UInt8], at offset: Int) -> T {
         var value: T = 0

@@ -11,7 +11,7 @@ let buildCommand = Command(
     usage: "build [MODULE...] [--all] [--since REV] [--release] [-j N] [--json]",
     details: """
         Each module whose content key (its files' git ids, the include folders, swiftc flags,
-        compiler, SDK, the host's build-id) is new is compiled by one swiftc into .hot/build/<m>/<m>.v<N>-<key12>.so
+        compiler, SDK, the host's build-id) is new is compiled into .hot/build/<m>/<m>.v<N>-<key12>.so
         and recorded in .hot/manifest.json; a module whose key was built before, on any branch,
         is found and not compiled again. With --since REV, only the modules that differ from
         REV are considered (the CI step: `hot build --since origin/main --json`).
@@ -21,6 +21,10 @@ let buildCommand = Command(
         links, never link them, and are rebuilt whenever P is rebuilt.
         One command at a time writes a project's builds (build, deploy, update, start hold
         .hot/lock); another waits for it, up to HOT_LOCK_TIMEOUT seconds (default 300).
+        The frontend and linker run directly, with the command lines swiftc's driver prints
+        for them (`swiftc -###`, then `clang -###` for the link), derived once per compiler and
+        flags and kept in .hot/build/.driver-plans; when they cannot be derived, the build runs
+        the driver and says so once. HOT_BUILD_DRIVER=1 always runs the driver.
         """,
     options: [
         Option("--all", .flag, help: "consider every module (the default without MODULE or --since)"),
@@ -95,6 +99,12 @@ final class Progress {
     init(quiet: Bool) { self.quiet = quiet }
 
     func report(_ event: BuildEvent) {
+        // On stderr even under --json: the build is slower, and why is worth one line.
+        if case .usingDriver(let reason) = event {
+            clear()
+            printError("compiling through the swiftc driver, not the frontend and linker directly: \(reason)")
+            return
+        }
         guard !quiet else { return }
         switch event {
         case .compiling(let module, let version, let index, let total):
@@ -104,6 +114,7 @@ final class Progress {
         case .compiled(let module, let version, let seconds, let ok):
             clear()
             if ok { print("built \(module) v\(version) in \(formatSeconds(seconds))") }
+        case .usingDriver: break
         }
     }
 

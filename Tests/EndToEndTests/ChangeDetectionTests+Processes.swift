@@ -3,8 +3,9 @@ import HotBuild
 import Testing
 
 extension ChangeDetectionTests {
-    @Test("a build stopped by SIGINT leaves no partial artifact and nothing unrecorded")
-    func interruptedBuild() throws {
+    @Test("a build stopped by SIGINT leaves no partial artifact and nothing unrecorded",
+          arguments: ["direct", "driver"])
+    func interruptedBuild(_ way: String) throws {
         let scratch = try Scratch()
         defer { scratch.close() }
         let names = (1...7).map { "m\($0)" }
@@ -13,17 +14,28 @@ extension ChangeDetectionTests {
         #expect(try repo.changed().modules.count == names.count)
 
         // While the first compilers run.
-        let early = try repo.interruptedBuild { usleep(400_000) }
+        let environment = ["HOT_BUILD_DRIVER": way == "driver" ? "1" : ""]
+        let early = try repo.interruptedBuild(environment: environment) { usleep(400_000) }
         #expect(early.interrupted, "\(early.description)")
         try repo.expectNoPartialArtifacts("interrupted after 0.4 s")
 
         // As soon as the first module is in place, while the others still compile.
-        let late = try repo.interruptedBuild {
+        let late = try repo.interruptedBuild(environment: environment) {
             let deadline = Date().addingTimeInterval(60)
             while repo.artifacts().isEmpty && Date() < deadline { usleep(10_000) }
         }
         #expect(late.interrupted, "\(late.description)")
         try repo.expectNoPartialArtifacts("interrupted after the first artifact")
+
+        if way == "direct" {
+            // Between the frontend and the link, while an object file waits for the linker.
+            let linking = try repo.interruptedBuild(environment: environment) {
+                let deadline = Date().addingTimeInterval(60)
+                while !repo.hasObjectFile() && Date() < deadline { usleep(1_000) }
+            }
+            #expect(linking.interrupted, "\(linking.description)")
+            try repo.expectNoPartialArtifacts("interrupted with an object file waiting for the linker")
+        }
 
         // The next build completes, and leaves only what it records.
         let done = try repo.build()
@@ -229,9 +241,19 @@ struct TestRepo {
         }
     }
 
+    /// Whether a direct build's intermediate object file is under `.hot/build/<module>/`.
+    func hasObjectFile() -> Bool {
+        let build = path(".hot/build")
+        let modules = (try? FileManager.default.contentsOfDirectory(atPath: build)) ?? []
+        return modules.contains { module in
+            ((try? FileManager.default.contentsOfDirectory(atPath: build + "/" + module)) ?? []).contains { $0.hasSuffix(".tmp.o") }
+        }
+    }
+
     /// Starts `hot build -j 2`, waits with `wait`, sends SIGINT and waits for the end.
-    func interruptedBuild(_ wait: () -> Void) throws -> (interrupted: Bool, description: String) {
+    func interruptedBuild(environment: [String: String], _ wait: () -> Void) throws -> (interrupted: Bool, description: String) {
         let process = Foundation.Process()
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         process.executableURL = URL(fileURLWithPath: Binaries.hot)
         process.arguments = ["build", "-j", "2"]
         process.currentDirectoryURL = URL(fileURLWithPath: path(""))
@@ -263,14 +285,17 @@ struct TestRepo {
         return (interrupted, "reason \(process.terminationReason.rawValue), status \(process.terminationStatus): \(text)")
     }
 
-    /// No temporary, log or entry file under .hot/build, and every .so there is in the manifest.
+    /// No temporary, intermediate, log or entry file under .hot/build (nor a
+    /// folder a plan was derived in), and every .so there is in the manifest.
     func expectNoPartialArtifacts(_ moment: Comment, sourceLocation: SourceLocation = #_sourceLocation) throws {
         let build = path(".hot/build")
         var leftovers: [String] = []
         var objects: [String] = []
         for case let item as String in FileManager.default.enumerator(atPath: build) ?? NSEnumerator() {
             let name = (item as NSString).lastPathComponent
-            if name.hasSuffix(".tmp") || name.hasSuffix(".log") || name.hasPrefix(".entry") { leftovers.append(item) }
+            if name.contains(".tmp") || name.hasSuffix(".log") || name.hasPrefix(".entry") || name == "derive" {
+                leftovers.append(item)
+            }
             if name.hasSuffix(".so") && !name.hasPrefix(".") { objects.append(item) }
         }
         #expect(leftovers.isEmpty, "\(moment): partial files left: \(leftovers)", sourceLocation: sourceLocation)

@@ -95,6 +95,10 @@ struct HostModuleTests {
         let built = try project.hot(["build"])
         try #require(built.status == 0, "\(built)")
         let so = try project.artifact()
+        // The host's -I and -Xcc flags go through the plan derived from the
+        // driver like any other (docs/ARCHITECTURE.md, "Direct build").
+        let plans = (try? FileManager.default.contentsOfDirectory(atPath: scratch.path(project.name + "/.hot/build/.driver-plans"))) ?? []
+        #expect(plans.contains { $0.hasSuffix(".plan") } && !built.stderr.contains("driver"), "\(plans) \(built)")
 
         let undefined = try scratch.run("/usr/bin/env", ["nm", "-D", "--undefined-only", so], in: scratch.root).stdout
         let defined = try scratch.run("/usr/bin/env", ["nm", "-D", "--defined-only", so], in: scratch.root).stdout
