@@ -15,9 +15,10 @@ import Logging
 /// One spare at most, and who takes a child out of `State` owns it and reaps
 /// it: the keeper thread while it starts or dies waiting, the trial that
 /// took it, or `close`. A spare that does not say it is ready within the
-/// trial deadline (a host that does not call `TrialLoad.runIfRequested()`)
-/// ends the spares for this node: its trials start their children on the
-/// spot, and report the host's mistake as they always did.
+/// trial deadline, or three in a row that end before they do (a host that
+/// does not call `TrialLoad.runIfRequested()`), ends the spares for this
+/// node: its trials start their children on the spot, and report the
+/// host's mistake as they always did.
 final class TrialSpare: @unchecked Sendable {
     // @unchecked: `state` is read and written only under `condition`'s lock.
     private let executable: String
@@ -36,7 +37,9 @@ final class TrialSpare: @unchecked Sendable {
         var keeping = false
         /// `close` was called: no spare from now on.
         var closed = false
-        /// A spare never said it was ready: this executable does not run spares.
+        /// Spares in a row that ended before they said they were ready.
+        var failedStarts = 0
+        /// Spares did not say they were ready: this executable does not run them.
         var gaveUp = false
     }
 
@@ -136,8 +139,25 @@ final class TrialSpare: @unchecked Sendable {
     }
 
     /// Starts a spare and waits for it to say it is ready: the spare, now in
-    /// `ready`, or nil with `keeping` cleared.
+    /// `ready`, or nil with `keeping` cleared. One that ended before it was
+    /// ready (killed, perhaps) is replaced at once, a few times in a row.
     private func start() -> Subprocess? {
+        while true {
+            switch startOnce() {
+            case .ready(let child): return child
+            case .again: continue
+            case .none: return nil
+            }
+        }
+    }
+
+    private enum Start {
+        case ready(Subprocess)
+        case again
+        case none
+    }
+
+    private func startOnce() -> Start {
         let child: Subprocess
         do {
             child = try Subprocess.spawn(
@@ -145,7 +165,7 @@ final class TrialSpare: @unchecked Sendable {
         } catch {
             logger?.warning("could not start a spare trial child: \(error)")
             finishKeeping(gaveUp: false)
-            return nil
+            return .none
         }
         let open = condition.withLock {
             if !state.closed { state.starting = child }
@@ -157,20 +177,34 @@ final class TrialSpare: @unchecked Sendable {
             guard ready, !state.closed else { return false }
             state.ready = child
             state.keeping = false
+            state.failedStarts = 0
             condition.broadcast()
             return true
         }
-        if published { return child }
+        if published { return .ready(child) }
+        // Still running at the deadline: a host that went on to do its own
+        // work. Ended before it was ready: killed, perhaps, so tried again
+        // at the next trial, up to a few times in a row.
+        let stillRunning = !child.hasExited()
         child.signal(SIGKILL)
         _ = child.wait()
-        let gaveUp = condition.withLock { !ready && !state.closed }
+        let (gaveUp, again) = condition.withLock { () -> (Bool, Bool) in
+            guard open, !state.closed else { return (false, false) }
+            state.failedStarts += 1
+            let gaveUp = stillRunning || state.failedStarts >= Self.startsBeforeGivingUp
+            return (gaveUp, !gaveUp)
+        }
+        if again { return .again }
         if gaveUp {
             logger?.warning(
-                "\(executable) did not start as a spare trial child within \(readyTimeout) s; each trial starts its own child (a server that embeds HotNode must call TrialLoad.runIfRequested() first thing in main)")
+                "\(executable) did not start as a spare trial child (\(stillRunning ? "not ready in \(readyTimeout) s" : "it ended before it was ready")); each trial starts its own child (a server that embeds HotNode must call TrialLoad.runIfRequested() first thing in main)")
         }
         finishKeeping(gaveUp: gaveUp)
-        return nil
+        return .none
     }
+
+    /// Spares in a row that may end before they say they are ready.
+    static let startsBeforeGivingUp = 3
 
     private func finishKeeping(gaveUp: Bool) {
         condition.withLock {
