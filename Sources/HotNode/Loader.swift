@@ -28,6 +28,8 @@ final class Loader: ModuleLoader {
     /// The trial child started ahead of time; nil when trials start theirs
     /// on the spot (no trials, or `HOT_TRIAL_SPARE=0`).
     private let spare: TrialSpare?
+    /// Where a passed trial says how long it took, and in which child.
+    private let logger: Logger?
 
     /// A loader whose trials run `trialExecutable` with `HOT_TRIAL_LOAD` for
     /// at most `trialTimeout` seconds, or that runs none; with `spare`, each
@@ -36,6 +38,7 @@ final class Loader: ModuleLoader {
          logger: Logger? = nil) {
         self.trialExecutable = trialExecutable
         self.trialTimeout = trialTimeout
+        self.logger = logger
         self.spare = spare ? trialExecutable.map { TrialSpare(executable: $0, readyTimeout: trialTimeout, logger: logger) } : nil
     }
 
@@ -111,8 +114,11 @@ final class Loader: ModuleLoader {
         // After the trial, not during it: a fresh spare's start-up must not
         // compete with this trial for the processor.
         defer { spare?.prepare() }
-        try TrialLoad.check(path, executable: trialExecutable, timeout: trialTimeout, spare: spare)
+        let started = monotonic()
+        let inSpare = try TrialLoad.check(path, executable: trialExecutable, timeout: trialTimeout, spare: spare)
         _ = trialPassed.withLock { $0.insert(identity) }
+        let milliseconds = Int(((monotonic() - started) * 1000).rounded())
+        logger?.info("trial load of \(lastPathComponent(path)) passed in \(milliseconds) ms, \(inSpare ? "in the spare child" : "in a child started for it")")
     }
 
     /// Runs the module's entry: from here on the module's own code runs.

@@ -104,10 +104,12 @@ public enum TrialLoad {
 
     /// In the node: runs the trial in `spare`'s waiting child if it has one,
     /// else in a child started now, killed after `timeout` seconds; throws
-    /// the child's reason.
-    static func check(_ path: String, executable: String, timeout: Double, spare: TrialSpare? = nil) throws(LoadError) {
+    /// the child's reason. Whether the trial ran in the spare.
+    @discardableResult
+    static func check(_ path: String, executable: String, timeout: Double, spare: TrialSpare? = nil) throws(LoadError) -> Bool {
         if let child = spare?.take(), let capture = run(path, in: child, timeout: timeout) {
-            return try judge(capture, path: path, executable: executable, timeout: timeout)
+            try judge(capture, path: path, executable: executable, timeout: timeout)
+            return true
         }
         let child: Subprocess
         do {
@@ -116,6 +118,7 @@ public enum TrialLoad {
             throw .badFile(path: path, reason: "trial load could not start: \(error)")
         }
         try judge(child.waitCapturing(limit: outputLimit, timeout: timeout), path: path, executable: executable, timeout: timeout)
+        return false
     }
 
     /// The environment of a trial child told `value` (a path, or `spareValue`).
