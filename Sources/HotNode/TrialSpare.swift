@@ -171,6 +171,7 @@ final class TrialSpare: @unchecked Sendable {
             if !state.closed { state.starting = child }
             return !state.closed
         }
+        let asked = monotonic()
         let ready = open && child.receiveLine(limit: 64, timeout: readyTimeout) == TrialLoad.readyLine
         let published = condition.withLock {
             state.starting = nil
@@ -183,9 +184,10 @@ final class TrialSpare: @unchecked Sendable {
         }
         if published { return .ready(child) }
         // Still running at the deadline: a host that went on to do its own
-        // work. Ended before it was ready: killed, perhaps, so tried again
-        // at the next trial, up to a few times in a row.
-        let stillRunning = !child.hasExited()
+        // work. Ended before it was ready: killed, perhaps, so tried again,
+        // up to a few times in a row. Told by the clock, not by `hasExited`:
+        // a killed child closes its socket a moment before it can be waited for.
+        let stillRunning = monotonic() - asked >= readyTimeout
         child.signal(SIGKILL)
         _ = child.wait()
         let (gaveUp, again) = condition.withLock { () -> (Bool, Bool) in
