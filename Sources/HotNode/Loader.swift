@@ -4,6 +4,7 @@ import Glibc
 import Dispatch
 import Hot
 import HotPlatform
+import Logging
 import Synchronization
 
 /// The real `ModuleLoader`: opens module objects with `dlopen` and never
@@ -24,13 +25,28 @@ final class Loader: ModuleLoader {
     private let trialSlots = DispatchSemaphore(value: Loader.maxConcurrentTrials)
     /// How many trial children may run at once.
     static let maxConcurrentTrials = 4
+    /// The trial child started ahead of time; nil when trials start theirs
+    /// on the spot (no trials, or `HOT_TRIAL_SPARE=0`).
+    private let spare: TrialSpare?
+    /// Where a passed trial says how long it took, and in which child.
+    private let logger: Logger?
 
-    /// A loader whose trials run `trialExecutable --check FILE` for at most
-    /// `trialTimeout` seconds, or that runs none.
-    init(trialExecutable: String?, trialTimeout: Double = TrialLoad.defaultTimeout) {
+    /// A loader whose trials run `trialExecutable` with `HOT_TRIAL_LOAD` for
+    /// at most `trialTimeout` seconds, or that runs none; with `spare`, each
+    /// trial finds its child started ahead of time.
+    init(trialExecutable: String?, trialTimeout: Double = TrialLoad.defaultTimeout, spare: Bool = TrialSpare.isEnabled,
+         logger: Logger? = nil) {
         self.trialExecutable = trialExecutable
         self.trialTimeout = trialTimeout
+        self.logger = logger
+        self.spare = spare ? trialExecutable.map { TrialSpare(executable: $0, readyTimeout: trialTimeout, logger: logger) } : nil
     }
+
+    /// Starts the spare trial child, so that even the first trial finds it.
+    func prepareTrials() { spare?.prepare() }
+
+    /// Kills and reaps the spare trial child, and starts no more.
+    func closeTrials() { spare?.close() }
 
     /// A `dlopen` handle: an opaque token, never closed, so never stale.
     private struct Handle: @unchecked Sendable {
@@ -95,8 +111,14 @@ final class Loader: ModuleLoader {
                 code: .badFile)
         }
         defer { trialSlots.signal() }
-        try TrialLoad.check(path, executable: trialExecutable, timeout: trialTimeout)
+        // After the trial, not during it: a fresh spare's start-up must not
+        // compete with this trial for the processor.
+        defer { spare?.prepare() }
+        let started = monotonic()
+        let inSpare = try TrialLoad.check(path, executable: trialExecutable, timeout: trialTimeout, spare: spare)
         _ = trialPassed.withLock { $0.insert(identity) }
+        let milliseconds = Int(((monotonic() - started) * 1000).rounded())
+        logger?.info("trial load of \(lastPathComponent(path)) passed in \(milliseconds) ms, \(inSpare ? "in the spare child" : "in a child started for it")")
     }
 
     /// Runs the module's entry: from here on the module's own code runs.

@@ -14,6 +14,18 @@ protocol ModuleLoader: Sendable {
     /// process) and throws its reason if it fails; does nothing for an
     /// object that passed before.
     func trial(_ path: String) throws(LoadError)
+
+    /// Starts ahead of time what later trials need (a spare trial child).
+    func prepareTrials()
+
+    /// Ends what `prepareTrials` started: no process of the node's trials
+    /// outlives the node.
+    func closeTrials()
+}
+
+extension ModuleLoader {
+    func prepareTrials() {}
+    func closeTrials() {}
 }
 
 /// An opened object whose descriptor the node accepted: enough to refuse it

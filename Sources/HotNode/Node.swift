@@ -36,15 +36,17 @@ public final class Node: Sendable {
         case interactive, embedded
     }
 
-    /// A node; `trialExecutable` runs each new object's trial load (`--check
-    /// FILE`) and defaults to this process's own executable; a trial still
-    /// running after `trialTimeout` seconds is killed and its object refused.
+    /// A node; `trialExecutable` runs each new object's trial load (told by
+    /// `HOT_TRIAL_LOAD`) and defaults to this process's own executable; a
+    /// trial still running after `trialTimeout` seconds is killed and its
+    /// object refused. From `boot` to `stop` one trial child waits, started
+    /// ahead of time, unless `HOT_TRIAL_SPARE=0`.
     public convenience init(name: String, store: Store, codePath: String?, mode: Mode = .interactive, sticky: Set<String> = [],
                             trialExecutable: String? = realPath("/proc/self/exe"),
                             trialTimeout: Double = TrialLoad.defaultTimeout, logger: Logger) {
         self.init(
             name: name, store: store, codePath: codePath, mode: mode, sticky: sticky,
-            loader: Loader(trialExecutable: trialExecutable, trialTimeout: trialTimeout), logger: logger)
+            loader: Loader(trialExecutable: trialExecutable, trialTimeout: trialTimeout, logger: logger), logger: logger)
     }
 
     /// A node whose code comes from `loader`: `dlopen` in the real node, or
@@ -111,6 +113,9 @@ public final class Node: Sendable {
     /// skipped: one bad module must not keep the others from booting.
     /// First, a load the node died in last time is recorded as refused.
     public func boot() {
+        // At boot, not when the node is made: a process that makes a node
+        // and never runs it (a test) must not start children of itself.
+        codeServer.loader.prepareTrials()
         recoverDeathInLoad()
         let permanentSet = PermanentSet(stateFolder: store.root)
         var boot = permanentSet.read() ?? [:]
@@ -212,7 +217,7 @@ public final class Node: Sendable {
     /// Stops the node without ending the process: shuts down the listeners
     /// (removing socket files), so that their threads stop accepting, shuts
     /// down the control connections still open, runs the shutdown actions,
-    /// then wakes whoever waits in `waitUntilStopped` or `stopped()`. Loaded
+    /// kills and reaps the spare trial child, then wakes whoever waits in `waitUntilStopped` or `stopped()`. Loaded
     /// modules stay mapped (docs/ARCHITECTURE.md, "Fact: never-close").
     /// A second call returns at once; `hot stop` calls this too.
     public func stop(reason: String) {
@@ -230,6 +235,7 @@ public final class Node: Sendable {
             return shutdown.actions
         }
         for action in actions { action() }
+        codeServer.loader.closeTrials()
         stoppedLatch.open()
     }
 

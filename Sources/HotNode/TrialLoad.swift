@@ -15,11 +15,25 @@ import HotWire
 /// executable may be a server that embeds `HotNode` and parses arguments of
 /// its own: such a host calls `TrialLoad.runIfRequested()` first thing in
 /// `main` (`NodeHost.init` calls it too), and `hotnode` does the same.
+///
+/// So that no load waits for that child's start-up, the node keeps one
+/// started ahead of time (`TrialSpare`, told by `HOT_TRIAL_LOAD=-`): it
+/// waits for the object's path on its standard input, then runs the same
+/// trial and says the same lines.
 public enum TrialLoad {
     /// The environment variable that makes a node executable run the trial
     /// of the object it names, and exit, instead of doing anything else. A
     /// module's code can read it to know it runs in a trial.
     public static let environmentVariable = "HOT_TRIAL_LOAD"
+    /// The value of `HOT_TRIAL_LOAD` that makes a spare: the child says
+    /// `readyLine` on its standard input socket, reads the object's path from
+    /// it, and runs that trial.
+    static let spareValue = "-"
+    /// The environment variable that, set to `0` in the node's environment,
+    /// makes every trial start its child on the spot (no spare).
+    public static let spareVariable = "HOT_TRIAL_SPARE"
+    /// What a spare says once its start-up is done and it waits for a path.
+    static let readyLine = "hot-trial-ready"
     /// The flag that makes `hotnode` run a trial by hand (`hotnode --check FILE`).
     public static let flag = "--check"
     static let verdictPrefix = "hot-trial-verdict "
@@ -34,7 +48,32 @@ public enum TrialLoad {
     /// arguments or binds a port.
     public static func runIfRequested() {
         guard let path = getenv(environmentVariable).map({ String(cString: $0) }) else { return }
-        exit(runChild(path: path))
+        exit(path == spareValue ? runSpare() : runChild(path: path))
+    }
+
+    /// A spare: says it is ready, waits for a path on standard input (a
+    /// socket, `Subprocess.Input.socket`), then runs that trial. End of input
+    /// (the node stopped, or died however it died) ends it quietly: that end
+    /// is how a spare never outlives its node. (PR_SET_PDEATHSIG would not
+    /// do: it fires when the spawning thread ends, not the node.)
+    static func runSpare() -> Int32 {
+        // What every trial computes anyway, done before the path comes.
+        _ = HostFingerprint.current
+        let ready = Array("\(readyLine)\n".utf8)
+        guard ready.withUnsafeBytes({ send(0, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == ready.count else { return 0 }
+        var line: [UInt8] = []
+        var byte: UInt8 = 0
+        while true {
+            let n = read(0, &byte, 1)
+            if n < 0 && errno == EINTR { continue }
+            guard n == 1, line.count < 1 << 16 else { return 0 }
+            if byte == UInt8(ascii: "\n") { break }
+            line.append(byte)
+        }
+        let path = String(decoding: line, as: UTF8.self)
+        // The module sees what a one-shot child's module sees: the object's path.
+        setenv(environmentVariable, path, 1)
+        return runChild(path: path)
     }
 
     /// Runs the checks on `path` in this process; exit status 0 when it loads.
@@ -63,20 +102,52 @@ public enum TrialLoad {
     /// The longest reason line a refusal carries.
     static let reasonLimit = 2_000
 
-    /// In the node: runs the trial in a child, killed after `timeout`
-    /// seconds; throws the child's reason.
-    static func check(_ path: String, executable: String, timeout: Double) throws(LoadError) {
+    /// In the node: runs the trial in `spare`'s waiting child if it has one,
+    /// else in a child started now, killed after `timeout` seconds; throws
+    /// the child's reason. Whether the trial ran in the spare.
+    @discardableResult
+    static func check(_ path: String, executable: String, timeout: Double, spare: TrialSpare? = nil) throws(LoadError) -> Bool {
+        if let child = spare?.take(), let capture = run(path, in: child, timeout: timeout) {
+            try judge(capture, path: path, executable: executable, timeout: timeout)
+            return true
+        }
         let child: Subprocess
         do {
-            // No backtracer in the child: a crash is the expected outcome of a
-            // bad object, and its report would cost time and hide the reason.
-            let environment = currentEnvironment().filter { !$0.hasPrefix("SWIFT_BACKTRACE=") && !$0.hasPrefix(environmentVariable + "=") }
-                + ["SWIFT_BACKTRACE=enable=no", "\(environmentVariable)=\(path)"]
-            child = try Subprocess.spawn(executable, [], output: .capture, environment: environment)
+            child = try Subprocess.spawn(executable, [], output: .capture, environment: childEnvironment(path))
         } catch {
             throw .badFile(path: path, reason: "trial load could not start: \(error)")
         }
-        let capture = child.waitCapturing(limit: outputLimit, timeout: timeout)
+        try judge(child.waitCapturing(limit: outputLimit, timeout: timeout), path: path, executable: executable, timeout: timeout)
+        return false
+    }
+
+    /// The environment of a trial child told `value` (a path, or `spareValue`).
+    static func childEnvironment(_ value: String) -> [String] {
+        // No backtracer in the child: a crash is the expected outcome of a
+        // bad object, and its report would cost time and hide the reason.
+        currentEnvironment().filter { !$0.hasPrefix("SWIFT_BACKTRACE=") && !$0.hasPrefix(environmentVariable + "=") }
+            + ["SWIFT_BACKTRACE=enable=no", "\(environmentVariable)=\(value)"]
+    }
+
+    /// Hands `path` to a spare and reads its trial; nil when the spare never
+    /// started it (it died before, or as, the path came): nothing of the
+    /// object ran, and the trial runs in a child started on the spot.
+    private static func run(_ path: String, in spare: Subprocess, timeout: Double) -> Subprocess.Capture? {
+        do {
+            try spare.send(Array("\(path)\n".utf8))
+        } catch {
+            spare.signal(SIGKILL)
+            _ = spare.wait()
+            return nil
+        }
+        spare.shutdownInput()
+        let capture = spare.waitCapturing(limit: outputLimit, timeout: timeout)
+        guard capture.output.split(separator: "\n").contains(Substring(startedLine)) else { return nil }
+        return capture
+    }
+
+    /// The verdict of a trial child's output and exit status.
+    private static func judge(_ capture: Subprocess.Capture, path: String, executable: String, timeout: Double) throws(LoadError) {
         var lines = capture.output.split(separator: "\n").map(String.init)
         guard let started = lines.firstIndex(of: startedLine) else {
             throw .trialFailed(path: path, reason: notStarted(executable, capture), code: .badFile)

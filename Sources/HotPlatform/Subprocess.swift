@@ -18,18 +18,35 @@ public final class Subprocess: @unchecked Sendable {
     /// The child's process id.
     public let pid: pid_t
     private let outputFD: Int32?
+    /// This process's end of the socket on the child's standard input (`Input.socket`).
+    private let inputFD: Int32?
     /// pidfd_open(2) of the child: readable once it has ended, for `firstExited`.
     private let pidFD: Int32
 
-    private init(pid: pid_t, outputFD: Int32?, pidFD: Int32) {
+    private init(pid: pid_t, outputFD: Int32?, inputFD: Int32?, pidFD: Int32) {
         self.pid = pid
         self.outputFD = outputFD
+        self.inputFD = inputFD
         self.pidFD = pidFD
     }
 
     deinit {
         if let outputFD { close(outputFD) }
+        if let inputFD { close(inputFD) }
         if pidFD >= 0 { close(pidFD) }
+    }
+
+    /// What the child reads on standard input.
+    public enum Input: Sendable {
+        /// This process's standard input (or what `Output.stdio` and
+        /// `Output.file` put there).
+        case inherit
+        /// One end of a Unix socket pair whose other end this process keeps
+        /// (`send`, `receiveLine`, `shutdownInput`). A socket, not a pipe: a
+        /// send to a child that has died fails with EPIPE instead of raising
+        /// SIGPIPE in a process that may not ignore it; and the child gets
+        /// end of input when this process ends, however it ends.
+        case socket
     }
 
     /// How the child's standard output and error are wired.
@@ -49,8 +66,8 @@ public final class Subprocess: @unchecked Sendable {
     /// `newSession`, the child leads a session of its own (`setsid`), so the
     /// terminal's Ctrl-C and the parent's exit do not reach it.
     public static func spawn(
-        _ executable: String, _ arguments: [String], output: Output = .capture, newSession: Bool = false,
-        environment: [String]? = nil
+        _ executable: String, _ arguments: [String], output: Output = .capture, input: Input = .inherit,
+        newSession: Bool = false, environment: [String]? = nil
     ) throws(SystemError) -> Subprocess {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -74,6 +91,9 @@ public final class Subprocess: @unchecked Sendable {
         posix_spawnattr_setflags(&attributes, Int16(flags))
 
         var readEnd: Int32? = nil
+        // The ends the child gets, closed here once it has them.
+        var childEnds: [Int32] = []
+        defer { for fd in childEnds { close(fd) } }
         switch output {
         case .capture:
             // Close-on-exec from the moment the pipe exists: another thread's
@@ -81,10 +101,9 @@ public final class Subprocess: @unchecked Sendable {
             var fds: [Int32] = [0, 0]
             guard hot_pipe_cloexec(&fds) == 0 else { throw SystemError("pipe2") }
             readEnd = fds[0]
+            childEnds.append(fds[1])
             posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
             posix_spawn_file_actions_adddup2(&actions, fds[1], 2)
-            defer { close(fds[1]) }
-            return try launch(executable, arguments, &actions, &attributes, environment, readEnd)
         case .file(let path):
             posix_spawn_file_actions_addopen(&actions, 1, path, O_WRONLY | O_CREAT | O_APPEND, 0o644)
             posix_spawn_file_actions_adddup2(&actions, 1, 2)
@@ -95,12 +114,30 @@ public final class Subprocess: @unchecked Sendable {
             posix_spawn_file_actions_adddup2(&actions, fd, 0)
             posix_spawn_file_actions_adddup2(&actions, fd, 1)
         }
-        return try launch(executable, arguments, &actions, &attributes, environment, readEnd)
+        var inputFD: Int32? = nil
+        if case .socket = input {
+            // Close-on-exec in the same call, for the same reason as the pipe.
+            var fds: [Int32] = [0, 0]
+            guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &fds) == 0 else {
+                if let readEnd { close(readEnd) }
+                throw SystemError("socketpair")
+            }
+            inputFD = fds[0]
+            childEnds.append(fds[1])
+            posix_spawn_file_actions_adddup2(&actions, fds[1], 0)
+        }
+        do {
+            return try launch(executable, arguments, &actions, &attributes, environment, readEnd, inputFD)
+        } catch {
+            if let readEnd { close(readEnd) }
+            if let inputFD { close(inputFD) }
+            throw error
+        }
     }
 
     private static func launch(
         _ executable: String, _ arguments: [String], _ actions: inout posix_spawn_file_actions_t,
-        _ attributes: inout posix_spawnattr_t, _ environment: [String]?, _ readEnd: Int32?
+        _ attributes: inout posix_spawnattr_t, _ environment: [String]?, _ readEnd: Int32?, _ inputFD: Int32?
     ) throws(SystemError) -> Subprocess {
         // Last of the actions: after the dup2s above, everything from 3 up goes.
         hot_spawn_addclosefrom(&actions, 3)
@@ -111,10 +148,55 @@ public final class Subprocess: @unchecked Sendable {
         var pid = pid_t()
         let result = posix_spawn(&pid, executable, &actions, &attributes, argv, env)
         guard result == 0 else {
-            if let readEnd { close(readEnd) }
             throw SystemError("posix_spawn \(executable)", errno: Errno(rawValue: result))
         }
-        return Subprocess(pid: pid, outputFD: readEnd, pidFD: hot_pidfd_open(pid))
+        return Subprocess(pid: pid, outputFD: readEnd, inputFD: inputFD, pidFD: hot_pidfd_open(pid))
+    }
+
+    /// Writes `bytes` to the child's standard input (`Input.socket`); throws
+    /// when the child has closed it or ended (EPIPE), without a SIGPIPE.
+    public func send(_ bytes: [UInt8]) throws(SystemError) {
+        guard let inputFD else { throw SystemError("send: the child's input is not a socket", errno: .badFileDescriptor) }
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeBytes { Glibc.send(inputFD, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw SystemError("send")
+            }
+            offset += n
+        }
+    }
+
+    /// Reads one line the child wrote back on its standard input socket
+    /// (`Input.socket`), without its newline; nil at the end of the socket,
+    /// past `limit` bytes, or when `timeout` seconds pass first. Reads a byte
+    /// at a time, so nothing after the line is taken from the socket.
+    public func receiveLine(limit: Int, timeout: Double) -> String? {
+        guard let inputFD else { return nil }
+        let deadline = monotonic() + timeout
+        var line: [UInt8] = []
+        while line.count <= limit {
+            let remaining = deadline - monotonic()
+            guard remaining > 0 else { return nil }
+            var entry = pollfd(fd: inputFD, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&entry, 1, Int32(max(1, (remaining * 1000).rounded(.up))))
+            if ready < 0 && errno != EINTR { return nil }
+            guard ready > 0 else { continue }
+            var byte: UInt8 = 0
+            let n = read(inputFD, &byte, 1)
+            if n < 0 && (errno == EINTR || errno == EAGAIN) { continue }
+            if n <= 0 { return nil }
+            if byte == UInt8(ascii: "\n") { return String(decoding: line, as: UTF8.self) }
+            line.append(byte)
+        }
+        return nil
+    }
+
+    /// Ends this process's writing to the child's standard input socket: the
+    /// child reads end of input. The descriptor itself closes with this object.
+    public func shutdownInput() {
+        if let inputFD { shutdown(inputFD, Int32(SHUT_WR)) }
     }
 
     /// Reads the child's output to its end, then waits for it; returns the

@@ -57,6 +57,23 @@ struct EmbeddingTests {
         #expect(host.finish() == 0, "the host ends on its own, with status 0: \(host.output)")
     }
 
+    @Test("the node's stop kills and reaps its spare trial child, while the host lives on")
+    func stopReapsTheSpare() throws {
+        let scratch = try Scratch()
+        defer { scratch.close() }
+        let app = try Self.project(scratch)
+        let host = try EmbeddedHost.start(project: app, in: scratch.root)
+        defer { host.end() }
+        let spare = try TrialSpareTests.spare(of: host.pid)
+
+        host.send("stop")
+        try host.expectStoppedAndAlive(project: app)
+        let left = TrialSpareTests.children(of: host.pid)
+        #expect(left.isEmpty, "the stopped node left children (a zombie is one not reaped): \(left)")
+        #expect(!FileManager.default.fileExists(atPath: "/proc/\(spare)"), "the spare \(spare) must be killed and reaped")
+        #expect(host.finish() == 0, "the host ends on its own, with status 0: \(host.output)")
+    }
+
     @Test("a trial child is told by HOT_TRIAL_LOAD alone, in a host executable and in hotnode")
     func trialChildByEnvironment() throws {
         let scratch = try Scratch()

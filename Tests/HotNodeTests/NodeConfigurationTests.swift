@@ -80,6 +80,33 @@ struct NodeConfigurationTests {
         }
     }
 
+    @Test("a host whose spare trial child never says it is ready (it ends at once, or runs on): trials refuse as before, told what a host must call")
+    func spareNeverReady() throws {
+        let folder = try temporaryFolder()
+        defer { removeTree(folder) }
+        let object = folder + "/hello.v1-abc.so"
+        try writeFileAtomically(object, Array("not an object".utf8))
+        // /bin/true ends without a word; /bin/cat waits on its input, as a
+        // host that went on to serve would.
+        for executable in ["/bin/true", "/bin/cat"] {
+            let loader = Loader(trialExecutable: executable, trialTimeout: 1, spare: true)
+            defer { loader.closeTrials() }
+            loader.prepareTrials()
+            let started = monotonic()
+            do {
+                try loader.trial(object)
+                Issue.record("\(executable): a child that ran no trial passed it")
+            } catch {
+                guard case .trialFailed(_, let reason, _) = error else {
+                    Issue.record("\(executable): \(error)")
+                    continue
+                }
+                #expect(reason.contains("TrialLoad.runIfRequested()"), "\(executable): \(reason)")
+            }
+            #expect(monotonic() - started < 4, "\(executable): the refusal took \(monotonic() - started) s")
+        }
+    }
+
     private func temporaryFolder() throws -> String {
         var template = Array("/tmp/hot-config-XXXXXX".utf8CString)
         guard let made = mkdtemp(&template) else { throw SystemError("mkdtemp") }

@@ -1,0 +1,218 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import HotPlatform
+import Logging
+
+/// A trial child started ahead of time (docs/ARCHITECTURE.md, "A node that
+/// outlives its modules and its clients"): the node's executable with
+/// `HOT_TRIAL_LOAD=-`, its start-up done, blocked reading an object's path
+/// on its standard input. A trial takes it (`take`) instead of paying for an
+/// exec and a start-up on the load's path; after each trial the loader asks
+/// for a fresh one (`prepare`), so a module that crashed its child harms no
+/// later trial.
+///
+/// One spare at most, and who takes a child out of `State` owns it and reaps
+/// it: the keeper thread while it starts or dies waiting, the trial that
+/// took it, or `close`. A spare that does not say it is ready within the
+/// trial deadline, or three in a row that end before they do (a host that
+/// does not call `TrialLoad.runIfRequested()`), ends the spares for this
+/// node: its trials start their children on the spot, and report the
+/// host's mistake as they always did.
+final class TrialSpare: @unchecked Sendable {
+    // @unchecked: `state` is read and written only under `condition`'s lock.
+    private let executable: String
+    /// How long a spare may take to say it is ready.
+    private let readyTimeout: Double
+    private let logger: Logger?
+    private let condition = Condition()
+    private var state = State()
+
+    private struct State {
+        /// Said it is ready and waits for a path.
+        var ready: Subprocess?
+        /// Started, not ready yet; its keeper reaps it.
+        var starting: Subprocess?
+        /// A keeper thread is starting a spare, or reaping one.
+        var keeping = false
+        /// `close` was called: no spare from now on.
+        var closed = false
+        /// Spares in a row that ended before they said they were ready.
+        var failedStarts = 0
+        /// Spares did not say they were ready: this executable does not run them.
+        var gaveUp = false
+    }
+
+    init(executable: String, readyTimeout: Double, logger: Logger?) {
+        self.executable = executable
+        self.readyTimeout = readyTimeout
+        self.logger = logger
+    }
+
+    /// Whether the node's environment leaves spares on (`HOT_TRIAL_SPARE` is not `0`).
+    static var isEnabled: Bool {
+        getenv(TrialLoad.spareVariable).map { String(cString: $0) } != "0"
+    }
+
+    /// Starts a spare in the background unless one is ready or starting.
+    func prepare() {
+        let start = condition.withLock {
+            guard state.ready == nil, !state.keeping, !state.closed, !state.gaveUp else { return false }
+            state.keeping = true
+            return true
+        }
+        if start { startThread { [self] in keep() } }
+    }
+
+    /// The spare, alive and waiting, now the caller's to hand a path and
+    /// reap; nil when there is none. A spare still starting is waited for:
+    /// it is never slower than a child started now.
+    func take() -> Subprocess? {
+        let taken = condition.withLock { () -> Subprocess? in
+            let deadline = monotonic() + readyTimeout + 1
+            while state.keeping, state.ready == nil, !state.closed {
+                if !condition.wait(until: deadline) { break }
+            }
+            defer { state.ready = nil }
+            return state.ready
+        }
+        guard let taken else { return nil }
+        // Died while waiting, before its keeper saw it: ours to reap now.
+        if taken.hasExited() {
+            _ = taken.wait()
+            return nil
+        }
+        return taken
+    }
+
+    /// Kills and reaps the spare, waits for a keeper that is starting one,
+    /// and starts no more: what `Node.stop` does, so no spare outlives it.
+    func close() {
+        let ready = condition.withLock { () -> Subprocess? in
+            state.closed = true
+            // Under the lock: its keeper reaps it only after taking it out.
+            state.starting?.signal(SIGKILL)
+            defer { state.ready = nil }
+            condition.broadcast()
+            return state.ready
+        }
+        if let ready {
+            ready.signal(SIGKILL)
+            _ = ready.wait()
+        }
+        condition.withLock {
+            let deadline = monotonic() + 5
+            while state.keeping {
+                if !condition.wait(until: deadline) { break }
+            }
+        }
+    }
+
+    /// The keeper, on a thread of its own with `keeping` set: starts a spare,
+    /// publishes it once it says it is ready, then watches it; one that dies
+    /// while it waits is reaped and replaced.
+    private func keep() {
+        while let child = start() {
+            // Until it ends: it died waiting, or a trial or `close` took it.
+            while true {
+                do { if try Subprocess.firstExited(of: [child]) != nil { break } } catch { break }
+            }
+            let diedWaiting = condition.withLock {
+                guard state.ready === child else { return false }
+                state.ready = nil
+                state.keeping = true
+                return true
+            }
+            // Taken by a trial, or by `close`: theirs to reap.
+            guard diedWaiting else { return }
+            _ = child.wait()
+            let again = condition.withLock {
+                let again = !state.closed && !state.gaveUp
+                if !again {
+                    state.keeping = false
+                    condition.broadcast()
+                }
+                return again
+            }
+            guard again else { return }
+        }
+    }
+
+    /// Starts a spare and waits for it to say it is ready: the spare, now in
+    /// `ready`, or nil with `keeping` cleared. One that ended before it was
+    /// ready (killed, perhaps) is replaced at once, a few times in a row.
+    private func start() -> Subprocess? {
+        while true {
+            switch startOnce() {
+            case .ready(let child): return child
+            case .again: continue
+            case .none: return nil
+            }
+        }
+    }
+
+    private enum Start {
+        case ready(Subprocess)
+        case again
+        case none
+    }
+
+    private func startOnce() -> Start {
+        let child: Subprocess
+        do {
+            child = try Subprocess.spawn(
+                executable, [], output: .capture, input: .socket, environment: TrialLoad.childEnvironment(TrialLoad.spareValue))
+        } catch {
+            logger?.warning("could not start a spare trial child: \(error)")
+            finishKeeping(gaveUp: false)
+            return .none
+        }
+        let open = condition.withLock {
+            if !state.closed { state.starting = child }
+            return !state.closed
+        }
+        let asked = monotonic()
+        let ready = open && child.receiveLine(limit: 64, timeout: readyTimeout) == TrialLoad.readyLine
+        let published = condition.withLock {
+            state.starting = nil
+            guard ready, !state.closed else { return false }
+            state.ready = child
+            state.keeping = false
+            state.failedStarts = 0
+            condition.broadcast()
+            return true
+        }
+        if published { return .ready(child) }
+        // Still running at the deadline: a host that went on to do its own
+        // work. Ended before it was ready: killed, perhaps, so tried again,
+        // up to a few times in a row. Told by the clock, not by `hasExited`:
+        // a killed child closes its socket a moment before it can be waited for.
+        let stillRunning = monotonic() - asked >= readyTimeout
+        child.signal(SIGKILL)
+        _ = child.wait()
+        let (gaveUp, again) = condition.withLock { () -> (Bool, Bool) in
+            guard open, !state.closed else { return (false, false) }
+            state.failedStarts += 1
+            let gaveUp = stillRunning || state.failedStarts >= Self.startsBeforeGivingUp
+            return (gaveUp, !gaveUp)
+        }
+        if again { return .again }
+        if gaveUp {
+            logger?.warning(
+                "\(executable) did not start as a spare trial child (\(stillRunning ? "not ready in \(readyTimeout) s" : "it ended before it was ready")); each trial starts its own child (a server that embeds HotNode must call TrialLoad.runIfRequested() first thing in main)")
+        }
+        finishKeeping(gaveUp: gaveUp)
+        return .none
+    }
+
+    /// Spares in a row that may end before they say they are ready.
+    static let startsBeforeGivingUp = 3
+
+    private func finishKeeping(gaveUp: Bool) {
+        condition.withLock {
+            if gaveUp { state.gaveUp = true }
+            state.keeping = false
+            condition.broadcast()
+        }
+    }
+}
