@@ -19,8 +19,9 @@ let watchCommand = Command(
         A compile error prints the compiler's diagnostics; the node keeps its version and the
         watch goes on. A load the node refuses (a module that crashes in its trial load, say)
         says why, likewise. A new module folder is built and loaded; a deleted one is deleted
-        from the node (its version becomes old, as `hot delete`). Saves made while a build runs
-        are built before anything is loaded, so the node gets the newest sources only.
+        from the node (its version becomes old, as `hot delete`). A save made while a build runs
+        stops that build, which records nothing, and the newest sources are built instead: the
+        node only ever gets them, one new version per burst of saves.
         Editors that write in place and those that write a new file and rename it are both
         seen. The connection to the node stays open between swaps. On start, modules whose
         sources differ from what the node runs are built and loaded first. Loaded versions are
