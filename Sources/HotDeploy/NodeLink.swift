@@ -4,10 +4,10 @@ import HotWire
 
 /// One node kept connected across many loads: `hot watch`'s link. The
 /// authenticated connection is opened once and reused (no handshake per
-/// save); when the node has closed it (a restart, its idle timeout) the link
-/// connects again once and repeats the request, which is safe because every
-/// request it sends is idempotent on a node that already did it (staging the
-/// same file, loading the version already current, making permanent).
+/// save). A connection the node has closed (a restart, its idle timeout) is
+/// found by a ping before each load or delete, and opened again; only
+/// requests that change nothing (ping, status) are ever repeated, so a
+/// load is never sent twice.
 public final class NodeLink {
     public let target: RolloutTarget
     private var client: NodeClient?
@@ -38,17 +38,16 @@ public final class NodeLink {
     public func load(_ versions: [ShippedVersion], purge: Bool, force: Bool, temporary: Bool) throws(ClientError) -> [VersionChange] {
         let needed = versions.filter { currentKeys[$0.module] != $0.key }
         guard !needed.isEmpty else { return [] }
-        for version in needed {
-            try retrying { client throws(ClientError) in try client.stage(path: version.path, fileName: version.fileName) }
-        }
-        let reply = try request(.load(files: needed.map(\.fileName), purge: purge, force: force), as: LoadReply.self)
+        let client = try live()
+        for version in needed { try once { () throws(ClientError) in try client.stage(path: version.path, fileName: version.fileName) } }
+        let reply = try once { () throws(ClientError) in try client.request(.load(files: needed.map(\.fileName), purge: purge, force: force), as: LoadReply.self) }
         let changes = reply.modules.map(VersionChange.init)
         for change in changes {
             currentVersions[change.module] = change.to
             currentKeys[change.module] = needed.first { $0.module == change.module && $0.version == change.to }?.key
         }
         if !temporary {
-            _ = try request(.makePermanent(modules: changes.map(\.module)), as: MakePermanentReply.self)
+            _ = try once { () throws(ClientError) in try client.request(.makePermanent(modules: changes.map(\.module)), as: MakePermanentReply.self) }
         }
         return changes
     }
@@ -57,10 +56,11 @@ public final class NodeLink {
     /// and external calls to it fail (Erlang's `code:delete`).
     /// Unless `temporary`, a restart of the node no longer boots it either.
     public func delete(_ module: String, temporary: Bool) throws(ClientError) -> DeleteReply {
-        let reply = try request(.delete(module: module), as: DeleteReply.self)
+        let client = try live()
+        let reply = try once { () throws(ClientError) in try client.request(.delete(module: module), as: DeleteReply.self) }
         currentKeys[module] = nil
         currentVersions[module] = nil
-        if !temporary { _ = try request(.makePermanent(modules: [module]), as: MakePermanentReply.self) }
+        if !temporary { _ = try once { () throws(ClientError) in try client.request(.makePermanent(modules: [module]), as: MakePermanentReply.self) } }
         return reply
     }
 
@@ -73,8 +73,27 @@ public final class NodeLink {
     /// Closes the connection; the next request opens another.
     public func close() { client = nil }
 
+    /// A request that changes nothing in the node (status, say), repeated
+    /// once on a new connection if the open one was broken.
     public func request<Reply: ReplyDocument>(_ request: Request, as type: Reply.Type) throws(ClientError) -> Reply {
         try retrying { client throws(ClientError) in try client.request(request, as: type) }
+    }
+
+    /// The open connection, checked by a ping (opened again if the node closed it).
+    private func live() throws(ClientError) -> NodeClient {
+        try ping()
+        return try connection()
+    }
+
+    /// Runs a request that changes the node, never repeated; a broken
+    /// connection is dropped so that the next request opens another.
+    private func once<T>(_ body: () throws(ClientError) -> T) throws(ClientError) -> T {
+        do {
+            return try body()
+        } catch {
+            if case .protocolError = error { client = nil }
+            throw error
+        }
     }
 
     /// Runs `body` on the open connection; on a broken one (not on an error

@@ -140,9 +140,11 @@ private final class Watch {
                 say(error.description, error: true)
                 return true
             }
-            var affected = changes.includes || changes.overflowed ? present.union(link.currentVersions.keys) : changes.modules
+            var affected = changes.includes || changes.overflowed ? present.union(changes.modules) : changes.modules
             if !only.isEmpty { affected.formIntersection(only) }
             let building = affected.intersection(present).sorted()
+            // Deleted from the node only when this watch saw its folder go:
+            // a module the node runs from elsewhere is not the watch's to remove.
             let gone = affected.subtracting(present).filter { link.currentVersions[$0] != nil }.sorted()
             guard !building.isEmpty || !gone.isEmpty else { return true }
 
