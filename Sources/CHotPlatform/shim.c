@@ -1,6 +1,7 @@
 #define _GNU_SOURCE 1
 #include <fcntl.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -30,4 +31,8 @@ int hot_peer_credentials(int fd, int *pid, unsigned *uid) {
     *pid = credentials.pid;
     *uid = credentials.uid;
     return 0;
+}
+
+int hot_set_thread_nice(int nice) {
+    return setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), nice);
 }

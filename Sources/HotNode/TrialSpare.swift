@@ -49,6 +49,9 @@ final class TrialSpare: @unchecked Sendable {
         self.logger = logger
     }
 
+    /// The nice value spares run at (the node's own is 0).
+    static let spareNice: Int32 = 10
+
     /// Whether the node's environment leaves spares on (`HOT_TRIAL_SPARE` is not `0`).
     static var isEnabled: Bool {
         getenv(TrialLoad.spareVariable).map { String(cString: $0) } != "0"
@@ -112,6 +115,12 @@ final class TrialSpare: @unchecked Sendable {
     /// publishes it once it says it is ready, then watches it; one that dies
     /// while it waits is reaped and replaced.
     private func keep() {
+        // A spare's start-up (the whole executable's, a server's included) is
+        // work for later: this thread, and so every spare it starts, runs at
+        // a lower priority, and does not take the cores from the requests
+        // the node serves meanwhile. A trial handed to the spare runs there
+        // too; on an idle machine that costs nothing.
+        lowerThreadPriority(nice: Self.spareNice)
         while let child = start() {
             // Until it ends: it died waiting, or a trial or `close` took it.
             while true {

@@ -1,12 +1,19 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CHotPlatform
 import Dispatch
 import Synchronization
 
 // Threads rather than tasks throughout: a connection blocks in read(2), a
 // process blocks in receive, a deploy blocks on a node's answer, and none of
 // them may starve the cooperative pool that module code might use.
+
+/// Lowers the calling thread's priority to `nice` (0 to 19); what it
+/// starts afterwards inherits it. Best effort: a failure changes nothing.
+public func lowerThreadPriority(nice: Int32) {
+    _ = hot_set_thread_nice(nice)
+}
 
 /// Starts a detached thread running `body`, for work that lives on its own
 /// (a connection, a process). Work whose results the caller wants back goes

@@ -24,4 +24,9 @@ int hot_pidfd_open(int pid);
 /// and uid as of its connect(2); -1 on failure.
 int hot_peer_credentials(int fd, int *pid, unsigned *uid);
 
+/// setpriority(2) of the calling thread alone (its kernel task id, which
+/// gettid gives): the threads and processes it starts from then on inherit
+/// the nice value; 0 on success.
+int hot_set_thread_nice(int nice);
+
 #endif
