@@ -104,13 +104,15 @@ bare() {
 # The driver's own jobs for the same compile: run once with -save-temps -v,
 # which prints each job's command line and keeps the files they read (the
 # supplementary output map of a many-file module, say) in its temporary
-# folder, here under $work. Run one after another, they are what the compile
-# costs without the driver.
+# folder, here under $work. -save-temps also makes the frontend write its
+# SIL and IR beside the object; those two outputs are dropped from its line.
+# Run one after another, the jobs are what the compile costs without the driver.
 mkdir -p "$work/jobs_tmp"
 for m in hello ten; do
   TMPDIR="$work/jobs_tmp" swiftc -save-temps -v -emit-library -parse-as-library -swift-version 6 -wmo -module-name "jobs_$m" \
     -I "$sdk" -Onone modules/"$m"/*.swift "$entry" -o "$work/jobs_$m.so" 2>&1 \
-    | grep -E '^/[^ ]*/(swift-frontend|swift-autolink-extract|clang) ' >"$work/jobs_$m.sh" || true
+    | grep -E '^/[^ ]*/(swift-frontend|swift-autolink-extract|clang) ' \
+    | sed -e 's/ -sil-output-path [^ ]*//g' -e 's/ -ir-output-path [^ ]*//g' >"$work/jobs_$m.sh" || true
   [ "$(wc -l <"$work/jobs_$m.sh")" -eq 3 ] || fail "swiftc -v did not print the three jobs for $m: $(cat "$work/jobs_$m.sh")"
 done
 driver_jobs() { sh -e "$work/jobs_$1.sh"; }
