@@ -390,6 +390,18 @@ enum ObjectBuilder {
     /// The folder of `Hot.swiftmodule` beside the built binaries.
     static var sdkModules: String { Binaries.directory + "/Modules" }
 
+    /// Builds module `name` v1 from `body` (the Swift that defines
+    /// `module`) under a fresh random key: its path, and the file name to
+    /// stage it under.
+    static func versionOne(in scratch: Scratch, _ name: String, _ body: String) throws -> (path: String, file: String) {
+        let key = Hex.encode(randomBytes(32))
+        let path = try build(
+            in: scratch, folder: name,
+            sources: ["\(name).swift": body, "entry.swift": entry(descriptor: descriptor(name: name, version: 1, key: key))],
+            moduleName: "\(name)_v1", output: "\(name).so")
+        return (path, "\(name).v1-\(key.prefix(12)).so")
+    }
+
     /// A descriptor's text, this node's values unless overridden.
     static func descriptor(
         name: String, version: Int, key: String, abi: Int = HotSDK.abiVersion, sdk: String = HotSDK.fingerprint,

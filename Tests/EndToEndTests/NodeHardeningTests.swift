@@ -35,19 +35,6 @@ struct NodeHardeningTests {
         return client
     }
 
-    /// Builds module `name` v1 from `body` (the Swift that defines `module`); its staged file name.
-    private static func build(_ scratch: Scratch, _ name: String, _ body: String) throws -> (path: String, file: String) {
-        let key = Hex.encode(randomBytes(32))
-        let path = try ObjectBuilder.build(
-            in: scratch, folder: name,
-            sources: [
-                "\(name).swift": body,
-                "entry.swift": ObjectBuilder.entry(descriptor: ObjectBuilder.descriptor(name: name, version: 1, key: key)),
-            ],
-            moduleName: "\(name)_v1", output: "\(name).so")
-        return (path, "\(name).v1-\(key.prefix(12)).so")
-    }
-
     /// The node's resident memory in KiB (/proc/PID/status VmRSS).
     private static func residentKiB(_ pid: pid_t) throws -> Int {
         let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
@@ -64,7 +51,7 @@ struct NodeHardeningTests {
         let scratch = try Scratch()
         defer { scratch.close() }
         try Self.startNode(scratch)
-        let hang = try Self.build(scratch, "hang", """
+        let hang = try ObjectBuilder.versionOne(in: scratch, "hang", """
             import Glibc
             import Hot
 
@@ -73,7 +60,7 @@ struct NodeHardeningTests {
             }()
 
             """)
-        let quick = try Self.build(scratch, "quick", "import Hot\n\nlet module = HotModule(exports: [.function(\"v\", { () -> Int in 1 })])\n")
+        let quick = try ObjectBuilder.versionOne(in: scratch, "quick", "import Hot\n\nlet module = HotModule(exports: [.function(\"v\", { () -> Int in 1 })])\n")
         try Self.client(scratch).stage(path: hang.path, fileName: hang.file)
         try Self.client(scratch).stage(path: quick.path, fileName: quick.file)
 
@@ -122,7 +109,7 @@ struct NodeHardeningTests {
         let scratch = try Scratch()
         defer { scratch.close() }
         try Self.startNode(scratch)
-        let flood = try Self.build(scratch, "flood", """
+        let flood = try ObjectBuilder.versionOne(in: scratch, "flood", """
             import Glibc
             import Hot
 

@@ -24,7 +24,6 @@ struct TrialSpareTests {
     /// Builds and stages module `name` v1 whose on-load hook runs `onLoad`
     /// (Swift statements); its staged file name.
     private static func stage(_ scratch: Scratch, _ name: String, onLoad: String) throws -> String {
-        let key = Hex.encode(randomBytes(32))
         let body = """
             import Glibc
             import Hot
@@ -36,14 +35,7 @@ struct TrialSpareTests {
                 })
 
             """
-        let path = try ObjectBuilder.build(
-            in: scratch, folder: name,
-            sources: [
-                "\(name).swift": body,
-                "entry.swift": ObjectBuilder.entry(descriptor: ObjectBuilder.descriptor(name: name, version: 1, key: key)),
-            ],
-            moduleName: "\(name)_v1", output: "\(name).so")
-        let file = "\(name).v1-\(key.prefix(12)).so"
+        let (path, file) = try ObjectBuilder.versionOne(in: scratch, name, body)
         try client(scratch).stage(path: path, fileName: file)
         return file
     }

@@ -10,124 +10,122 @@ import Testing
 struct WatchTests {
     @Test("saves in place and by rename, ten saves at once, a compile error and its fix, a module added and one deleted")
     func edits() throws {
-        let scratch = try Scratch()
-        defer { scratch.close() }
-        try #require(try scratch.hot(["init", "app"], in: "").status == 0)
-        try #require(try scratch.hot(["start"]).status == 0)
-        let watch = try WatchProcess(scratch)
-        defer { watch.stop() }
-        try watch.expect("watching")
-        let file = "app/modules/hello/hello.swift"
-        let original = try scratch.read(file)
+        try withWatch { scratch, watch in
+            let file = "app/modules/hello/hello.swift"
+            let original = try scratch.read(file)
 
-        // In place: open, truncate, write, close (IN_CLOSE_WRITE).
-        try scratch.writeInPlace(file, original.replacingOccurrences(of: "Hello, ", with: "Howdy, "))
-        try watch.expect("hello v1 -> v2")
-        #expect(try versions(scratch, "hello") == (2, 1))
-        #expect(try scratch.hot(["call", "hello:greet", "bob"]).stdout == "\"Howdy, bob!\"\n")
+            // In place: open, truncate, write, close (IN_CLOSE_WRITE).
+            try scratch.writeInPlace(file, original.replacingOccurrences(of: "Hello, ", with: "Howdy, "))
+            try watch.expect("hello v1 -> v2")
+            #expect(try versions(scratch, "hello") == (2, 1))
+            #expect(try scratch.hot(["call", "hello:greet", "bob"]).stdout == "\"Howdy, bob!\"\n")
 
-        // A new file renamed over the old (IN_MOVED_TO), as vim and VS Code save.
-        try scratch.write(file, original.replacingOccurrences(of: "Hello, ", with: "Hi, "))
-        try watch.expect("hello v2 -> v3")
-        #expect(try versions(scratch, "hello") == (3, 2))
+            // A new file renamed over the old (IN_MOVED_TO), as vim and VS Code save.
+            try scratch.write(file, original.replacingOccurrences(of: "Hello, ", with: "Hi, "))
+            try watch.expect("hello v2 -> v3")
+            #expect(try versions(scratch, "hello") == (3, 2))
 
-        // Ten saves within 100 ms: one build, one load, of the last.
-        for index in 0..<10 {
-            try scratch.writeInPlace(file, original.replacingOccurrences(of: "Hello, ", with: "Save\(index), "))
-            usleep(9_000)
+            // Ten saves within 100 ms: one build, one load, of the last.
+            for index in 0..<10 {
+                try scratch.writeInPlace(file, original.replacingOccurrences(of: "Hello, ", with: "Save\(index), "))
+                usleep(9_000)
+            }
+            try watch.expect("hello v3 -> v4")
+            usleep(1_500_000)
+            #expect(watch.count("hello v") == 3, "one swap for the burst: \(watch.output)")
+            #expect(try versions(scratch, "hello") == (4, 3))
+            #expect(try scratch.hot(["call", "hello:greet", "bob"]).stdout == "\"Save9, bob!\"\n")
+
+            // A compile error: the diagnostics, the node keeps v4; then the fix.
+            try scratch.writeInPlace(file, original + "\nlet broken: Int = \"no\"\n")
+            try watch.expect("hello: did not compile; the node keeps v4")
+            #expect(watch.output.contains("hello.swift:"), "the compiler's diagnostics with file:line: \(watch.output)")
+            #expect(try versions(scratch, "hello") == (4, 3))
+            try scratch.writeInPlace(file, original.replacingOccurrences(of: "Hello, ", with: "Fixed, "))
+            try watch.expect("hello v4 -> v5")
+            #expect(try scratch.hot(["call", "hello:greet", "bob"]).stdout == "\"Fixed, bob!\"\n")
+
+            // A new module folder, its file written after the folder was made.
+            try FileManager.default.createDirectory(atPath: scratch.path("app/modules/extra/more"), withIntermediateDirectories: true)
+            try scratch.write("app/modules/extra/more/extra.swift", """
+                import Hot
+                let module = HotModule(exports: [.function("two") { () -> Int in 2 }])
+                """)
+            try watch.expect("extra none -> v1")
+            #expect(try versions(scratch, "extra") == (1, nil))
+            #expect(try scratch.hot(["call", "extra:two"]).stdout == "2\n")
+
+            // The module's folder removed: deleted from the node, and not booted again.
+            try FileManager.default.removeItem(atPath: scratch.path("app/modules/extra"))
+            try watch.expect("extra deleted from the node")
+            #expect(try versions(scratch, "extra") == (nil, 1))
+            #expect(try scratch.hot(["call", "extra:two"]).status != 0)
+            let permanent = try module(scratch, "extra")?["permanent"]
+            #expect(permanent == nil || permanent is NSNull, "a deleted module is not booted again: \(String(describing: permanent))")
+            #expect(watch.isRunning)
         }
-        try watch.expect("hello v3 -> v4")
-        usleep(1_500_000)
-        #expect(watch.count("hello v") == 3, "one swap for the burst: \(watch.output)")
-        #expect(try versions(scratch, "hello") == (4, 3))
-        #expect(try scratch.hot(["call", "hello:greet", "bob"]).stdout == "\"Save9, bob!\"\n")
-
-        // A compile error: the diagnostics, the node keeps v4; then the fix.
-        try scratch.writeInPlace(file, original + "\nlet broken: Int = \"no\"\n")
-        try watch.expect("hello: did not compile; the node keeps v4")
-        #expect(watch.output.contains("hello.swift:"), "the compiler's diagnostics with file:line: \(watch.output)")
-        #expect(try versions(scratch, "hello") == (4, 3))
-        try scratch.writeInPlace(file, original.replacingOccurrences(of: "Hello, ", with: "Fixed, "))
-        try watch.expect("hello v4 -> v5")
-        #expect(try scratch.hot(["call", "hello:greet", "bob"]).stdout == "\"Fixed, bob!\"\n")
-
-        // A new module folder, its file written after the folder was made.
-        try FileManager.default.createDirectory(atPath: scratch.path("app/modules/extra/more"), withIntermediateDirectories: true)
-        try scratch.write("app/modules/extra/more/extra.swift", """
-            import Hot
-            let module = HotModule(exports: [.function("two") { () -> Int in 2 }])
-            """)
-        try watch.expect("extra none -> v1")
-        #expect(try versions(scratch, "extra") == (1, nil))
-        #expect(try scratch.hot(["call", "extra:two"]).stdout == "2\n")
-
-        // The module's folder removed: deleted from the node, and not booted again.
-        try FileManager.default.removeItem(atPath: scratch.path("app/modules/extra"))
-        try watch.expect("extra deleted from the node")
-        #expect(try versions(scratch, "extra") == (nil, 1))
-        #expect(try scratch.hot(["call", "extra:two"]).status != 0)
-        let permanent = try module(scratch, "extra")?["permanent"]
-        #expect(permanent == nil || permanent is NSNull, "a deleted module is not booted again: \(String(describing: permanent))")
-        #expect(watch.isRunning)
     }
 
     @Test("a module whose load crashes: the node refuses it and lives, the watch goes on")
     func crashingLoad() throws {
-        let scratch = try Scratch()
-        defer { scratch.close() }
-        try #require(try scratch.hot(["init", "app"], in: "").status == 0)
-        try #require(try scratch.hot(["start"]).status == 0)
-        let pid = try #require(pid_t(try scratch.read("app/.hot/node.pid").trimmingCharacters(in: .whitespacesAndNewlines)))
-        let watch = try WatchProcess(scratch)
-        defer { watch.stop() }
-        try watch.expect("watching")
-        let file = "app/modules/hello/hello.swift"
-        let original = try scratch.read(file)
-        try scratch.write(file, """
-            import Hot
-            let module = HotModule(exports: [], onLoad: { fatalError("watched-module-traps-on-load") })
-            """)
-        try watch.expect("not loaded")
-        #expect(watch.output.contains("the node keeps hello v1"), "\(watch.output)")
-        #expect(Scratch.isAlive(pid))
-        #expect(try versions(scratch, "hello") == (1, nil))
-        #expect(try scratch.hot(["call", "hello:greet", "bob"]).stdout == "\"Hello, bob!\"\n")
-        try scratch.write(file, original.replacingOccurrences(of: "Hello, ", with: "Alive, "))
-        try watch.expect("hello v1 -> v3")
-        #expect(try scratch.hot(["call", "hello:greet", "bob"]).stdout == "\"Alive, bob!\"\n")
-        #expect(Scratch.isAlive(pid))
+        try withWatch { scratch, watch in
+            let pid = try #require(pid_t(try scratch.read("app/.hot/node.pid").trimmingCharacters(in: .whitespacesAndNewlines)))
+            let file = "app/modules/hello/hello.swift"
+            let original = try scratch.read(file)
+            try scratch.write(file, """
+                import Hot
+                let module = HotModule(exports: [], onLoad: { fatalError("watched-module-traps-on-load") })
+                """)
+            try watch.expect("not loaded")
+            #expect(watch.output.contains("the node keeps hello v1"), "\(watch.output)")
+            #expect(Scratch.isAlive(pid))
+            #expect(try versions(scratch, "hello") == (1, nil))
+            #expect(try scratch.hot(["call", "hello:greet", "bob"]).stdout == "\"Hello, bob!\"\n")
+            try scratch.write(file, original.replacingOccurrences(of: "Hello, ", with: "Alive, "))
+            try watch.expect("hello v1 -> v3")
+            #expect(try scratch.hot(["call", "hello:greet", "bob"]).stdout == "\"Alive, bob!\"\n")
+            #expect(Scratch.isAlive(pid))
+        }
     }
 
     @Test("Ctrl-C during a build: the watch ends, no compiler left, no partial artifact, the node keeps its version")
     func interruptedBuild() throws {
-        let scratch = try Scratch()
-        defer { scratch.close() }
-        try #require(try scratch.hot(["init", "app"], in: "").status == 0)
-        try #require(try scratch.hot(["start"]).status == 0)
-        let watch = try WatchProcess(scratch)
-        defer { watch.stop() }
-        try watch.expect("watching")
-        let before = Set(try FileManager.default.contentsOfDirectory(atPath: scratch.path("app/.hot/build/hello")))
-        // A module slow enough to compile that the signal lands mid-build.
-        let slow = (0..<400).map { "public func f\($0)(_ x: Int) -> String { \"\\(x + \($0))\" + String(repeating: \"y\", count: \($0 % 7)) }" }
-        try scratch.write("app/modules/hello/slow.swift", slow.joined(separator: "\n"))
-        var compiling = false
-        for _ in 0..<400 where !compiling {
-            usleep(10_000)
-            compiling = children(of: watch.pid).contains { $0.contains("swift") }
+        try withWatch { scratch, watch in
+            let before = Set(try FileManager.default.contentsOfDirectory(atPath: scratch.path("app/.hot/build/hello")))
+            // A module slow enough to compile that the signal lands mid-build.
+            let slow = (0..<400).map { "public func f\($0)(_ x: Int) -> String { \"\\(x + \($0))\" + String(repeating: \"y\", count: \($0 % 7)) }" }
+            try scratch.write("app/modules/hello/slow.swift", slow.joined(separator: "\n"))
+            var compiling = false
+            for _ in 0..<400 where !compiling {
+                usleep(10_000)
+                compiling = children(of: watch.pid).contains { $0.contains("swift") }
+            }
+            try #require(compiling, "the build never started")
+            watch.interrupt()
+            let status = watch.wait(timeout: 30)
+            #expect(status == 0, "\(watch.output)")
+            #expect(watch.output.contains("build interrupted; no partial artifact was kept"), "\(watch.output)")
+            // Nothing the build started outlives it, and nothing half-written stays.
+            let leftovers = allProcesses().filter { $0.contains(scratch.root) && $0.contains("swift") }
+            #expect(leftovers.isEmpty, "\(leftovers)")
+            let after = Set(try FileManager.default.contentsOfDirectory(atPath: scratch.path("app/.hot/build/hello")))
+            #expect(after == before, "artifacts: \(after.subtracting(before))")
+            #expect(try versions(scratch, "hello") == (1, nil))
         }
-        try #require(compiling, "the build never started")
-        watch.interrupt()
-        let status = watch.wait(timeout: 30)
-        #expect(status == 0, "\(watch.output)")
-        #expect(watch.output.contains("build interrupted; no partial artifact was kept"), "\(watch.output)")
-        // Nothing the build started outlives it, and nothing half-written stays.
-        let leftovers = allProcesses().filter { $0.contains(scratch.root) && $0.contains("swift") }
-        #expect(leftovers.isEmpty, "\(leftovers)")
-        let after = Set(try FileManager.default.contentsOfDirectory(atPath: scratch.path("app/.hot/build/hello")))
-        #expect(after == before, "artifacts: \(after.subtracting(before))")
-        #expect(try versions(scratch, "hello") == (1, nil))
     }
+}
+
+/// A project of `hot init` with its node started and `hot watch` running in
+/// it; both stopped and the folder removed after `body`, however it ends.
+private func withWatch(_ body: (Scratch, WatchProcess) throws -> Void) throws {
+    let scratch = try Scratch()
+    defer { scratch.close() }
+    try #require(try scratch.hot(["init", "app"], in: "").status == 0)
+    try #require(try scratch.hot(["start"]).status == 0)
+    let watch = try WatchProcess(scratch)
+    defer { watch.stop() }
+    try watch.expect("watching")
+    try body(scratch, watch)
 }
 
 /// `hot watch` running in the background, its output collected as it comes.
