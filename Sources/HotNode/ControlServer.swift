@@ -310,6 +310,8 @@ public final class ControlServer: Sendable {
             } catch {
                 return .error(code: error.code, message: error.description)
             }
+        case .compact:
+            return .error(code: .failed, message: "this node cannot compact yet")
         case .stage(let file, let size, let sha256):
             return try stage(file, size: size, sha256: sha256, on: connection, &exchange)
         case .load(let files, let purge, let force):

@@ -6,6 +6,7 @@ extension NodeConfiguration {
         --name NAME --listen ADDRESS [--listen ADDRESS]... --cookie-file PATH
                        --state DIR [--code-path DIR] [--mode interactive|embedded]
                        [--sticky MODULE]... [--pid-file PATH] [--trial-timeout SECONDS]
+                       [--compact-after-loads N] [--compact-after-bytes N]
         """
 
     /// Reads a configuration from `hotnode`'s flags (the arguments after the
@@ -21,6 +22,7 @@ extension NodeConfiguration {
         var pidFile: String?
         var mode = Node.Mode.interactive
         var trialTimeout = TrialLoad.defaultTimeout
+        var compaction = CompactionThreshold()
         var rest = Array(arguments)[...]
         while let option = rest.popFirst() {
             func value() throws(ArgumentError) -> String {
@@ -46,6 +48,12 @@ extension NodeConfiguration {
                     throw .badValue(option: option, value: text, expected: "a number of seconds")
                 }
                 trialTimeout = seconds
+            case "--compact-after-loads", "--compact-after-bytes":
+                let text = try value()
+                guard let count = Int(text), count > 0 else {
+                    throw .badValue(option: option, value: text, expected: "a whole number above 0")
+                }
+                if option == "--compact-after-loads" { compaction.loads = count } else { compaction.retainedBytes = count }
             case "--mode":
                 let text = try value()
                 guard let parsed = Node.Mode(rawValue: text) else {
@@ -59,6 +67,7 @@ extension NodeConfiguration {
         self.init(
             name: name, listen: listen, cookieFile: cookieFile, state: state, codePath: codePath, mode: mode, sticky: sticky,
             pidFile: pidFile, trialTimeout: trialTimeout)
+        self.compaction = compaction
     }
 
     /// Why `hotnode`'s flags do not make a configuration.

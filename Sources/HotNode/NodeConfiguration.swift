@@ -5,6 +5,25 @@ import Hot
 import HotPlatform
 import HotWire
 
+/// When a node compacts by itself: after `loads` versions mapped since it
+/// started (or last compacted), or once `retainedBytes` of versions no
+/// longer current or old are kept mapped; nil fields never trigger. hot.json's
+/// `compact` object (`afterLoads`, `afterRetainedBytes`) sets it for a project.
+public struct CompactionThreshold: Sendable, Equatable {
+    public var loads: Int?
+    public var retainedBytes: Int?
+
+    public init(loads: Int? = nil, retainedBytes: Int? = nil) {
+        self.loads = loads
+        self.retainedBytes = retainedBytes
+    }
+
+    /// The hotnode flags that say the same.
+    public var arguments: [String] {
+        (loads.map { ["--compact-after-loads", "\($0)"] } ?? []) + (retainedBytes.map { ["--compact-after-bytes", "\($0)"] } ?? [])
+    }
+}
+
 /// What a node needs to run: its name, addresses, cookie, state folder, code
 /// path, mode, sticky modules, pid file and trial deadline. `hotnode` reads
 /// one from its flags (`init(arguments:)`); a server that embeds a node in a
@@ -28,6 +47,9 @@ public struct NodeConfiguration: Sendable, Equatable {
     public var pidFile: String?
     /// How long a new object's trial load may run before it is refused.
     public var trialTimeout: Double
+    /// When the node compacts by itself (docs/ARCHITECTURE.md, "Compaction");
+    /// never, by default.
+    public var compaction = CompactionThreshold()
     /// The project the node belongs to, for a node made by `project(root:node:)`:
     /// its `.hot/` is made owner-only and its cookie made when missing, as
     /// `hot start` does. Nil for a node told every path.
@@ -79,6 +101,7 @@ public struct NodeConfiguration: Sendable, Equatable {
             name: local.name, listen: [.unix(path: local.socket)], cookieFile: layout.cookiePath, state: local.state,
             codePath: layout.buildDirectory, sticky: Set(settings.sticky), pidFile: local.pid)
         configuration.project = layout
+        configuration.compaction = settings.compaction
         return configuration
     }
 
@@ -103,13 +126,21 @@ public struct NodeConfiguration: Sendable, Equatable {
     private struct ProjectSettings: Decodable {
         var name: String
         var sticky: [String]
+        var compaction: CompactionThreshold
 
-        enum CodingKeys: String, CodingKey { case name, sticky }
+        enum CodingKeys: String, CodingKey { case name, sticky, compact }
+        enum CompactKeys: String, CodingKey { case afterLoads, afterRetainedBytes }
 
         init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             name = try c.decode(String.self, forKey: .name)
             sticky = try c.decodeIfPresent([String].self, forKey: .sticky) ?? []
+            compaction = CompactionThreshold()
+            if c.contains(.compact) {
+                let compact = try c.nestedContainer(keyedBy: CompactKeys.self, forKey: .compact)
+                compaction.loads = try compact.decodeIfPresent(Int.self, forKey: .afterLoads)
+                compaction.retainedBytes = try compact.decodeIfPresent(Int.self, forKey: .afterRetainedBytes)
+            }
         }
 
         static func read(root: String) throws(ProjectFailure) -> ProjectSettings {

@@ -30,6 +30,10 @@ public enum Request: Sendable, Equatable {
     case makePermanent(modules: [String])
     /// Makes a module's old version current again (it is still loaded).
     case rollback(module: String)
+    /// Re-executes the node in place with only its current versions mapped
+    /// (docs/ARCHITECTURE.md, "Compaction"); `purge` stops plain processes,
+    /// which cannot cross, instead of refusing.
+    case compact(purge: Bool)
 
     /// The request as a term.
     public var term: Term {
@@ -52,6 +56,7 @@ public enum Request: Sendable, Equatable {
         case .check(let files): ["op": "check", "files": .list(files.map { .string($0) })]
         case .makePermanent(let modules): ["op": "makePermanent", "modules": .list(modules.map { .string($0) })]
         case .rollback(let module): ["op": "rollback", "module": .string(module)]
+        case .compact(let purge): ["op": "compact", "purge": .bool(purge)]
         }
     }
 
@@ -114,6 +119,7 @@ public enum Request: Sendable, Equatable {
         case "purge":
             guard case .string(let module)? = term["module"] else { throw .badMessage(reason: "purge needs module") }
             self = .purge(module: module, soft: try flag(term, "soft"))
+        case "compact": self = .compact(purge: try flag(term, "purge"))
         case "delete":
             guard case .string(let module)? = term["module"] else { throw .badMessage(reason: "delete needs module") }
             self = .delete(module: module)
@@ -214,6 +220,9 @@ public enum ErrorCode: String, Sendable, Equatable {
     case badUpload
     /// A process operation failed (no such process, name taken, timeout).
     case process
+    /// The node is compacting and did not act on the request: send it again
+    /// on a new connection (docs/PROTOCOL.md, "compact").
+    case reconnect
     /// Anything else.
     case failed
 }

@@ -242,3 +242,37 @@ public struct MakePermanentReply: BareReply {
     public init(value: [String: Int]) { versions = value }
     public var value: [String: Int] { versions }
 }
+
+/// The reply to `compact`, sent by the process about to re-execute itself:
+/// what it carries across and what it holds before. What the new process
+/// holds after is in the status document's `lastCompaction`.
+public struct CompactReply: ReplyDocument {
+    public static let request = "compact"
+    /// The node's name.
+    public var node: String
+    /// The process id, the same before and after: the node re-executes in place.
+    public var pid: Int
+    /// Each module's current version, the versions the new process loads.
+    public var modules: [String: Int]
+    /// The servers whose state and registered names cross, as pid strings.
+    public var servers: [String]
+    /// Plain processes stopped because the request asked to purge them (pid strings).
+    public var stopped: [String]
+    /// Versions mapped before: every load the node ever took, current, old or retained.
+    public var versionsBefore: Int
+    /// Resident bytes and lines of /proc/PID/maps before.
+    public var residentBefore: Int
+    public var mappingsBefore: Int
+
+    public init(node: String, pid: Int, modules: [String: Int], servers: [String], stopped: [String], versionsBefore: Int,
+                residentBefore: Int, mappingsBefore: Int) {
+        self.node = node
+        self.pid = pid
+        self.modules = modules
+        self.servers = servers
+        self.stopped = stopped
+        self.versionsBefore = versionsBefore
+        self.residentBefore = residentBefore
+        self.mappingsBefore = mappingsBefore
+    }
+}

@@ -18,10 +18,17 @@ public struct StatusReply: ReplyDocument {
     /// Builds the node died loading and refuses until a forced load; absent
     /// when there are none (and from nodes that predate it).
     public var refused: [Refused]?
+    /// Versions mapped in the process: every distinct version loaded since it
+    /// started, whatever became of it; absent from nodes that predate it.
+    public var mappedVersions: Int?
+    /// The last compaction of this process; absent when it never compacted.
+    public var lastCompaction: Compaction?
 
     public init(node: String, pid: Int, mode: String, modules: [Module], processes: [Process], retainedBytes: Int,
-                refused: [Refused]? = nil) {
+                refused: [Refused]? = nil, mappedVersions: Int? = nil, lastCompaction: Compaction? = nil) {
         self.refused = refused
+        self.mappedVersions = mappedVersions
+        self.lastCompaction = lastCompaction
         self.node = node
         self.pid = pid
         self.mode = mode
@@ -52,6 +59,43 @@ public struct StatusReply: ReplyDocument {
         /// Whether this is `module` v`version` with `key` (either key may be the other's first digits).
         public func names(_ module: String, version: Int, key: String) -> Bool {
             self.module == module && self.version == version && (self.key.hasPrefix(key) || key.hasPrefix(self.key))
+        }
+    }
+
+    /// A compaction (docs/ARCHITECTURE.md, "Compaction"): the process
+    /// re-executed itself with only its current versions mapped.
+    public struct Compaction: Codable, Sendable, Equatable {
+        /// When the new process was serving again (seconds since the epoch).
+        public var at: Double
+        /// `request` (`hot compact`) or `threshold` (hot.json's `compact`).
+        public var trigger: String
+        /// From the moment the node stopped accepting to the moment the new
+        /// process listened again, in milliseconds: how long a client waited.
+        public var pausedMilliseconds: Double
+        /// Versions mapped before and after.
+        public var versionsBefore: Int
+        public var versionsAfter: Int
+        /// Resident bytes before, and once the new process booted.
+        public var residentBefore: Int
+        public var residentAfter: Int
+        /// Lines of /proc/PID/maps before and after.
+        public var mappingsBefore: Int
+        public var mappingsAfter: Int
+        /// The servers whose state crossed (pid strings).
+        public var servers: [String]
+
+        public init(at: Double, trigger: String, pausedMilliseconds: Double, versionsBefore: Int, versionsAfter: Int,
+                    residentBefore: Int, residentAfter: Int, mappingsBefore: Int, mappingsAfter: Int, servers: [String]) {
+            self.at = at
+            self.trigger = trigger
+            self.pausedMilliseconds = pausedMilliseconds
+            self.versionsBefore = versionsBefore
+            self.versionsAfter = versionsAfter
+            self.residentBefore = residentBefore
+            self.residentAfter = residentAfter
+            self.mappingsBefore = mappingsBefore
+            self.mappingsAfter = mappingsAfter
+            self.servers = servers
         }
     }
 
