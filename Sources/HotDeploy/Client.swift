@@ -44,10 +44,18 @@ public enum ClientError: Error, Sendable, CustomStringConvertible {
 
 /// A connection to one node, speaking the control protocol. One thread uses
 /// it at a time (it may be handed to another thread, hence Sendable).
+///
+/// A node that is compacting answers a request it did not act on with the
+/// error `reconnect` and closes the connection (docs/PROTOCOL.md, "compact");
+/// the client then opens a new connection, waiting for the node to serve
+/// again, and sends the same request there, whatever it is: the node never
+/// acted on it. A connection closed with no answer at all stays an error, so a
+/// request that changes the node is never sent twice.
 public final class NodeClient: @unchecked Sendable {
     /// The address connected to.
     public let address: NodeAddress
-    private let connection: Connection
+    private let cookie: [UInt8]
+    private var connection: Connection
     /// The name the node announced.
     public var nodeName: String { connection.peerName }
 
@@ -55,37 +63,90 @@ public final class NodeClient: @unchecked Sendable {
     /// frames, small enough to stay far below the frame limit.
     public static let chunkSize = 1 << 20
 
+    /// How long a client told to reconnect waits for the node to serve
+    /// again: a compaction pauses a node for well under a second, and a
+    /// node that crashed in its exec is restarted by its supervisor.
+    public static let reconnectWait = 10.0
+
+    /// How many `reconnect` answers in a row one request accepts: each is a
+    /// compaction, and a node does not compact again and again.
+    static let maxReconnects = 5
+
     /// Connects and authenticates.
-    public init(address: NodeAddress, cookieFile: String) throws(ClientError) {
+    public convenience init(address: NodeAddress, cookieFile: String) throws(ClientError) {
+        try self.init(address: address, cookieFile: cookieFile, waiting: 0)
+    }
+
+    /// Connects and authenticates; while nothing answers at the address (a
+    /// node restarting, or not yet listening), tries again for up to `seconds`.
+    public init(address: NodeAddress, cookieFile: String, waiting seconds: Double) throws(ClientError) {
         self.address = address
-        let cookie: [UInt8]
         do { cookie = try Cookie.read(path: cookieFile) } catch { throw .cookie(error) }
-        do {
-            connection = try Connection.open(to: address, cookie: cookie)
-        } catch {
-            switch error {
-            case .system(let e):
-                throw .unreachable(address: address.description, reason: e.description)
-            case .authenticationFailed, .malformedFrame:
-                throw .refused(address: address.description)
-            case .closed:
-                throw .unreachable(address: address.description, reason: "the node closed the connection before its hello (too many connections?)")
-            default:
-                throw .protocolError(error.description)
-            }
-        }
+        connection = try Self.open(address, cookie: cookie, waiting: seconds)
     }
 
     deinit { connection.close() }
 
+    /// Opens an authenticated connection, trying again every 50 ms while
+    /// the node is unreachable, until `seconds` have passed.
+    private static func open(_ address: NodeAddress, cookie: [UInt8], waiting seconds: Double) throws(ClientError) -> Connection {
+        let deadline = monotonic() + seconds
+        while true {
+            do {
+                return try Connection.open(to: address, cookie: cookie)
+            } catch {
+                let failure = ClientError(opening: error, address: address)
+                guard case .unreachable = failure, monotonic() + 0.05 < deadline else { throw failure }
+                usleep(50_000)
+            }
+        }
+    }
+
+    /// Drops the connection the node closed and opens another.
+    private func reopen() throws(ClientError) {
+        connection.close()
+        connection = try Self.open(address, cookie: cookie, waiting: Self.reconnectWait)
+    }
+
+    /// Runs one exchange (`send` writes the request, then the response is
+    /// read); on an answer of `reconnect`, opens a new connection and runs
+    /// it again there.
+    private func exchange(_ send: (Connection) throws(WireError) -> Void) throws(ClientError) -> Term {
+        var reconnects = 0
+        while true {
+            switch try respond(send) {
+            case .ok(let value):
+                return value
+            case .error(.reconnect, _) where reconnects < Self.maxReconnects:
+                reconnects += 1
+                try reopen()
+            case .error(let code, let message):
+                throw .failed(code: code, message: message)
+            }
+        }
+    }
+
+    /// Sends and reads the response. When the write fails because the node
+    /// closed the connection, the response it sent before closing (its
+    /// `reconnect` to an idle connection, or to a request cut short) may
+    /// still be waiting to be read: read it, else report the broken
+    /// connection.
+    private func respond(_ send: (Connection) throws(WireError) -> Void) throws(ClientError) -> Response {
+        do {
+            try send(connection)
+        } catch .closed {
+            if let response = try? connection.receiveResponse() { return response }
+            throw .protocolError(WireError.closed.description)
+        } catch {
+            throw .protocolError(error.description)
+        }
+        do { return try connection.receiveResponse() } catch { throw .protocolError(error.description) }
+    }
+
     /// Sends a request; returns the result or throws the node's error.
     public func request(_ request: Request) throws(ClientError) -> Term {
-        let response: Response
-        do { response = try connection.request(request) } catch { throw .protocolError(error.description) }
-        switch response {
-        case .ok(let value): return value
-        case .error(let code, let message): throw .failed(code: code, message: message)
-        }
+        let frame = Frame(.request, TermCodec.encode(request.term))
+        return try exchange { (connection) throws(WireError) in try connection.send(frame) }
     }
 
     /// Sends a request whose result is a reply document, and reads it.
@@ -100,22 +161,32 @@ public final class NodeClient: @unchecked Sendable {
             throw .failed(code: .noFile, message: "cannot read \(path)")
         }
         let sha256 = SHA256Hasher.hex(of: bytes)
-        do {
-            try connection.send(Frame(.request, TermCodec.encode(Request.stage(file: fileName, size: bytes.count, sha256: sha256).term)))
+        let header = Frame(.request, TermCodec.encode(Request.stage(file: fileName, size: bytes.count, sha256: sha256).term))
+        let result = try exchange { (connection) throws(WireError) in
+            try connection.send(header)
             var offset = 0
             while offset < bytes.count {
                 let end = min(offset + Self.chunkSize, bytes.count)
                 try connection.send(Frame(.chunk, Array(bytes[offset..<end])))
                 offset = end
             }
-        } catch {
-            throw .protocolError(error.description)
         }
-        let response: Response
-        do { response = try connection.receiveResponse() } catch { throw .protocolError(error.description) }
-        switch response {
-        case .ok(let result): do { _ = try StageReply(term: result) } catch { throw .badReply(error) }
-        case .error(let code, let message): throw .failed(code: code, message: message)
+        do { _ = try StageReply(term: result) } catch { throw .badReply(error) }
+    }
+}
+
+extension ClientError {
+    /// The failure to open a connection, as a client reports it.
+    init(opening error: WireError, address: NodeAddress) {
+        switch error {
+        case .system(let e):
+            self = .unreachable(address: address.description, reason: e.description)
+        case .authenticationFailed, .malformedFrame:
+            self = .refused(address: address.description)
+        case .closed:
+            self = .unreachable(address: address.description, reason: "the node closed the connection before its hello (too many connections?)")
+        default:
+            self = .protocolError(error.description)
         }
     }
 }

@@ -6,8 +6,10 @@ import HotWire
 /// authenticated connection is opened once and reused (no handshake per
 /// save). A connection the node has closed (a restart, its idle timeout) is
 /// found by a ping before each load or delete, and opened again; only
-/// requests that change nothing (ping, status) are ever repeated, so a
-/// load is never sent twice.
+/// requests that change nothing (ping, status) are repeated after a broken
+/// connection, so a load is never sent twice. A node that compacts answers
+/// `reconnect` instead, having acted on nothing, and `NodeClient` sends any
+/// request again on a new connection by itself.
 public final class NodeLink {
     public let target: RolloutTarget
     private var client: NodeClient?
