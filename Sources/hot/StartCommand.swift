@@ -66,11 +66,7 @@ let startCommand = Command(
         try makeDirectories(parentDirectory(local.socket), mode: 0o700)
     } catch { throw .failed(error.description) }
     let node = try nodeExecutable()
-    let nodeArguments = [
-        "--name", local.name, "--cookie-file", project.cookiePath,
-        "--state", local.state, "--code-path", project.buildDirectory, "--pid-file", local.pid,
-        "--mode", args.value("--mode") ?? "interactive",
-    ] + listen.flatMap { ["--listen", $0] } + project.config.sticky.flatMap { ["--sticky", $0] }
+    let nodeArguments = hotnodeArguments(project, local, mode: args.value("--mode") ?? "interactive", listen: listen)
     if args.has("--foreground") {
         let argv = ([node] + nodeArguments).map { strdup($0) } + [nil]
         execv(node, argv)
@@ -99,6 +95,20 @@ let startCommand = Command(
     }
     process.signal(SIGTERM)
     throw .failed("node did not answer within 15 s; see \(local.log)")
+}
+
+/// hotnode's flags for a local node of `project`: its files, mode and
+/// addresses, and hot.json's sticky modules and compaction threshold.
+func hotnodeArguments(_ project: Project, _ local: LocalNode, mode: String, listen: [String]) -> [String] {
+    var arguments = [
+        "--name", local.name, "--cookie-file", project.cookiePath,
+        "--state", local.state, "--code-path", project.buildDirectory, "--pid-file", local.pid, "--mode", mode,
+    ]
+    arguments += listen.flatMap { ["--listen", $0] }
+    arguments += project.config.sticky.flatMap { ["--sticky", $0] }
+    if let loads = project.config.compact?.afterLoads { arguments += ["--compact-after-loads", String(loads)] }
+    if let bytes = project.config.compact?.afterRetainedBytes { arguments += ["--compact-after-bytes", String(bytes)] }
+    return arguments
 }
 
 /// The values of `hot start --mode`, as hotnode takes them.

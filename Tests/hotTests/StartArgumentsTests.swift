@@ -1,0 +1,37 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import HotBuild
+import HotPlatform
+import Testing
+
+@testable import hot
+
+/// The flags `hot start` gives hotnode, from a real hot.json.
+@Suite struct StartArgumentsTests {
+    private func project(_ config: String) throws -> (Project, String) {
+        var template = Array("/tmp/hot-start-args.XXXXXX".utf8CString)
+        guard let made = mkdtemp(&template) else { throw SystemError("mkdtemp") }
+        let root = String(cString: made)
+        try writeFileAtomically(root + "/hot.json", Array(config.utf8))
+        return (try Project.load(root: root), root)
+    }
+
+    @Test func compactThresholdGoesToHotnodeBesideTheStickyModules() throws {
+        let (shop, root) = try project(#"{"name": "shop", "sticky": ["db"], "compact": {"afterLoads": 500, "afterRetainedBytes": 64000000}}"#)
+        defer { removeTree(root) }
+        let arguments = hotnodeArguments(shop, shop.localNode(nil), mode: "interactive", listen: ["unix:\(shop.socketPath)"])
+        #expect(arguments.suffix(6) == ["--sticky", "db", "--compact-after-loads", "500", "--compact-after-bytes", "64000000"])
+        #expect(arguments.prefix(2) == ["--name", "shop"])
+    }
+
+    @Test func noThresholdNoFlags() throws {
+        let (plain, root) = try project(#"{"name": "plain", "compact": {"afterLoads": 20}}"#)
+        defer { removeTree(root) }
+        let loadsOnly = hotnodeArguments(plain, plain.localNode("n2"), mode: "embedded", listen: [])
+        #expect(loadsOnly.filter { $0.hasPrefix("--compact") } == ["--compact-after-loads"])
+        try writeFileAtomically(root + "/hot.json", Array(#"{"name": "plain"}"#.utf8))
+        let never = try Project.load(root: root)
+        #expect(!hotnodeArguments(never, never.localNode(nil), mode: "interactive", listen: []).contains { $0.hasPrefix("--compact") })
+    }
+}
