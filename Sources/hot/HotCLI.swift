@@ -10,7 +10,7 @@ enum HotCLI {
 
     static let commands: [Command] = [
         initCommand, buildCommand, changedCommand, startCommand, stopCommand, deployCommand, updateCommand, statusCommand,
-        callCommand, spawnCommand, sendCommand, purgeCommand, deleteCommand, rollbackCommand, watchCommand, completionsCommand,
+        callCommand, spawnCommand, sendCommand, purgeCommand, deleteCommand, rollbackCommand, compactCommand, watchCommand, completionsCommand,
         helpCommand,
     ]
 

@@ -49,6 +49,13 @@ func describeStatus(_ document: StatusReply) -> String {
     for refused in document.refused ?? [] {
         text += "  refused: \(refused.module) v\(refused.version) (key \(refused.key.prefix(12))): the node died loading it (\(utcTime(refused.diedAt))); deploy with --force to try again\n"
     }
+    if let mapped = document.mappedVersions {
+        let retained = document.retainedBytes > 0 ? " (\(megabytes(document.retainedBytes)) held by versions neither current nor old)" : ""
+        text += "  versions mapped: \(grouped(mapped))\(retained)\n"
+    }
+    if let last = document.lastCompaction {
+        text += "  last compaction: \(utcTime(last.at)) (\(last.trigger)): \(describeFreed(last)); paused \(milliseconds(last.pausedMilliseconds / 1000))\n"
+    }
     text += document.processes.isEmpty ? "  no processes" : "  processes:"
     for p in document.processes {
         text += "\n    \(p.pid) \(p.name ?? "") \(p.module) v\(p.version) (\(p.code.rawValue) code)"

@@ -241,7 +241,8 @@ private final class Watch {
     }
 }
 
-private func milliseconds(_ seconds: Double) -> String { "\(Int((seconds * 1000).rounded())) ms" }
+/// `142 ms` for seconds.
+func milliseconds(_ seconds: Double) -> String { "\(Int((seconds * 1000).rounded())) ms" }
 
 /// One line on stdout (or stderr), written at once: `hot watch` runs for
 /// hours with its output piped into editors and logs.

@@ -67,7 +67,9 @@ struct CompletionTests {
         let scratch = try project()
         defer { scratch.close() }
         #expect(try offers(scratch, ["hot", "de"]) == ["delete", "deploy"])
-        #expect(try offers(scratch, ["hot", "comp"]) == ["completions"])
+        #expect(try offers(scratch, ["hot", "comp"]) == ["compact", "completions"])
+        #expect(try offers(scratch, ["hot", "compa"]) == ["compact"])
+        #expect(try offers(scratch, ["hot", "compact", "--p"]) == ["--purge"])
         #expect(try offers(scratch, ["hot", "__"]) == [], "the hidden command is not offered")
         #expect(try offers(scratch, ["hot", "deploy", "--str"]) == ["--strategy"])
         #expect(try offers(scratch, ["hot", "deploy", "--he"]) == ["--health-cmd", "--help"])
