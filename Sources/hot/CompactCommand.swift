@@ -48,7 +48,7 @@ private let compactionWait = 30.0
 
 /// A compaction as `hot compact` saw it: the node's reply before it
 /// re-executed, and the status of the process after.
-private struct Compacted {
+struct Compacted {
     let node: String
     /// Nil when the connection broke before the reply arrived (the status
     /// after still shows the compaction).
