@@ -55,6 +55,9 @@ struct Compacted {
     let reply: CompactReply?
     let after: StatusReply
     let record: StatusReply.Compaction
+    /// The processes of the status before and after, to name the servers
+    /// that crossed whichever pid the record gives.
+    let known: [StatusReply.Process]
 
     /// The final status's `lastCompaction` and the reply, for `--json`.
     var term: Term {
@@ -66,7 +69,7 @@ struct Compacted {
         var line = "compacted \(node): \(describeFreed(record)); clients waited \(milliseconds(record.pausedMilliseconds / 1000))"
         if !record.servers.isEmpty {
             let names = record.servers.map { pid in
-                guard let process = after.processes.first(where: { $0.pid == pid }) else { return pid }
+                guard let process = known.first(where: { $0.pid == pid }) else { return pid }
                 return "\(pid) \(process.name ?? "in \(process.module)")"
             }
             line += "; servers carried: \(names.joined(separator: ", "))"
@@ -100,7 +103,7 @@ private func compact(_ target: NodeTarget, purge: Bool) throws(CommandError) -> 
     // whether the new process runs (a newer record), or the exec failed.
     let after = try statusAfterCompaction(target, name: name)
     if let record = after.lastCompaction, record.at > before.lastCompaction?.at ?? -.infinity {
-        return Compacted(node: name, reply: reply, after: after, record: record)
+        return Compacted(node: name, reply: reply, after: after, record: record, known: after.processes + before.processes)
     }
     if after.pid != before.pid {
         throw .failed("\(name) did not compact: it died in the attempt and its supervisor restarted it on its permanent set (pid \(before.pid), now \(after.pid)); its log says why")

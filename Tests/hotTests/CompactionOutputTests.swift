@@ -30,7 +30,8 @@ import Testing
     }
 
     @Test func compactSaysWhatWasFreedAndWhatCrossed() {
-        let compacted = Compacted(node: "app", reply: nil, after: status(mapped: 3, last: record), record: record)
+        let after = status(mapped: 3, last: record)
+        let compacted = Compacted(node: "app", reply: nil, after: after, record: record, known: after.processes)
         #expect(compacted.summary == "compacted app: 2,003 versions -> 3, resident 76.1 MB -> 25.3 MB, mappings 4,021 -> 221; clients waited 142 ms; servers carried: <0.3.0> counter, <0.4.0> in cart")
     }
 
