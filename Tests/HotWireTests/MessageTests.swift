@@ -28,11 +28,12 @@ private let everyRequest: [Request] = [
     .check(files: []),
     .makePermanent(modules: ["chat", "lobby"]),
     .rollback(module: "chat"),
+    .compact(purge: true),
 ]
 
 private let everyErrorCode: [ErrorCode] = [
     .badRequest, .undefined, .badArgument, .raised, .noFile, .badFile, .mismatch, .notPurged, .sticky,
-    .onLoadFailure, .badUpload, .process, .failed,
+    .onLoadFailure, .badUpload, .process, .reconnect, .failed,
 ]
 
 private let everyResponse: [Response] =
@@ -93,22 +94,23 @@ private func caseName(_ request: Request) -> String {
     case .check: "check"
     case .makePermanent: "makePermanent"
     case .rollback: "rollback"
+    case .compact: "compact"
     }
 }
 
 private func isListed(_ code: ErrorCode) -> Bool {
     switch code {
     case .badRequest, .undefined, .badArgument, .raised, .noFile, .badFile, .mismatch, .notPurged, .sticky,
-        .onLoadFailure, .badUpload, .process, .failed:
+        .onLoadFailure, .badUpload, .process, .reconnect, .failed:
         everyErrorCode.contains(code)
     }
 }
 
 @Suite struct MessageTests {
     @Test func listsCoverEveryCase() {
-        #expect(Set(everyRequest.map(caseName)).count == 13)
+        #expect(Set(everyRequest.map(caseName)).count == 14)
         #expect(everyErrorCode.allSatisfy(isListed))
-        #expect(Set(everyErrorCode).count == 13)
+        #expect(Set(everyErrorCode).count == 14)
     }
 
     @Test(arguments: everyRequest) func requestRoundTrips(_ request: Request) throws {
