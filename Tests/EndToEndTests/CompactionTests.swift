@@ -188,6 +188,36 @@ struct CompactionTests {
         #expect(after.pid == before.pid)
     }
 
+    @Test("a server whose state does not come back refuses the compaction, and the node goes on as it was")
+    func undecodableStateRefuses() throws {
+        let scratch = try Scratch()
+        defer { scratch.close() }
+        let project = try Self.startProject(scratch)
+        try FileManager.default.createDirectory(atPath: scratch.path("app/modules/fragile"), withIntermediateDirectories: true)
+        try project.deploy("fragile", versions: 1...1) { _ in CompactionModules.fragile }
+        let client = try project.client()
+        _ = try client.request(.spawn(module: "counter", function: "counter", args: [], name: "counter"))
+        _ = try client.request(.spawn(module: "fragile", function: "fragile", args: [], name: "fragile"))
+        _ = try client.request(.call(module: "counter", function: "bump", args: []))
+        let before = try client.request(.status, as: StatusReply.self)
+        let refused = Result { () throws(ClientError) in try client.request(.compact(purge: false), as: CompactReply.self) }
+        guard case .failure(.failed(let code, let message)) = refused else {
+            Issue.record("a server whose state does not decode did not refuse the compaction: \(refused)")
+            return
+        }
+        #expect(code == .process)
+        #expect(message.contains("fragile-refuses-to-decode"), "\(message)")
+        // Everything resumed: the servers answer, with their state, on the
+        // connection that asked and on a new one; the same process serves.
+        #expect(try client.request(.call(module: "counter", function: "bump", args: []))["count"]?.intValue == 2)
+        let fresh = try project.client()
+        #expect(try fresh.request(.call(module: "fragile", function: "poke", args: [])) == .int(1))
+        let after = try fresh.request(.status, as: StatusReply.self)
+        #expect(after.pid == before.pid && after.lastCompaction == nil)
+        #expect(after.mappedVersions == before.mappedVersions)
+        #expect(after.processes.map(\.pid) == before.processes.map(\.pid))
+    }
+
     @Test("a node killed right after its exec comes back on its permanent set")
     func killAfterExec() throws {
         let scratch = try Scratch()
@@ -320,6 +350,34 @@ extension Thread {
 }
 
 enum CompactionModules {
+    /// A server `fragile` whose state encodes but refuses to decode: `poke()`
+    /// counts.
+    static let fragile = """
+        import Hot
+
+        let module = HotModule(
+            exports: [.function("poke", { () throws -> Term in try Servers.call("fragile", "poke") })],
+            servers: [.server("fragile", Fragile.self)])
+
+        struct Refused: Error, CustomStringConvertible {
+            var description: String { "fragile-refuses-to-decode" }
+        }
+
+        enum Fragile: Server {
+            struct State: Codable {
+                var pokes: Int
+                init(pokes: Int) { self.pokes = pokes }
+                init(from decoder: any Decoder) throws { throw Refused() }
+            }
+            static func start(_ args: [Term]) throws -> State { State(pokes: 0) }
+            static func handleCall(_ request: Term, state: inout State) throws -> Term {
+                state.pokes += 1
+                return .int(state.pokes)
+            }
+        }
+
+        """
+
     /// A server `ledger` that keeps a list of strings: `add(s)`, `entries()`.
     static let ledger = """
         import Hot
