@@ -1,6 +1,8 @@
 #define _GNU_SOURCE 1
 #include <fcntl.h>
 #include <spawn.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -35,4 +37,12 @@ int hot_peer_credentials(int fd, int *pid, unsigned *uid) {
 
 int hot_set_thread_nice(int nice) {
     return setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), nice);
+}
+
+int hot_wake_fd(void) {
+    return eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+}
+
+int hot_memfd_inherited(const char *name) {
+    return memfd_create(name, 0);
 }

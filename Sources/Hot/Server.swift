@@ -54,6 +54,10 @@ public struct ServerSpec: Sendable {
     public let encode: @Sendable (ServerState) throws -> Term
     /// Makes this version's state from an older version's term.
     public let codeChange: @Sendable (Int, Term) throws -> ServerState
+    /// Makes this version's state from a term this same version encoded:
+    /// how a server's state crosses a compaction, where the process is new
+    /// but the version is not (so `codeChange` is not asked).
+    public let decode: @Sendable (Term) throws -> ServerState
 
     /// Declares `type` as a server named `name`.
     public static func server<S: Server>(_ name: String, _ type: S.Type) -> ServerSpec {
@@ -81,7 +85,8 @@ public struct ServerSpec: Sendable {
                 box.value = s
             },
             encode: { box in try TermEncoder().encode(try state(box)) },
-            codeChange: { version, term in ServerState(try S.codeChange(from: version, state: term)) })
+            codeChange: { version, term in ServerState(try S.codeChange(from: version, state: term)) },
+            decode: { term in ServerState(try TermDecoder().decode(S.State.self, from: term)) })
     }
 }
 

@@ -404,6 +404,20 @@ public final class CodeServer: Sendable {
         }
     }
 
+    /// How many versions this process has mapped: every distinct version it
+    /// ever loaded (docs/ARCHITECTURE.md, "Fact: never-close").
+    public var mappedVersions: Int { state.withLock { $0.loaded.count } }
+
+    /// Runs `body` with no load, purge, delete or rollback under way, and
+    /// none starting until it returns (a compaction).
+    func exclusively<T>(_ body: () throws(CompactionRefusal) -> T) throws(CompactionRefusal) -> T {
+        try loading.withLock { _ throws(CompactionRefusal) in
+            loadingThread.store(UInt(pthread_self()), ordering: .relaxed)
+            defer { loadingThread.store(0, ordering: .relaxed) }
+            return try body()
+        }
+    }
+
     /// The bytes of every version kept mapped though no longer current or old.
     public func retainedBytes() -> Int {
         state.withLock { state in

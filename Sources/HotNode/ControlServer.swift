@@ -26,6 +26,16 @@ public final class ControlServer: Sendable {
     private let listening = Atomic<Bool>(false)
     /// Connections waiting out a wrong cookie's delay.
     private let penalized = Atomic<Int>(0)
+    /// Set while the node compacts: every connection but the one that asked
+    /// answers its next request, or at once if idle, with `reconnect`, and
+    /// closes (docs/ARCHITECTURE.md, "Compaction").
+    private let compacting = Atomic<Bool>(false)
+    /// The accepting thread's pause: asked for by a compaction, and whether
+    /// the thread has stopped accepting.
+    private let acceptPause = Mutex((requested: false, parked: false))
+    /// Every connection from its accept to the end of its thread, whatever
+    /// table it is in meanwhile: what a compaction waits to see end.
+    private let alive = Mutex(Set<ObjectIdentifier>())
     /// Authenticated connections beyond this are closed at once, so a flood
     /// cannot exhaust the node's threads; the node answers the ones it has.
     public static let maxConnections = 64
@@ -62,13 +72,65 @@ public final class ControlServer: Sendable {
             do {
                 socket = try listener.accept()
             } catch {
+                if error.errno == .resourceTemporarilyUnavailable {
+                    parkWhilePaused()
+                    continue
+                }
                 if error.errno == .badFileDescriptor || error.errno == .invalidArgument { return }
                 node.logger.warning("accept failed: \(error)")
                 continue
             }
             admitHandshake(socket)
-            startThread { [self] in handle(socket) }
+            alive.withLock { _ = $0.insert(ObjectIdentifier(socket)) }
+            startThread { [self] in
+                handle(socket)
+                alive.withLock { _ = $0.remove(ObjectIdentifier(socket)) }
+            }
         }
+    }
+
+    /// Accepts nothing while a compaction asks it; connections meanwhile
+    /// wait in the listening socket's backlog, for this process if the
+    /// compaction fails, for the new one if it does not.
+    private func parkWhilePaused() {
+        acceptPause.withLock { $0.parked = $0.requested }
+        while acceptPause.withLock({ $0.requested }) { usleep(1000) }
+        acceptPause.withLock { $0.parked = false }
+    }
+
+    /// Stops accepting on `listener` (which this server serves) and makes
+    /// every connection but `requester` answer `reconnect` and close; true
+    /// once the accepting thread is parked and those connections have
+    /// ended, false (having undone nothing: call `endCompaction`) at `deadline`.
+    func beginCompaction(_ listener: Listener, requester: ObjectIdentifier?, until deadline: Double) -> Bool {
+        compacting.store(true, ordering: .sequentiallyConsistent)
+        acceptPause.withLock { $0.requested = true }
+        listener.interruptAccept()
+        open.withLock { table in
+            // Idle connections wake now; one inside a request answers it
+            // first, then finds `compacting` set.
+            for (id, socket) in table.sockets where id != requester { socket.shutdownReading() }
+        }
+        while monotonic() < deadline {
+            let parked = acceptPause.withLock { $0.parked } || !listening.load(ordering: .relaxed)
+            let others = alive.withLock { $0.contains { $0 != requester } }
+            if parked && !others { return true }
+            usleep(1000)
+        }
+        return false
+    }
+
+    /// Undoes `beginCompaction`: accepts and serves again.
+    func endCompaction() {
+        compacting.store(false, ordering: .sequentiallyConsistent)
+        acceptPause.withLock { $0.requested = false }
+    }
+
+    /// Tells a client the node is compacting and did not act on its request.
+    private func sendReconnect(_ connection: Connection) {
+        let response = Response.error(
+            code: .reconnect, message: "the node is compacting and did not act on this request; send it again on a new connection")
+        try? connection.send(Frame(.response, response.boundedPayload()))
     }
 
     /// Logs the summary of refusals at the end of each interval, even when
@@ -182,6 +244,10 @@ public final class ControlServer: Sendable {
         }
         var exchange = Exchange()
         while true {
+            if compacting.load(ordering: .sequentiallyConsistent) {
+                sendReconnect(connection)
+                return
+            }
             let frame: Frame
             if let interrupting = exchange.interrupting.take() {
                 frame = interrupting
@@ -189,9 +255,17 @@ public final class ControlServer: Sendable {
                 do {
                     frame = try connection.receive()
                 } catch {
-                    if case .closed = error {} else { node.logger.notice("connection dropped: \(error)") }
+                    if compacting.load(ordering: .sequentiallyConsistent) {
+                        sendReconnect(connection)
+                    } else if case .closed = error {} else {
+                        node.logger.notice("connection dropped: \(error)")
+                    }
                     return
                 }
+            }
+            if compacting.load(ordering: .sequentiallyConsistent) {
+                sendReconnect(connection)
+                return
             }
             // The chunks of a refused upload, still arriving: dropped unanswered.
             if frame.type == .chunk && exchange.discarding > 0 {
@@ -208,7 +282,24 @@ public final class ControlServer: Sendable {
                     throw .badMessage(reason: "expected a request frame, got \(frame.type)")
                 }
                 let request = try Request(payload: frame.payload)
-                response = try serve(request, on: connection, &exchange)
+                if case .compact(let purge) = request {
+                    // Answered by `compact` itself, just before the exec; if
+                    // the exec then fails, the client has its answer already
+                    // and the connection closes.
+                    var answered = false
+                    do {
+                        try node.compact(trigger: "request", purge: purge, requester: ObjectIdentifier(socket)) { reply in
+                            answered = (try? connection.send(Frame(.response, Response.ok(reply.term).boundedPayload()))) != nil
+                            return answered
+                        }
+                    } catch {
+                        node.logger.warning("\(error)")
+                        if answered { return }
+                        response = .error(code: error.code, message: error.description)
+                    }
+                } else {
+                    response = try serve(request, on: connection, &exchange)
+                }
                 if case .stop = request, case .ok = response { stopping = true }
             } catch {
                 guard case .badMessage(let reason) = error else {
@@ -311,7 +402,7 @@ public final class ControlServer: Sendable {
                 return .error(code: error.code, message: error.description)
             }
         case .compact:
-            return .error(code: .failed, message: "this node cannot compact yet")
+            preconditionFailure("compact is answered by handle, before serve")
         case .stage(let file, let size, let sha256):
             return try stage(file, size: size, sha256: sha256, on: connection, &exchange)
         case .load(let files, let purge, let force):
@@ -328,6 +419,7 @@ public final class ControlServer: Sendable {
                         stopped: r.stopped.map(\.description), stubborn: r.stubborn.map(\.description),
                         cancelledCalls: purge ? r.cancelledCalls : nil, unendedCalls: purge ? r.unendedCalls : nil))
                 }
+                node.compactIfDue()
                 return .ok(LoadReply(modules: answer).term)
             } catch {
                 node.logger.warning("load refused: \(error)")

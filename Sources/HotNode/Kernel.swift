@@ -59,6 +59,8 @@ final class Kernel: NodeRuntime, @unchecked Sendable {
             case .message(let term)?, .cast(let term)?: return term
             case .call(_, let reply)?, .codeChange(let reply)?:
                 reply.put(.failure(ProcessError.serverEnded("not a server")))
+            case .handOff(let handOff)?:
+                handOff.state.put(.failure(ProcessError.serverEnded("not a server")))
             }
         }
     }
@@ -144,15 +146,19 @@ final class Kernel: NodeRuntime, @unchecked Sendable {
         // The first state is made in the server's own thread, but the caller
         // learns of a failing `start` at once, as gen_server:start_link does.
         let started = Reply()
-        startThread { [self] in runServer(process, pinned, server, args, started) }
+        startThread { [self] in runServer(process, pinned, server, { spec in try spec.start(args) }, started) }
         guard let result = started.wait(timeout: 10) else { throw ProcessError.timeout(seconds: 10) }
         _ = try result.get()
         return process.pid
     }
 
     /// A server: the loop lives here, each message goes to the current
-    /// version, and the state moves first when the version changed.
-    private func runServer(_ process: NodeProcess, _ start: ModuleVersion, _ name: String, _ args: [Term], _ started: Reply) {
+    /// version, and the state moves first when the version changed. Its
+    /// first state comes from `first`: the server's `start`, or a state
+    /// carried across a compaction.
+    private func runServer(
+        _ process: NodeProcess, _ start: ModuleVersion, _ name: String, _ first: (ServerSpec) throws -> ServerState, _ started: Reply
+    ) {
         enter(process)
         var version = start
         defer {
@@ -162,7 +168,7 @@ final class Kernel: NodeRuntime, @unchecked Sendable {
         var state: ServerState
         do {
             guard let spec = version.server(name) else { throw CallError.undefinedFunction(module: process.module, function: name) }
-            state = try spec.start(args)
+            state = try first(spec)
             started.put(.success(.pid(process.pid)))
         } catch {
             started.put(.failure(error))
@@ -179,6 +185,14 @@ final class Kernel: NodeRuntime, @unchecked Sendable {
                 reply.put(migrate(process, name, &version, &state).map { .int($0) })
                 continue
             }
+            if case .handOff(let handOff) = envelope {
+                handOff.state.put(Result { try carry(process, name, version, state) })
+                // Until the compaction fails; one that succeeds ends the process.
+                if handOff.resume.wait(timeout: ServerHandOff.resumeTimeout) == nil {
+                    logger.warning("server \(process.pid): no word from the compaction within \(Int(ServerHandOff.resumeTimeout)) s; going on")
+                }
+                continue
+            }
             // Erlang's rule: a message goes to the current version; the state
             // moves first. A failed move keeps the old version and its state.
             if case .failure(let error) = migrate(process, name, &version, &state) {
@@ -191,7 +205,7 @@ final class Kernel: NodeRuntime, @unchecked Sendable {
                     reply.put(Result { try spec.handleCall(request, state) })
                 case .cast(let message): try spec.handleCast(message, state)
                 case .message(let message): try spec.handleInfo(message, state)
-                case .codeChange: break
+                case .codeChange, .handOff: break
                 }
             } catch {
                 logger.warning("server \(process.pid) (\(process.module) v\(version.version)): \(error)")
@@ -219,6 +233,64 @@ final class Kernel: NodeRuntime, @unchecked Sendable {
         } catch {
             return .failure(error)
         }
+    }
+
+    /// A server's state as its version encodes it, for the same version in
+    /// the compacted process to decode; the decode is tried here first, so a
+    /// state that would not come back stops the compaction instead of the server.
+    private func carry(_ process: NodeProcess, _ name: String, _ version: ModuleVersion, _ state: ServerState) throws -> Term {
+        guard codeServer.exports.current(process.module) === version else {
+            throw CompactionRefusal.serverInOldCode(pid: process.pid, module: process.module, version: version.version)
+        }
+        guard let spec = version.server(name) else { throw CallError.undefinedFunction(module: process.module, function: name) }
+        let term = try spec.encode(state)
+        _ = try spec.decode(term)
+        return term
+    }
+
+    /// Starts a server carried across a compaction: the pid and registered
+    /// name it had, the state its version encoded decoded by the same
+    /// version (`ServerSpec.decode`), now current here.
+    func restoreServer(_ carried: CarriedServer) throws {
+        guard let version = codeServer.exports.current(carried.module), version.version == carried.version else {
+            throw CompactionRefusal.serverLost(pid: Pid(carried.pid), reason: "\(carried.module) v\(carried.version) is not current after the boot")
+        }
+        let process = try processes.register(
+            module: carried.module, version: version, name: carried.name, kind: .server(carried.server), pid: Pid(carried.pid))
+        let started = Reply()
+        startThread { [self] in
+            runServer(process, version, carried.server, { spec in try spec.decode(carried.state) }, started)
+        }
+        guard let result = started.wait(timeout: 10) else { throw ProcessError.timeout(seconds: 10) }
+        _ = try result.get()
+    }
+
+    /// Asks every server for its state, for a compaction; each one then
+    /// waits, handling nothing, until `resume` or the end of the process.
+    /// Throws the first server that cannot hand over; those that did are
+    /// resumed by the caller through the hand-offs it is given.
+    func handOffServers(timeout: Double, into handOffs: inout [ServerHandOff]) throws(CompactionRefusal) -> [CarriedServer] {
+        var carried: [CarriedServer] = []
+        for entry in processes.all() {
+            guard case .server(let server) = entry.process.kind else { continue }
+            let handOff = ServerHandOff()
+            guard entry.process.mailbox.post(.handOff(handOff)) else { continue }
+            handOffs.append(handOff)
+            switch handOff.state.wait(timeout: timeout) {
+            case .success(let term)?:
+                // The version the server answered from: read after the answer, as
+                // only the server's own thread moves it and it now waits.
+                let version = processes.version(of: entry.process.pid)?.version ?? entry.version.version
+                carried.append(CarriedServer(
+                    pid: entry.process.pid.id, name: entry.process.name, module: entry.process.module, server: server,
+                    version: version, state: term))
+            case .failure(let error as CompactionRefusal)?: throw error
+            case .failure(ProcessError.serverEnded)?: continue
+            case .failure(let error)?: throw .serverState(pid: entry.process.pid, reason: "\(error)")
+            case nil: throw .serverState(pid: entry.process.pid, reason: "no answer within \(Int(timeout)) s")
+            }
+        }
+        return carried
     }
 
     /// Moves every server of `module` to its current version now; returns the

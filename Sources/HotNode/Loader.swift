@@ -98,12 +98,43 @@ final class Loader: ModuleLoader {
         }
     }
 
+    /// Takes every trial slot, so that no trial runs, then ends the spare.
+    func suspendTrials(until deadline: Double) -> Bool {
+        var taken = 0
+        while taken < Self.maxConcurrentTrials {
+            let left = max(0, deadline - monotonic())
+            guard trialSlots.wait(timeout: .now() + .milliseconds(Int(left * 1000))) == .success else {
+                for _ in 0..<taken { trialSlots.signal() }
+                return false
+            }
+            taken += 1
+        }
+        spare?.close()
+        return true
+    }
+
+    func resumeTrials() {
+        for _ in 0..<Self.maxConcurrentTrials { trialSlots.signal() }
+        spare?.reopen()
+    }
+
+    func trust(_ paths: [String]) {
+        let identities = paths.compactMap(Self.identity)
+        trialPassed.withLock { $0.formUnion(identities) }
+    }
+
+    /// What a passed trial is remembered by: the path and what would change
+    /// if the file did (size, modification time, inode).
+    private static func identity(_ path: String) -> String? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        return "\(path) \(info.st_size) \(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec) \(info.st_ino)"
+    }
+
     /// Runs the trial load of an object unless it passed one already.
     func trial(_ path: String) throws(LoadError) {
-        var info = stat()
-        guard stat(path, &info) == 0 else { throw .noFile(lastPathComponent(path)) }
+        guard let identity = Self.identity(path) else { throw .noFile(lastPathComponent(path)) }
         guard let trialExecutable else { return }
-        let identity = "\(path) \(info.st_size) \(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec) \(info.st_ino)"
         if trialPassed.withLock({ $0.contains(identity) }) { return }
         guard trialSlots.wait(timeout: .now() + .milliseconds(Int(trialTimeout * 1000))) == .success else {
             throw .trialFailed(

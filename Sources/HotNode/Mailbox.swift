@@ -14,6 +14,19 @@ enum Envelope: Sendable {
     case cast(Term)
     /// Move a server's state to the module's current version now; reply with the outcome.
     case codeChange(Reply)
+    /// Hand the server's state over for a compaction, then wait to be told
+    /// to go on (docs/ARCHITECTURE.md, "Compaction").
+    case handOff(ServerHandOff)
+}
+
+/// A server's part in a compaction: the server answers `state` with its
+/// state as a term and then waits on `resume`, which only a compaction that
+/// failed before its exec opens (a successful one ends the process).
+final class ServerHandOff: Sendable {
+    let state = Reply()
+    let resume = Reply()
+    /// How long a server waits for `resume` before it goes on regardless.
+    static let resumeTimeout = 60.0
 }
 
 /// A process's queue of envelopes, and its stop flag.
@@ -77,6 +90,7 @@ final class Mailbox: @unchecked Sendable {
         for envelope in pending {
             switch envelope {
             case .call(_, let reply), .codeChange(let reply): reply.put(.failure(ProcessError.serverEnded(reason)))
+            case .handOff(let handOff): handOff.state.put(.failure(ProcessError.serverEnded(reason)))
             case .message, .cast: break
             }
         }

@@ -21,11 +21,24 @@ protocol ModuleLoader: Sendable {
     /// Ends what `prepareTrials` started: no process of the node's trials
     /// outlives the node.
     func closeTrials()
+
+    /// For a compaction: waits until no trial runs and lets none start,
+    /// then ends the spare; false (nothing held) if trials still ran at
+    /// `deadline`. `resumeTrials` undoes it when the compaction failed.
+    func suspendTrials(until deadline: Double) -> Bool
+    func resumeTrials()
+
+    /// Records objects as having passed their trial: the versions a
+    /// compacted node boots ran in the process before it.
+    func trust(_ paths: [String])
 }
 
 extension ModuleLoader {
     func prepareTrials() {}
     func closeTrials() {}
+    func suspendTrials(until deadline: Double) -> Bool { true }
+    func resumeTrials() {}
+    func trust(_ paths: [String]) {}
 }
 
 /// An opened object whose descriptor the node accepted: enough to refuse it

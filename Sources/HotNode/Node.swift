@@ -23,7 +23,10 @@ public final class Node: Sendable {
     let logger: Logger
     let processes = ProcessTable()
     let kernel: Kernel
-    private let servers = Mutex<[(listener: Listener, server: ControlServer)]>([])
+    let servers = Mutex<[(listener: Listener, server: ControlServer, configured: NodeAddress)]>([])
+    /// Compaction: whether this process may re-execute itself, what it
+    /// inherited from the process before it, and the record status shows.
+    let compaction = Mutex(CompactionState())
     /// The actions `stop` runs, and whether it has taken them already.
     private let onShutdown = Mutex((actions: [@Sendable () -> Void](), taken: false))
     /// Set by the first `stop`; later calls only wait for it.
@@ -117,6 +120,8 @@ public final class Node: Sendable {
         // and never runs it (a test) must not start children of itself.
         codeServer.loader.prepareTrials()
         recoverDeathInLoad()
+        defer { compaction.withLock { $0.versionsAtBoot = codeServer.mappedVersions } }
+        if bootCompacted() { return }
         let permanentSet = PermanentSet(stateFolder: store.root)
         var boot = permanentSet.read() ?? [:]
         let recorded = !boot.isEmpty
@@ -183,12 +188,15 @@ public final class Node: Sendable {
     }
 
     /// Listens on `address` and serves it on a thread of its own.
+    /// A listening socket inherited across a compaction is taken over
+    /// instead, with the connections waiting in its backlog.
     public func listen(on address: NodeAddress, cookie: [UInt8]) throws(SystemError) -> NodeAddress {
-        let listener = try Listener.listen(on: address)
+        let listener: Listener
+        if let inherited = try adoptInherited(address) { listener = inherited } else { listener = try Listener.listen(on: address) }
         let server = ControlServer(node: self, cookie: cookie)
         let accepted = servers.withLock { servers in
             guard !stopping.load(ordering: .sequentiallyConsistent) else { return false }
-            servers.append((listener, server))
+            servers.append((listener, server, address))
             return true
         }
         guard accepted else {
@@ -197,6 +205,7 @@ public final class Node: Sendable {
         }
         startThread { server.serve(listener) }
         logger.info("listening on \(listener.address)")
+        finishCompactionRecord()
         if address.isBeyondLoopback {
             let warning = "listening on \(listener.address), beyond loopback: frames are authenticated but not encrypted; anyone on the network can read them (use ssh:// addresses to reach nodes on other machines)"
             logger.warning("\(warning)")
@@ -224,7 +233,7 @@ public final class Node: Sendable {
         guard !stopping.exchange(true, ordering: .sequentiallyConsistent) else { return }
         logger.info("stopping: \(reason)")
         codeServer.metrics.stop()
-        for (listener, server) in servers.withLock({ $0 }) {
+        for (listener, server, _) in servers.withLock({ $0 }) {
             // Shut down, not closed: the serving thread closes the descriptor
             // (docs/ARCHITECTURE.md, "A node that outlives its modules and its clients").
             listener.shutdown()
@@ -280,7 +289,8 @@ public final class Node: Sendable {
         return StatusReply(
             node: name, pid: Int(getpid()), mode: mode.rawValue, modules: modules, processes: processList,
             retainedBytes: codeServer.retainedBytes(),
-            refused: deaths.isEmpty ? nil : deaths)
+            refused: deaths.isEmpty ? nil : deaths, mappedVersions: codeServer.mappedVersions,
+            lastCompaction: compaction.withLock { $0.last })
     }
 }
 

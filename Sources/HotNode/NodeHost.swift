@@ -73,6 +73,9 @@ public final class NodeHost: Sendable {
             guard !node.isStopped else { throw .stopped }
             let addresses = try bootAndListen()
             started = addresses
+            if configuration.compaction != CompactionThreshold(), node.compaction.withLock({ $0.arguments == nil }) {
+                node.logger.warning("the compaction threshold is ignored: this node runs inside a server that embeds it, and only hotnode re-executes itself (docs/EMBEDDING.md, \"Compaction\")")
+            }
             node.logger.info("node \(configuration.name) ready")
             return addresses
         }
@@ -117,6 +120,15 @@ public final class NodeHost: Sendable {
             }
         }
         return try result.get()
+    }
+
+    /// Lets the node compact (docs/ARCHITECTURE.md, "Compaction"): re-execute
+    /// this executable with `arguments` (`CommandLine.arguments`), on `hot
+    /// compact` or past the configuration's threshold. Only a process that
+    /// is nothing but a node may; `hotnode` does, a server that embeds a node
+    /// does not (docs/EMBEDDING.md, "Compaction").
+    public func allowCompaction(arguments: [String]) {
+        node.allowCompaction(arguments: arguments, threshold: configuration.compaction)
     }
 
     /// Stops the node (`Node.stop`): listeners closed, socket and pid files

@@ -53,11 +53,13 @@ final class ProcessTable: @unchecked Sendable {
     }
 
     /// Adds a process pinned to `version`; refuses a name already taken.
-    func register(module: String, version: ModuleVersion, name: String?, kind: NodeProcess.Kind) throws(ProcessError) -> NodeProcess {
+    /// `pid` is given only to a server carried across a compaction.
+    func register(module: String, version: ModuleVersion, name: String?, kind: NodeProcess.Kind, pid given: Pid? = nil) throws(ProcessError) -> NodeProcess {
         let result: Result<NodeProcess, ProcessError> = withState { state in
             if let name, state.names[name] != nil { return .failure(.nameTaken(name)) }
-            let pid = Pid(state.nextPid)
-            state.nextPid += 1
+            if let given, state.entries[given] != nil { return .failure(.nameTaken(given.description)) }
+            let pid = given ?? Pid(state.nextPid)
+            state.nextPid = max(state.nextPid, pid.id + 1)
             let process = NodeProcess(pid: pid, name: name, module: module, kind: kind)
             state.entries[pid] = Entry(process: process, version: version)
             if let name { state.names[name] = pid }
@@ -84,6 +86,16 @@ final class ProcessTable: @unchecked Sendable {
     }
 
     func process(_ pid: Pid) -> NodeProcess? { withState { $0.entries[pid]?.process } }
+
+    /// The version a process runs now.
+    func version(of pid: Pid) -> ModuleVersion? { withState { $0.entries[pid]?.version } }
+
+    /// The pid the next process gets; after a compaction, never one given
+    /// before it (`reserve`), so a pid a client holds names one process only.
+    var nextPid: UInt64 { withState { $0.nextPid } }
+
+    /// Makes later pids start at `next` at least.
+    func reserve(next: UInt64) { withState { $0.nextPid = max($0.nextPid, next) } }
 
     func whereis(_ name: String) -> Pid? { withState { $0.names[name] } }
 

@@ -111,6 +111,13 @@ final class TrialSpare: @unchecked Sendable {
         }
     }
 
+    /// Undoes `close` (a compaction that failed before its exec): spares
+    /// start again.
+    func reopen() {
+        condition.withLock { state.closed = false }
+        prepare()
+    }
+
     /// The keeper, on a thread of its own with `keeping` set: starts a spare,
     /// publishes it once it says it is ready, then watches it; one that dies
     /// while it waits is reaped and replaced.

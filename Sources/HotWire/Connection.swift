@@ -123,8 +123,17 @@ public final class Connection: @unchecked Sendable {
     }
 
     /// Sends a request and waits for its response.
+    /// A node that compacts answers `reconnect` on an idle connection before
+    /// any request comes, and closes it: a request sent then fails to send,
+    /// and that answer, already here, is the response (docs/PROTOCOL.md,
+    /// "compact"): the node did not act on the request.
     public func request(_ request: Request) throws(WireError) -> Response {
-        try send(Frame(.request, TermCodec.encode(request.term)))
+        do {
+            try send(Frame(.request, TermCodec.encode(request.term)))
+        } catch .closed {
+            if let response = try? receiveResponse(), case .error(code: .reconnect, _) = response { return response }
+            throw .closed
+        }
         return try receiveResponse()
     }
 

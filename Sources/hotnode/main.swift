@@ -89,6 +89,8 @@ signal(SIGPIPE, SIG_IGN)
 let host: NodeHost
 do {
     host = try NodeHost(configuration, logger: Logger(label: "hotnode.\(configuration.name)"))
+    // This process is nothing but the node: it may re-execute itself to compact.
+    host.allowCompaction(arguments: CommandLine.arguments)
     try host.start()
 } catch {
     fail(error.description, status: 1)

@@ -28,7 +28,6 @@ private let everyRequest: [Request] = [
     .check(files: []),
     .makePermanent(modules: ["chat", "lobby"]),
     .rollback(module: "chat"),
-    .compact(purge: false),
     .compact(purge: true),
 ]
 

@@ -30,3 +30,11 @@ int hot_peer_credentials(int fd, int *pid, unsigned *uid);
 int hot_set_thread_nice(int nice);
 
 #endif
+
+/// eventfd(2), close-on-exec and non-blocking: a descriptor another thread
+/// writes to in order to wake a poll.
+int hot_wake_fd(void);
+
+/// memfd_create(2) without close-on-exec: an anonymous file an exec'd
+/// process inherits (a node's compaction hands its state over in one).
+int hot_memfd_inherited(const char *name);

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import CHotPlatform
 import HotPlatform
 import Synchronization
 import SystemPackage
@@ -121,6 +122,11 @@ public final class Socket: @unchecked Sendable {
     /// Wakes a reader blocked on this socket from another thread (`shutdown(2)`).
     public func shutdown() { sysShutdown(fd) }
 
+    /// Shuts down the reading side only, from any thread: the owner's read
+    /// returns end of input, and it can still send (a node compacting tells
+    /// each client to reconnect this way).
+    public func shutdownReading() { _ = Glibc.shutdown(fd, Int32(SHUT_RD)) }
+
     /// Closes the descriptor now rather than at deinit.
     public func close() {
         guard !closed else { return }
@@ -162,13 +168,56 @@ public final class Listener: @unchecked Sendable {
     public let address: NodeAddress
     private let shutDown = Atomic<Bool>(false)
     private var closed = false
+    /// An eventfd that `interruptAccept` writes to, so that the thread
+    /// blocked in `accept` returns without the listening socket being touched.
+    private let wake: Int32
 
     private init(fd: Int32, address: NodeAddress) {
         self.fd = fd
         self.address = address
+        wake = hot_wake_fd()
     }
 
-    deinit { close() }
+    deinit {
+        close()
+        if wake >= 0 { sysClose(wake) }
+    }
+
+    /// A listening socket this process already has, inherited across an
+    /// exec (docs/ARCHITECTURE.md, "Compaction"): checked to be one, and made
+    /// close-on-exec again. Connections waiting in its backlog are kept.
+    public static func adopt(descriptor: Int32, address: NodeAddress) throws(SystemError) -> Listener {
+        var listening: Int32 = 0
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        guard getsockopt(descriptor, SOL_SOCKET, SO_ACCEPTCONN, &listening, &length) == 0 else {
+            throw SystemError("inherited descriptor \(descriptor) for \(address)")
+        }
+        guard listening == 1 else {
+            throw SystemError("inherited descriptor \(descriptor) for \(address) is not a listening socket", errno: .invalidArgument)
+        }
+        _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC)
+        return Listener(fd: descriptor, address: address)
+    }
+
+    /// Lets the descriptor cross an `execve` (clears close-on-exec) and
+    /// returns its number; `closeOnExec` undoes it when the exec failed.
+    public func keepAcrossExec() -> Int32 {
+        _ = fcntl(fd, F_SETFD, 0)
+        return fd
+    }
+
+    /// Makes the descriptor close-on-exec again.
+    public func closeOnExec() {
+        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+    }
+
+    /// Wakes the thread blocked in `accept`, which then throws
+    /// `SystemError` with `EAGAIN`; the socket goes on listening, and
+    /// connections arriving meanwhile wait in its backlog. From any thread.
+    public func interruptAccept() {
+        var one: UInt64 = 1
+        _ = write(wake, &one, 8)
+    }
 
     /// Binds and listens (`bind(2)`, `listen(2)`). A stale Unix socket file is
     /// replaced only when nothing answers on it, so a second node cannot steal
@@ -208,6 +257,18 @@ public final class Listener: @unchecked Sendable {
 
     /// Waits for the next connection (`accept4(2)`).
     public func accept() throws(SystemError) -> Socket {
+        var fds = [pollfd(fd: fd, events: Int16(POLLIN), revents: 0), pollfd(fd: wake, events: Int16(POLLIN), revents: 0)]
+        while true {
+            let ready = poll(&fds, 2, -1)
+            if ready < 0 && errno == EINTR { continue }
+            guard ready >= 0 else { throw SystemError("poll") }
+            break
+        }
+        if fds[1].revents != 0 && fds[0].revents == 0 {
+            var count: UInt64 = 0
+            _ = read(wake, &count, 8)
+            throw SystemError("accept interrupted", errno: .resourceTemporarilyUnavailable)
+        }
         let client = try sysAccept(fd)
         switch address {
         case .tcp:
