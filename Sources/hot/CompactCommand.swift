@@ -135,7 +135,7 @@ private func statusAfterCompaction(_ target: NodeTarget, name: String) throws(Co
 /// `2,003 versions -> 3, resident 76.1 MB -> 25.3 MB, mappings 4,021 -> 221`.
 func describeFreed(_ record: StatusReply.Compaction) -> String {
     "\(grouped(record.versionsBefore)) versions -> \(grouped(record.versionsAfter)), "
-        + "resident \(megabytes(record.residentBefore)) -> \(megabytes(record.residentAfter)), "
+        + "resident \(byteSize(record.residentBefore)) -> \(byteSize(record.residentAfter)), "
         + "mappings \(grouped(record.mappingsBefore)) -> \(grouped(record.mappingsAfter))"
 }
 
@@ -150,8 +150,9 @@ func grouped(_ number: Int) -> String {
     return number < 0 ? "-" + text : text
 }
 
-/// `76.1 MB` (decimal megabytes, one decimal).
-func megabytes(_ bytes: Int) -> String {
-    let tenths = (Double(bytes) / 100_000).rounded()
-    return "\(grouped(Int(tenths) / 10)).\(abs(Int(tenths)) % 10) MB"
+/// `76.1 MB`, or `45 KB` below a megabyte (decimal units).
+func byteSize(_ bytes: Int) -> String {
+    guard bytes >= 999_950 else { return "\(grouped(Int((Double(bytes) / 1000).rounded()))) KB" }
+    let tenths = Int((Double(bytes) / 100_000).rounded())
+    return "\(grouped(tenths / 10)).\(tenths % 10) MB"
 }

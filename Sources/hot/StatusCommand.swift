@@ -50,7 +50,7 @@ func describeStatus(_ document: StatusReply) -> String {
         text += "  refused: \(refused.module) v\(refused.version) (key \(refused.key.prefix(12))): the node died loading it (\(utcTime(refused.diedAt))); deploy with --force to try again\n"
     }
     if let mapped = document.mappedVersions {
-        let retained = document.retainedBytes > 0 ? " (\(megabytes(document.retainedBytes)) held by versions neither current nor old)" : ""
+        let retained = document.retainedBytes > 0 ? " (\(byteSize(document.retainedBytes)) held by versions neither current nor old)" : ""
         text += "  versions mapped: \(grouped(mapped))\(retained)\n"
     }
     if let last = document.lastCompaction {

@@ -24,9 +24,13 @@ import Testing
         #expect(grouped(999) == "999")
         #expect(grouped(2003) == "2,003")
         #expect(grouped(1_234_567) == "1,234,567")
-        #expect(megabytes(76_130_000) == "76.1 MB")
-        #expect(megabytes(25_300_000) == "25.3 MB")
-        #expect(megabytes(1_999_999_999) == "2,000.0 MB")
+        #expect(byteSize(76_130_000) == "76.1 MB")
+        #expect(byteSize(25_300_000) == "25.3 MB")
+        #expect(byteSize(1_999_999_999) == "2,000.0 MB")
+        #expect(byteSize(999_949) == "1,000 KB")
+        #expect(byteSize(999_950) == "1.0 MB")
+        #expect(byteSize(45_300) == "45 KB")
+        #expect(byteSize(0) == "0 KB")
     }
 
     @Test func compactSaysWhatWasFreedAndWhatCrossed() {
