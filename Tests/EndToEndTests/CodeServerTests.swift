@@ -422,7 +422,7 @@ extension CodeServerTests {
 /// A project under a scratch folder (`app`), its node started by `hot start`
 /// with the given modules (the template's `hello` removed), and the few
 /// requests the tests repeat.
-private struct CodeServerProject {
+struct CodeServerProject {
     let scratch: Scratch
 
     init(_ scratch: Scratch, modules: [String: String], sticky: [String] = []) throws {
@@ -564,7 +564,7 @@ private struct CodeServerProject {
 }
 
 /// A hotnode this test started itself: ended (SIGTERM, then SIGKILL) and reaped.
-private struct ChildNode {
+struct ChildNode {
     let process: Foundation.Process
 
     func waitForExit(seconds: Double) -> Bool {
@@ -581,7 +581,7 @@ private struct ChildNode {
 }
 
 /// `hot status --json`, read.
-private struct NodeStatus: CustomStringConvertible {
+struct NodeStatus: CustomStringConvertible {
     let document: [String: Any]
 
     var description: String { "\(document)" }
