@@ -1,4 +1,7 @@
 import Foundation
+import Hot
+import HotDeploy
+import HotWire
 import Testing
 
 /// Compaction as a user meets it: hot.json's threshold reaching the node,
@@ -116,5 +119,31 @@ struct CompactCommandTests {
         #expect(after.process(named: "looper") == nil, "\(after)")
         #expect(after.document["lastCompaction"] != nil, "\(after)")
         #expect(try app.call("t2:version") as? Int == 1)
+    }
+
+    @Test("a client whose connection was open across a compaction goes on: its next requests, an upload and a load included, reach the new process")
+    func openClientSurvives() throws {
+        let scratch = try Scratch()
+        defer { scratch.close() }
+        let app = try CodeServerProject(scratch, modules: ["alpha": CodeServerModules.constant("alpha", version: 1)])
+        let client = try NodeClient(address: .unix(path: scratch.path("app/.hot/node.sock")), cookieFile: scratch.path("app/.hot/cookie"))
+        let before = try client.request(.status, as: StatusReply.self)
+        // The next version, built but not loaded, to load over the old connection.
+        try app.write("alpha", CodeServerModules.constant("alpha", version: 2))
+        let built = try app.hot(["build", "--json"])
+        try #require(built.status == 0, "\(built)")
+        let object = try #require(
+            try FileManager.default.contentsOfDirectory(atPath: scratch.path("app/.hot/build/alpha")).first { $0.hasPrefix("alpha.v2-") })
+
+        let compacted = try app.hot(["compact"])
+        try #require(compacted.status == 0, "\(compacted)")
+        // The node told this idle connection to reconnect and closed it.
+        let after = try client.request(.status, as: StatusReply.self)
+        #expect(after.pid == before.pid)
+        #expect(after.lastCompaction != nil, "\(after)")
+        try client.stage(path: scratch.path("app/.hot/build/alpha/\(object)"), fileName: object)
+        let loaded = try client.request(.load(files: [object], purge: false, force: false), as: LoadReply.self)
+        #expect(loaded.modules.map(\.to) == [2])
+        #expect(try app.call("alpha:v") as? Int == 2)
     }
 }
