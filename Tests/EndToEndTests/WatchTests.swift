@@ -66,6 +66,36 @@ struct WatchTests {
         }
     }
 
+    @Test("a dev node under hot watch with hot.json's compaction threshold compacts by itself, and the watch goes on loading into it")
+    func compactsUnderWatch() throws {
+        try withWatch(compact: #"{"afterLoads": 3}"#) { scratch, watch in
+            let file = "app/modules/hello/hello.swift"
+            let original = try scratch.read(file)
+            let pid = try #require(try status(scratch)["pid"] as? Int)
+            for (index, word) in ["One", "Two", "Three"].enumerated() {
+                try scratch.writeInPlace(file, original.replacingOccurrences(of: "Hello, ", with: "\(word), "))
+                try watch.expect("hello v\(index + 1) -> v\(index + 2)")
+            }
+            // The node compacts by itself once it has mapped three versions.
+            let deadline = Date().addingTimeInterval(15)
+            var compaction: [String: Any]?
+            while compaction == nil, Date() < deadline {
+                compaction = try status(scratch)["lastCompaction"] as? [String: Any]
+                if compaction == nil { usleep(50_000) }
+            }
+            let record = try #require(compaction, "no compaction within 15 s")
+            #expect(record["trigger"] as? String == "threshold", "\(record)")
+            #expect(try status(scratch)["pid"] as? Int == pid, "in place")
+
+            // The watch's connection was told to reconnect; the next save loads all the same.
+            try scratch.writeInPlace(file, original.replacingOccurrences(of: "Hello, ", with: "Four, "))
+            try watch.expect("hello v4 -> v5")
+            #expect(try scratch.hot(["call", "hello:greet", "bob"]).stdout == "\"Four, bob!\"\n")
+            #expect(!watch.output.contains("hot: "), "no error from the watch: \(watch.output)")
+            #expect(watch.isRunning)
+        }
+    }
+
     @Test("a module whose load crashes: the node refuses it and lives, the watch goes on")
     func crashingLoad() throws {
         try withWatch { scratch, watch in
@@ -117,10 +147,17 @@ struct WatchTests {
 
 /// A project of `hot init` with its node started and `hot watch` running in
 /// it; both stopped and the folder removed after `body`, however it ends.
-private func withWatch(_ body: (Scratch, WatchProcess) throws -> Void) throws {
+/// `compact`, a JSON object's text, is put in hot.json as its `compact`.
+private func withWatch(compact: String? = nil, _ body: (Scratch, WatchProcess) throws -> Void) throws {
     let scratch = try Scratch()
     defer { scratch.close() }
     try #require(try scratch.hot(["init", "app"], in: "").status == 0)
+    if let compact {
+        let config = try scratch.read("app/hot.json")
+        let edited = config.replacingOccurrences(of: #""sticky": []"#, with: #""sticky": [], "compact": \#(compact)"#)
+        try #require(edited != config, "hot.json has no sticky list to put compact beside:\n\(config)")
+        try scratch.write("app/hot.json", edited)
+    }
     try #require(try scratch.hot(["start"]).status == 0)
     let watch = try WatchProcess(scratch)
     defer { watch.stop() }
@@ -204,10 +241,14 @@ private func versions(_ scratch: Scratch, _ name: String) throws -> (Int?, Int?)
 }
 
 private func module(_ scratch: Scratch, _ name: String) throws -> [String: Any]? {
+    (try status(scratch)["modules"] as? [[String: Any]])?.first { $0["name"] as? String == name }
+}
+
+/// `hot status --json`, read.
+private func status(_ scratch: Scratch) throws -> [String: Any] {
     let status = try scratch.hot(["status", "--json"])
     try #require(status.status == 0, "\(status)")
-    let document = try parseJSON(status.stdout) as? [String: Any]
-    return (document?["modules"] as? [[String: Any]])?.first { $0["name"] as? String == name }
+    return try #require(try parseJSON(status.stdout) as? [String: Any], "\(status)")
 }
 
 /// The command lines of a process's children, from /proc.
