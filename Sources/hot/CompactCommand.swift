@@ -89,10 +89,10 @@ private func compact(_ target: NodeTarget, purge: Bool) throws(CommandError) -> 
     var reply: CompactReply?
     do {
         reply = try client.request(.compact(purge: purge), as: CompactReply.self)
-    } catch .failed(.process, let message) {
-        throw .failed("\(name) did not compact: \(message)\(purge ? "" : "; plain processes cannot cross, `hot compact --purge` stops them")")
     } catch .failed(_, let message) {
-        throw .failed("\(name) did not compact: \(message)")
+        // The node's refusal says what stood in the way (plain processes
+        // named, with --purge as the way on) and that nothing changed.
+        throw .failed("\(name): \(message)")
     } catch .protocolError {
         // The node may have re-executed before its reply went out: its
         // status says whether it compacted.
