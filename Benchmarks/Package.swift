@@ -27,6 +27,7 @@ let package = Package(
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]),
         .executableTarget(name: "callcount", dependencies: ["BenchSupport"], path: "callcount", linkerSettings: exportDynamic),
         .executableTarget(name: "hotbench", dependencies: ["BenchSupport"], path: "hotbench", linkerSettings: exportDynamic),
+        .executableTarget(name: "hotcurve", dependencies: ["BenchSupport"], path: "hotcurve", linkerSettings: exportDynamic),
         // A client of a real node (scripts/bench/watch.sh): HotWire comes with HotNode.
         .executableTarget(name: "watchprobe", dependencies: [.product(name: "HotNode", package: "Hot")], path: "watchprobe"),
     ]

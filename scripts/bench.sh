@@ -6,6 +6,10 @@
 #   3-5,7 whole processes: scripts/bench/process.sh
 #   8, 10 the Hummingbird app: scripts/bench/hummingbird.sh
 #   11    hot watch: scripts/bench/watch.sh
+#   12    the load curve, 2,000 loads into one node: Benchmarks/hotcurve
+#         (its versions are kept in Benchmarks/.build/hotcurve-versions; the
+#         first run compiles 2,030 of them, a few minutes on 2 cores)
+# scripts/bench/soak.sh (by hand) writes Benchmarks/SOAK.md, copied in here.
 # One release build serves all of them: the Benchmarks package depends on
 # this one, so it builds hot and hotnode too, in Benchmarks/.build.
 set -eu
@@ -85,6 +89,11 @@ echo "figure 11: hot watch" >&2
 BENCH_SUMMARY="$work/summary" "$root/scripts/bench/watch.sh" "$bin" > "$work/watch.md"
 phase "figure 11 (watch.sh)"
 
+echo "figure 12: the load curve" >&2
+HOT_BIN="$bin" HOTBENCH_SUMMARY="$work/summary" HOTCURVE_CACHE="$root/Benchmarks/.build/hotcurve-versions" \
+  "$bin/hotcurve" 10 500 2000 > "$work/curve.md"
+phase "figure 12 (hotcurve, with the builds of versions not yet cached)"
+
 # One figure from the summary files.
 get() { awk -v key="$1" '$1 == key { print $2; exit }' "$work/summary"; }
 # "yes" when $1 <= $2.
@@ -112,6 +121,14 @@ watch_seconds=$(get watch_seconds)
 watch_deploy=$(get watch_deploy_ratio)
 watch_ten_swiftc=$(get watch_ten_swiftc_ratio)
 watch_ten_deploy=$(get watch_ten_deploy_ratio)
+curve_swap_p50=$(get curve_swap_p50_ratio)
+curve_swap_p99=$(get curve_swap_p99_ratio)
+curve_first=$(get curve_first_ratio)
+curve_typed=$(get curve_typed_ratio)
+curve_dynamic=$(get curve_dynamic_ratio)
+curve_miss=$(get curve_miss_ratio)
+curve_mapped=$(get curve_mapped_ratio)
+curve_maps=$(get curve_maps_per_version)
 # "yes" when $1 >= $2.
 meets_at_least() { awk -v a="$1" -v b="$2" 'BEGIN { print (a + 0 >= b + 0) ? "yes" : "**no**" }'; }
 total=$(($(date +%s) - started))
@@ -150,6 +167,11 @@ single figures move between runs while the ratios hold better.
 | 11. the same / the driver's jobs (frontend, autolink, link) alone | $watch_jobs | at most 1.15 | $(meets "$watch_jobs" 1.15) |
 | 11. \`hot deploy\` one-shot / bare swiftc, one file (watch.sh's own runs) | $watch_deploy | at most 1.0 | $(meets "$watch_deploy" 1.0) |
 | 11. ten files: watch / swiftc, deploy / swiftc | $watch_ten_swiftc, $watch_ten_deploy | | |
+| 12. at 2,000 loads / at 10: swap p50, swap p99 | $curve_swap_p50, $curve_swap_p99 | at most 1.2 each | $(meets "$curve_swap_p50" 1.2), $(meets "$curve_swap_p99" 1.2) |
+| 12. the same: first call of a new version | $curve_first | at most 1.2 | $(meets "$curve_first" 1.2) |
+| 12. the same: typed call, dynamic call | $curve_typed, $curve_dynamic | at most 1.2 each | $(meets "$curve_typed" 1.2), $(meets "$curve_dynamic" 1.2) |
+| 12. the same: a cast missing the conformance cache | $curve_miss | at most 1.2 | $(meets "$curve_miss" 1.2) |
+| 12. mapped bytes per version / object size, 10 to 2,000 loads | $curve_mapped ($curve_maps mappings a version) | at most 1.1 | $(meets "$curve_mapped" 1.1) |
 
 MD
   cat "$root/Benchmarks/NOTES.md"
@@ -187,6 +209,12 @@ MD
   cat "$work/hummingbird.md"
   echo
   cat "$work/watch.md"
+  echo
+  cat "$work/curve.md"
+  if [ -f "$root/Benchmarks/SOAK.md" ]; then
+    echo
+    cat "$root/Benchmarks/SOAK.md"
+  fi
   cat <<MD
 
 ## How long \`make bench\` took

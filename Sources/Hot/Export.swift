@@ -222,7 +222,7 @@ private func argument<T>(_ decode: (Term) throws -> T, _ term: Term, _ index: In
 /// through a closure per conversion and cost twice as many instructions
 /// (callgrind).
 private func fastUnary<A, R>(_ name: String, _ f: @escaping @Sendable (A) throws -> R) -> (@Sendable (Term) throws -> Term)? {
-    guard let a = A.self as? any TermFastPath.Type, let r = R.self as? any TermFastPath.Type else { return nil }
+    guard let a = fastPath(A.self), let r = fastPath(R.self) else { return nil }
     func open<FA: TermFastPath, FR: TermFastPath>(_: FA.Type, _: FR.Type) -> @Sendable (Term) throws -> Term {
         // A is FA and R is FR, so the cast only names the types the checks found.
         let f = f as! @Sendable (FA) throws -> FR
@@ -233,9 +233,7 @@ private func fastUnary<A, R>(_ name: String, _ f: @escaping @Sendable (A) throws
 
 /// The body of `(A, B) -> R` when all three types convert to terms directly.
 private func fastBody<A, B, R>(_ name: String, _ f: @escaping @Sendable (A, B) throws -> R) -> (@Sendable ([Term]) throws -> Term)? {
-    guard let a = A.self as? any TermFastPath.Type, let b = B.self as? any TermFastPath.Type,
-        let r = R.self as? any TermFastPath.Type
-    else { return nil }
+    guard let a = fastPath(A.self), let b = fastPath(B.self), let r = fastPath(R.self) else { return nil }
     func open<FA: TermFastPath, FB: TermFastPath, FR: TermFastPath>(_: FA.Type, _: FB.Type, _: FR.Type) -> @Sendable ([Term]) throws -> Term {
         let f = f as! @Sendable (FA, FB) throws -> FR
         return { args in try f(argument(FA.fromTerm, args, 0, name), argument(FB.fromTerm, args, 1, name)).asTerm }

@@ -50,11 +50,21 @@ public struct CompileJob: Sendable, Equatable {
         // instead, through a folder of only the modules it links, and are not
         // linked either: the module binds to the host's one copy of each
         // (docs/ARCHITECTURE.md, "Host modules").
+        // -z now: the node opens every object RTLD_NOW anyway, and bound
+        // now, the linker puts .got.plt inside RELRO, read-only after the
+        // load ("full RELRO"); the writable page left then also holds .bss,
+        // where it took an anonymous page of its own: 3 mappings a version
+        // instead of 4 (docs/ARCHITECTURE.md, "Fact: never-close").
         self.arguments =
             ["-emit-library", "-parse-as-library", "-swift-version", "6", "-wmo", "-module-name", "\(module)_v\(version)",
              "-I", host?.modulesDirectory ?? toolchain.sdkModules, release ? "-O" : "-Onone"]
+            + Self.linkerFlags
             + (host?.clangFlags ?? []) + flags + sources + [entryFile, "-o", temporaryOutput]
     }
+
+    /// Options for the linker, the same through the driver and the direct
+    /// build (which learns the linker's line from the driver).
+    static let linkerFlags = ["-Xlinker", "-z", "-Xlinker", "now"]
 
     /// The generated entry: the descriptor as static text, readable before any
     /// Swift code of the module runs, and the hand-off of the module's exports.

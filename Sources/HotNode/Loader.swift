@@ -189,7 +189,23 @@ final class Loader: ModuleLoader {
             return message
                 + " (this node does not export the Hot SDK: link it with -Xlinker --export-dynamic)"
         }
+        if message.contains("Cannot allocate memory"), let (mappings, limit) = mappingsAndLimit(), mappings + 64 >= limit {
+            // Every version stays mapped (docs/ARCHITECTURE.md, "Fact:
+            // never-close"): a node that loaded enough of them meets the
+            // kernel's ceiling, and dlopen says only ENOMEM.
+            return message
+                + " (this process has \(mappings) memory mappings and vm.max_map_count is \(limit): every version loaded"
+                + " stays mapped; restart the node, or raise vm.max_map_count)"
+        }
         return message
+    }
+
+    /// The lines of /proc/self/maps and vm.max_map_count, when both read.
+    private static func mappingsAndLimit() -> (Int, Int)? {
+        guard let maps = readFile("/proc/self/maps"), let limit = readFile("/proc/sys/vm/max_map_count"),
+            let value = Int(String(decoding: limit, as: UTF8.self).filter { $0.isNumber })
+        else { return nil }
+        return (maps.reduce(0) { $0 + ($1 == 10 ? 1 : 0) }, value)
     }
 
     /// The descriptor text as it lies in the object's read-only data, found

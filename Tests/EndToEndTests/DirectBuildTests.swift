@@ -34,6 +34,12 @@ struct DirectBuildTests {
         #expect(symbols.contains("hot_module_descriptor") && symbols.contains("hot_module_entry"), "\(symbols)")
         #expect(symbols == (try Self.lines(scratch, "nm", ["-D", "--defined-only", "--format=just-symbols", driver])))
         #expect(try Self.needed(scratch, direct) == Self.needed(scratch, driver))
+        // Both bound now (docs/ARCHITECTURE.md, "Fact: never-close"): .got.plt
+        // sits inside RELRO, and the writable page is the last mapping.
+        for file in [direct, driver] {
+            let dynamic = try Self.lines(scratch, "readelf", ["-dW", file])
+            #expect(dynamic.contains { $0.contains("BIND_NOW") }, "\(file): \(dynamic)")
+        }
 
         // The node boots the driver's build, then loads a direct one.
         try #require(try scratch.hot(["start"], environment: Self.driver).status == 0)

@@ -21,7 +21,7 @@ struct CompileJobTests {
         let job = Self.job(flags: ["-D", "TRACE"])
         #expect(job.arguments == [
             "-emit-library", "-parse-as-library", "-swift-version", "6", "-wmo", "-module-name", "chat_v3",
-            "-I", "/opt/hot/Modules", "-Onone", "-D", "TRACE",
+            "-I", "/opt/hot/Modules", "-Onone", "-Xlinker", "-z", "-Xlinker", "now", "-D", "TRACE",
             "/p/modules/chat/a.swift", "/p/shared/s.swift", "/p/.hot/build/chat/.entry.v3.swift",
             "-o", "/p/.hot/build/chat/.chat.v3-0123456789ab.so.tmp",
         ])
