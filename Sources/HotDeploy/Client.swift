@@ -126,21 +126,15 @@ public final class NodeClient: @unchecked Sendable {
         }
     }
 
-    /// Sends and reads the response. When the write fails because the node
-    /// closed the connection, the response it sent before closing (its
-    /// `reconnect` to an idle connection, or to a request cut short) may
-    /// still be waiting to be read: read it, else report the broken
-    /// connection.
+    /// Sends and reads the response, the node's `reconnect` included when
+    /// it closed the connection under the write (`Connection.exchange`).
     private func respond(_ send: (Connection) throws(WireError) -> Void) throws(ClientError) -> Response {
+        let connection = connection
         do {
-            try send(connection)
-        } catch .closed {
-            if let response = try? connection.receiveResponse() { return response }
-            throw .protocolError(WireError.closed.description)
+            return try connection.exchange { () throws(WireError) in try send(connection) }
         } catch {
             throw .protocolError(error.description)
         }
-        do { return try connection.receiveResponse() } catch { throw .protocolError(error.description) }
     }
 
     /// Sends a request; returns the result or throws the node's error.

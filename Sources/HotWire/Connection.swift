@@ -123,15 +123,21 @@ public final class Connection: @unchecked Sendable {
     }
 
     /// Sends a request and waits for its response.
-    /// A node that compacts answers `reconnect` on an idle connection before
-    /// any request comes, and closes it: a request sent then fails to send,
-    /// and that answer, already here, is the response (docs/PROTOCOL.md,
-    /// "compact"): the node did not act on the request.
     public func request(_ request: Request) throws(WireError) -> Response {
+        try exchange { () throws(WireError) in try send(Frame(.request, TermCodec.encode(request.term))) }
+    }
+
+    /// Runs `write` (the frames of one request) and reads the response.
+    /// A node may answer and close before the write is done: a node that
+    /// compacts answers `reconnect` on an idle connection before any request
+    /// comes (docs/PROTOCOL.md, "compact"), and one that refuses an upload
+    /// part way says why. The write then fails, and that answer, already
+    /// here, is the response; with none waiting, the connection is closed.
+    public func exchange(_ write: () throws(WireError) -> Void) throws(WireError) -> Response {
         do {
-            try send(Frame(.request, TermCodec.encode(request.term)))
+            try write()
         } catch .closed {
-            if let response = try? receiveResponse(), case .error(code: .reconnect, _) = response { return response }
+            if let response = try? receiveResponse() { return response }
             throw .closed
         }
         return try receiveResponse()

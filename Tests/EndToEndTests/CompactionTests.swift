@@ -117,9 +117,11 @@ struct CompactionTests {
         let threads = (0..<3).map { _ in
             Thread(block: {
                 do {
-                    var caller = try ReconnectingCaller(project)
+                    // NodeClient sends a request the node answered
+                    // `reconnect` again on a new connection.
+                    let client = try project.client()
                     while tally.running.load(ordering: .relaxed) {
-                        let answer = try caller.call(.call(module: "hello", function: "hi", args: []))
+                        let answer = try client.request(.call(module: "hello", function: "hi", args: []))
                         tally.record(answer)
                     }
                 } catch {
@@ -133,7 +135,7 @@ struct CompactionTests {
             while tally.running.load(ordering: .relaxed) {
                 let pinged = Result { () throws(ClientError) in try project.client().request(.ping) }
                 switch pinged {
-                case .success, .failure(.failed(code: .reconnect, _)): tally.connected()
+                case .success: tally.connected()
                 case .failure(let error): tally.fail("connect: \(error)")
                 }
             }
@@ -300,31 +302,6 @@ struct CompactionProject {
 struct CompactionTestError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
-}
-
-/// A caller that follows the protocol's one rule for compaction: a
-/// `reconnect` answer means the node did not act; send it again on a new
-/// connection. Anything else that goes wrong is a failed call.
-struct ReconnectingCaller {
-    let project: CompactionProject
-    private var client: NodeClient
-
-    init(_ project: CompactionProject) throws {
-        self.project = project
-        client = try project.client()
-    }
-
-    mutating func call(_ request: Request) throws -> Term {
-        let deadline = Date().addingTimeInterval(10)
-        while true {
-            let result: Result<Term, ClientError> = Result { () throws(ClientError) in try client.request(request) }
-            switch result {
-            case .success(let term): return term
-            case .failure(.failed(code: .reconnect, _)) where Date() < deadline: client = try project.client()
-            case .failure(let error): throw error
-            }
-        }
-    }
 }
 
 /// What the callers of `callersNeverFail` saw.
