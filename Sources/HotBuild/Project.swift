@@ -22,11 +22,11 @@ public struct ProjectConfig: Codable, Sendable, Equatable {
     /// The server the modules run in, when it is not `hotnode`.
     public var host: HostConfig?
     /// When a node `hot start` starts compacts by itself; nil: never.
-    public var compact: CompactConfig?
+    public var compact: CompactionThreshold?
 
     /// A configuration with the defaults `hot init` writes.
     public init(name: String, modules: String = "modules", include: [String] = [], sticky: [String] = [],
-                swiftcFlags: [String] = [], nodes: [String: String] = [:], host: HostConfig? = nil, compact: CompactConfig? = nil) {
+                swiftcFlags: [String] = [], nodes: [String: String] = [:], host: HostConfig? = nil, compact: CompactionThreshold? = nil) {
         self.name = name
         self.modules = modules
         self.include = include
@@ -49,57 +49,7 @@ public struct ProjectConfig: Codable, Sendable, Equatable {
         swiftcFlags = try c.decodeIfPresent([String].self, forKey: .swiftcFlags) ?? []
         nodes = try c.decodeIfPresent([String: String].self, forKey: .nodes) ?? [:]
         host = try c.decodeIfPresent(HostConfig.self, forKey: .host)
-        compact = try c.decodeIfPresent(CompactConfig.self, forKey: .compact)
-    }
-}
-
-/// `hot.json`'s `compact`: the threshold past which a node compacts by
-/// itself, re-executing with only its current versions mapped (`hot help
-/// compact`). A node never unmaps a version, so each load keeps its bytes
-/// and mappings until then. `hot start` passes it to `hotnode` as
-/// `--compact-after-loads` and `--compact-after-bytes`.
-public struct CompactConfig: Codable, Sendable, Equatable {
-    /// Compact after this many versions loaded since the node started or last compacted.
-    public var afterLoads: Int?
-    /// Compact once versions neither current nor old keep this many bytes mapped.
-    public var afterRetainedBytes: Int?
-
-    /// A threshold from its fields; a nil field never triggers.
-    public init(afterLoads: Int? = nil, afterRetainedBytes: Int? = nil) {
-        self.afterLoads = afterLoads
-        self.afterRetainedBytes = afterRetainedBytes
-    }
-
-    enum CodingKeys: String, CodingKey, CaseIterable { case afterLoads, afterRetainedBytes }
-
-    /// Reads a threshold; a field it does not know (a misspelt one, which
-    /// would otherwise never trigger) is refused, naming the ones it takes.
-    public init(from decoder: any Decoder) throws {
-        let fields = try decoder.container(keyedBy: AnyField.self)
-        let known = CodingKeys.allCases.map(\.rawValue)
-        if let unknown = fields.allKeys.map(\.stringValue).sorted().first(where: { !known.contains($0) }) {
-            throw ConfigProblem(description: "\"compact\" takes \"afterLoads\" and \"afterRetainedBytes\", not \"\(unknown)\"")
-        }
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        afterLoads = try c.decodeIfPresent(Int.self, forKey: .afterLoads)
-        afterRetainedBytes = try c.decodeIfPresent(Int.self, forKey: .afterRetainedBytes)
-    }
-
-    /// Any key of a JSON object, to find the ones not known.
-    private struct AnyField: CodingKey {
-        let stringValue: String
-        init(stringValue: String) { self.stringValue = stringValue }
-        var intValue: Int? { nil }
-        init?(intValue: Int) { nil }
-    }
-
-    /// Why the fields do not make a threshold, as one line naming the
-    /// field; nil when they do.
-    var problem: String? {
-        for (field, value) in [("afterLoads", afterLoads), ("afterRetainedBytes", afterRetainedBytes)] {
-            if let value, value <= 0 { return "\"compact.\(field)\" must be a whole number above 0, not \(value)" }
-        }
-        return nil
+        compact = try c.decodeIfPresent(CompactionThreshold.self, forKey: .compact)
     }
 }
 
@@ -132,11 +82,6 @@ public struct HostConfig: Codable, Sendable, Equatable {
         product = try c.decode(String.self, forKey: .product)
         configuration = try c.decodeIfPresent(Configuration.self, forKey: .configuration) ?? .debug
     }
-}
-
-/// A field of `hot.json` that decodes but means nothing, said in one line.
-struct ConfigProblem: Error, CustomStringConvertible {
-    let description: String
 }
 
 /// Why a project could not be read.

@@ -5,25 +5,6 @@ import Hot
 import HotPlatform
 import HotWire
 
-/// When a node compacts by itself: after `loads` versions mapped since it
-/// started (or last compacted), or once `retainedBytes` of versions no
-/// longer current or old are kept mapped; nil fields never trigger. hot.json's
-/// `compact` object (`afterLoads`, `afterRetainedBytes`) sets it for a project.
-public struct CompactionThreshold: Sendable, Equatable {
-    public var loads: Int?
-    public var retainedBytes: Int?
-
-    public init(loads: Int? = nil, retainedBytes: Int? = nil) {
-        self.loads = loads
-        self.retainedBytes = retainedBytes
-    }
-
-    /// The hotnode flags that say the same.
-    public var arguments: [String] {
-        (loads.map { ["--compact-after-loads", "\($0)"] } ?? []) + (retainedBytes.map { ["--compact-after-bytes", "\($0)"] } ?? [])
-    }
-}
-
 /// What a node needs to run: its name, addresses, cookie, state folder, code
 /// path, mode, sticky modules, pid file and trial deadline. `hotnode` reads
 /// one from its flags (`init(arguments:)`); a server that embeds a node in a
@@ -129,18 +110,12 @@ public struct NodeConfiguration: Sendable, Equatable {
         var compaction: CompactionThreshold
 
         enum CodingKeys: String, CodingKey { case name, sticky, compact }
-        enum CompactKeys: String, CodingKey { case afterLoads, afterRetainedBytes }
 
         init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             name = try c.decode(String.self, forKey: .name)
             sticky = try c.decodeIfPresent([String].self, forKey: .sticky) ?? []
-            compaction = CompactionThreshold()
-            if c.contains(.compact) {
-                let compact = try c.nestedContainer(keyedBy: CompactKeys.self, forKey: .compact)
-                compaction.loads = try compact.decodeIfPresent(Int.self, forKey: .afterLoads)
-                compaction.retainedBytes = try compact.decodeIfPresent(Int.self, forKey: .afterRetainedBytes)
-            }
+            compaction = try c.decodeIfPresent(CompactionThreshold.self, forKey: .compact) ?? CompactionThreshold()
         }
 
         static func read(root: String) throws(ProjectFailure) -> ProjectSettings {
@@ -155,6 +130,7 @@ public struct NodeConfiguration: Sendable, Equatable {
                 throw .badConfig(path: path, reason: "\(error)")
             }
             guard !settings.name.isEmpty else { throw .badConfig(path: path, reason: "\"name\" is empty") }
+            if let problem = settings.compaction.problem { throw .badConfig(path: path, reason: problem) }
             return settings
         }
     }

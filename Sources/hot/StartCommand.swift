@@ -106,8 +106,7 @@ func hotnodeArguments(_ project: Project, _ local: LocalNode, mode: String, list
     ]
     arguments += listen.flatMap { ["--listen", $0] }
     arguments += project.config.sticky.flatMap { ["--sticky", $0] }
-    if let loads = project.config.compact?.afterLoads { arguments += ["--compact-after-loads", String(loads)] }
-    if let bytes = project.config.compact?.afterRetainedBytes { arguments += ["--compact-after-bytes", String(bytes)] }
+    arguments += project.config.compact?.arguments ?? []
     return arguments
 }
 

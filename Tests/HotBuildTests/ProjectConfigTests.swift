@@ -1,4 +1,5 @@
 import HotPlatform
+import HotWire
 import Testing
 @testable import HotBuild
 
@@ -29,9 +30,9 @@ struct ProjectConfigTests {
         let dir = try Scratch()
         defer { dir.removeAll() }
         try dir.write("hot.json", #"{"name": "shop", "compact": {"afterLoads": 500, "afterRetainedBytes": 67108864}}"#)
-        #expect(try Project.load(root: dir.path).config.compact == CompactConfig(afterLoads: 500, afterRetainedBytes: 67_108_864))
+        #expect(try Project.load(root: dir.path).config.compact == CompactionThreshold(loads: 500, retainedBytes: 67_108_864))
         try dir.write("hot.json", #"{"name": "shop", "compact": {"afterLoads": 1}}"#)
-        #expect(try Project.load(root: dir.path).config.compact == CompactConfig(afterLoads: 1))
+        #expect(try Project.load(root: dir.path).config.compact == CompactionThreshold(loads: 1))
         try dir.write("hot.json", #"{"name": "shop"}"#)
         #expect(try Project.load(root: dir.path).config.compact == nil, "no compact: the node never compacts by itself")
     }

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import HotPlatform
+import HotWire
 import Testing
 
 @testable import HotNode

@@ -1,0 +1,61 @@
+/// When a node compacts by itself (docs/ARCHITECTURE.md, "Compaction"):
+/// after `loads` versions mapped since it started (or last compacted), or
+/// once `retainedBytes` of versions no longer current or old are kept
+/// mapped; a nil field never triggers. hot.json's `compact` object
+/// (`afterLoads`, `afterRetainedBytes`) says it for a project, and `hot
+/// start` passes it to `hotnode` as the flags in `arguments`.
+public struct CompactionThreshold: Codable, Sendable, Equatable {
+    public var loads: Int?
+    public var retainedBytes: Int?
+
+    public init(loads: Int? = nil, retainedBytes: Int? = nil) {
+        self.loads = loads
+        self.retainedBytes = retainedBytes
+    }
+
+    /// The hotnode flags that say the same.
+    public var arguments: [String] {
+        (loads.map { ["--compact-after-loads", "\($0)"] } ?? []) + (retainedBytes.map { ["--compact-after-bytes", "\($0)"] } ?? [])
+    }
+
+    /// Why the fields do not make a threshold, as one line naming the
+    /// field; nil when they do.
+    public var problem: String? {
+        for (field, value) in [("afterLoads", loads), ("afterRetainedBytes", retainedBytes)] {
+            if let value, value <= 0 { return "\"compact.\(field)\" must be a whole number above 0, not \(value)" }
+        }
+        return nil
+    }
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case loads = "afterLoads"
+        case retainedBytes = "afterRetainedBytes"
+    }
+
+    /// Reads hot.json's `compact`; a field it does not know (a misspelt
+    /// one, which would otherwise never trigger) is refused, naming the
+    /// ones it takes.
+    public init(from decoder: any Decoder) throws {
+        let fields = try decoder.container(keyedBy: AnyField.self)
+        let known = CodingKeys.allCases.map(\.rawValue)
+        if let unknown = fields.allKeys.map(\.stringValue).sorted().first(where: { !known.contains($0) }) {
+            throw UnknownField(description: "\"compact\" takes \"afterLoads\" and \"afterRetainedBytes\", not \"\(unknown)\"")
+        }
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        loads = try c.decodeIfPresent(Int.self, forKey: .loads)
+        retainedBytes = try c.decodeIfPresent(Int.self, forKey: .retainedBytes)
+    }
+
+    /// Any key of a JSON object, to find the ones not known.
+    private struct AnyField: CodingKey {
+        let stringValue: String
+        init(stringValue: String) { self.stringValue = stringValue }
+        var intValue: Int? { nil }
+        init?(intValue: Int) { nil }
+    }
+
+    /// A field of `compact` that is not one of its own, said in one line.
+    struct UnknownField: Error, CustomStringConvertible {
+        let description: String
+    }
+}
