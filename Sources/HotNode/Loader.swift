@@ -195,7 +195,7 @@ final class Loader: ModuleLoader {
             // kernel's ceiling, and dlopen says only ENOMEM.
             return message
                 + " (this process has \(mappings) memory mappings and vm.max_map_count is \(limit): every version loaded"
-                + " stays mapped; restart the node, or raise vm.max_map_count)"
+                + " stays mapped until the node compacts: run `hot compact`, or raise vm.max_map_count)"
         }
         return message
     }
