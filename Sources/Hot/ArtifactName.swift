@@ -1,5 +1,3 @@
-import Hot
-
 /// The name of a version's object file: `<module>.v<N>-<key12>.so`. Every
 /// version has its own name because glibc hands back the same handle for the
 /// same path (docs/ARCHITECTURE.md, "Fact: file-per-version").

@@ -98,7 +98,7 @@ public enum CallError: Error, Sendable, Equatable, CustomStringConvertible {
 
 extension Export {
     /// Exports a function of no arguments.
-    public static func function<R: Encodable>(
+    public static func function<R: Encodable & SendableMetatype>(
         _ name: String, _ f: @escaping @Sendable () throws -> R
     ) -> Export {
         let encode = termEncoder(R.self)
@@ -106,7 +106,7 @@ extension Export {
     }
 
     /// Exports a function of one argument; the argument decodes from its term.
-    public static func function<A: Decodable, R: Encodable>(
+    public static func function<A: Decodable & SendableMetatype, R: Encodable & SendableMetatype>(
         _ name: String, _ f: @escaping @Sendable (A) throws -> R
     ) -> Export {
         if let unary = fastUnary(name, f) { return Export(name: name, typed: f, unary: unary) }
@@ -118,7 +118,7 @@ extension Export {
     }
 
     /// Exports a function of two arguments.
-    public static func function<A: Decodable, B: Decodable, R: Encodable>(
+    public static func function<A: Decodable & SendableMetatype, B: Decodable & SendableMetatype, R: Encodable & SendableMetatype>(
         _ name: String, _ f: @escaping @Sendable (A, B) throws -> R
     ) -> Export {
         if let body = fastBody(name, f) { return Export(name: name, arity: 2, typed: f, body: body) }
@@ -131,7 +131,7 @@ extension Export {
     }
 
     /// Exports a function of three arguments.
-    public static func function<A: Decodable, B: Decodable, C: Decodable, R: Encodable>(
+    public static func function<A: Decodable & SendableMetatype, B: Decodable & SendableMetatype, C: Decodable & SendableMetatype, R: Encodable & SendableMetatype>(
         _ name: String, _ f: @escaping @Sendable (A, B, C) throws -> R
     ) -> Export {
         let (decodeA, decodeB, decodeC, encode) = (termDecoder(A.self), termDecoder(B.self), termDecoder(C.self), termEncoder(R.self))
@@ -189,15 +189,15 @@ extension Export {
 /// A term decoder for `T` when it is Decodable, found when the export is
 /// made; nil when it is not (the async export is then typed-only).
 private func asyncDecoder<T>(_ type: T.Type) -> (@Sendable (Term) throws -> T)? {
-    guard let decodable = T.self as? any Decodable.Type else { return nil }
-    func open<D: Decodable>(_: D.Type) -> Any { termDecoder(D.self) }
+    guard let decodable = T.self as? any (Decodable & SendableMetatype).Type else { return nil }
+    func open<D: Decodable & SendableMetatype>(_: D.Type) -> Any { termDecoder(D.self) }
     return open(decodable) as? @Sendable (Term) throws -> T
 }
 
 /// A term encoder for `T` when it is Encodable; nil when it is not.
 private func asyncEncoder<T>(_ type: T.Type) -> (@Sendable (T) throws -> Term)? {
-    guard let encodable = T.self as? any Encodable.Type else { return nil }
-    func open<E: Encodable>(_: E.Type) -> Any { termEncoder(E.self) }
+    guard let encodable = T.self as? any (Encodable & SendableMetatype).Type else { return nil }
+    func open<E: Encodable & SendableMetatype>(_: E.Type) -> Any { termEncoder(E.self) }
     return open(encodable) as? @Sendable (T) throws -> Term
 }
 

@@ -69,7 +69,7 @@ func fastPath<T>(_: T.Type) -> (any TermFastPath.Type)? {
 }
 
 /// Converts terms to `T`: the fast path when `T` has one, else `TermDecoder`.
-func termDecoder<T: Decodable>(_ type: T.Type) -> @Sendable (Term) throws -> T {
+func termDecoder<T: Decodable & SendableMetatype>(_ type: T.Type) -> @Sendable (Term) throws -> T {
     if let fast = fastPath(T.self) {
         func open<C: TermFastPath>(_: C.Type) -> Any { { @Sendable (term: Term) throws -> C in try C.fromTerm(term) } }
         if let decode = open(fast) as? @Sendable (Term) throws -> T { return decode }
@@ -78,7 +78,7 @@ func termDecoder<T: Decodable>(_ type: T.Type) -> @Sendable (Term) throws -> T {
 }
 
 /// Converts `T` to terms: the fast path when `T` has one, else `TermEncoder`.
-func termEncoder<T: Encodable>(_ type: T.Type) -> @Sendable (T) throws -> Term {
+func termEncoder<T: Encodable & SendableMetatype>(_ type: T.Type) -> @Sendable (T) throws -> Term {
     if let fast = fastPath(T.self) {
         func open<C: TermFastPath>(_: C.Type) -> Any { { @Sendable (value: C) throws -> Term in value.asTerm } }
         if let encode = open(fast) as? @Sendable (T) throws -> Term { return encode }
