@@ -183,7 +183,7 @@ extension DriverPlan {
                 word.append(e)
             case "$", "`", "*", "?", "[", "|", "&", ";", "<", ">", "(", ")":
                 return nil
-            case "~", "#" where !inWord:
+            case "~" where !inWord, "#" where !inWord:
                 return nil
             default:
                 inWord = true

@@ -394,8 +394,7 @@ extension CodeServerTests {
         // A slow call through `hot call`, in flight while v2 is loaded.
         let slow = Mutex<Outcome?>(nil)
         let done = DispatchGroup()
-        // Only the scratch folder's path and the binaries are read by the other thread.
-        nonisolated(unsafe) let project = app
+        let project = app
         DispatchQueue.global().async(group: done) {
             let outcome = try? project.hot(["call", "aio:slow"])
             slow.withLock { $0 = outcome }

@@ -156,7 +156,8 @@ struct HummingbirdAppTests {
         try scratch.write("app/modules/routes/routes.swift", source)
         try #require(try scratch.hot(["deploy"]).status == 0)
         let status = try scratch.hot(["status", "--json"])
-        let old = try #require(try module("routes", in: status.stdout))?["old"] as? [String: Any]
+        let routes = try #require(try module("routes", in: status.stdout))
+        let old = routes["old"] as? [String: Any]
         #expect(old?["calls"] as? Int == 2, "the slow request stays in flight in the old version: \(status.stdout)")
 
         let purged = try scratch.hot(["purge", "routes", "--json"])
@@ -228,7 +229,7 @@ final class RunningApp: @unchecked Sendable {
     func start(in folder: String, port: Int) throws {
         logPath = folder + "/.hot/app.log"
         try FileManager.default.createDirectory(atPath: folder + "/.hot", withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: logPath, contents: nil)
+        guard FileManager.default.createFile(atPath: logPath, contents: nil) else { throw AppFailure(log: "cannot create \(logPath)") }
         let process = Foundation.Process()
         process.executableURL = URL(fileURLWithPath: folder + "/.build/debug/App")
         process.currentDirectoryURL = URL(fileURLWithPath: folder)
