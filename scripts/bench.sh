@@ -8,7 +8,9 @@
 #   11    hot watch: scripts/bench/watch.sh
 #   12    the load curve, 2,000 loads into one node: Benchmarks/hotcurve
 #         (its versions are kept in Benchmarks/.build/hotcurve-versions; the
-#         first run compiles 2,030 of them, a few minutes on 2 cores)
+#         first run compiles 2,060 of them, about 15 minutes on 2 cores)
+#   13    compaction: a real hotnode takes 2,000 of those loads, then compacts:
+#         Benchmarks/hotcurve --compaction
 # scripts/bench/soak.sh (by hand) writes Benchmarks/SOAK.md, copied in here.
 # One release build serves all of them: the Benchmarks package depends on
 # this one, so it builds hot and hotnode too, in Benchmarks/.build.
@@ -94,6 +96,11 @@ HOT_BIN="$bin" HOTBENCH_SUMMARY="$work/summary" HOTCURVE_CACHE="$root/Benchmarks
   "$bin/hotcurve" 10 500 2000 > "$work/curve.md"
 phase "figure 12 (hotcurve, with the builds of versions not yet cached)"
 
+echo "figure 13: compaction" >&2
+HOT_BIN="$bin" HOTBENCH_SUMMARY="$work/summary" HOTCURVE_CACHE="$root/Benchmarks/.build/hotcurve-versions" \
+  "$bin/hotcurve" --compaction 2000 > "$work/compaction.md"
+phase "figure 13 (hotcurve --compaction)"
+
 # One figure from the summary files.
 get() { awk -v key="$1" '$1 == key { print $2; exit }' "$work/summary"; }
 # "yes" when $1 <= $2.
@@ -129,6 +136,13 @@ curve_dynamic=$(get curve_dynamic_ratio)
 curve_miss=$(get curve_miss_ratio)
 curve_mapped=$(get curve_mapped_ratio)
 curve_maps=$(get curve_maps_per_version)
+compact_loads=$(get compact_loads)
+compact_swap_p50=$(get compact_swap_p50_ratio)
+compact_swap_p99=$(get compact_swap_p99_ratio)
+compact_first=$(get compact_first_ratio)
+compact_resident=$(get compact_resident_ratio)
+compact_paused=$(get compact_paused_ms)
+compact_served=$(get compact_served_ms)
 # "yes" when $1 >= $2.
 meets_at_least() { awk -v a="$1" -v b="$2" 'BEGIN { print (a + 0 >= b + 0) ? "yes" : "**no**" }'; }
 total=$(($(date +%s) - started))
@@ -172,6 +186,9 @@ single figures move between runs while the ratios hold better.
 | 12. the same: typed call, dynamic call | $curve_typed, $curve_dynamic | at most 1.2 each | $(meets "$curve_typed" 1.2), $(meets "$curve_dynamic" 1.2) |
 | 12. the same: a cast missing the conformance cache | $curve_miss | at most 1.2 | $(meets "$curve_miss" 1.2) |
 | 12. mapped bytes per version / object size, 10 to 2,000 loads | $curve_mapped ($curve_maps mappings a version) | at most 1.1 | $(meets "$curve_mapped" 1.1) |
+| 13. a node compacted after $compact_loads loads / a fresh node: swap p50, swap p99 | $compact_swap_p50, $compact_swap_p99 | at most 1.2 each | $(meets "$compact_swap_p50" 1.2), $(meets "$compact_swap_p99" 1.2) |
+| 13. the same: first call of a new version, resident memory | $compact_first, $compact_resident | at most 1.2 each | $(meets "$compact_first" 1.2), $(meets "$compact_resident" 1.2) |
+| 13. the compaction: clients waited, served again after | $compact_paused ms, $compact_served ms | | |
 
 MD
   cat "$root/Benchmarks/NOTES.md"
@@ -211,6 +228,8 @@ MD
   cat "$work/watch.md"
   echo
   cat "$work/curve.md"
+  echo
+  cat "$work/compaction.md"
   if [ -f "$root/Benchmarks/SOAK.md" ]; then
     echo
     cat "$root/Benchmarks/SOAK.md"

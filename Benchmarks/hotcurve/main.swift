@@ -11,6 +11,9 @@ import HotPlatform
 // with the number of images are measured. Prints Markdown.
 // Usage: HOT_BIN=<release build folder> hotcurve [CHECKPOINT...]
 //   default checkpoints 10 500 2000; scripts/bench/soak.sh passes more.
+//        HOT_BIN=... hotcurve --compaction [LOADS]
+//   figure 13 instead (Compaction.swift): a real hotnode takes LOADS
+//   (default 2000) loads, then compacts; the same figures before and after.
 // HOTCURVE_CACHE: where built versions are kept between runs.
 // HOTCURVE_BUILD_ONLY=N: build versions 1...N into the cache and exit.
 // HOTCURVE_PERF=FILE: perf records this process (call graphs) while the
@@ -99,6 +102,22 @@ do {
     if let only = getenv("HOTCURVE_BUILD_ONLY").flatMap({ Int(String(cString: $0)) }) {
         let built = try versions.build(1...only, jobs: 2)
         say("built \(built.built) versions in \(format3(built.seconds)) s into \(versions.cache)")
+        exit(0)
+    }
+    if CommandLine.arguments.dropFirst().first == "--compaction" {
+        // Figure 13: the versions up to the last checkpoint and two windows
+        // of swaps past it, into a real hotnode, then a compaction.
+        let loads = marks.last!
+        let built = try versions.build(1...(loads + 2 * CompactionFigure.window), jobs: 2)
+        say("built \(built.built) versions in \(format3(built.seconds)) s")
+        let figure = CompactionFigure(
+            versions: versions, hotnode: String(cString: getenv("HOT_BIN")!) + "/hotnode", folder: fixture.root + "/compaction",
+            loads: loads)
+        let (markdown, summary) = try figure.run()
+        if let file = getenv("HOTBENCH_SUMMARY").map({ String(cString: $0) }) {
+            guard appendFile(file, summary.joined(separator: "\n") + "\n") else { fail("cannot write \(file)") }
+        }
+        print(markdown)
         exit(0)
     }
     let last = marks.last! + window
