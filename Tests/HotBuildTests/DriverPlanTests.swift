@@ -70,5 +70,10 @@ struct DriverPlanTests {
         #expect(DriverPlan.shellWords("a 'open") == nil)
         #expect(DriverPlan.shellWords("a $HOME") == nil)
         #expect(DriverPlan.shellWords("a > b") == nil)
+        // A tilde or a hash starts an expansion or a comment only at the
+        // start of a word.
+        #expect(DriverPlan.shellWords("a ~/x") == nil)
+        #expect(DriverPlan.shellWords("a #b") == nil)
+        #expect(DriverPlan.shellWords("/p/a~1/x.o -DN#2") == ["/p/a~1/x.o", "-DN#2"])
     }
 }
