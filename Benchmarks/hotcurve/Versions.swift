@@ -169,7 +169,7 @@ struct Versions {
             let descriptor = ModuleDescriptor(
                 abi: HotSDK.abiVersion, sdk: HotSDK.fingerprint, compiler: compiler, name: module, version: n, key: key(n),
                 commit: commit)
-            try writeFileAtomically(entryPath(n), Array(Self.entry(descriptor).utf8), durable: false)
+            try writeFileAtomically(entryPath(n), Array(descriptor.entrySource.utf8), durable: false)
         }
         func fill(_ template: [String]) -> [String] {
             template.flatMap { argument -> [String] in
@@ -187,33 +187,5 @@ struct Versions {
             }
         }
         return [fill(plan[0]), fill(plan[3]) + linkFlags]
-    }
-
-    /// The entry file `hot build` generates (CompileJob.entry in HotBuild).
-    static func entry(_ descriptor: ModuleDescriptor) -> String {
-        var text = ""
-        for c in descriptor.render() {
-            switch c {
-            case "\n": text += "\\n"
-            case "\\": text += "\\\\"
-            case "\"": text += "\\\""
-            default: text.append(c)
-            }
-        }
-        return """
-            import Hot
-
-            @_cdecl("hot_module_descriptor")
-            public func hot_module_descriptor() -> UnsafeRawPointer {
-                let text: StaticString = "\(text)"
-                return UnsafeRawPointer(text.utf8Start)
-            }
-
-            @_cdecl("hot_module_entry")
-            public func hot_module_entry() -> UnsafeMutableRawPointer {
-                ModuleEntry.handOff(module)
-            }
-
-            """
     }
 }

@@ -76,7 +76,7 @@ struct CompileJobTests {
         // A field holding a quote, a backslash or a newline still makes one valid literal.
         var odd = expected
         odd.commit = "a\"b\\c"
-        #expect(try embeddedText(CompileJob.entry(odd)) == odd.render())
+        #expect(try embeddedText(odd.entrySource) == odd.render())
     }
 
     /// The text of the entry's `StaticString` literal, unescaped.
