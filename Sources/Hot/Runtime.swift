@@ -25,7 +25,9 @@ public protocol NodeRuntime: AnyObject, Sendable {
     /// An asynchronous message to a server's `handleCast`.
     func serverCast(_ pid: Pid, _ message: Term) -> Bool
     /// Starts `body` as a tracked task of the version `site` names; its number.
-    func startTask(_ label: String, site: CallSite, _ body: @escaping @Sendable () async throws -> Void) throws -> UInt64
+    func startTask(
+        _ label: String, lifetime: TaskLifetime, site: CallSite, _ body: @escaping @Sendable () async throws -> Void
+    ) throws -> UInt64
     /// Cancels the tracked task numbered `id`, if it still runs.
     func cancelTask(_ id: UInt64)
     /// Runs `body` on the term kept for `module` under `key` (nil when none),

@@ -62,17 +62,31 @@ public enum Tasks {
     /// `body` should end when cancelled: a purge cancels it, and one that
     /// has not ended by the purge's deadline is reported as not ended (its
     /// version's code stays mapped, as for a process that would not stop).
+    /// `lifetime` says whether a load that makes its version old cancels it.
     /// In a trial load (the throwaway process a new version is first loaded
     /// in) `body` is not started. Throws outside a node, and for code that
     /// is not a hot module's.
     @discardableResult
     public static func start(
-        _ label: String, fileID: String = #fileID, line: Int = #line, _ body: @escaping @Sendable () async throws -> Void
+        _ label: String, lifetime: TaskLifetime = .untilPurged, fileID: String = #fileID, line: Int = #line,
+        _ body: @escaping @Sendable () async throws -> Void
     ) throws -> TrackedTask {
         let site = CallSite(fileID: fileID, line: line)
-        let id = try Runtime.current().startTask(label, site: site, body)
+        let id = try Runtime.current().startTask(label, lifetime: lifetime, site: site, body)
         return TrackedTask(id: id, label: label)
     }
+}
+
+/// How long a tracked task may run, besides its own end.
+public enum TaskLifetime: String, Sendable, Codable {
+    /// Until a purge of its version cancels it: its version stays old with
+    /// work, and a load that would drop it is refused, as for a process.
+    case untilPurged
+    /// Only while its version is current: the load, rollback or delete that
+    /// makes its version old cancels it. For work each version's on-load
+    /// hook starts anew (a ticker): the new version's task takes over from
+    /// the old one's, and the next load needs no purge.
+    case whileCurrent
 }
 
 /// A task started by `Tasks.start`.

@@ -154,7 +154,9 @@ public final class CodeServer: Sendable {
             // refuses the load if any still runs.
             for item in prepared { _ = dropped(by: item.version)?.calls.waitForEnd(timeout: callsTimeout) }
         }
-        return try finish(prepared).map { result in
+        let results = try finish(prepared)
+        for result in results { tasks.cancelSuperseded(result.module, current: result.to) }
+        return results.map { result in
             var result = result
             let purge = purged[result.module]
             result.stopped = purge?.stopped ?? []
@@ -275,7 +277,9 @@ public final class CodeServer: Sendable {
                 exports.publish(nil, as: module)
                 return .success(current.version)
             }
-            return try result.get()
+            let version = try result.get()
+            tasks.cancelSuperseded(module, current: nil)
+            return version
         }
     }
 
@@ -293,7 +297,9 @@ public final class CodeServer: Sendable {
                 exports.publish(old, as: module)
                 return .success(LoadResult(module: module, from: from, to: old.version))
             }
-            return try result.get()
+            let rolledBack = try result.get()
+            tasks.cancelSuperseded(module, current: rolledBack.to)
+            return rolledBack
         }
     }
 

@@ -84,9 +84,11 @@ final class Kernel: NodeRuntime, @unchecked Sendable {
     /// A tracked task belongs to the version its call site was compiled
     /// into (`CallSite`), whichever thread or task makes the call: an
     /// on-load hook, an export, a process, or another task of the module.
-    func startTask(_ label: String, site: CallSite, _ body: @escaping @Sendable () async throws -> Void) throws -> UInt64 {
+    func startTask(
+        _ label: String, lifetime: TaskLifetime, site: CallSite, _ body: @escaping @Sendable () async throws -> Void
+    ) throws -> UInt64 {
         guard let version = site.version else { throw ProcessError.notInModule(site.fileID) }
-        let id = codeServer.tasks.start(label, module: site.module, version: version, site: site, body)
+        let id = codeServer.tasks.start(label, module: site.module, version: version, lifetime: lifetime, site: site, body)
         logger.info("task #\(id) \(label) started by \(site.module) v\(version) at \(site)")
         return id
     }

@@ -293,7 +293,7 @@ public final class Node: Sendable {
             StatusReply.TrackedTask(
                 id: Int(task.id), label: task.label, module: task.module, version: task.version,
                 code: current[task.module]?.version == task.version ? .current : .old, file: task.site.file, line: task.site.line,
-                startedAt: task.startedAt)
+                startedAt: task.startedAt, lifetime: task.lifetime.rawValue)
         }
         let deaths = codeServer.journal?.deaths ?? []
         return StatusReply(

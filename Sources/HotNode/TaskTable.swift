@@ -18,6 +18,7 @@ final class TaskTable: @unchecked Sendable {
         let label: String
         let module: String
         let version: Int
+        let lifetime: TaskLifetime
         let site: CallSite
         /// When it started, seconds since the epoch.
         let startedAt: Double
@@ -47,12 +48,14 @@ final class TaskTable: @unchecked Sendable {
     /// Registers a task of `module` v`version` and starts `body` in a
     /// detached task; the task leaves the table when `body` returns or throws.
     func start(
-        _ label: String, module: String, version: Int, site: CallSite, _ body: @escaping @Sendable () async throws -> Void
+        _ label: String, module: String, version: Int, lifetime: TaskLifetime = .untilPurged, site: CallSite,
+        _ body: @escaping @Sendable () async throws -> Void
     ) -> UInt64 {
         let entry: Entry = lock.withLock {
             let id = state.nextID
             state.nextID += 1
-            let entry = Entry(id: id, label: label, module: module, version: version, site: site, startedAt: now())
+            let entry = Entry(
+                id: id, label: label, module: module, version: version, lifetime: lifetime, site: site, startedAt: now())
             state.entries[id] = entry
             return entry
         }
@@ -67,11 +70,12 @@ final class TaskTable: @unchecked Sendable {
                 logger.warning("task \(entry.description) ended: \(error)")
             }
         }
-        lock.withLock {
-            guard state.entries[entry.id] != nil else { return }
+        let cancelledMeanwhile = lock.withLock {
+            guard state.entries[entry.id] != nil else { return false }
             state.entries[entry.id]?.handle = handle
-            if state.entries[entry.id]?.cancelled == true { handle.cancel() }
+            return state.entries[entry.id]?.cancelled == true
         }
+        if cancelledMeanwhile { handle.cancel() }
         return entry.id
     }
 
@@ -95,12 +99,23 @@ final class TaskTable: @unchecked Sendable {
     /// Cancels the tasks numbered `ids` that still run (Task cancellation:
     /// each unwinds where it next checks or awaits something cancellable).
     func cancel(_ ids: [UInt64]) {
-        lock.withLock {
-            for id in ids where state.entries[id] != nil {
+        let handles = lock.withLock {
+            ids.compactMap { id -> Task<Void, Never>? in
                 state.entries[id]?.cancelled = true
-                state.entries[id]?.handle?.cancel()
+                return state.entries[id]?.handle
             }
         }
+        // Outside the lock: cancelling runs the task's cancellation handlers,
+        // module code that may call into the node.
+        for handle in handles { handle.cancel() }
+    }
+
+    /// Cancels the `whileCurrent` tasks of `module` whose version is not
+    /// `current` (nil: the module has no current version): after a load,
+    /// rollback or delete made their version old.
+    func cancelSuperseded(_ module: String, current: Int?) {
+        let superseded = all().filter { $0.module == module && $0.lifetime == .whileCurrent && $0.version != current }
+        cancel(superseded.map(\.id))
     }
 
     /// Cancels every task whose version `keep` refuses: after a load that

@@ -20,7 +20,9 @@ final class TrialRuntime: NodeRuntime {
     func serverCall(_ pid: Pid, _ request: Term, timeout: Double) throws -> Term { throw ProcessError.noNode }
     func serverCast(_ pid: Pid, _ message: Term) -> Bool { false }
 
-    func startTask(_ label: String, site: CallSite, _ body: @escaping @Sendable () async throws -> Void) throws -> UInt64 {
+    func startTask(
+        _ label: String, lifetime: TaskLifetime, site: CallSite, _ body: @escaping @Sendable () async throws -> Void
+    ) throws -> UInt64 {
         guard site.version != nil else { throw ProcessError.notInModule(site.fileID) }
         return 0
     }

@@ -238,8 +238,15 @@ public struct StatusReply: ReplyDocument {
         public var line: Int
         /// When it started (seconds since the epoch).
         public var startedAt: Double
+        /// `untilPurged` or `whileCurrent` (`TaskLifetime`): whether a load
+        /// that makes its version old cancels it.
+        public var lifetime: String
 
-        public init(id: Int, label: String, module: String, version: Int, code: Process.Code, file: String, line: Int, startedAt: Double) {
+        public init(
+            id: Int, label: String, module: String, version: Int, code: Process.Code, file: String, line: Int, startedAt: Double,
+            lifetime: String
+        ) {
+            self.lifetime = lifetime
             self.id = id
             self.label = label
             self.module = module

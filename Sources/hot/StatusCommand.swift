@@ -72,6 +72,7 @@ func describeStatus(_ document: StatusReply) -> String {
         text += "\n  tracked tasks:"
         for t in tasks {
             text += "\n    #\(t.id) \(t.label) \(t.module) v\(t.version) (\(t.code.rawValue) code) started at \(t.file):\(t.line)"
+            if t.lifetime == TaskLifetime.whileCurrent.rawValue { text += ", while current" }
         }
     }
     return text

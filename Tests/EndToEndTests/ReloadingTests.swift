@@ -110,6 +110,21 @@ struct ReloadingTests {
         status = try app.status()
         #expect(status.tasks.map { $0["version"] as? Int }.sorted { ($0 ?? 0) < ($1 ?? 0) } == [4, 5], "\(status)")
     }
+
+    @Test("a whileCurrent task of an on-load hook is taken over by each new version: loads need no purge")
+    func whileCurrentTasks() throws {
+        let scratch = try Scratch()
+        defer { scratch.close() }
+        let app = try CodeServerProject(scratch, modules: ["beat": ReloadingModules.beat(version: 1)])
+        for version in 2...4 {
+            try app.deploy("beat", ReloadingModules.beat(version: version))
+            try app.expectEventually("only v\(version)'s task runs") { status in
+                status.tasks.map { "\($0["version"] as? Int ?? 0) \($0["lifetime"] as? String ?? "")" } == ["\(version) whileCurrent"]
+            }
+        }
+        #expect(try app.hot(["status"]).stdout.contains("(current code) started at beat.swift:"))
+        #expect(try app.call("beat:beats") as? Int ?? 0 > 0)
+    }
 }
 
 extension NodeStatus {
@@ -138,6 +153,29 @@ enum ReloadingModules {
                 return ["global": hits, "kept": total, "version": \(version)]
             }),
         ])
+
+        """
+    }
+
+    /// Its on-load hook starts a `whileCurrent` task that counts the kept
+    /// `beats`; `beats()` reads them.
+    static func beat(version: Int) -> String {
+        """
+        import Hot
+
+        // beat, version \(version)
+        let beats = Kept("beats", default: 0)
+
+        let module = HotModule(
+            exports: [.function("beats", { () throws -> Int in try beats.value })],
+            onLoad: {
+                _ = try Tasks.start("beat", lifetime: .whileCurrent) {
+                    while true {
+                        try await Task.sleep(for: .milliseconds(20))
+                        try beats.withValue { $0 += 1 }
+                    }
+                }
+            })
 
         """
     }

@@ -20,8 +20,10 @@ import Testing
 struct TrackedTaskTests {
     /// Starts a task of `module` v`version` that waits, cancellably, until cancelled or 10 s pass.
     @discardableResult
-    private func startWaiting(_ t: TestNode, _ label: String, _ module: String, _ version: Int) throws -> UInt64 {
-        try t.node.kernel.startTask(label, site: CallSite(fileID: "\(module)_v\(version)/\(module).swift", line: 12)) {
+    private func startWaiting(
+        _ t: TestNode, _ label: String, _ module: String, _ version: Int, lifetime: TaskLifetime = .untilPurged
+    ) throws -> UInt64 {
+        try t.node.kernel.startTask(label, lifetime: lifetime, site: CallSite(fileID: "\(module)_v\(version)/\(module).swift", line: 12)) {
             try await Task.sleep(for: .seconds(10))
         }
     }
@@ -72,7 +74,7 @@ struct TrackedTaskTests {
         defer { t.close() }
         _ = try load(t, "ticker", 1)
         let gate = Gate()
-        let id = try t.node.kernel.startTask("deaf", site: CallSite(fileID: "ticker_v1/ticker.swift", line: 3)) {
+        let id = try t.node.kernel.startTask("deaf", lifetime: .untilPurged, site: CallSite(fileID: "ticker_v1/ticker.swift", line: 3)) {
             // Waits on a thread of its own, deaf to the task's cancellation.
             await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
                 startThread {
@@ -95,7 +97,7 @@ struct TrackedTaskTests {
         defer { t.close() }
         let kernel = t.node.kernel
         let good = t.loader.add("good", 1) {
-            _ = try kernel.startTask("hook", site: CallSite(fileID: "good_v1/good.swift", line: 1)) {
+            _ = try kernel.startTask("hook", lifetime: .untilPurged, site: CallSite(fileID: "good_v1/good.swift", line: 1)) {
                 try await Task.sleep(for: .seconds(10))
             }
         }
@@ -107,12 +109,33 @@ struct TrackedTaskTests {
         #expect(try await offPool { t.codeServer.tasks.waitForEnd(of: left, timeout: 5) }.isEmpty)
     }
 
+    @Test("a whileCurrent task is cancelled by the load, rollback or delete that makes its version old, and then blocks nothing")
+    func whileCurrent() async throws {
+        let t = try TestNode()
+        defer { t.close() }
+        _ = try load(t, "ticker", 1)
+        let first = try startWaiting(t, "ticker", "ticker", 1, lifetime: .whileCurrent)
+        let kept = try startWaiting(t, "job", "ticker", 1)
+        _ = try load(t, "ticker", 2)
+        #expect(try await offPool { t.codeServer.tasks.waitForEnd(of: [first], timeout: 5) }.isEmpty)
+        #expect(t.codeServer.tasks.all().map(\.id) == [kept], "an untilPurged task runs on in old code")
+        t.codeServer.tasks.cancel([kept])
+        #expect(try await offPool { t.codeServer.tasks.waitForEnd(of: [kept], timeout: 5) }.isEmpty)
+        let second = try startWaiting(t, "ticker", "ticker", 2, lifetime: .whileCurrent)
+        _ = try t.codeServer.rollback("ticker")
+        #expect(try await offPool { t.codeServer.tasks.waitForEnd(of: [second], timeout: 5) }.isEmpty)
+        let third = try startWaiting(t, "ticker", "ticker", 1, lifetime: .whileCurrent)
+        _ = try t.codeServer.delete("ticker")
+        #expect(try await offPool { t.codeServer.tasks.waitForEnd(of: [third], timeout: 5) }.isEmpty)
+        #expect(t.node.statusDocument().tasks == [])
+    }
+
     @Test("a task from code outside a hot module is refused")
     func outside() throws {
         let t = try TestNode()
         defer { t.close() }
         #expect(throws: ProcessError.notInModule("App/main.swift")) {
-            try t.node.kernel.startTask("x", site: CallSite(fileID: "App/main.swift", line: 1)) {}
+            try t.node.kernel.startTask("x", lifetime: .untilPurged, site: CallSite(fileID: "App/main.swift", line: 1)) {}
         }
     }
 

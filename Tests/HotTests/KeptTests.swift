@@ -32,7 +32,9 @@ struct KeptTests {
         func checkCancellation() throws {}
         func serverCall(_ pid: Pid, _ request: Term, timeout: Double) throws -> Term { throw ProcessError.noNode }
         func serverCast(_ pid: Pid, _ message: Term) -> Bool { false }
-        func startTask(_ label: String, site: CallSite, _ body: @escaping @Sendable () async throws -> Void) throws -> UInt64 { 0 }
+        func startTask(
+            _ label: String, lifetime: TaskLifetime, site: CallSite, _ body: @escaping @Sendable () async throws -> Void
+        ) throws -> UInt64 { 0 }
         func cancelTask(_ id: UInt64) {}
     }
 
