@@ -19,13 +19,17 @@ struct AsyncCallTests {
     /// `opaque` takes a type that is not Codable.
     final class Web: Sendable {
         let release = Atomic<Bool>(false)
+        /// How long `slow` runs when neither released nor cancelled.
+        let slowFor: Double
+
+        init(slowFor: Double = 10) { self.slowFor = slowFor }
 
         func exports(_ version: Int) -> [Export] {
             [
                 .function("hello") { (name: String) async throws -> String in "v\(version) \(name)" },
                 .function("slow") { [self] (n: Int) async throws -> String in
-                    // Ends by itself after 10 s, so that a test whose cancellation is broken fails rather than hangs.
-                    let deadline = monotonic() + 10
+                    // Ends by itself after `slowFor`, so that a test whose cancellation is broken fails rather than hangs.
+                    let deadline = monotonic() + slowFor
                     while !release.load(ordering: .acquiring), monotonic() < deadline { try await Task.sleep(for: .milliseconds(1)) }
                     return "v\(version) \(n)"
                 },
@@ -134,9 +138,13 @@ struct AsyncCallTests {
 
     @Test("--purge cancels the calls in old code and says how many; a purge likewise")
     func purgeCancels() async throws {
-        let t = try TestNode(purgeTimeout: 5)
+        // A purge waits for cancelled calls only until they end; the bound is
+        // for a machine busy enough to run a cancelled task seconds late, and
+        // the slow calls must outlast it, or one could end by itself
+        // rather than be cancelled.
+        let t = try TestNode(purgeTimeout: 30)
         defer { t.close() }
-        let web = Web()
+        let web = Web(slowFor: 60)
         _ = try web.load(t, 1)
         let (first, v1) = try await slowCall(t)
         _ = try web.load(t, 2)
