@@ -24,6 +24,15 @@ public protocol NodeRuntime: AnyObject, Sendable {
     func serverCall(_ pid: Pid, _ request: Term, timeout: Double) throws -> Term
     /// An asynchronous message to a server's `handleCast`.
     func serverCast(_ pid: Pid, _ message: Term) -> Bool
+    /// Starts `body` as a tracked task of the version `site` names; its number.
+    func startTask(
+        _ label: String, lifetime: TaskLifetime, site: CallSite, _ body: @escaping @Sendable () async throws -> Void
+    ) throws -> UInt64
+    /// Cancels the tracked task numbered `id`, if it still runs.
+    func cancelTask(_ id: UInt64)
+    /// Runs `body` on the term kept for `module` under `key` (nil when none),
+    /// under that key's lock; what `body` leaves is kept (nil drops it).
+    func withKept<R>(_ module: String, _ key: String, _ body: (inout Term?) throws -> R) throws -> R
 }
 
 /// Where module code finds the node it runs in.
@@ -63,6 +72,9 @@ public enum ProcessError: Error, Sendable, Equatable, CustomStringConvertible {
     case noProcess(String)
     /// A name is already registered to another process.
     case nameTaken(String)
+    /// The call comes from code outside a hot module (its `#fileID`), and
+    /// so belongs to no version.
+    case notInModule(String)
     /// A server call got no reply in time.
     case timeout(seconds: Double)
     /// The server ended before it replied.
@@ -75,6 +87,7 @@ public enum ProcessError: Error, Sendable, Equatable, CustomStringConvertible {
         case .cancelled: "process cancelled"
         case .noProcess(let name): "no process named '\(name)'"
         case .nameTaken(let name): "the name '\(name)' is already registered"
+        case .notInModule(let fileID): "\(fileID) is not a hot module's code, so its work belongs to no version"
         case .timeout(let seconds): "no reply within \(seconds) s"
         case .serverEnded(let reason): "server ended: \(reason)"
         }

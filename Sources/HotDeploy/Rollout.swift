@@ -233,6 +233,9 @@ public struct Rollout: Sendable {
                 if !change.stubborn.isEmpty { text += " (\(change.stubborn.joined(separator: " ")) would not stop; their code stays mapped)" }
                 if change.cancelledCalls > 0 { text += " (purged: cancelled \(change.cancelledCalls) calls in flight)" }
                 if change.unendedCalls > 0 { text += " (\(change.unendedCalls) cancelled calls did not end; their code stays mapped)" }
+                // "; " between tasks: a single node's deploy prints each module's text on a line of its own, split at commas.
+                if !change.cancelledTasks.isEmpty { text += " (purged: cancelled tracked tasks \(change.cancelledTasks.joined(separator: "; ")))" }
+                if !change.unendedTasks.isEmpty { text += " (tracked tasks \(change.unendedTasks.joined(separator: "; ")) did not end; their code stays mapped)" }
                 return text
             }.joined(separator: ", "))
             let failures = outcome.changes.flatMap(\.codeChangeFailures)

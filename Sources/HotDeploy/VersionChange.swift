@@ -19,6 +19,9 @@ public struct VersionChange: Sendable, Equatable {
     /// Async calls in old code cancelled by `--purge`, and those that did not end.
     public var cancelledCalls = 0
     public var unendedCalls = 0
+    /// Tracked tasks in old code cancelled by `--purge`, and those that did not end.
+    public var cancelledTasks: [String] = []
+    public var unendedTasks: [String] = []
 
     public init(module: String, from: Int?, to: Int, codeChangeFailures: [CodeChangeFailure]) {
         self.module = module
@@ -34,6 +37,8 @@ public struct VersionChange: Sendable, Equatable {
         stubborn = load.stubborn
         cancelledCalls = load.cancelledCalls ?? 0
         unendedCalls = load.unendedCalls ?? 0
+        cancelledTasks = load.cancelledTasks ?? []
+        unendedTasks = load.unendedTasks ?? []
     }
 
     public static func == (a: VersionChange, b: VersionChange) -> Bool {

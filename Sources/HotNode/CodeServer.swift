@@ -20,6 +20,10 @@ public final class CodeServer: Sendable {
     /// External calls read this; only the code server publishes versions in it.
     public let exports = ExportTable()
     let processes: ProcessTable
+    /// The tracked tasks (`Tasks.start`), each with its version.
+    let tasks: TaskTable
+    /// The values modules keep across reloads (`Kept`).
+    let kept = KeptStore()
     /// Where module code comes from: `dlopen` in a node, Swift values in a test.
     let loader: any ModuleLoader
     /// How long a purge waits for processes in old code to stop, and for
@@ -82,10 +86,11 @@ public final class CodeServer: Sendable {
     public static let callsTimeout = 2.0
 
     /// A code server with no modules; `sticky` modules refuse reload unless forced.
-    init(sticky: Set<String> = [], processes: ProcessTable, loader: any ModuleLoader, purgeTimeout: Double = CodeServer.purgeTimeout,
+    init(sticky: Set<String> = [], processes: ProcessTable, tasks: TaskTable, loader: any ModuleLoader, purgeTimeout: Double = CodeServer.purgeTimeout,
          callsTimeout: Double = CodeServer.callsTimeout, journal: LoadJournal? = nil, metrics: NodeMetrics = NodeMetrics()) {
         self.metrics = metrics
         self.processes = processes
+        self.tasks = tasks
         self.loader = loader
         self.purgeTimeout = purgeTimeout
         self.callsTimeout = callsTimeout
@@ -125,26 +130,42 @@ public final class CodeServer: Sendable {
             try trialUnlessHeld(path, name: name)
         }
         return try serialized { () throws(LoadError) in
-            var prepared: [Prepared] = []
-            for path in paths { prepared.append(try prepare(path, force: force, alongside: prepared)) }
-            var purged: [String: PurgeResult] = [:]
-            if purge {
-                for item in prepared { purged[item.version.name] = purgeOld(item.version.name) }
-            } else {
-                // Calls still running in a version this load would drop get
-                // the bound to end, outside the state lock; `finish` then
-                // refuses the load if any still runs.
-                for item in prepared { _ = dropped(by: item.version)?.calls.waitForEnd(timeout: callsTimeout) }
+            do throws(LoadError) {
+                return try loadSerialized(paths, purge: purge, force: force)
+            } catch {
+                // On-load hooks of versions that did not become current may
+                // have started tracked tasks: nothing could ever purge them.
+                tasks.cancel(unless: isLive)
+                throw error
             }
-            return try finish(prepared).map { result in
-                var result = result
-                let purge = purged[result.module]
-                result.stopped = purge?.stopped ?? []
-                result.stubborn = purge?.stubborn ?? []
-                result.cancelledCalls = purge?.cancelledCalls ?? 0
-                result.unendedCalls = purge?.unendedCalls ?? 0
-                return result
-            }
+        }
+    }
+
+    /// `load` under `loading`.
+    private func loadSerialized(_ paths: [String], purge: Bool, force: Bool) throws(LoadError) -> [LoadResult] {
+        var prepared: [Prepared] = []
+        for path in paths { prepared.append(try prepare(path, force: force, alongside: prepared)) }
+        var purged: [String: PurgeResult] = [:]
+        if purge {
+            for item in prepared { purged[item.version.name] = purgeOld(item.version.name) }
+        } else {
+            // Calls still running in a version this load would drop get
+            // the bound to end, outside the state lock; `finish` then
+            // refuses the load if any still runs.
+            for item in prepared { _ = dropped(by: item.version)?.calls.waitForEnd(timeout: callsTimeout) }
+        }
+        let results = try finish(prepared)
+        for result in results { tasks.cancelSuperseded(result.module, current: result.to) }
+        return results.map { result in
+            var result = result
+            let purge = purged[result.module]
+            result.stopped = purge?.stopped ?? []
+            result.stubborn = purge?.stubborn ?? []
+            result.cancelledCalls = purge?.cancelledCalls ?? 0
+            result.unendedCalls = purge?.unendedCalls ?? 0
+            result.cancelledTasks = purge?.cancelledTasks ?? []
+            result.unendedTasks = purge?.unendedTasks ?? []
+            return result
         }
     }
 
@@ -164,14 +185,41 @@ public final class CodeServer: Sendable {
         let victims = processes.pinned(to: old)
         for process in victims { process.mailbox.cancel() }
         let cancelled = old.calls.cancelAll()
+        let doomed = tasks.running(module, version: old.version)
+        tasks.cancel(doomed.map(\.id))
         let deadline = monotonic() + purgeTimeout
         let stubborn = processes.waitForEnd(of: victims.map(\.pid), timeout: purgeTimeout)
         let unended = old.calls.waitForEnd(timeout: max(0, deadline - monotonic()))
-        state.withLock { state in
-            if state.modules[module]?.old === old { state.modules[module]?.old = nil }
-        }
+        let unendedTasks = tasks.waitForEnd(of: doomed.map(\.id), timeout: max(0, deadline - monotonic()))
+        dropOld(old, of: module)
         let stopped = victims.map(\.pid).filter { !stubborn.contains($0) }
-        return PurgeResult(version: old.version, stopped: stopped, stubborn: stubborn, cancelledCalls: cancelled, unendedCalls: unended)
+        return PurgeResult(
+            version: old.version, stopped: stopped, stubborn: stubborn, cancelledCalls: cancelled, unendedCalls: unended,
+            cancelledTasks: doomed.map(\.description), unendedTasks: unendedTasks.map(\.description))
+    }
+
+    /// Drops `old` from `module` unless something replaced it meanwhile. A
+    /// module left with no version at all (deleted, then purged) has left
+    /// the node, and its kept state goes with it (docs/RELOADING.md).
+    private func dropOld(_ old: ModuleVersion, of module: String) {
+        let gone = state.withLock { state -> Bool in
+            if state.modules[module]?.old === old { state.modules[module]?.old = nil }
+            return state.modules[module]?.current == nil && state.modules[module]?.old == nil
+        }
+        if gone { kept.drop(module) }
+    }
+
+    /// Whether `module` v`version` is current or old: a tracked task of any
+    /// other version was started by a load that failed, or outlived a purge.
+    private func isLive(_ module: String, _ version: Int) -> Bool {
+        state.withLock { state in
+            state.modules[module]?.current?.version == version || state.modules[module]?.old?.version == version
+        }
+    }
+
+    /// The tracked tasks running in `version`, as refusals name them.
+    private func taskNames(in version: ModuleVersion) -> [String] {
+        tasks.running(version.name, version: version.version).map(\.description)
     }
 
     /// The version that making `version` current would drop (the old one,
@@ -191,8 +239,9 @@ public final class CodeServer: Sendable {
     private func refusal(_ module: String, dropping old: ModuleVersion) -> LoadError? {
         let calls = old.calls.waitForEnd(timeout: callsTimeout)
         let running = processes.pinned(to: old)
-        guard !running.isEmpty || calls > 0 else { return nil }
-        return .notPurged(module: module, pids: running.map(\.pid.description), calls: calls)
+        let tasks = taskNames(in: old)
+        guard !running.isEmpty || calls > 0 || !tasks.isEmpty else { return nil }
+        return .notPurged(module: module, pids: running.map(\.pid.description), calls: calls, tasks: tasks)
     }
 
     /// Erlang's `code:soft_purge`: drops old only if no process runs in it.
@@ -201,9 +250,7 @@ public final class CodeServer: Sendable {
             guard let entry = state.withLock({ $0.modules[module] }) else { throw .noFile(module) }
             guard let old = entry.old else { return nil }
             if let refusal = refusal(module, dropping: old) { throw refusal }
-            state.withLock { state in
-                if state.modules[module]?.old === old { state.modules[module]?.old = nil }
-            }
+            dropOld(old, of: module)
             return old.version
         }
     }
@@ -219,8 +266,9 @@ public final class CodeServer: Sendable {
                 if let old = entry.old {
                     let running = processes.pinned(to: old)
                     let calls = old.calls.inFlight
-                    if !running.isEmpty || calls > 0 {
-                        return .failure(.notPurged(module: module, pids: running.map(\.pid.description), calls: calls))
+                    let tasks = taskNames(in: old)
+                    if !running.isEmpty || calls > 0 || !tasks.isEmpty {
+                        return .failure(.notPurged(module: module, pids: running.map(\.pid.description), calls: calls, tasks: tasks))
                     }
                 }
                 entry.old = current
@@ -229,7 +277,9 @@ public final class CodeServer: Sendable {
                 exports.publish(nil, as: module)
                 return .success(current.version)
             }
-            return try result.get()
+            let version = try result.get()
+            tasks.cancelSuperseded(module, current: nil)
+            return version
         }
     }
 
@@ -247,7 +297,9 @@ public final class CodeServer: Sendable {
                 exports.publish(old, as: module)
                 return .success(LoadResult(module: module, from: from, to: old.version))
             }
-            return try result.get()
+            let rolledBack = try result.get()
+            tasks.cancelSuperseded(module, current: rolledBack.to)
+            return rolledBack
         }
     }
 
@@ -364,8 +416,9 @@ public final class CodeServer: Sendable {
                 else { continue }
                 let running = processes.pinned(to: old)
                 let calls = old.calls.inFlight
-                if !running.isEmpty || calls > 0 {
-                    return .failure(.notPurged(module: version.name, pids: running.map(\.pid.description), calls: calls))
+                let tasks = taskNames(in: old)
+                if !running.isEmpty || calls > 0 || !tasks.isEmpty {
+                    return .failure(.notPurged(module: version.name, pids: running.map(\.pid.description), calls: calls, tasks: tasks))
                 }
             }
             var results: [LoadResult] = []

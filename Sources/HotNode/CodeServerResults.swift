@@ -17,6 +17,10 @@ extension CodeServer {
         public var cancelledCalls = 0
         /// Cancelled calls that had not ended when the purge gave up waiting.
         public var unendedCalls = 0
+        /// Tracked tasks in old code that a purge before the load cancelled (`#3 ticker (hello v1)`).
+        public var cancelledTasks: [String] = []
+        /// Of those, the tasks still running when the purge gave up waiting.
+        public var unendedTasks: [String] = []
     }
 
     /// What a purge did.
@@ -31,6 +35,11 @@ extension CodeServer {
         public var cancelledCalls = 0
         /// Cancelled calls still running when the purge gave up waiting.
         public var unendedCalls = 0
+        /// Tracked tasks in old code that were cancelled (`#3 ticker (hello v1)`).
+        public var cancelledTasks: [String] = []
+        /// Of those, the tasks still running when the purge gave up waiting:
+        /// their version's code stays mapped, as for stubborn processes.
+        public var unendedTasks: [String] = []
     }
 }
 

@@ -18,6 +18,10 @@ public enum CompactionRefusal: Error, Sendable, CustomStringConvertible {
     case plainProcesses([Pid])
     /// Plain processes told to stop (`purge`) that did not.
     case stubborn([Pid])
+    /// Tracked tasks run (`#3 ticker (hello v1)`), and cannot cross an exec.
+    case trackedTasks([String])
+    /// Tracked tasks cancelled (`purge`) that did not end.
+    case unendedTasks([String])
     /// A server still runs an old version (its code change failed).
     case serverInOldCode(pid: Pid, module: String, version: Int)
     /// A server whose state could not be encoded, or decoded back.
@@ -36,6 +40,10 @@ public enum CompactionRefusal: Error, Sendable, CustomStringConvertible {
             "not compacted: plain processes cannot cross a compaction and \(pids.count) run\(pids.count == 1 ? "s" : ""): \(pids.map(\.description).joined(separator: " ")); stop them, or compact with --purge to stop them first"
         case .stubborn(let pids):
             "not compacted: processes told to stop still run: \(pids.map(\.description).joined(separator: " "))"
+        case .trackedTasks(let tasks):
+            "not compacted: tracked tasks cannot cross a compaction and \(tasks.count) run\(tasks.count == 1 ? "s" : ""): \(tasks.joined(separator: ", ")); stop them, or compact with --purge to cancel them first (an on-load hook starts its tasks again in the new process)"
+        case .unendedTasks(let tasks):
+            "not compacted: tracked tasks told to stop still run: \(tasks.joined(separator: ", "))"
         case .serverInOldCode(let pid, let module, let version):
             "not compacted: server \(pid) still runs \(module) v\(version), which is no longer current (its code change failed)"
         case .serverState(let pid, let reason): "not compacted: server \(pid) cannot hand over its state: \(reason)"
@@ -46,7 +54,7 @@ public enum CompactionRefusal: Error, Sendable, CustomStringConvertible {
 
     var code: ErrorCode {
         switch self {
-        case .plainProcesses, .stubborn, .serverInOldCode, .serverState, .serverLost: .process
+        case .plainProcesses, .stubborn, .trackedTasks, .unendedTasks, .serverInOldCode, .serverState, .serverLost: .process
         case .notSupported, .busy, .exec: .failed
         }
     }
@@ -92,6 +100,9 @@ struct CompactionHandoff: Codable, Sendable {
     var mappingsBefore: Int
     var modules: [Module]
     var servers: [CarriedServer]
+    /// What modules keep across reloads (`Kept`): restored before any
+    /// module's code runs in the new process.
+    var kept: [KeptValue]
     var nextPid: UInt64
     var listeners: [Listening]
 

@@ -364,7 +364,7 @@ public final class ControlServer: Sendable {
                 return .ok(PurgeReply(
                     module: module, purged: result.version, stopped: result.stopped.map(\.description),
                     stubborn: result.stubborn.map(\.description), cancelledCalls: result.cancelledCalls,
-                    unendedCalls: result.unendedCalls).term)
+                    unendedCalls: result.unendedCalls, cancelledTasks: result.cancelledTasks, unendedTasks: result.unendedTasks).term)
             } catch {
                 return .error(code: error.code, message: error.description)
             }
@@ -417,7 +417,8 @@ public final class ControlServer: Sendable {
                     answer.append(ModuleLoad(
                         module: r.module, from: r.from, to: r.to, codeChangeFailures: failures,
                         stopped: r.stopped.map(\.description), stubborn: r.stubborn.map(\.description),
-                        cancelledCalls: purge ? r.cancelledCalls : nil, unendedCalls: purge ? r.unendedCalls : nil))
+                        cancelledCalls: purge ? r.cancelledCalls : nil, unendedCalls: purge ? r.unendedCalls : nil,
+                        cancelledTasks: purge ? r.cancelledTasks : nil, unendedTasks: purge ? r.unendedTasks : nil))
                 }
                 node.compactIfDue()
                 return .ok(LoadReply(modules: answer).term)

@@ -81,6 +81,24 @@ final class Kernel: NodeRuntime, @unchecked Sendable {
         processes.process(pid)?.mailbox.post(.cast(message)) ?? false
     }
 
+    /// A tracked task belongs to the version its call site was compiled
+    /// into (`CallSite`), whichever thread or task makes the call: an
+    /// on-load hook, an export, a process, or another task of the module.
+    func startTask(
+        _ label: String, lifetime: TaskLifetime, site: CallSite, _ body: @escaping @Sendable () async throws -> Void
+    ) throws -> UInt64 {
+        guard let version = site.version else { throw ProcessError.notInModule(site.fileID) }
+        let id = codeServer.tasks.start(label, module: site.module, version: version, lifetime: lifetime, site: site, body)
+        logger.info("task #\(id) \(label) started by \(site.module) v\(version) at \(site)")
+        return id
+    }
+
+    func cancelTask(_ id: UInt64) { codeServer.tasks.cancel([id]) }
+
+    func withKept<R>(_ module: String, _ key: String, _ body: (inout Term?) throws -> R) throws -> R {
+        try codeServer.kept.withValue(module, key, body)
+    }
+
     /// Registers a process in the current version of `module`. The version is
     /// read again once the process is in the table: had two loads passed in
     /// between, the process would be pinned to code no purge could see.

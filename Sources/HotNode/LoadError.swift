@@ -14,9 +14,10 @@ public enum LoadError: Error, Sendable, Equatable, CustomStringConvertible {
     /// than the one this node runs in (`expected` is this node's fingerprint,
     /// nil when it could not be read).
     case hostMismatch(module: String, expected: String?, found: String)
-    /// Old code still runs in processes, or in async calls that did not end
-    /// within the bound (`not_purged`).
-    case notPurged(module: String, pids: [String], calls: Int = 0)
+    /// Old code still runs in processes, in async calls that did not end
+    /// within the bound, or in tracked tasks (`not_purged`); `tasks` names
+    /// each task as `#3 ticker (hello v1)`.
+    case notPurged(module: String, pids: [String], calls: Int = 0, tasks: [String] = [])
     /// The module is sticky and the load was not forced (`sticky_directory`).
     case sticky(module: String)
     /// The on-load hook threw (`on_load_failure`).
@@ -42,8 +43,8 @@ public enum LoadError: Error, Sendable, Equatable, CustomStringConvertible {
             "module built for \(field) \(found), but this node has \(field) \(expected); rebuild it with this node's hot"
         case .hostMismatch(let module, let expected, let found):
             "module '\(module)' was built against another build of the host (\(found.prefix(16))), not the one this node runs (\(expected.map { String($0.prefix(16)) } ?? "unreadable")); run `hot build` against this host and load it again"
-        case .notPurged(let module, let pids, let calls):
-            "old code of '\(module)' still runs in \(Self.runners(pids, calls)); let them end or switch, or stop them (hot purge \(module), or hot deploy --purge)"
+        case .notPurged(let module, let pids, let calls, let tasks):
+            "old code of '\(module)' still runs in \(Self.runners(pids, calls, tasks)); let them end or switch, or stop them (hot purge \(module), or hot deploy --purge)"
         case .sticky(let module): "module '\(module)' is sticky; reload it with --force"
         case .onLoadFailure(let module, let message): "on-load hook of '\(module)' failed: \(message)"
         case .versionTaken(let module, let version, let loadedKey, let key):
@@ -56,10 +57,10 @@ public enum LoadError: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    /// "<0.7.0>, <0.8.0> and 3 calls in flight".
-    private static func runners(_ pids: [String], _ calls: Int) -> String {
+    /// "<0.7.0>, <0.8.0>, 3 calls in flight, tracked task #4 ticker (hello v1)".
+    private static func runners(_ pids: [String], _ calls: Int, _ tasks: [String]) -> String {
         let callText = calls == 0 ? nil : "\(calls) call\(calls == 1 ? "" : "s") in flight"
-        return (pids + [callText].compactMap { $0 }).joined(separator: ", ")
+        return (pids + [callText].compactMap { $0 } + tasks.map { "tracked task \($0)" }).joined(separator: ", ")
     }
 
     /// The wire code for this error.

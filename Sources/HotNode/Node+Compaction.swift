@@ -82,6 +82,7 @@ extension Node {
             trialsSuspended = true
             let error = try codeServer.exclusively { () throws(CompactionRefusal) -> SystemError in
                 let stopped = try stopPlainProcesses(purge: purge)
+                let cancelledTasks = try cancelTrackedTasks(purge: purge)
                 // A server moves to its module's current version first; one
                 // whose code change fails stays old, and refuses to hand over.
                 let serverModules = Set(processes.all().compactMap { entry -> String? in
@@ -97,7 +98,8 @@ extension Node {
                 let versions = codeServer.mappedVersions
                 let handoff = CompactionHandoff(
                     trigger: trigger, pausedAt: pausedAt, versionsBefore: versions, residentBefore: memory.resident,
-                    mappingsBefore: memory.mappings, modules: modules, servers: carried, nextPid: processes.nextPid,
+                    mappingsBefore: memory.mappings, modules: modules, servers: carried, kept: codeServer.kept.snapshot(),
+                    nextPid: processes.nextPid,
                     listeners: listening.map { listener, _, configured in
                         CompactionHandoff.Listening(
                             configured: configured.description, bound: listener.address.description,
@@ -107,7 +109,8 @@ extension Node {
                 _ = announce(CompactReply(
                     node: name, pid: Int(getpid()), modules: Dictionary(modules.map { ($0.name, $0.version) }, uniquingKeysWith: { a, _ in a }),
                     servers: carried.map { Pid($0.pid).description }, stopped: stopped.map(\.description), versionsBefore: versions,
-                    residentBefore: memory.resident, mappingsBefore: memory.mappings))
+                    residentBefore: memory.resident, mappingsBefore: memory.mappings,
+                    cancelledTasks: cancelledTasks.isEmpty ? nil : cancelledTasks))
                 let error = handoff.exec(arguments: arguments)
                 for (listener, _, _) in listening { listener.closeOnExec() }
                 return error
@@ -136,6 +139,21 @@ extension Node {
         guard stubborn.isEmpty else { throw .stubborn(stubborn) }
         logger.info("stopped \(plain.count) plain processes for the compaction")
         return plain.map(\.pid)
+    }
+
+    /// Tracked tasks cannot cross an exec either: refused, or with `purge`
+    /// cancelled and waited for as a purge waits; returns those cancelled.
+    /// The on-load hooks run again in the new process, so a task one of
+    /// them starts comes back there (docs/RELOADING.md).
+    private func cancelTrackedTasks(purge: Bool) throws(CompactionRefusal) -> [String] {
+        let running = codeServer.tasks.all()
+        guard !running.isEmpty else { return [] }
+        guard purge else { throw .trackedTasks(running.map(\.description)) }
+        codeServer.tasks.cancel(running.map(\.id))
+        let unended = codeServer.tasks.waitForEnd(of: running.map(\.id), timeout: codeServer.purgeTimeout)
+        guard unended.isEmpty else { throw .unendedTasks(unended.map(\.description)) }
+        logger.info("cancelled \(running.count) tracked tasks for the compaction")
+        return running.map(\.description)
     }
 
     /// After a load: compacts on a thread of its own when the threshold is
@@ -180,6 +198,8 @@ extension Node {
         }
         // Each of these ran in the process before: their trials passed there.
         codeServer.loader.trust(handoff.modules.map(\.path))
+        // Before any module's code runs: an on-load hook may read it.
+        codeServer.kept.restore(handoff.kept)
         for module in handoff.modules {
             do {
                 for result in try codeServer.load([module.path]) where result.to != module.version {

@@ -62,7 +62,7 @@ public final class Node: Sendable {
         self.codePath = codePath
         self.mode = mode
         self.codeServer = CodeServer(
-            sticky: sticky, processes: processes, loader: loader, purgeTimeout: purgeTimeout, callsTimeout: callsTimeout,
+            sticky: sticky, processes: processes, tasks: TaskTable(logger: logger), loader: loader, purgeTimeout: purgeTimeout, callsTimeout: callsTimeout,
             journal: LoadJournal(stateFolder: store.root), metrics: metrics)
         self.logger = logger
         self.kernel = Kernel(codeServer: codeServer, processes: processes, logger: logger)
@@ -261,18 +261,22 @@ public final class Node: Sendable {
     public func statusDocument() -> StatusReply {
         let permanent = permanentVersions()
         let snapshot = codeServer.snapshot()
+        let tasks = codeServer.tasks.all()
+        func taskCount(_ v: ModuleVersion) -> Int { tasks.count { $0.module == v.name && $0.version == v.version } }
         let modules = snapshot.map { m in
             StatusReply.Module(
                 name: m.name,
                 current: m.current.map { v in
                     StatusReply.Current(
                         version: v.version, key: v.key, commit: v.commit, loadedAt: v.loadedAt, file: lastPathComponent(v.path),
-                        bytes: v.bytes, exports: v.exports.keys.sorted(), calls: v.calls.inFlight)
+                        bytes: v.bytes, exports: v.exports.keys.sorted(), calls: v.calls.inFlight, tasks: taskCount(v))
                 },
                 old: m.old.map { v in
-                    StatusReply.Old(version: v.version, processes: processes.pinned(to: v).count, key: v.key, calls: v.calls.inFlight)
+                    StatusReply.Old(
+                        version: v.version, processes: processes.pinned(to: v).count, key: v.key, calls: v.calls.inFlight,
+                        tasks: taskCount(v))
                 },
-                sticky: m.sticky, permanent: permanent[m.name])
+                sticky: m.sticky, permanent: permanent[m.name], kept: codeServer.kept.keys(of: m.name).nilIfEmpty)
         }
         let current = Dictionary(snapshot.compactMap { m in m.current.map { (m.name, $0) } }, uniquingKeysWith: { a, _ in a })
         let processList = processes.all().map { entry in
@@ -285,12 +289,22 @@ public final class Node: Sendable {
                 version: entry.version.version, code: current[entry.process.module] === entry.version ? .current : .old,
                 function: function)
         }
+        let taskList = tasks.map { task in
+            StatusReply.TrackedTask(
+                id: Int(task.id), label: task.label, module: task.module, version: task.version,
+                code: current[task.module]?.version == task.version ? .current : .old, file: task.site.file, line: task.site.line,
+                startedAt: task.startedAt, lifetime: task.lifetime.rawValue)
+        }
         let deaths = codeServer.journal?.deaths ?? []
         return StatusReply(
             node: name, pid: Int(getpid()), mode: mode.rawValue, modules: modules, processes: processList,
             retainedBytes: codeServer.retainedBytes(),
             refused: deaths.isEmpty ? nil : deaths, mappedVersions: codeServer.mappedVersions,
-            lastCompaction: compaction.withLock { $0.last })
+            lastCompaction: compaction.withLock { $0.last }, tasks: taskList)
     }
 }
 
+extension Array {
+    /// nil for an empty array: a status field absent rather than empty.
+    fileprivate var nilIfEmpty: Self? { isEmpty ? nil : self }
+}

@@ -80,6 +80,8 @@ public enum TrialLoad {
     public static func runChild(path: String) -> Int32 {
         // Unbuffered, before anything of the object runs: a crash must not lose it.
         _ = writeAll(2, Array("\(startedLine)\n".utf8))
+        // Module code that reaches the node in its hook meets a stand-in.
+        Runtime.install(TrialRuntime())
         do {
             let image = try Loader(trialExecutable: nil).open(path)
             _ = try image.enterAndRunOnLoad()

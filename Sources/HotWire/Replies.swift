@@ -126,9 +126,17 @@ public struct ModuleLoad: Codable, Sendable, Equatable {
     public var cancelledCalls: Int?
     /// Of those, the calls that had not ended when the purge gave up waiting.
     public var unendedCalls: Int?
+    /// Tracked tasks in old code cancelled by `purge` (`#3 ticker (hello v1)`);
+    /// absent without `purge`, and from nodes that predate them.
+    public var cancelledTasks: [String]?
+    /// Of those, the tasks still running when the purge gave up waiting.
+    public var unendedTasks: [String]?
 
     public init(module: String, from: Int?, to: Int, codeChangeFailures: [CodeChangeFailure],
-                stopped: [String], stubborn: [String], cancelledCalls: Int? = nil, unendedCalls: Int? = nil) {
+                stopped: [String], stubborn: [String], cancelledCalls: Int? = nil, unendedCalls: Int? = nil,
+                cancelledTasks: [String]? = nil, unendedTasks: [String]? = nil) {
+        self.cancelledTasks = cancelledTasks
+        self.unendedTasks = unendedTasks
         self.module = module
         self.from = from
         self.to = to
@@ -181,9 +189,16 @@ public struct PurgeReply: ReplyDocument {
     public var cancelledCalls: Int?
     /// Of those, the calls still running when the purge gave up waiting.
     public var unendedCalls: Int?
+    /// Tracked tasks in old code that were cancelled (`#3 ticker (hello v1)`);
+    /// absent from a soft purge, and from nodes that predate them.
+    public var cancelledTasks: [String]?
+    /// Of those, the tasks still running when the purge gave up waiting.
+    public var unendedTasks: [String]?
 
     public init(module: String, purged: Int?, stopped: [String], stubborn: [String], cancelledCalls: Int? = nil,
-                unendedCalls: Int? = nil) {
+                unendedCalls: Int? = nil, cancelledTasks: [String]? = nil, unendedTasks: [String]? = nil) {
+        self.cancelledTasks = cancelledTasks
+        self.unendedTasks = unendedTasks
         self.module = module
         self.purged = purged
         self.stopped = stopped
@@ -258,6 +273,10 @@ public struct CompactReply: ReplyDocument {
     public var servers: [String]
     /// Plain processes stopped because the request asked to purge them (pid strings).
     public var stopped: [String]
+    /// Tracked tasks cancelled because the request asked to purge them
+    /// (`#3 ticker (hello v1)`); absent when none were, and from nodes that
+    /// predate them.
+    public var cancelledTasks: [String]?
     /// Versions mapped before: every load the node ever took, current, old or retained.
     public var versionsBefore: Int
     /// Resident bytes and lines of /proc/PID/maps before.
@@ -265,7 +284,8 @@ public struct CompactReply: ReplyDocument {
     public var mappingsBefore: Int
 
     public init(node: String, pid: Int, modules: [String: Int], servers: [String], stopped: [String], versionsBefore: Int,
-                residentBefore: Int, mappingsBefore: Int) {
+                residentBefore: Int, mappingsBefore: Int, cancelledTasks: [String]? = nil) {
+        self.cancelledTasks = cancelledTasks
         self.node = node
         self.pid = pid
         self.modules = modules

@@ -1,7 +1,8 @@
 import Hot
 
 /// The reply to `status`, and the document `hot status --json` prints: the
-/// node, each module's current and old version, and the processes.
+/// node, each module's current and old version and what it keeps, the
+/// processes and the tracked tasks.
 public struct StatusReply: ReplyDocument {
     public static let request = "status"
     /// The node's name.
@@ -12,6 +13,8 @@ public struct StatusReply: ReplyDocument {
     public var mode: String
     public var modules: [Module]
     public var processes: [Process]
+    /// The tracked tasks (`Tasks.start`), by number; absent from nodes that predate them.
+    public var tasks: [TrackedTask]?
     /// Bytes of versions kept mapped though no longer current or old
     /// (docs/ARCHITECTURE.md, "Retained for the node's life").
     public var retainedBytes: Int
@@ -25,7 +28,8 @@ public struct StatusReply: ReplyDocument {
     public var lastCompaction: Compaction?
 
     public init(node: String, pid: Int, mode: String, modules: [Module], processes: [Process], retainedBytes: Int,
-                refused: [Refused]? = nil, mappedVersions: Int? = nil, lastCompaction: Compaction? = nil) {
+                refused: [Refused]? = nil, mappedVersions: Int? = nil, lastCompaction: Compaction? = nil, tasks: [TrackedTask]? = nil) {
+        self.tasks = tasks
         self.refused = refused
         self.mappedVersions = mappedVersions
         self.lastCompaction = lastCompaction
@@ -109,8 +113,12 @@ public struct StatusReply: ReplyDocument {
         public var sticky: Bool
         /// The version a restart boots; nil when none is recorded.
         @Nullable public var permanent: Int?
+        /// The keys the node keeps for the module across reloads (`Kept`),
+        /// sorted; absent when it keeps none (and from nodes that predate it).
+        public var kept: [KeptKey]?
 
-        public init(name: String, current: Current?, old: Old?, sticky: Bool, permanent: Int?) {
+        public init(name: String, current: Current?, old: Old?, sticky: Bool, permanent: Int?, kept: [KeptKey]? = nil) {
+            self.kept = kept
             self.name = name
             self.current = current
             self.old = old
@@ -136,10 +144,13 @@ public struct StatusReply: ReplyDocument {
         public var exports: [String]
         /// Async calls running in it now; absent from nodes that predate it.
         public var calls: Int?
+        /// Tracked tasks it started that still run; absent from nodes that predate them.
+        public var tasks: Int?
 
         public init(version: Int, key: String, commit: String?, loadedAt: Double, file: String, bytes: Int, exports: [String],
-                    calls: Int? = nil) {
+                    calls: Int? = nil, tasks: Int? = nil) {
             self.calls = calls
+            self.tasks = tasks
             self.version = version
             self.key = key
             self.commit = commit
@@ -158,9 +169,13 @@ public struct StatusReply: ReplyDocument {
         public var key: String
         /// Async calls still running in it; absent from nodes that predate it.
         public var calls: Int?
+        /// Tracked tasks it started that still run: they keep it from being
+        /// dropped, as processes do; absent from nodes that predate them.
+        public var tasks: Int?
 
-        public init(version: Int, processes: Int, key: String, calls: Int? = nil) {
+        public init(version: Int, processes: Int, key: String, calls: Int? = nil, tasks: Int? = nil) {
             self.calls = calls
+            self.tasks = tasks
             self.version = version
             self.processes = processes
             self.key = key
@@ -192,6 +207,54 @@ public struct StatusReply: ReplyDocument {
             self.version = version
             self.code = code
             self.function = function
+        }
+    }
+
+    /// One key a module keeps (`Kept`), and the size of its term in the
+    /// wire's encoding.
+    public struct KeptKey: Codable, Sendable, Equatable {
+        public var key: String
+        public var bytes: Int
+
+        public init(key: String, bytes: Int) {
+            self.key = key
+            self.bytes = bytes
+        }
+    }
+
+    /// One tracked task (`Tasks.start`): what started it, and where.
+    public struct TrackedTask: Codable, Sendable, Equatable {
+        /// The node's number for it (`#3`).
+        public var id: Int
+        /// The label it was started with.
+        public var label: String
+        /// The module and version whose code started it.
+        public var module: String
+        public var version: Int
+        /// Whether that version is its module's current one or not.
+        public var code: Process.Code
+        /// The file (`ticker.swift`, from `#fileID`) and line of the start call.
+        public var file: String
+        public var line: Int
+        /// When it started (seconds since the epoch).
+        public var startedAt: Double
+        /// `untilPurged` or `whileCurrent` (`TaskLifetime`): whether a load
+        /// that makes its version old cancels it.
+        public var lifetime: String
+
+        public init(
+            id: Int, label: String, module: String, version: Int, code: Process.Code, file: String, line: Int, startedAt: Double,
+            lifetime: String
+        ) {
+            self.lifetime = lifetime
+            self.id = id
+            self.label = label
+            self.module = module
+            self.version = version
+            self.code = code
+            self.file = file
+            self.line = line
+            self.startedAt = startedAt
         }
     }
 }

@@ -75,6 +75,7 @@ struct Compacted {
             line += "; servers carried: \(names.joined(separator: ", "))"
         }
         if let stopped = reply?.stopped, !stopped.isEmpty { line += "; stopped \(stopped.joined(separator: " "))" }
+        if let tasks = reply?.cancelledTasks, !tasks.isEmpty { line += "; cancelled tracked tasks \(tasks.joined(separator: ", "))" }
         return line
     }
 }

@@ -61,12 +61,18 @@ let purgeCommand = Command(
         var line = "\(client.nodeName): purged \(module) v\(version)"
         if !result.stopped.isEmpty { line += ", stopped \(result.stopped.joined(separator: " "))" }
         if let cancelled = result.cancelledCalls, cancelled > 0 { line += ", cancelled \(cancelled) call\(cancelled == 1 ? "" : "s") in flight" }
+        if let tasks = result.cancelledTasks, !tasks.isEmpty { line += ", cancelled tracked task\(tasks.count == 1 ? "" : "s") \(tasks.joined(separator: ", "))" }
         print(line)
         if let unended = result.unendedCalls, unended > 0 {
             throw .failed(code: .failed, message: "\(unended) cancelled call\(unended == 1 ? "" : "s") did not end; their code stays mapped")
         }
         if !result.stubborn.isEmpty {
             throw .failed(code: .failed, message: "\(result.stubborn.joined(separator: ", ")) did not stop; their code stays mapped")
+        }
+        if let unended = result.unendedTasks, !unended.isEmpty {
+            throw .failed(
+                code: .failed,
+                message: "tracked task\(unended.count == 1 ? "" : "s") \(unended.joined(separator: ", ")) did not end when cancelled; \(unended.count == 1 ? "its" : "their") code stays mapped")
         }
     }
 }

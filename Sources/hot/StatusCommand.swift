@@ -9,7 +9,7 @@ import HotWire
 
 /// `hot status`.
 let statusCommand = Command(
-    name: "status", summary: "show each module's current and old version, and the processes",
+    name: "status", summary: "show each module's current and old version, what it keeps, the processes and the tracked tasks",
     usage: "status [--node NAME|ADDRESS] [--json]",
     details: "",
     options: CommonOptions.nodeOptions + [CommonOptions.json], arguments: 0...0
@@ -36,14 +36,22 @@ func describeStatus(_ document: StatusReply) -> String {
         if let current = module.current {
             let commit = current.commit.map { " (\(String($0.prefix(12)))\($0.hasSuffix("+dirty") ? "+dirty" : ""))" } ?? ""
             line += " current v\(current.version)\(commit) loaded \(utcTime(current.loadedAt))"
-            if let calls = current.calls, calls > 0 { line += " (\(calls) calls in flight)" }
+            let work = [
+                (current.calls ?? 0) > 0 ? "\(current.calls ?? 0) calls in flight" : nil,
+                (current.tasks ?? 0) > 0 ? "\(current.tasks ?? 0) tracked task\(current.tasks == 1 ? "" : "s")" : nil,
+            ].compactMap { $0 }
+            if !work.isEmpty { line += " (\(work.joined(separator: ", ")))" }
         } else {
             line += " no current version (deleted)"
         }
         if let old = module.old {
-            line += ", old v\(old.version) (\(old.processes) processes\((old.calls ?? 0) > 0 ? ", \(old.calls ?? 0) calls in flight" : ""))"
+            line += ", old v\(old.version) (\(old.processes) processes\((old.calls ?? 0) > 0 ? ", \(old.calls ?? 0) calls in flight" : "")"
+            line += "\((old.tasks ?? 0) > 0 ? ", \(old.tasks ?? 0) tracked task\(old.tasks == 1 ? "" : "s")" : ""))"
         }
         if module.sticky { line += ", sticky" }
+        if let kept = module.kept, !kept.isEmpty {
+            line += ", keeps \(kept.map { "\($0.key) (\($0.bytes) bytes)" }.joined(separator: ", "))"
+        }
         text += line + "\n"
     }
     for refused in document.refused ?? [] {
@@ -59,6 +67,13 @@ func describeStatus(_ document: StatusReply) -> String {
     text += document.processes.isEmpty ? "  no processes" : "  processes:"
     for p in document.processes {
         text += "\n    \(p.pid) \(p.name ?? "") \(p.module) v\(p.version) (\(p.code.rawValue) code)"
+    }
+    if let tasks = document.tasks, !tasks.isEmpty {
+        text += "\n  tracked tasks:"
+        for t in tasks {
+            text += "\n    #\(t.id) \(t.label) \(t.module) v\(t.version) (\(t.code.rawValue) code) started at \(t.file):\(t.line)"
+            if t.lifetime == TaskLifetime.whileCurrent.rawValue { text += ", while current" }
+        }
     }
     return text
 }

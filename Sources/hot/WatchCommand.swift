@@ -216,6 +216,7 @@ private final class Watch {
                 line += "  build \(milliseconds(compileSeconds[change.module] ?? buildSeconds))  load \(milliseconds(loadSeconds))"
                 if !change.stopped.isEmpty { line += "  (purged: stopped \(change.stopped.joined(separator: " ")))" }
                 if change.cancelledCalls > 0 { line += "  (purged: cancelled \(change.cancelledCalls) calls in flight)" }
+                if !change.cancelledTasks.isEmpty { line += "  (purged: cancelled tracked tasks \(change.cancelledTasks.joined(separator: ", ")))" }
                 for failure in change.codeChangeFailures { line += "  (codeChange failed in \(failure.pid): \(failure.reason))" }
                 say(line)
             }

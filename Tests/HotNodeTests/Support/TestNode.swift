@@ -79,6 +79,8 @@ final class TestNode: Sendable {
     }
 
     func close() {
+        // Tracked tasks are cancelled, not waited for: a test may close on the cooperative pool they need.
+        node.codeServer.tasks.cancel(node.codeServer.tasks.all().map(\.id))
         let pids = node.processes.all().map(\.process.pid)
         for entry in node.processes.all() { entry.process.mailbox.cancel() }
         let left = node.processes.waitForEnd(of: pids, timeout: 5)
