@@ -91,7 +91,7 @@ let package = Package(
             dependencies: [
                 .product(name: "SwiftSyntax", package: "swift-syntax"), .product(name: "SwiftParser", package: "swift-syntax"),
             ]),
-        .target(name: "HotBuild", dependencies: ["CLibGit2", "Hot", "HotPlatform", "HotWire"]),
+        .target(name: "HotBuild", dependencies: ["CLibGit2", "Hot", "HotCheck", "HotPlatform", "HotWire"]),
         .target(name: "HotDeploy", dependencies: ["Hot", "HotPlatform", "HotWire"]),
         .executableTarget(name: "hot", dependencies: ["Hot", "HotBuild", "HotDeploy", "HotPlatform", "HotWire"]),
         .executableTarget(
@@ -115,7 +115,7 @@ let package = Package(
                 .product(name: "CoreMetrics", package: "swift-metrics"),
             ]),
         .testTarget(name: "HotCheckTests", dependencies: ["HotCheck"]),
-        .testTarget(name: "HotBuildTests", dependencies: ["HotBuild", "HotPlatform"]),
+        .testTarget(name: "HotBuildTests", dependencies: ["HotBuild", "HotCheck", "HotPlatform"]),
         .testTarget(name: "HotDeployTests", dependencies: ["HotDeploy", "HotPlatform"]),
         .testTarget(name: "hotTests", dependencies: ["hot"]),
         .testTarget(
