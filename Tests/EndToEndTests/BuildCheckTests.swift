@@ -132,4 +132,15 @@ struct BuildCheckTests {
         let refused = try scratch.hot(["build"])
         #expect(refused.status == 1 && refused.stderr.contains("\"checks.allow\" entry \"hello/hello.swift:\""), "\(refused)")
     }
+
+    @Test("the parser stays in hot: hotnode, which every module loads into, links none of swift-syntax")
+    func nodeLinksNoParser() throws {
+        let scratch = try Scratch()
+        defer { scratch.close() }
+        for (binary, expected) in [("hotnode", false), ("hot", true)] {
+            let symbols = try scratch.run("/usr/bin/env", ["nm", "--defined-only", Binaries.directory + "/" + binary], in: scratch.root)
+            try #require(symbols.status == 0, "\(symbols.stderr)")
+            #expect(symbols.stdout.contains("11SwiftSyntax") == expected, "\(binary)")
+        }
+    }
 }
