@@ -27,9 +27,9 @@ final class SiteFinder: SyntaxVisitor {
     /// Inside a function body, closure or accessor: declarations there are locals.
     private var localDepth = 0
 
-    init(file: String, tree: SourceFileSyntax) {
+    init(file: String, converter: SourceLocationConverter) {
         self.file = file
-        converter = SourceLocationConverter(fileName: file, tree: tree)
+        self.converter = converter
         super.init(viewMode: .sourceAccurate)
     }
 

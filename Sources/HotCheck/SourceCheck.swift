@@ -49,10 +49,12 @@ public struct FileCheck: Sendable {
     public init(file: String, source: [UInt8]) {
         self.file = file
         let tree = source.withUnsafeBufferPointer { Parser.parse(source: $0) }
-        let finder = SiteFinder(file: file, tree: tree)
+        // One line table for the file, shared by the walk and the comments.
+        let converter = SourceLocationConverter(fileName: file, tree: tree)
+        let finder = SiteFinder(file: file, converter: converter)
         finder.walk(tree)
         declaredNames = finder.declaredNames
-        let allowed = allowLines(in: tree)
+        let allowed = allowLines(in: tree, converter: converter)
         sites = finder.sites.filter { site in !allowed.contains { site.lines.contains($0) } }
     }
 
@@ -61,8 +63,7 @@ public struct FileCheck: Sendable {
 }
 
 /// The lines holding a `// hot: allow` comment (`// hot: allow <reason>` too).
-private func allowLines(in tree: SourceFileSyntax) -> Set<Int> {
-    let converter = SourceLocationConverter(fileName: "", tree: tree)
+private func allowLines(in tree: SourceFileSyntax, converter: SourceLocationConverter) -> Set<Int> {
     var lines: Set<Int> = []
     func scan(_ trivia: Trivia, from start: AbsolutePosition) {
         var position = start
