@@ -80,11 +80,12 @@ extension Builder {
             checks.warnings = checked.modules.keys.sorted().flatMap { checked.modules[$0] ?? [] } + checked.includes
             return checks
         }
-        var pending = checked.includes
+        // Each refused module holds all its findings; an include file's are
+        // said in the first one's output only.
+        var said = Set<Finding>()
         for name in names.sorted() where !checked.findings(name).isEmpty {
-            let findings = (checked.modules[name] ?? []) + pending
-            pending = []
-            let lines = findings.map { $0.diagnostic(.error, root: project.root) + "\n" }.joined()
+            let findings = checked.findings(name)
+            let lines = findings.filter { said.insert($0).inserted }.map { $0.diagnostic(.error, root: project.root) + "\n" }.joined()
             failures.append(CompileFailure(module: name, status: 1, output: lines, findings: findings))
         }
         let refused = Set(failures.map(\.module))

@@ -3,7 +3,7 @@
 /// goes on running the old version's code (docs/ARCHITECTURE.md, "Build
 /// checks"). `hot build` prints it as a warning, or as an error under
 /// `--strict`.
-public struct Finding: Sendable, Equatable, CustomStringConvertible {
+public struct Finding: Sendable, Hashable, CustomStringConvertible {
     /// What was found. The first four are module-level state, the rest work
     /// started outside Hot's API.
     public enum Kind: String, Sendable, CaseIterable {

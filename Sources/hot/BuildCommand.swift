@@ -114,7 +114,8 @@ func failureSummary(_ failures: [CompileFailure]) -> String {
     let broken = failures.filter { $0.findings.isEmpty }.map(\.module)
     var parts: [String] = []
     if !refused.isEmpty {
-        let count = refused.map(\.findings.count).reduce(0, +)
+        // An include file's finding is every refused module's: counted once.
+        let count = Set(refused.flatMap(\.findings)).count
         parts.append(
             "\(refused.map(\.module).joined(separator: ", ")) not compiled: \(count) build check finding\(count == 1 ? "" : "s"), "
                 + "errors in a strict build (above; `// hot: allow` or hot.json's checks.allow for the ones meant)")

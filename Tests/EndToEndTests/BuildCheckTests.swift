@@ -133,6 +133,38 @@ struct BuildCheckTests {
         #expect(refused.status == 1 && refused.stderr.contains("\"checks.allow\" entry \"hello/hello.swift:\""), "\(refused)")
     }
 
+    @Test("an include folder's site is checked once per build, said once, and under --strict fails every module it is compiled into")
+    func includeFolder() throws {
+        let scratch = try Scratch()
+        defer { scratch.close() }
+        try #require(try scratch.hot(["init", "app"], in: "").status == 0)
+        let config = try scratch.read("app/hot.json")
+        try scratch.write("app/hot.json", config.replacingOccurrences(of: #""include": []"#, with: #""include": ["shared"]"#))
+        try FileManager.default.createDirectory(atPath: scratch.path("app/shared"), withIntermediateDirectories: true)
+        try scratch.write("app/shared/log.swift", "nonisolated(unsafe) var level = 0\n")
+        try FileManager.default.createDirectory(atPath: scratch.path("app/modules/other"), withIntermediateDirectories: true)
+        try scratch.write("app/modules/other/other.swift", "import Hot\nlet module = HotModule(exports: [])\n")
+
+        let built = try scratch.hot(["build", "--json"])
+        #expect(built.status == 0, "\(built)")
+        #expect(findings(built) == ["\(scratch.path("app/shared/log.swift")):1:1: warning: [hot] top-level var 'level' is module-level mutable state; "
+            + "such state belongs to this version and starts fresh in the next one; keep it in a server's state (crosses by codeChange) "
+            + "or in the node's kept state (docs/RELOADING.md), or mark the site `// hot: allow`"], "\(built)")
+        let report = try #require(try parseJSON(built.stdout) as? [String: Any])
+        #expect((report["checks"] as? [String: Any])?["files"] as? Int == 3, "two modules' files and the include file, once")
+        #expect((report["warnings"] as? [[String: Any]])?.map { $0["file"] as? String } == ["shared/log.swift"])
+
+        try scratch.write("app/shared/log.swift", "nonisolated(unsafe) var level = 1\n")
+        let strict = try scratch.hot(["build", "--strict"])
+        #expect(strict.status == 1 && findings(strict).count == 1, "\(strict)")
+        #expect(strict.stderr.contains("build failed: hello, other not compiled: 1 build check finding,"), "\(strict)")
+
+        try scratch.write(
+            "app/hot.json",
+            config.replacingOccurrences(of: #""include": []"#, with: #""include": ["shared"], "checks": {"allow": ["shared/log.swift:level"]}"#))
+        #expect(try scratch.hot(["build", "--strict"]).status == 0)
+    }
+
     @Test("the parser stays in hot: hotnode, which every module loads into, links none of swift-syntax")
     func nodeLinksNoParser() throws {
         let scratch = try Scratch()
