@@ -31,6 +31,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-system.git", from: "1.8.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        // The parser behind `hot build`'s checks (HotCheck); pinned, because
+        // its syntax tree's shape changes between releases.
+        .package(url: "https://github.com/swiftlang/swift-syntax.git", exact: "603.0.1"),
     ],
     targets: [
         .systemLibrary(
@@ -80,9 +83,17 @@ let package = Package(
                 "HotLifecycle", "HotNode",
                 .product(name: "Hummingbird", package: "hummingbird", condition: .when(traits: ["Hummingbird"])),
             ]),
-        .target(name: "HotBuild", dependencies: ["CLibGit2", "Hot", "HotPlatform", "HotWire"]),
+        // What `hot build` warns about in a module's sources, found in their
+        // syntax tree (docs/ARCHITECTURE.md, "Build checks"). Only the CLI's
+        // side links swift-syntax: the node and the SDK never see it.
+        .target(
+            name: "HotCheck",
+            dependencies: [
+                .product(name: "SwiftSyntax", package: "swift-syntax"), .product(name: "SwiftParser", package: "swift-syntax"),
+            ]),
+        .target(name: "HotBuild", dependencies: ["CLibGit2", "Hot", "HotCheck", "HotPlatform", "HotWire"]),
         .target(name: "HotDeploy", dependencies: ["Hot", "HotPlatform", "HotWire"]),
-        .executableTarget(name: "hot", dependencies: ["Hot", "HotBuild", "HotDeploy", "HotPlatform", "HotWire"]),
+        .executableTarget(name: "hot", dependencies: ["Hot", "HotBuild", "HotCheck", "HotDeploy", "HotPlatform", "HotWire"]),
         .executableTarget(
             name: "hotnode",
             dependencies: ["HotNode", "HotPlatform", "HotWire", .product(name: "Logging", package: "swift-log")],
@@ -103,7 +114,8 @@ let package = Package(
                 "Hot", "HotNode", "HotPlatform", "HotWire", .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
             ]),
-        .testTarget(name: "HotBuildTests", dependencies: ["HotBuild", "HotPlatform"]),
+        .testTarget(name: "HotCheckTests", dependencies: ["HotCheck"]),
+        .testTarget(name: "HotBuildTests", dependencies: ["HotBuild", "HotCheck", "HotPlatform"]),
         .testTarget(name: "HotDeployTests", dependencies: ["HotDeploy", "HotPlatform"]),
         .testTarget(name: "hotTests", dependencies: ["hot"]),
         .testTarget(

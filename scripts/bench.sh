@@ -11,6 +11,7 @@
 #         first run compiles 2,060 of them, about 15 minutes on 2 cores)
 #   13    compaction: a real hotnode takes 2,000 of those loads, then compacts:
 #         Benchmarks/hotcurve --compaction
+#   14    hot build's checks (the parser) beside the compile: scripts/bench/checks.sh
 # scripts/bench/soak.sh (by hand) writes Benchmarks/SOAK.md, copied in here.
 # One release build serves all of them: the Benchmarks package depends on
 # this one, so it builds hot and hotnode too, in Benchmarks/.build.
@@ -101,6 +102,10 @@ HOT_BIN="$bin" HOTBENCH_SUMMARY="$work/summary" HOTCURVE_CACHE="$root/Benchmarks
   "$bin/hotcurve" --compaction 2000 > "$work/compaction.md"
 phase "figure 13 (hotcurve --compaction)"
 
+echo "figure 14: build checks" >&2
+BENCH_SUMMARY="$work/summary" "$root/scripts/bench/checks.sh" "$bin" > "$work/checks.md"
+phase "figure 14 (checks.sh)"
+
 # One figure from the summary files.
 get() { awk -v key="$1" '$1 == key { print $2; exit }' "$work/summary"; }
 # "yes" when $1 <= $2.
@@ -143,6 +148,11 @@ compact_first=$(get compact_first_ratio)
 compact_resident=$(get compact_resident_ratio)
 compact_paused=$(get compact_paused_ms)
 compact_served=$(get compact_served_ms)
+check_ratio=$(get check_one_ratio)
+check_ms=$(get check_one_ms)
+check_compile_ms=$(get check_compile_ms)
+check_noop_ms=$(get check_noop_ms)
+check_strict_ms=$(get check_strict_noop_ms)
 # "yes" when $1 >= $2.
 meets_at_least() { awk -v a="$1" -v b="$2" 'BEGIN { print (a + 0 >= b + 0) ? "yes" : "**no**" }'; }
 total=$(($(date +%s) - started))
@@ -189,6 +199,8 @@ single figures move between runs while the ratios hold better.
 | 13. a node compacted after $compact_loads loads / a fresh node: swap p50, swap p99 | $compact_swap_p50, $compact_swap_p99 | at most 1.2 each | $(meets "$compact_swap_p50" 1.2), $(meets "$compact_swap_p99" 1.2) |
 | 13. the same: first call of a new version, resident memory | $compact_first, $compact_resident | at most 1.2 each | $(meets "$compact_first" 1.2), $(meets "$compact_resident" 1.2) |
 | 13. the compaction: clients waited, served again after | $compact_paused ms, $compact_served ms | | |
+| 14. build checks of a one-module build / that module's compile | $check_ratio ($check_ms ms / $check_compile_ms ms) | at most 0.05 | $(meets "$check_ratio" 0.05) |
+| 14. build checks on a no-op \`hot build\` of 50 modules; strict (parses all 50) | $check_noop_ms ms; $check_strict_ms ms | | |
 
 MD
   cat "$root/Benchmarks/NOTES.md"
@@ -230,6 +242,8 @@ MD
   cat "$work/curve.md"
   echo
   cat "$work/compaction.md"
+  echo
+  cat "$work/checks.md"
   if [ -f "$root/Benchmarks/SOAK.md" ]; then
     echo
     cat "$root/Benchmarks/SOAK.md"

@@ -8,7 +8,7 @@ import HotPlatform
 extension Builder {
     /// How one job ended.
     enum Outcome {
-        case success(sha256: String)
+        case success(sha256: String, seconds: Double)
         case failure(CompileFailure)
     }
 
@@ -182,7 +182,7 @@ extension Builder {
             if !Interruption.happened, exit == 0, let bytes = readFile(job.temporaryOutput),
                 rename(job.temporaryOutput, job.output) == 0
             {
-                outcomes[entry.index] = .success(sha256: SHA256Hasher.hex(of: bytes))
+                outcomes[entry.index] = .success(sha256: SHA256Hasher.hex(of: bytes), seconds: seconds)
                 progress(.compiled(module: job.module, version: job.version, seconds: seconds, ok: true))
             } else {
                 unlink(job.temporaryOutput)

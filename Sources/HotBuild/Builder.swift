@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Hot
+import HotCheck
 import HotPlatform
 
 /// What to build.
@@ -14,13 +15,16 @@ public struct BuildOptions: Sendable {
     public var release: Bool
     /// Compilers running at once.
     public var jobs: Int
+    /// What the build checks find fails the module (as hot.json's `checks.strict` does too).
+    public var strict: Bool
 
-    /// Options with the defaults: every module, debug, one job per core.
-    public init(modules: [String] = [], since: String? = nil, release: Bool = false, jobs: Int = processorCount()) {
+    /// Options with the defaults: every module, debug, one job per core, findings as warnings.
+    public init(modules: [String] = [], since: String? = nil, release: Bool = false, jobs: Int = processorCount(), strict: Bool = false) {
         self.modules = modules
         self.since = since
         self.release = release
         self.jobs = max(1, jobs)
+        self.strict = strict
     }
 }
 
@@ -35,6 +39,8 @@ public struct ModuleBuild: Sendable {
     public let version: BuiltVersion?
     /// What happened.
     public let status: Status
+    /// How long its compile took, when it was built now.
+    public var seconds: Double? = nil
 }
 
 /// What a build did.
@@ -45,6 +51,8 @@ public struct BuildReport: Sendable {
     public let dirty: Bool
     /// One entry per module considered, by name.
     public let modules: [ModuleBuild]
+    /// What the build checks found and what they cost.
+    public var checks = BuildChecks()
 
     /// The versions built or found, without the deleted modules.
     public var versions: [BuiltVersion] { modules.compactMap { $0.status == .deleted ? nil : $0.version } }
@@ -63,6 +71,9 @@ public struct CompileFailure: Sendable {
     public var missingFromHost: [String] = []
     /// The project's host, when it names one.
     public var host: HostConfig? = nil
+    /// For a module the build checks refused (a strict build), what they
+    /// found, and `output` says it as the compiler's errors; it was not compiled.
+    public var findings: [Finding] = []
 
     /// For a failure that is an import of modules the host does not link,
     /// one line per module saying how to make the host link it; else nil.
@@ -104,7 +115,12 @@ public enum BuildError: Error, Sendable, CustomStringConvertible {
         case .host(let e): e.description
         case .system(let e): e.description
         case .compile(let failures, _):
-            failures.map { $0.hostAdvice ?? "module \($0.module) failed to compile:\n\($0.output)" }.joined(separator: "\n")
+            failures.map { failure in
+                failure.hostAdvice
+                    ?? (failure.findings.isEmpty
+                        ? "module \(failure.module) failed to compile:\n\(failure.output)"
+                        : "module \(failure.module) was not compiled: the build checks are errors in a strict build:\n\(failure.output)")
+            }.joined(separator: "\n")
         case .interrupted: "build interrupted; no partial artifact was kept"
         case .superseded: "build stopped: its sources changed again; no partial artifact was kept"
         }
@@ -127,6 +143,9 @@ public protocol BuildSupersession: AnyObject {
 public enum BuildEvent: Sendable {
     case compiling(module: String, version: Int, index: Int, total: Int)
     case compiled(module: String, version: Int, seconds: Double, ok: Bool)
+    /// What the build checks found in the modules about to compile, as
+    /// warnings (a build that is not strict); said before they compile.
+    case warnings([Finding])
     /// The build runs swiftc's driver, not the frontend and linker directly,
     /// because their command lines could not be derived; said once per plan
     /// key (docs/ARCHITECTURE.md, "Direct build").
@@ -178,8 +197,10 @@ public struct Builder: Sendable {
             }
         }
         var jobs: [(CompileJob, ModuleSnapshot)] = []
+        var sources: [String: [String]] = [:]
         for module in selected {
             let snapshot = try workspace.snapshot(module, release: options.release)
+            sources[module] = snapshot.files.keys.sorted()
             if let known = manifest.version(module, key: snapshot.key),
                 fileExists("\(project.buildDirectory)/\(module)/\(known.file)")
             {
@@ -198,6 +219,10 @@ public struct Builder: Sendable {
         }
 
         var failures: [CompileFailure] = []
+        let checks = applyChecks(
+            jobs: &jobs, results: &results, failures: &failures, sources: sources, includes: workspace.includes.keys.sorted(),
+            strict: options.strict)
+        if !checks.warnings.isEmpty { progress(.warnings(checks.warnings)) }
         let outcomes = try run(jobs.map(\.0), toolchain: toolchain, jobs: options.jobs, supersession: supersession, progress: progress)
         for ((job, snapshot), outcome) in zip(jobs, outcomes) {
             switch outcome {
@@ -208,14 +233,14 @@ public struct Builder: Sendable {
                     failure.missingFromHost = HostBuild.missingModules(in: failure.output)
                 }
                 failures.append(failure)
-            case .success(let sha256):
+            case .success(let sha256, let seconds):
                 let built = BuiltVersion(
                     module: job.module, version: job.version, key: job.key, file: lastPathComponent(job.output),
                     sha256: sha256, commit: workspace.source.head, dirty: try workspace.isDirty(job.module),
                     compiler: toolchain.version, time: now(), release: options.release,
                     files: snapshot.files, includes: workspace.includes)
                 manifest.versions.append(built)
-                results.append(ModuleBuild(module: job.module, version: built, status: .built))
+                results.append(ModuleBuild(module: job.module, version: built, status: .built, seconds: seconds))
             }
         }
         // Each module's `current` link names the build of its present sources:
@@ -233,7 +258,9 @@ public struct Builder: Sendable {
         }
         results.sort { $0.module < $1.module }
         guard failures.isEmpty else { throw .compile(failures, built: results) }
-        return BuildReport(commit: workspace.source.head, dirty: try workspace.isDirty(), modules: results)
+        var report = BuildReport(commit: workspace.source.head, dirty: try workspace.isDirty(), modules: results)
+        report.checks = checks
+        return report
     }
 }
 

@@ -23,10 +23,13 @@ public struct ProjectConfig: Codable, Sendable, Equatable {
     public var host: HostConfig?
     /// When a node `hot start` starts compacts by itself; nil: never.
     public var compact: CompactionThreshold?
+    /// How `hot build` treats what its checks find; nil: the defaults (warnings, nothing allowed).
+    public var checks: CheckSettings?
 
     /// A configuration with the defaults `hot init` writes.
     public init(name: String, modules: String = "modules", include: [String] = [], sticky: [String] = [],
-                swiftcFlags: [String] = [], nodes: [String: String] = [:], host: HostConfig? = nil, compact: CompactionThreshold? = nil) {
+                swiftcFlags: [String] = [], nodes: [String: String] = [:], host: HostConfig? = nil, compact: CompactionThreshold? = nil,
+                checks: CheckSettings? = nil) {
         self.name = name
         self.modules = modules
         self.include = include
@@ -35,9 +38,10 @@ public struct ProjectConfig: Codable, Sendable, Equatable {
         self.nodes = nodes
         self.host = host
         self.compact = compact
+        self.checks = checks
     }
 
-    enum CodingKeys: String, CodingKey { case name, modules, include, sticky, swiftcFlags, nodes, host, compact }
+    enum CodingKeys: String, CodingKey { case name, modules, include, sticky, swiftcFlags, nodes, host, compact, checks }
 
     /// Reads a configuration; every field but `name` may be left out.
     public init(from decoder: any Decoder) throws {
@@ -50,6 +54,7 @@ public struct ProjectConfig: Codable, Sendable, Equatable {
         nodes = try c.decodeIfPresent([String: String].self, forKey: .nodes) ?? [:]
         host = try c.decodeIfPresent(HostConfig.self, forKey: .host)
         compact = try c.decodeIfPresent(CompactionThreshold.self, forKey: .compact)
+        checks = try c.decodeIfPresent(CheckSettings.self, forKey: .checks)
     }
 }
 

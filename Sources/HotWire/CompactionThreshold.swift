@@ -1,3 +1,5 @@
+import HotPlatform
+
 /// When a node compacts by itself (docs/ARCHITECTURE.md, "Compaction"):
 /// after `loads` versions mapped since it started (or last compacted), or
 /// once `retainedBytes` of versions no longer current or old are kept
@@ -36,26 +38,11 @@ public struct CompactionThreshold: Codable, Sendable, Equatable {
     /// one, which would otherwise never trigger) is refused, naming the
     /// ones it takes.
     public init(from decoder: any Decoder) throws {
-        let fields = try decoder.container(keyedBy: AnyField.self)
-        let known = CodingKeys.allCases.map(\.rawValue)
-        if let unknown = fields.allKeys.map(\.stringValue).sorted().first(where: { !known.contains($0) }) {
-            throw UnknownField(description: "\"compact\" takes \"afterLoads\" and \"afterRetainedBytes\", not \"\(unknown)\"")
+        try KnownFields.refuseUnknown(in: decoder, known: CodingKeys.allCases.map(\.rawValue)) { unknown in
+            "\"compact\" takes \"afterLoads\" and \"afterRetainedBytes\", not \"\(unknown)\""
         }
         let c = try decoder.container(keyedBy: CodingKeys.self)
         loads = try c.decodeIfPresent(Int.self, forKey: .loads)
         retainedBytes = try c.decodeIfPresent(Int.self, forKey: .retainedBytes)
-    }
-
-    /// Any key of a JSON object, to find the ones not known.
-    private struct AnyField: CodingKey {
-        let stringValue: String
-        init(stringValue: String) { self.stringValue = stringValue }
-        var intValue: Int? { nil }
-        init?(intValue: Int) { nil }
-    }
-
-    /// A field of `compact` that is not one of its own, said in one line.
-    struct UnknownField: Error, CustomStringConvertible {
-        let description: String
     }
 }

@@ -44,6 +44,8 @@ enum CommonOptions {
     /// Taken by every command (the dispatcher looks for it before parsing).
     static let help = Option("--help", .flag, short: "h", help: "show the command's usage and options")
     static let json = Option("--json", .flag, help: "print one JSON document on stdout")
+    static let strict = Option(
+        "--strict", .flag, help: "the build checks' findings are errors: such a module is not compiled and the build fails")
     static let node = Option(
         "--node", .repeated, valueName: "NAME|ADDRESS", values: .nodes,
         help: "the node: a name from hot.json, unix:PATH or tcp://HOST:PORT (default: the project's local node)")

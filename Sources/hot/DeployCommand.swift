@@ -13,7 +13,7 @@ let deployCommand = Command(
     usage: """
         deploy [MODULE...] [--since REV] [--node NAME|ADDRESS]... [--nodes FILE] [--group G]
                   [--strategy all|rolling|canary] [--batch N] [--canary N] [--canary-wait S]
-                  [--health-cmd CMD] [--purge] [--force] [--temporary] [--json]
+                  [--health-cmd CMD] [--purge] [--force] [--temporary] [--strict] [--json]
         """,
     details: """
         Phase one stages on every node: uploads each version the node lacks (verified by sha256)
@@ -28,6 +28,9 @@ let deployCommand = Command(
         A node that dies while loading a version (code that crashes only in the real node, not
         in its trial) is restarted by its supervisor on its permanent versions; the deploy says
         so and rolls back like a failed check, and the node refuses that build until --force.
+        The build checks run as in `hot build` (see `hot help build`): their warnings go to
+        stderr and into --json's "warnings"; with --strict a finding fails the build, and
+        nothing is deployed.
         """,
     options: CommonOptions.nodeOptions + [
         Option("--since", .value, valueName: "REV", help: "only the modules that differ from REV"),
@@ -41,6 +44,7 @@ let deployCommand = Command(
         Option("--temporary", .flag, help: "do not make the new versions permanent"),
         Option("--release", .flag, help: "compile with -O"),
         Option("--jobs", .value, valueName: "N", short: "j", help: "compilers at once"),
+        CommonOptions.strict,
         CommonOptions.json,
     ],
     arguments: 0...Int.max, argumentValues: [.modules]
@@ -116,7 +120,7 @@ private func deploy(_ args: ParsedArguments, modules: [String]) throws(CommandEr
         }
     }
     if json {
-        printJSON(["nodes": .list(outcomes.map(outcomeTerm))])
+        printJSON(["nodes": .list(outcomes.map(outcomeTerm)), "warnings": .list(report.checks.warnings.map(findingTerm))])
     } else {
         if !single { printTable(outcomes) }
         if single, failure == nil, outcomes.allSatisfy({ $0.changes.isEmpty }) {

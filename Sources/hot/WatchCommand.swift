@@ -9,7 +9,7 @@ import HotPlatform
 /// `hot watch`.
 let watchCommand = Command(
     name: "watch", summary: "build and load each module into a running node as its sources are saved",
-    usage: "watch [MODULE...] [--node NAME|ADDRESS] [--cookie-file PATH] [--purge] [--force] [--temporary] [--release]",
+    usage: "watch [MODULE...] [--node NAME|ADDRESS] [--cookie-file PATH] [--purge] [--force] [--temporary] [--release] [--strict]",
     details: """
         The edit loop without a command per save. The module folders and include folders are
         watched with inotify; saves that come within a few milliseconds of each other are one
@@ -28,6 +28,10 @@ let watchCommand = Command(
         made permanent (what a restarted node boots) unless --temporary. Ctrl-C stops the
         watch; a build it interrupts leaves no partial artifact.
         With MODULE names, only those modules are built and loaded.
+        Each build runs the build checks of `hot build` (see `hot help build`) on the modules
+        it compiles: their warnings are printed on stderr; with --strict (or hot.json's
+        "checks": {"strict": true}) a module with findings is not compiled and the node keeps
+        its version, as for a compile error.
         """,
     options: [
         Option("--node", .value, valueName: "NAME|ADDRESS", values: .nodes,
@@ -37,6 +41,7 @@ let watchCommand = Command(
         Option("--force", .flag, help: "reload sticky modules too"),
         Option("--temporary", .flag, help: "do not make the loaded versions permanent"),
         Option("--release", .flag, help: "compile with -O"),
+        CommonOptions.strict,
     ],
     arguments: 0...Int.max,
     argumentValues: [.modules]
@@ -56,7 +61,8 @@ let watchCommand = Command(
     let watch = Watch(
         project: project, watcher: watcher, only: Set(args.positionals),
         link: NodeLink(target: RolloutTarget(name: target.name, address: target.address, cookieFile: target.cookieFile)),
-        purge: args.has("--purge"), force: args.has("--force"), temporary: args.has("--temporary"), release: args.has("--release"))
+        purge: args.has("--purge"), force: args.has("--force"), temporary: args.has("--temporary"), release: args.has("--release"),
+        strict: args.has("--strict"))
     do throws(ClientError) { try watch.link.refresh() } catch {
         throw error.isUnreachable
             ? .unreachable("\(error.description); start the node first (`hot start`) or name one with --node")
@@ -76,6 +82,8 @@ private final class Watch {
     let force: Bool
     let temporary: Bool
     let release: Bool
+    /// The build checks' findings are errors.
+    let strict: Bool
     /// Modules built but not loaded because the node could not be reached:
     /// loaded when it answers again.
     private var unshipped: Set<String> = []
@@ -85,7 +93,7 @@ private final class Watch {
     private let idleSeconds = 60.0
 
     init(project: Project, watcher: SourceWatcher, only: Set<String>, link: NodeLink,
-         purge: Bool, force: Bool, temporary: Bool, release: Bool) {
+         purge: Bool, force: Bool, temporary: Bool, release: Bool, strict: Bool) {
         self.project = project
         self.watcher = watcher
         self.only = only
@@ -94,6 +102,7 @@ private final class Watch {
         self.force = force
         self.temporary = temporary
         self.release = release
+        self.strict = strict
     }
 
     func run() throws(CommandError) {
@@ -155,9 +164,10 @@ private final class Watch {
             let versions: [BuiltVersion]
             do {
                 versions = building.isEmpty ? [] : try Builder(project: project).build(
-                    BuildOptions(modules: building, release: release), supersession: watcher,
+                    BuildOptions(modules: building, release: release, strict: strict), supersession: watcher,
                     progress: { event in
                         if case .compiled(let module, _, let seconds, true) = event { compileSeconds[module] = seconds }
+                        if case .warnings(let findings) = event { printWarnings(findings, root: project.root) }
                     }).versions
             } catch .interrupted {
                 say("build interrupted; no partial artifact was kept", error: true)
@@ -172,7 +182,8 @@ private final class Watch {
                     let text = failure.hostAdvice ?? failure.output
                     writeStderr(text.hasSuffix("\n") ? text : text + "\n")
                     let kept = link.currentVersions[failure.module].map { "keeps v\($0)" } ?? "has no version of it"
-                    say("\(failure.module): did not compile; the node \(kept)", error: true)
+                    let why = failure.findings.isEmpty ? "did not compile" : "not compiled: the build checks' findings are errors (--strict)"
+                    say("\(failure.module): \(why); the node \(kept)", error: true)
                 }
                 broken.formUnion(failures.map(\.module))
                 versions = built.compactMap { $0.status == .deleted ? nil : $0.version }

@@ -213,12 +213,16 @@ struct TestRepo {
         let outcome = try hot(["build", "--json"] + extra)
         try #require(outcome.status == 0, "\(outcome)")
         let document = try #require(try parseJSON(outcome.stdout) as? [String: Any], "\(outcome)")
-        #expect(Set(document.keys) == ["commit", "dirty", "modules"])
+        #expect(Set(document.keys) == ["commit", "dirty", "modules", "warnings", "checks"])
+        let checks = try #require(document["checks"] as? [String: Any])
+        #expect(Set(checks.keys) == ["files", "seconds"], "\(checks)")
         var result = BuildResult(commit: document["commit"] as? String, dirty: try #require(document["dirty"] as? Bool))
         for module in try #require(document["modules"] as? [[String: Any]]) {
-            #expect(Set(module.keys) == ["name", "version", "key", "file", "sha256", "status"], "\(module)")
+            #expect(Set(module.keys) == ["name", "version", "key", "file", "sha256", "status", "seconds"], "\(module)")
             let name = try #require(module["name"] as? String)
             let status = try #require(module["status"] as? String)
+            // A compile time for a module built now, and only for one.
+            #expect((module["seconds"] is Double) == (status == "built"), "\(module)")
             let version = module["version"] as? Int
             result.modules.append(.init(name, status, version))
             guard let version, let key = module["key"] as? String, let file = module["file"] as? String else { continue }

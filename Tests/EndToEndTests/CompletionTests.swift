@@ -71,7 +71,7 @@ struct CompletionTests {
         #expect(try offers(scratch, ["hot", "compa"]) == ["compact"])
         #expect(try offers(scratch, ["hot", "compact", "--p"]) == ["--purge"])
         #expect(try offers(scratch, ["hot", "__"]) == [], "the hidden command is not offered")
-        #expect(try offers(scratch, ["hot", "deploy", "--str"]) == ["--strategy"])
+        #expect(try offers(scratch, ["hot", "deploy", "--str"]) == ["--strategy", "--strict"])
         #expect(try offers(scratch, ["hot", "deploy", "--he"]) == ["--health-cmd", "--help"])
         #expect(try offers(scratch, ["hot", "deploy", "--strategy", ""]) == ["all", "canary", "rolling"])
         // `--strategy=ro`, which bash splits at the =.

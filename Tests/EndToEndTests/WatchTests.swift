@@ -118,6 +118,27 @@ struct WatchTests {
         }
     }
 
+    @Test("a save with module-level state: the watch warns at its line and loads it; with --strict it is an error and the node keeps its version")
+    func buildChecks() throws {
+        let file = "app/modules/hello/hello.swift"
+        try withWatch { scratch, watch in
+            try scratch.write(file, try scratch.read(file) + "nonisolated(unsafe) var hits = 0\n")
+            try watch.expect("hello v1 -> v2")
+            #expect(watch.output.contains("hello.swift:13:1: warning: [hot] top-level var 'hits' is module-level mutable state"), "\(watch.output)")
+        }
+        try withWatch(arguments: ["--strict"]) { scratch, watch in
+            let original = try scratch.read(file)
+            try scratch.write(file, original + "nonisolated(unsafe) var hits = 0\n")
+            try watch.expect("the node keeps v1")
+            #expect(watch.output.contains("hello.swift:13:1: error: [hot] top-level var 'hits'"), "\(watch.output)")
+            #expect(watch.output.contains("hello: not compiled: the build checks' findings are errors (--strict)"), "\(watch.output)")
+            #expect(try versions(scratch, "hello") == (1, nil))
+            try scratch.write(file, original + "nonisolated(unsafe) var hits = 0 // hot: allow\n")
+            try watch.expect("hello v1 -> v2")
+            #expect(watch.isRunning)
+        }
+    }
+
     @Test("Ctrl-C during a build: the watch ends, no compiler left, no partial artifact, the node keeps its version")
     func interruptedBuild() throws {
         try withWatch { scratch, watch in
@@ -147,8 +168,11 @@ struct WatchTests {
 
 /// A project of `hot init` with its node started and `hot watch` running in
 /// it; both stopped and the folder removed after `body`, however it ends.
-/// `compact`, a JSON object's text, is put in hot.json as its `compact`.
-private func withWatch(compact: String? = nil, _ body: (Scratch, WatchProcess) throws -> Void) throws {
+/// `compact`, a JSON object's text, is put in hot.json as its `compact`;
+/// `arguments` go to `hot watch`.
+private func withWatch(
+    compact: String? = nil, arguments: [String] = [], _ body: (Scratch, WatchProcess) throws -> Void
+) throws {
     let scratch = try Scratch()
     defer { scratch.close() }
     try #require(try scratch.hot(["init", "app"], in: "").status == 0)
@@ -159,7 +183,7 @@ private func withWatch(compact: String? = nil, _ body: (Scratch, WatchProcess) t
         try scratch.write("app/hot.json", edited)
     }
     try #require(try scratch.hot(["start"]).status == 0)
-    let watch = try WatchProcess(scratch)
+    let watch = try WatchProcess(scratch, arguments: arguments)
     defer { watch.stop() }
     try watch.expect("watching")
     try body(scratch, watch)

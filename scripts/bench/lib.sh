@@ -33,3 +33,25 @@ ms() { awk -v x="$1" 'BEGIN { printf "%.0f ms", x * 1000 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print "nan" }'; }
 # meets VALUE LIMIT: "yes" when VALUE <= LIMIT.
 meets() { awk -v a="$1" -v b="$2" 'BEGIN { print (a <= b) ? "yes" : "no" }'; }
+
+# A commit by the benchmark, whatever git's configuration says.
+git_commit() { git -c user.name=bench -c user.email=bench@example.invalid -c commit.gpgsign=false commit -q "$@"; }
+
+# The hello module of `hot init`, its greeting tagged with $1: a one-line change
+# (figures 3, 5 and 14).
+hello_module() {
+  cat <<EOF
+import Hot
+
+// A hot module: edit this file, run \`hot deploy\`, and the running node
+// answers with the new code, without a restart.
+
+let module = HotModule(exports: [
+    .function("greet", greet),
+])
+
+func greet(_ name: String) -> String {
+    "Hello $1, \\(name)!"
+}
+EOF
+}

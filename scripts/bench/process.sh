@@ -79,8 +79,6 @@ log() { echo "process.sh: [$(($(date +%s) - started)) s] $*" >&2; }
 # pairdiff A B: the run-by-run differences A - B of two timing files.
 pairdiff() { paste "$1" "$2" | awk '{ printf "%.6f\n", $1 - $2 }'; }
 
-git_commit() { git -c user.name=bench -c user.email=bench@example.invalid -c commit.gpgsign=false commit -q "$@"; }
-
 # The 50 modules of figures 4 (no-op build) and 7: one file each, with a few
 # Codable types and functions; the lines between `let module = HotModule(`
 # and `])` are the only hot-specific ones besides `import Hot`.
@@ -119,24 +117,6 @@ func summary(_ orders: [Order]) -> [String: Int] {
 
 func cheapest(_ orders: [Order], _ limit: Int) -> [Int] {
     orders.filter { total(\$0) <= limit }.map(\\.id).sorted()
-}
-EOF
-}
-
-# The hello module of figures 3 and 5, with a greeting tag: a one-line change.
-hello_module() {
-  cat <<EOF
-import Hot
-
-// A hot module: edit this file, run \`hot deploy\`, and the running node
-// answers with the new code, without a restart.
-
-let module = HotModule(exports: [
-    .function("greet", greet),
-])
-
-func greet(_ name: String) -> String {
-    "Hello $1, \\(name)!"
 }
 EOF
 }
