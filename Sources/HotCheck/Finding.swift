@@ -38,9 +38,9 @@ public struct Finding: Sendable, Hashable, CustomStringConvertible {
         public var fix: String {
             isState
                 ? "such state belongs to this version and starts fresh in the next one; keep it in a server's state "
-                    + "(crosses by codeChange) or in the node's kept state (docs/RELOADING.md), or mark the site `// hot: allow`"
+                    + "(crosses by codeChange) or in a `Kept` value, the node's kept state (docs/RELOADING.md), or mark the site `// hot: allow`"
                 : "this work keeps running the old version's code after a reload and purge cannot stop it; start it with "
-                    + "Hot's tracked tasks (docs/RELOADING.md) or a `Process.spawn` process, or mark it `// hot: allow`"
+                    + "`Tasks.start`, Hot's tracked tasks (docs/RELOADING.md), or a `Process.spawn` process, or mark it `// hot: allow`"
         }
     }
 

@@ -149,7 +149,7 @@ struct BuildCheckTests {
         #expect(built.status == 0, "\(built)")
         #expect(findings(built) == ["\(scratch.path("app/shared/log.swift")):1:1: warning: [hot] top-level var 'level' is module-level mutable state; "
             + "such state belongs to this version and starts fresh in the next one; keep it in a server's state (crosses by codeChange) "
-            + "or in the node's kept state (docs/RELOADING.md), or mark the site `// hot: allow`"], "\(built)")
+            + "or in a `Kept` value, the node's kept state (docs/RELOADING.md), or mark the site `// hot: allow`"], "\(built)")
         let report = try #require(try parseJSON(built.stdout) as? [String: Any])
         #expect((report["checks"] as? [String: Any])?["files"] as? Int == 3, "two modules' files and the include file, once")
         #expect((report["warnings"] as? [[String: Any]])?.map { $0["file"] as? String } == ["shared/log.swift"])

@@ -38,8 +38,29 @@ struct SourceCheckTests {
             found[0].diagnostic(.warning, root: "/p")
                 == "/p/hello/hello.swift:3:1: warning: [hot] top-level var 'hits' is module-level mutable state; "
                 + "such state belongs to this version and starts fresh in the next one; keep it in a server's state "
-                + "(crosses by codeChange) or in the node's kept state (docs/RELOADING.md), or mark the site `// hot: allow`")
-        #expect(found[2].fix.contains("Hot's tracked tasks (docs/RELOADING.md)") && found[2].fix.contains("`Process.spawn`"))
+                + "(crosses by codeChange) or in a `Kept` value, the node's kept state (docs/RELOADING.md), or mark the site `// hot: allow`")
+        #expect(found[2].fix.contains("`Tasks.start`, Hot's tracked tasks (docs/RELOADING.md)") && found[2].fix.contains("`Process.spawn`"))
+    }
+
+    @Test("the homes the fixes point to are never reported: Kept, Tasks.start and Process.spawn, as docs/RELOADING.md writes them")
+    func homesAreQuiet() {
+        let source = """
+            import Hot
+            let ticks = Kept("ticks", default: 0)
+            let module = HotModule(
+                exports: [.function("ticks", { () throws -> Int in try ticks.value })],
+                onLoad: {
+                    _ = try Tasks.start("ticker") {
+                        while true {
+                            try await Task.sleep(for: .seconds(1))
+                            try ticks.withValue { $0 += 1 }
+                        }
+                    }
+                    _ = try Tasks.start("poller", lifetime: .whileCurrent) { try await Task.sleep(for: .seconds(5)) }
+                    _ = try Process.spawn("ticker", "loop", [])
+                })
+            """
+        #expect(check(source).isEmpty, "\(check(source))")
     }
 
     @Test("module-level state: top-level and static vars, stored ones only, in types, extensions and #if")
