@@ -109,11 +109,15 @@ public enum KeptError: Error, Sendable, Equatable, CustomStringConvertible {
     /// What is stored does not decode as this version's type, and no
     /// `migrate` made a value of it; the stored term is left as it was.
     case undecodable(module: String, key: String, reason: String)
+    /// The module keeps as many keys as the node allows, and this is a new one.
+    case tooManyKeys(module: String, key: String, limit: Int)
 
     public var description: String {
         switch self {
         case .undecodable(let module, let key, let reason):
             "the value \(module) keeps under '\(key)' does not decode as this version's type (\(reason)); give Kept a migrate closure, or reset() it (docs/RELOADING.md)"
+        case .tooManyKeys(let module, let key, let limit):
+            "\(module) keeps \(limit) keys already, the node's limit, so '\(key)' cannot be kept; keep one value per purpose (a dictionary under one key), not one key per item"
         }
     }
 }

@@ -79,6 +79,9 @@ public enum ProcessError: Error, Sendable, Equatable, CustomStringConvertible {
     case timeout(seconds: Double)
     /// The server ended before it replied.
     case serverEnded(String)
+    /// The node runs as many processes, or tracked tasks, as its limit
+    /// allows (Erlang's `system_limit`); the text names the limit.
+    case systemLimit(String)
 
     public var description: String {
         switch self {
@@ -90,6 +93,7 @@ public enum ProcessError: Error, Sendable, Equatable, CustomStringConvertible {
         case .notInModule(let fileID): "\(fileID) is not a hot module's code, so its work belongs to no version"
         case .timeout(let seconds): "no reply within \(seconds) s"
         case .serverEnded(let reason): "server ended: \(reason)"
+        case .systemLimit(let what): what
         }
     }
 }
@@ -106,7 +110,8 @@ public enum Modules {
 /// Light processes: spawned in a version, with a pid and a mailbox.
 public enum Process {
     /// Spawns `module:function(args)` in the module's current version, which it
-    /// pins until it returns or switches code.
+    /// pins until it returns or switches code. Past the node's limit of
+    /// processes it throws `ProcessError.systemLimit`.
     public static func spawn(_ module: String, _ function: String, _ args: [Term] = [], name: String? = nil) throws -> Pid {
         try Runtime.current().spawn(module, function, args, name: name)
     }

@@ -64,8 +64,9 @@ public enum Tasks {
     /// version's code stays mapped, as for a process that would not stop).
     /// `lifetime` says whether a load that makes its version old cancels it.
     /// In a trial load (the throwaway process a new version is first loaded
-    /// in) `body` is not started. Throws outside a node, and for code that
-    /// is not a hot module's.
+    /// in) `body` is not started. Throws outside a node, for code that is
+    /// not a hot module's, and past the node's limit of tracked tasks
+    /// (`ProcessError.systemLimit`).
     @discardableResult
     public static func start(
         _ label: String, lifetime: TaskLifetime = .untilPurged, fileID: String = #fileID, line: Int = #line,

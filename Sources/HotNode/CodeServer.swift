@@ -23,7 +23,7 @@ public final class CodeServer: Sendable {
     /// The tracked tasks (`Tasks.start`), each with its version.
     let tasks: TaskTable
     /// The values modules keep across reloads (`Kept`).
-    let kept = KeptStore()
+    let kept: KeptStore
     /// Where module code comes from: `dlopen` in a node, Swift values in a test.
     let loader: any ModuleLoader
     /// How long a purge waits for processes in old code to stop, and for
@@ -86,11 +86,13 @@ public final class CodeServer: Sendable {
     public static let callsTimeout = 2.0
 
     /// A code server with no modules; `sticky` modules refuse reload unless forced.
-    init(sticky: Set<String> = [], processes: ProcessTable, tasks: TaskTable, loader: any ModuleLoader, purgeTimeout: Double = CodeServer.purgeTimeout,
-         callsTimeout: Double = CodeServer.callsTimeout, journal: LoadJournal? = nil, metrics: NodeMetrics = NodeMetrics()) {
+    init(sticky: Set<String> = [], processes: ProcessTable, tasks: TaskTable, kept: KeptStore = KeptStore(), loader: any ModuleLoader,
+         purgeTimeout: Double = CodeServer.purgeTimeout, callsTimeout: Double = CodeServer.callsTimeout, journal: LoadJournal? = nil,
+         metrics: NodeMetrics = NodeMetrics()) {
         self.metrics = metrics
         self.processes = processes
         self.tasks = tasks
+        self.kept = kept
         self.loader = loader
         self.purgeTimeout = purgeTimeout
         self.callsTimeout = callsTimeout

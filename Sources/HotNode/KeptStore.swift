@@ -20,22 +20,35 @@ final class KeptStore: Sendable {
 
     /// Module → key → slot. A leaf lock, held only to find or change a slot.
     private let slots = Mutex<[String: [String: Slot]]>([:])
+    /// Keys per module (`NodeLimits.keptKeys`).
+    let limit: Int
+
+    init(limit: Int = NodeLimits().keptKeys) { self.limit = limit }
 
     /// `Kept.withValue`: `body` on the term under `module`/`key`, every
-    /// other access to that key waiting; what it leaves is kept.
-    func withValue<R>(_ module: String, _ key: String, _ body: (inout Term?) throws -> R) rethrows -> R {
-        let slot = slots.withLock { slots in
+    /// other access to that key waiting; what it leaves is kept. A new key
+    /// past `limit` for its module is refused with `KeptError.tooManyKeys`.
+    func withValue<R>(_ module: String, _ key: String, _ body: (inout Term?) throws -> R) throws -> R {
+        try withSlot(module, key, limited: true) { slot in
+            try slot.access.withLock {
+                var term = slot.value.withLock { $0 }
+                let result = try body(&term)
+                slot.value.withLock { [term] in $0 = term }
+                return result
+            }
+        }
+    }
+
+    private func withSlot<R>(_ module: String, _ key: String, limited: Bool, _ body: (Slot) throws -> R) throws -> R {
+        let found: Slot? = slots.withLock { slots in
             if let slot = slots[module]?[key] { return slot }
+            if limited, (slots[module]?.count ?? 0) >= limit { return nil }
             let slot = Slot()
             slots[module, default: [:]][key] = slot
             return slot
         }
-        return try slot.access.withLock {
-            var term = slot.value.withLock { $0 }
-            let result = try body(&term)
-            slot.value.withLock { [term] in $0 = term }
-            return result
-        }
+        guard let slot = found else { throw KeptError.tooManyKeys(module: module, key: key, limit: limit) }
+        return try body(slot)
     }
 
     /// Every kept value, for a compaction's handoff: module, key and term.
@@ -53,8 +66,9 @@ final class KeptStore: Sendable {
     /// Stores values carried across a compaction, before any module's code runs.
     func restore(_ values: [KeptValue]) {
         for value in values {
-            // No module code runs yet, so nothing else holds the key.
-            withValue(value.module, value.key) { term in term = value.value }
+            // No module code runs yet, so nothing else holds the key; the
+            // values were within the limit in the process that kept them.
+            try? withSlot(value.module, value.key, limited: false) { slot in slot.value.withLock { $0 = value.value } }
         }
     }
 

@@ -88,7 +88,7 @@ final class Kernel: NodeRuntime, @unchecked Sendable {
         _ label: String, lifetime: TaskLifetime, site: CallSite, _ body: @escaping @Sendable () async throws -> Void
     ) throws -> UInt64 {
         guard let version = site.version else { throw ProcessError.notInModule(site.fileID) }
-        let id = codeServer.tasks.start(label, module: site.module, version: version, lifetime: lifetime, site: site, body)
+        let id = try codeServer.tasks.start(label, module: site.module, version: version, lifetime: lifetime, site: site, body)
         logger.info("task #\(id) \(label) started by \(site.module) v\(version) at \(site)")
         return id
     }

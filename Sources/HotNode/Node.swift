@@ -21,7 +21,7 @@ public final class Node: Sendable {
     /// version. Embedded: only what was loaded at boot.
     public let mode: Mode
     let logger: Logger
-    let processes = ProcessTable()
+    let processes: ProcessTable
     let kernel: Kernel
     let servers = Mutex<[(listener: Listener, server: ControlServer, configured: NodeAddress)]>([])
     /// Compaction: whether this process may re-execute itself, what it
@@ -56,13 +56,15 @@ public final class Node: Sendable {
     /// modules made in Swift by a test.
     init(name: String, store: Store, codePath: String?, mode: Mode = .interactive, sticky: Set<String> = [],
          loader: any ModuleLoader, purgeTimeout: Double = CodeServer.purgeTimeout, callsTimeout: Double = CodeServer.callsTimeout,
-         metrics: NodeMetrics = NodeMetrics(), logger: Logger) {
+         metrics: NodeMetrics = NodeMetrics(), limits: NodeLimits = NodeLimits(), logger: Logger) {
         self.name = name
+        self.processes = ProcessTable(limit: limits.processes)
         self.store = store
         self.codePath = codePath
         self.mode = mode
         self.codeServer = CodeServer(
-            sticky: sticky, processes: processes, tasks: TaskTable(logger: logger), loader: loader, purgeTimeout: purgeTimeout, callsTimeout: callsTimeout,
+            sticky: sticky, processes: processes, tasks: TaskTable(logger: logger, limit: limits.tasks),
+            kept: KeptStore(limit: limits.keptKeys), loader: loader, purgeTimeout: purgeTimeout, callsTimeout: callsTimeout,
             journal: LoadJournal(stateFolder: store.root), metrics: metrics)
         self.logger = logger
         self.kernel = Kernel(codeServer: codeServer, processes: processes, logger: logger)

@@ -47,6 +47,10 @@ final class ProcessTable: @unchecked Sendable {
     /// nothing else is locked while it is held.
     private let lock = Condition()
     private var state = State()
+    /// Processes at once (`NodeLimits.processes`).
+    let limit: Int
+
+    init(limit: Int = NodeLimits().processes) { self.limit = limit }
 
     private func withState<R>(_ body: (inout State) -> R) -> R {
         lock.withLock { body(&state) }
@@ -58,6 +62,10 @@ final class ProcessTable: @unchecked Sendable {
         let result: Result<NodeProcess, ProcessError> = withState { state in
             if let name, state.names[name] != nil { return .failure(.nameTaken(name)) }
             if let given, state.entries[given] != nil { return .failure(.nameTaken(given.description)) }
+            // A server carried across a compaction (`given`) was within the limit already.
+            if given == nil, state.entries.count >= limit {
+                return .failure(.systemLimit("the node runs \(limit) processes already, its limit; let some end first"))
+            }
             let pid = given ?? Pid(state.nextPid)
             state.nextPid = max(state.nextPid, pid.id + 1)
             let process = NodeProcess(pid: pid, name: name, module: module, kind: kind)

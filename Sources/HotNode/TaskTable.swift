@@ -42,16 +42,23 @@ final class TaskTable: @unchecked Sendable {
     private let lock = Condition()
     private var state = State()
     private let logger: Logger
+    /// Tracked tasks at once (`NodeLimits.tasks`).
+    let limit: Int
 
-    init(logger: Logger) { self.logger = logger }
+    init(logger: Logger, limit: Int = NodeLimits().tasks) {
+        self.logger = logger
+        self.limit = limit
+    }
 
     /// Registers a task of `module` v`version` and starts `body` in a
     /// detached task; the task leaves the table when `body` returns or throws.
+    /// Refused with `systemLimit` when `limit` tasks run already.
     func start(
         _ label: String, module: String, version: Int, lifetime: TaskLifetime = .untilPurged, site: CallSite,
         _ body: @escaping @Sendable () async throws -> Void
-    ) -> UInt64 {
-        let entry: Entry = lock.withLock {
+    ) throws(ProcessError) -> UInt64 {
+        let made: Entry? = lock.withLock {
+            guard state.entries.count < limit else { return nil }
             let id = state.nextID
             state.nextID += 1
             let entry = Entry(
@@ -59,7 +66,11 @@ final class TaskTable: @unchecked Sendable {
             state.entries[id] = entry
             return entry
         }
-        let handle = Task.detached { [self] in
+        guard let entry = made else {
+            throw .systemLimit("the node runs \(limit) tracked tasks already, its limit; let some end first")
+        }
+        // On the tracked tasks' own threads, not the host's cooperative pool.
+        let handle = Task.detached(executorPreference: TrackedTaskExecutor.shared) { [self] in
             defer { remove(entry.id) }
             do {
                 try await body()

@@ -91,22 +91,55 @@ struct TrackedTaskTests {
         #expect(try await offPool { t.codeServer.tasks.waitForEnd(of: [id], timeout: 5) }.isEmpty)
     }
 
+    @Test("a purge's cancellations reach tracked tasks while the host's cooperative pool is blocked")
+    func blockedPool() async throws {
+        let t = try TestNode()
+        defer { t.close() }
+        _ = try load(t, "ticker", 1)
+        let id = try startWaiting(t, "ticker", "ticker", 1)
+        _ = try load(t, "ticker", 2)
+        // Every thread of the cooperative pool waits at the gate, as in a
+        // host whose async code blocks; the purge runs on a thread of its own.
+        let gate = Gate()
+        final class Count: Sendable { let value = Atomic<Int>(0) }
+        let blocking = Count()
+        let width = processorCount()
+        for _ in 0..<width {
+            Task.detached {
+                blocking.value.add(1, ordering: .relaxed)
+                gate.pass()
+            }
+        }
+        let purged = try await offPool {
+            defer { gate.open() }
+            let deadline = monotonic() + 10
+            while blocking.value.load(ordering: .relaxed) < width, monotonic() < deadline { usleep(1_000) }
+            return try t.codeServer.purge("ticker")
+        }
+        #expect(blocking.value.load(ordering: .relaxed) == width, "every pool thread was blocked")
+        #expect(purged.cancelledTasks == ["#\(id) ticker (ticker v1)"] && purged.unendedTasks.isEmpty, "\(purged)")
+    }
+
     @Test("a load that fails cancels the tasks its on-load hooks started")
     func failedLoad() async throws {
         let t = try TestNode()
         defer { t.close() }
         let kernel = t.node.kernel
+        final class Started: Sendable { let ids = Mutex<[UInt64]>([]) }
+        let started = Started()
         let good = t.loader.add("good", 1) {
-            _ = try kernel.startTask("hook", lifetime: .untilPurged, site: CallSite(fileID: "good_v1/good.swift", line: 1)) {
+            let id = try kernel.startTask("hook", lifetime: .untilPurged, site: CallSite(fileID: "good_v1/good.swift", line: 1)) {
                 try await Task.sleep(for: .seconds(10))
             }
+            started.ids.withLock { $0.append(id) }
         }
         struct Refused: Error {}
         let bad = t.loader.add("bad", 1) { throw Refused() }
         #expect(throws: LoadError.self) { try t.codeServer.load([good, bad]) }
-        let left = t.codeServer.tasks.all().map(\.id)
-        #expect(!left.isEmpty, "the hook ran")
-        #expect(try await offPool { t.codeServer.tasks.waitForEnd(of: left, timeout: 5) }.isEmpty)
+        let ids = started.ids.withLock { $0 }
+        #expect(ids.count == 1, "the hook ran")
+        // Its body sleeps 10 s: ending within 5 s means it was cancelled.
+        #expect(try await offPool { t.codeServer.tasks.waitForEnd(of: ids, timeout: 5) }.isEmpty)
     }
 
     @Test("a whileCurrent task is cancelled by the load, rollback or delete that makes its version old, and then blocks nothing")
@@ -153,5 +186,36 @@ struct TrackedTaskTests {
         #expect(try t.node.kernel.withKept("counter", "hits") { $0 } == .int(41), "a deleted module may come back: rollback")
         _ = try t.codeServer.purge("counter")
         #expect(try t.node.kernel.withKept("counter", "hits") { $0 } == nil, "no version left: its state is gone")
+    }
+
+    @Test("the node's limits: a spawn, a task and a new kept key past theirs are refused, naming the limit; an end makes room")
+    func limits() async throws {
+        let t = try TestNode(limits: NodeLimits(processes: 2, tasks: 2, keptKeys: 2))
+        defer { t.close() }
+        _ = try load(t, "ticker", 1)
+        let pids = [try t.spawn("ticker"), try t.spawn("ticker")]
+        #expect(throws: ProcessError.systemLimit("the node runs 2 processes already, its limit; let some end first")) {
+            try t.spawn("ticker")
+        }
+        #expect(t.node.kernel.send(.null, to: pids[0]))
+        #expect(try await offPool { t.node.processes.waitForEnd(of: [pids[0]], timeout: 5) }.isEmpty)
+        _ = try t.spawn("ticker")
+
+        let first = try startWaiting(t, "a", "ticker", 1)
+        try startWaiting(t, "b", "ticker", 1)
+        #expect(throws: ProcessError.systemLimit("the node runs 2 tracked tasks already, its limit; let some end first")) {
+            try startWaiting(t, "c", "ticker", 1)
+        }
+        t.codeServer.tasks.cancel([first])
+        #expect(try await offPool { t.codeServer.tasks.waitForEnd(of: [first], timeout: 5) }.isEmpty)
+        try startWaiting(t, "c", "ticker", 1)
+
+        try t.node.kernel.withKept("ticker", "one") { $0 = .int(1) }
+        try t.node.kernel.withKept("ticker", "two") { $0 = .int(2) }
+        let refused = KeptError.tooManyKeys(module: "ticker", key: "three", limit: 2)
+        #expect(throws: refused) { try t.node.kernel.withKept("ticker", "three") { $0 = .int(3) } }
+        #expect(refused.description.contains("a dictionary under one key"))
+        #expect(try t.node.kernel.withKept("ticker", "two") { $0 } == .int(2), "a key it keeps already is not new")
+        try t.node.kernel.withKept("counter", "one") { $0 = .int(1) }
     }
 }

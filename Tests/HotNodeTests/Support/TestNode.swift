@@ -20,7 +20,7 @@ final class TestNode: Sendable {
     var codePath: String { folder + "/code" }
 
     init(mode: Node.Mode = .embedded, sticky: Set<String> = [], purgeTimeout: Double = 0.3, callsTimeout: Double = 0.3,
-         metrics: NodeMetrics = NodeMetrics()) throws {
+         metrics: NodeMetrics = NodeMetrics(), limits: NodeLimits = NodeLimits()) throws {
         var template = Array("/tmp/hotnode-test-XXXXXX".utf8CString)
         guard let made = mkdtemp(&template) else { throw SystemError("mkdtemp") }
         folder = String(cString: made)
@@ -28,7 +28,7 @@ final class TestNode: Sendable {
             try makeDirectories(folder + "/code")
             node = Node(
                 name: "test", store: try Store(root: folder + "/state"), codePath: folder + "/code", mode: mode,
-                sticky: sticky, loader: loader, purgeTimeout: purgeTimeout, callsTimeout: callsTimeout, metrics: metrics,
+                sticky: sticky, loader: loader, purgeTimeout: purgeTimeout, callsTimeout: callsTimeout, metrics: metrics, limits: limits,
                 logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
         } catch {
             removeTree(folder)
