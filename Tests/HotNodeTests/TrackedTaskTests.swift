@@ -18,13 +18,14 @@ import Testing
 /// threads the tasks need to end.
 @Suite("Code server: tracked tasks and kept state")
 struct TrackedTaskTests {
-    /// Starts a task of `module` v`version` that waits, cancellably, until cancelled or 10 s pass.
+    /// Starts a task of `module` v`version` that waits, cancellably, until cancelled (or an hour passes: a busy
+    /// test process may resume a test long after it let the task start).
     @discardableResult
     private func startWaiting(
         _ t: TestNode, _ label: String, _ module: String, _ version: Int, lifetime: TaskLifetime = .untilPurged
     ) throws -> UInt64 {
         try t.node.kernel.startTask(label, lifetime: lifetime, site: CallSite(fileID: "\(module)_v\(version)/\(module).swift", line: 12)) {
-            try await Task.sleep(for: .seconds(10))
+            try await Task.sleep(for: .seconds(3600))
         }
     }
 
@@ -129,7 +130,7 @@ struct TrackedTaskTests {
         let started = Started()
         let good = t.loader.add("good", 1) {
             let id = try kernel.startTask("hook", lifetime: .untilPurged, site: CallSite(fileID: "good_v1/good.swift", line: 1)) {
-                try await Task.sleep(for: .seconds(10))
+                try await Task.sleep(for: .seconds(3600))
             }
             started.ids.withLock { $0.append(id) }
         }
@@ -138,7 +139,7 @@ struct TrackedTaskTests {
         #expect(throws: LoadError.self) { try t.codeServer.load([good, bad]) }
         let ids = started.ids.withLock { $0 }
         #expect(ids.count == 1, "the hook ran")
-        // Its body sleeps 10 s: ending within 5 s means it was cancelled.
+        // Its body sleeps an hour: ending within 5 s means it was cancelled.
         #expect(try await offPool { t.codeServer.tasks.waitForEnd(of: ids, timeout: 5) }.isEmpty)
     }
 
