@@ -241,10 +241,12 @@ extension Node {
         return try Listener.adopt(descriptor: inherited.descriptor, address: bound)
     }
 
-    /// Once every inherited listener serves again: the compaction's record,
-    /// with how long clients waited and what the process holds now.
+    /// Just before the first inherited listener serves again: the
+    /// compaction's record, with how long clients waited and what the
+    /// process holds now. Not after: a status answered in between would
+    /// show no record, and `hot compact` would take the exec for failed.
     func finishCompactionRecord() {
-        guard compaction.withLock({ $0.pending != nil && $0.inherited.isEmpty }) else { return }
+        guard compaction.withLock({ $0.pending != nil }) else { return }
         let memory = ProcessMemory.current()
         let versions = codeServer.mappedVersions
         let now = monotonic()

@@ -205,9 +205,9 @@ public final class Node: Sendable {
             listener.close()
             throw SystemError("listen on \(address): the node is stopping", errno: .invalidArgument)
         }
+        finishCompactionRecord()
         startThread { server.serve(listener) }
         logger.info("listening on \(listener.address)")
-        finishCompactionRecord()
         if address.isBeyondLoopback {
             let warning = "listening on \(listener.address), beyond loopback: frames are authenticated but not encrypted; anyone on the network can read them (use ssh:// addresses to reach nodes on other machines)"
             logger.warning("\(warning)")

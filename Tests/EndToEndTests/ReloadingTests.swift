@@ -35,7 +35,7 @@ struct ReloadingTests {
         #expect(refused.stderr.contains("--purge"), "\(refused)")
         let ticksBefore = try #require(try app.call("ticker:ticks") as? Int)
         let compacted = try app.hot(["compact", "--purge"])
-        #expect(compacted.status == 0, "\(compacted)")
+        #expect(compacted.status == 0, "\(compacted)\nnode log:\n\((try? app.log()) ?? "")")
         #expect(compacted.stdout.contains("cancelled tracked tasks #"), "\(compacted)")
         // A fresh process, the same version: the global starts again, the kept count does not.
         #expect(try app.callMap("tally:hit") as NSDictionary == ["global": 1, "kept": 8, "version": 6])
