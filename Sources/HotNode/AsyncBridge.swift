@@ -11,7 +11,7 @@ import HotPlatform
 /// nowhere to run. The node's callers are its own threads (connections,
 /// processes); a call from inside a task is refused as `notCallable`
 /// rather than blocking the pool (async code uses a typed handle). The task
-/// itself runs on the node's `BridgeExecutor`, not on the pool, so that
+/// itself runs on the node's bridge thread (`ThreadExecutor.bridge`), not on the pool, so that
 /// `hot call` answers even while the host's own work holds every thread of
 /// the pool.
 struct AsyncBridge: Sendable {
@@ -27,7 +27,7 @@ struct AsyncBridge: Sendable {
         }
         let outcome = Outcome()
         let (body, calls) = (self.body, self.calls)
-        let task = Task(executorPreference: BridgeExecutor.shared) {
+        let task = Task(executorPreference: ThreadExecutor.bridge) {
             // Counted from inside the task, so that a purge cancels this task.
             let token = calls.enter()
             do {
@@ -67,40 +67,6 @@ private final class Outcome: @unchecked Sendable {
                 if !condition.wait(until: deadline) { break }
             }
             return result
-        }
-    }
-}
-
-/// The thread that runs the tasks of bridged calls: one, made on first use,
-/// running their jobs in turn. Its queue holds at most a job per bridged
-/// call in flight, and those are bounded by the connections a node admits
-/// (docs/ARCHITECTURE.md, "Calls in flight").
-final class BridgeExecutor: TaskExecutor, @unchecked Sendable {
-    // @unchecked: `jobs` is guarded by `condition`.
-    static let shared = BridgeExecutor()
-    private let condition = Condition()
-    private var jobs: [UnownedJob] = []
-
-    private init() {
-        startThread { [self] in run() }
-    }
-
-    func enqueue(_ job: consuming ExecutorJob) {
-        let job = UnownedJob(job)
-        condition.withLock {
-            jobs.append(job)
-            condition.broadcast()
-        }
-    }
-
-    private func run() {
-        while true {
-            let batch = condition.withLock {
-                while jobs.isEmpty { _ = condition.wait(until: nil) }
-                defer { jobs.removeAll(keepingCapacity: true) }
-                return jobs
-            }
-            for job in batch { job.runSynchronously(on: asUnownedTaskExecutor()) }
         }
     }
 }

@@ -70,7 +70,7 @@ final class TaskTable: @unchecked Sendable {
             throw .systemLimit("the node runs \(limit) tracked tasks already, its limit; let some end first")
         }
         // On the tracked tasks' own threads, not the host's cooperative pool.
-        let handle = Task.detached(executorPreference: TrackedTaskExecutor.shared) { [self] in
+        let handle = Task.detached(executorPreference: ThreadExecutor.trackedTasks) { [self] in
             defer { remove(entry.id) }
             do {
                 try await body()
