@@ -26,7 +26,8 @@ final class ThreadExecutor: TaskExecutor, @unchecked Sendable {
     private var jobs: [UnownedJob] = []
     private var head = 0
 
-    private init(threads: Int) {
+    /// An executor with `threads` threads of its own, for the life of the process.
+    init(threads: Int) {
         for _ in 0..<threads { startThread { [self] in work() } }
     }
 

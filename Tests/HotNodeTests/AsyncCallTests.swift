@@ -14,15 +14,21 @@ import Testing
 /// there (docs/ARCHITECTURE.md, "Calls in flight"), over versions made in Swift.
 @Suite("Async calls: typed handles, calls in flight")
 struct AsyncCallTests {
+    /// The thread the slow calls run on.
+    static let callThread = ThreadExecutor(threads: 1)
+
     /// A node's `web` module: `hello(name)` answers with its version; `slow(n)`
-    /// waits (cancellably) until `release` opens (or 10 s pass), then answers likewise;
+    /// waits (cancellably) until `release` opens (or `slowFor` passes), then answers likewise;
     /// `opaque` takes a type that is not Codable.
     final class Web: Sendable {
         let release = Atomic<Bool>(false)
-        /// How long `slow` runs when neither released nor cancelled.
+        /// How long `slow` runs when neither released nor cancelled: far
+        /// longer than a test, whose own steps a busy test process may run
+        /// a minute late, so that it never ends by itself before the test
+        /// releases or cancels it.
         let slowFor: Double
 
-        init(slowFor: Double = 10) { self.slowFor = slowFor }
+        init(slowFor: Double = 300) { self.slowFor = slowFor }
 
         func exports(_ version: Int) -> [Export] {
             [
@@ -61,7 +67,10 @@ struct AsyncCallTests {
     private func slowCall(_ t: TestNode, _ n: Int = 7) async throws -> (Task<String, any Error>, ModuleVersion?) {
         let slow = t.node.function("web", "slow", ((Int) async throws -> String).self)
         let version = t.codeServer.versions("web").current
-        let task = Task { try await slow(n) }
+        // On a thread of its own: the test process's cooperative pool may be
+        // held for many seconds by other tests' synchronous waits, and the
+        // call must see its release or its cancellation when it comes.
+        let task = Task(executorPreference: Self.callThread) { try await slow(n) }
         #expect(try await Self.waitForCalls(1, in: version))
         return (task, version)
     }
@@ -144,7 +153,7 @@ struct AsyncCallTests {
         // rather than be cancelled.
         let t = try TestNode(purgeTimeout: 30)
         defer { t.close() }
-        let web = Web(slowFor: 60)
+        let web = Web()
         _ = try web.load(t, 1)
         let (first, v1) = try await slowCall(t)
         _ = try web.load(t, 2)
