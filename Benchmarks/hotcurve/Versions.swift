@@ -175,7 +175,7 @@ struct Versions {
             template.flatMap { argument -> [String] in
                 switch argument {
                 case "\u{1}sources\u{1}": return [sourcePath(n), entryPath(n)]
-                case "\u{1}module\u{1}": return ["\(module)_v\(n)"]
+                case "\u{1}module\u{1}": return [ModuleDescriptor.swiftModuleName(module, version: n)]
                 case "\u{1}entries\u{1}": return entries
                 default:
                     return [

@@ -90,6 +90,12 @@ public enum HotSDK {
 public func _hotSDKExported() -> Int { HotSDK.abiVersion }
 
 extension ModuleDescriptor {
+    /// The Swift module a version is compiled as, `hello_v3`: each version
+    /// its own, so no lookup by mangled name reaches another version
+    /// (docs/ARCHITECTURE.md, "Fact: name-per-version"). `CallSite` reads
+    /// the version back from `#fileID`.
+    public static func swiftModuleName(_ name: String, version: Int) -> String { "\(name)_v\(version)" }
+
     /// The entry file `hot build` compiles into each version: the descriptor
     /// as static text, readable before any Swift code of the module runs, and
     /// the hand-off of the module's exports (docs/ARCHITECTURE.md, "The

@@ -21,7 +21,8 @@ public struct CallSite: Sendable, Hashable, CustomStringConvertible {
         self.fileID = fileID
         self.line = line
         let swiftModule = fileID.split(separator: "/", maxSplits: 1).first.map(String.init) ?? fileID
-        // `<name>_v<digits>`, read from the end: a name may hold `_v` itself.
+        // `ModuleDescriptor.swiftModuleName`'s `<name>_v<digits>`, read from
+        // the end: a name may hold `_v` itself.
         let bytes = Array(swiftModule.utf8)
         var digits = bytes.count
         while digits > 0, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[digits - 1]) { digits -= 1 }

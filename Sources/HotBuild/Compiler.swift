@@ -56,7 +56,7 @@ public struct CompileJob: Sendable, Equatable {
         // where it took an anonymous page of its own: 3 mappings a version
         // instead of 4 (docs/ARCHITECTURE.md, "Fact: never-close").
         self.arguments =
-            ["-emit-library", "-parse-as-library", "-swift-version", "6", "-wmo", "-module-name", "\(module)_v\(version)",
+            ["-emit-library", "-parse-as-library", "-swift-version", "6", "-wmo", "-module-name", ModuleDescriptor.swiftModuleName(module, version: version),
              "-I", host?.modulesDirectory ?? toolchain.sdkModules, release ? "-O" : "-Onone"]
             + Self.linkerFlags
             + (host?.clangFlags ?? []) + flags + sources + [entryFile, "-o", temporaryOutput]

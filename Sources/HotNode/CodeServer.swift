@@ -219,11 +219,6 @@ public final class CodeServer: Sendable {
         }
     }
 
-    /// The tracked tasks running in `version`, as refusals name them.
-    private func taskNames(in version: ModuleVersion) -> [String] {
-        tasks.running(version.name, version: version.version).map(\.description)
-    }
-
     /// The version that making `version` current would drop (the old one,
     /// unless `version` is current or old already), if any.
     private func dropped(by version: ModuleVersion) -> ModuleVersion? {
@@ -239,9 +234,14 @@ public final class CodeServer: Sendable {
     /// calls still running there after waiting up to `callsTimeout` (the
     /// caller holds `loading`, not `state`).
     private func refusal(_ module: String, dropping old: ModuleVersion) -> LoadError? {
-        let calls = old.calls.waitForEnd(timeout: callsTimeout)
+        notPurged(module, old, calls: old.calls.waitForEnd(timeout: callsTimeout))
+    }
+
+    /// `notPurged` naming the work that keeps `old` in use (its processes,
+    /// `calls` in flight and its tracked tasks), or nil when there is none.
+    private func notPurged(_ module: String, _ old: ModuleVersion, calls: Int) -> LoadError? {
         let running = processes.pinned(to: old)
-        let tasks = taskNames(in: old)
+        let tasks = self.tasks.running(module, version: old.version).map(\.description)
         guard !running.isEmpty || calls > 0 || !tasks.isEmpty else { return nil }
         return .notPurged(module: module, pids: running.map(\.pid.description), calls: calls, tasks: tasks)
     }
@@ -265,13 +265,8 @@ public final class CodeServer: Sendable {
             let result: Result<Int, LoadError> = state.withLock { state in
                 guard var entry = state.modules[module], let current = entry.current else { return .failure(.noFile(module)) }
                 if state.sticky.contains(module) { return .failure(.sticky(module: module)) }
-                if let old = entry.old {
-                    let running = processes.pinned(to: old)
-                    let calls = old.calls.inFlight
-                    let tasks = taskNames(in: old)
-                    if !running.isEmpty || calls > 0 || !tasks.isEmpty {
-                        return .failure(.notPurged(module: module, pids: running.map(\.pid.description), calls: calls, tasks: tasks))
-                    }
+                if let old = entry.old, let refusal = notPurged(module, old, calls: old.calls.inFlight) {
+                    return .failure(refusal)
                 }
                 entry.old = current
                 entry.current = nil
@@ -416,12 +411,7 @@ public final class CodeServer: Sendable {
                 guard let entry = state.modules[version.name], entry.current !== version,
                     let old = entry.old, old !== version
                 else { continue }
-                let running = processes.pinned(to: old)
-                let calls = old.calls.inFlight
-                let tasks = taskNames(in: old)
-                if !running.isEmpty || calls > 0 || !tasks.isEmpty {
-                    return .failure(.notPurged(module: version.name, pids: running.map(\.pid.description), calls: calls, tasks: tasks))
-                }
+                if let refusal = notPurged(version.name, old, calls: old.calls.inFlight) { return .failure(refusal) }
             }
             var results: [LoadResult] = []
             for item in prepared {

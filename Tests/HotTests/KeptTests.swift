@@ -44,6 +44,9 @@ struct KeptTests {
         #expect(site.module == "ticker" && site.version == 12 && site.file == "ticker.swift" && "\(site)" == "ticker.swift:7")
         let nested = CallSite(fileID: "my_v2_mod_v3/a.swift", line: 1)
         #expect(nested.module == "my_v2_mod" && nested.version == 3)
+        // What hot build names each version's Swift module reads back.
+        let built = CallSite(fileID: ModuleDescriptor.swiftModuleName("my_v2_mod", version: 40) + "/a.swift", line: 1)
+        #expect(built.module == "my_v2_mod" && built.version == 40)
         for outside in ["App/main.swift", "_v3/a.swift", "app_v/a.swift", "app_v0/a.swift", "v3/a.swift"] {
             #expect(CallSite(fileID: outside, line: 1).version == nil, "\(outside)")
         }
