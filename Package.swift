@@ -64,7 +64,7 @@ let package = Package(
         .target(
             name: "HotNode",
             dependencies: [
-                "Hot", "HotPlatform", "HotWire", .product(name: "Logging", package: "swift-log"),
+                "CHotPlatform", "Hot", "HotPlatform", "HotWire", .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
@@ -80,7 +80,7 @@ let package = Package(
         .target(
             name: "HotHummingbird",
             dependencies: [
-                "HotLifecycle", "HotNode",
+                "HotNode",
                 .product(name: "Hummingbird", package: "hummingbird", condition: .when(traits: ["Hummingbird"])),
             ]),
         // What `hot build` warns about in a module's sources, found in their

@@ -37,21 +37,19 @@ public protocol NodeRuntime: AnyObject, Sendable {
 
 /// Where module code finds the node it runs in.
 public enum Runtime {
-    private static let installed = Atomic<UInt>(0)
+    /// Retained for the life of the process (docs/ARCHITECTURE.md, "Retained
+    /// for the node's life"): module code may read it at any time.
+    private static let installed = Published<RuntimeBox>()
 
     /// Installs the node's runtime; called once, by the node, before any load.
     public static func install(_ runtime: any NodeRuntime) {
-        // Kept for the life of the process: module code may hold the reference
-        // unretained through `current` at any time.
-        let box = Unmanaged.passRetained(RuntimeBox(runtime))
-        installed.store(UInt(bitPattern: box.toOpaque()), ordering: .releasing)
+        installed.publish(RuntimeBox(runtime))
     }
 
     /// The node's runtime; throws outside a node.
     public static func current() throws(ProcessError) -> any NodeRuntime {
-        let bits = installed.load(ordering: .acquiring)
-        guard let raw = UnsafeRawPointer(bitPattern: bits) else { throw .noNode }
-        return Unmanaged<RuntimeBox>.fromOpaque(raw).takeUnretainedValue().runtime
+        guard let runtime = installed.withObject({ $0.runtime }) else { throw .noNode }
+        return runtime
     }
 }
 

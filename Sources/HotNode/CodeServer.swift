@@ -13,8 +13,9 @@ import Synchronization
 /// current) for every module of the load, or for none.
 ///
 /// Lock order (docs/ARCHITECTURE.md, "Lock order"): `loading`, then `state`,
-/// then the process table's lock or the export table's; a mailbox's and a
-/// reply's lock are leaves. A lock is only ever taken while holding those
+/// then the process table's lock, the export table's or the task table's;
+/// a mailbox's and a reply's lock are leaves, and so are the kept store's
+/// table and value locks. A lock is only ever taken while holding those
 /// before it, never after.
 public final class CodeServer: Sendable {
     /// External calls read this; only the code server publishes versions in it.

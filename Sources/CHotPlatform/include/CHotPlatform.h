@@ -29,8 +29,6 @@ int hot_peer_credentials(int fd, int *pid, unsigned *uid);
 /// the nice value; 0 on success.
 int hot_set_thread_nice(int nice);
 
-#endif
-
 /// eventfd(2), close-on-exec and non-blocking: a descriptor another thread
 /// writes to in order to wake a poll.
 int hot_wake_fd(void);
@@ -38,3 +36,5 @@ int hot_wake_fd(void);
 /// memfd_create(2) without close-on-exec: an anonymous file an exec'd
 /// process inherits (a node's compaction hands its state over in one).
 int hot_memfd_inherited(const char *name);
+
+#endif

@@ -2,7 +2,10 @@ import Synchronization
 
 /// A reference that lock-free readers follow without retaining it: the one
 /// place the node's unretained reads come from (the export table's modules,
-/// each module's current version, a typed handle's cached resolution).
+/// each module's current version, a typed handle's cached resolution, and
+/// the SDK's `Runtime`, which module code reads). It lives in the SDK so that
+/// `Runtime` keeps the same rule through the same type; `package` keeps it
+/// out of what a module sees.
 ///
 /// The invariant those reads rely on, kept here and nowhere else: **an object
 /// once published is never freed.** `publish` takes a reference it never
@@ -16,24 +19,24 @@ import Synchronization
 /// "Fact: no-ARC-on-call-path"). `Atomic<Unmanaged<T>?>` compiles to the same plain
 /// load as an `Atomic<UInt>` of the bit pattern did.
 @usableFromInline
-struct Published<Object: AnyObject & Sendable>: ~Copyable, Sendable {
-    @usableFromInline let cell: Atomic<Unmanaged<Object>?>
+package struct Published<Object: AnyObject & Sendable>: ~Copyable, Sendable {
+    @usableFromInline package let cell: Atomic<Unmanaged<Object>?>
 
     /// A cell holding `object` (retained for good), or nothing.
-    init(_ object: Object? = nil) {
+    package init(_ object: Object? = nil) {
         cell = Atomic(object.map { Unmanaged.passRetained($0) })
     }
 
     /// Makes `object` what readers see from now on. It is retained for good:
     /// a reader may still hold the object this replaces, unretained, and so
     /// may a later reader of `object` after the next publication.
-    func publish(_ object: Object?) {
+    package func publish(_ object: Object?) {
         cell.store(object.map { Unmanaged.passRetained($0) }, ordering: .releasing)
     }
 
     /// Runs `body` on the published object, borrowed without a retain; nil when none is.
     @inlinable @inline(__always)
-    func withObject<T, E: Error>(_ body: (Object) throws(E) -> T) throws(E) -> T? {
+    package func withObject<T, E: Error>(_ body: (Object) throws(E) -> T) throws(E) -> T? {
         guard let object = cell.load(ordering: .acquiring) else { return nil }
         // `_withUnsafeGuaranteedRef` rethrows untyped; a `Result` keeps `E`.
         return try object._withUnsafeGuaranteedRef { object in Result { () throws(E) in try body(object) } }.get()
@@ -41,26 +44,26 @@ struct Published<Object: AnyObject & Sendable>: ~Copyable, Sendable {
 
     /// The published object as an ordinary (retained) reference, for paths
     /// that keep it; nil when none is.
-    var object: Object? {
+    package var object: Object? {
         cell.load(ordering: .acquiring)?.takeUnretainedValue()
     }
 
     /// The published object, for a reader that keeps it in an
     /// `unowned(unsafe)` variable across an `await`: no retain; nil when none is.
     @inlinable
-    var unretained: Object? {
+    package var unretained: Object? {
         cell.load(ordering: .acquiring)?.takeUnretainedValue()
     }
 
     /// The published object's address, 0 for none: compared, never followed.
     @inlinable
-    var address: UInt {
+    package var address: UInt {
         cell.load(ordering: .acquiring).map { UInt(bitPattern: $0.toOpaque()) } ?? 0
     }
 
     /// The address `address` reports while `object` is the one published.
     @inlinable
-    static func address(of object: Object) -> UInt {
+    package static func address(of object: Object) -> UInt {
         UInt(bitPattern: Unmanaged.passUnretained(object).toOpaque())
     }
 }
