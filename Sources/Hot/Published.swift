@@ -9,7 +9,8 @@ import Synchronization
 ///
 /// The invariant those reads rely on, kept here and nowhere else: **an object
 /// once published is never freed.** `publish` takes a reference it never
-/// gives back, and the atomic is private, so no code can store an object this
+/// gives back, and nothing outside this file stores into the atomic (it is
+/// `package` only so that the readers inline), so no code can store an object this
 /// type did not retain first. The cost is a few small objects per load, kept
 /// as long as the node runs, as the code they describe stays mapped anyway
 /// (docs/ARCHITECTURE.md, "Retained for the node's life"; fact never-close).
