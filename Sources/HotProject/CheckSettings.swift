@@ -1,4 +1,3 @@
-import HotCheck
 import HotPlatform
 
 /// hot.json's `checks`: how `hot build` treats what its checks find
@@ -17,12 +16,6 @@ public struct CheckSettings: Codable, Sendable, Equatable {
     public init(strict: Bool = false, allow: [AllowEntry] = []) {
         self.strict = strict
         self.allow = allow
-    }
-
-    /// Whether an entry of `allow` covers the finding; `modules` is the
-    /// project's modules folder.
-    public func allows(_ finding: Finding, modules: String) -> Bool {
-        allow.contains { $0.covers(finding, modules: modules) }
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable { case strict, allow }
@@ -103,16 +96,6 @@ public struct AllowEntry: Sendable, Equatable, CustomStringConvertible {
         case .file: path
         case .line(let line): "\(path):\(line)"
         case .name(let name): "\(path):\(name)"
-        }
-    }
-
-    /// Whether this entry covers a finding, whose file is project-relative.
-    func covers(_ finding: Finding, modules: String) -> Bool {
-        guard finding.file == modules + "/" + path || finding.file == path else { return false }
-        switch scope {
-        case .file: return true
-        case .line(let line): return finding.line == line
-        case .name(let name): return finding.declarations.contains(name)
         }
     }
 }
