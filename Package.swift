@@ -99,7 +99,7 @@ let package = Package(
         .executableTarget(name: "hot", dependencies: ["Hot", "HotBuild", "HotCheck", "HotDeploy", "HotPlatform", "HotProject", "HotWire"]),
         .executableTarget(
             name: "hotnode",
-            dependencies: ["HotNode", "HotPlatform", "HotWire", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["HotNode", "HotPlatform", "HotProject", "HotWire", .product(name: "Logging", package: "swift-log")],
             linkerSettings: exportDynamic),
         // Servers that embed a node, for the end-to-end tests: one linked as
         // a host must be, one without the flag.

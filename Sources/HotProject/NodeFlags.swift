@@ -171,3 +171,44 @@ public struct NodeFlags: Sendable, Equatable {
         }
     }
 }
+
+/// `hotnode --supervise [--supervisor-pid-file PATH] NODE-FLAGS...`: a
+/// supervisor that runs the node as its child and starts it again when it
+/// dies. `hot start` renders it (`arguments`), hotnode reads it back
+/// (`init(arguments:)`); the node's flags pass to the child as given, and
+/// the child parses them (`NodeFlags`).
+public struct SupervisorFlags: Sendable, Equatable {
+    /// The first argument of a supervisor's command line.
+    public static let flag = "--supervise"
+    /// Where the supervisor writes its own pid.
+    static let pidFileFlag = "--supervisor-pid-file"
+
+    /// The supervisor's pid file, if it writes one.
+    public var pidFile: String?
+    /// The node's flags, for the child.
+    public var node: [String]
+
+    /// A supervisor of the node `flags` says.
+    public init(pidFile: String?, node flags: NodeFlags) {
+        self.pidFile = pidFile
+        self.node = flags.arguments
+    }
+
+    /// The supervisor's command line (after the executable's name).
+    public var arguments: [String] {
+        [Self.flag] + (pidFile.map { [Self.pidFileFlag, $0] } ?? []) + node
+    }
+
+    /// Reads a supervisor's command line; nil when `arguments` do not start
+    /// with `--supervise` (hotnode runs a node itself, or does something else).
+    public init?(arguments: [String]) throws(NodeFlags.ParseError) {
+        guard arguments.first == Self.flag else { return nil }
+        var rest = arguments.dropFirst()
+        if rest.first == Self.pidFileFlag {
+            guard rest.count >= 2 else { throw .missingValue(option: Self.pidFileFlag) }
+            pidFile = rest.dropFirst().first
+            rest = rest.dropFirst(2)
+        }
+        node = Array(rest)
+    }
+}

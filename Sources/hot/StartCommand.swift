@@ -75,9 +75,9 @@ let startCommand = Command(
         throw .failed("cannot run \(node): \(String(cString: strerror(errno)))")
     }
     let process: Subprocess
-    let supervisorArguments = ["--supervise", "--supervisor-pid-file", local.supervisorPid]
+    let supervisor = SupervisorFlags(pidFile: local.supervisorPid, node: flags)
     do {
-        process = try Subprocess.spawn(node, supervisorArguments + nodeArguments, output: .file(local.log), newSession: true)
+        process = try Subprocess.spawn(node, supervisor.arguments, output: .file(local.log), newSession: true)
     } catch {
         throw .failed("cannot start \(node): \(error)")
     }

@@ -70,4 +70,20 @@ struct NodeFlagsTests {
             }
         }
     }
+
+    @Test("a supervisor's command line reads back to its pid file and the node's flags, which parse to the node")
+    func supervisor() throws {
+        let node = NodeFlags(name: "shop", listen: [.unix(path: "/p/.hot/node.sock")], cookieFile: "/c", state: "/s", sticky: ["db"])
+        let supervisor = SupervisorFlags(pidFile: "/p/.hot/supervisor.pid", node: node)
+        #expect(supervisor.arguments.prefix(3) == ["--supervise", "--supervisor-pid-file", "/p/.hot/supervisor.pid"])
+        let read = try #require(try SupervisorFlags(arguments: supervisor.arguments))
+        #expect(read == supervisor)
+        #expect(try NodeFlags(arguments: read.node) == node)
+        let bare = try #require(try SupervisorFlags(arguments: ["--supervise"] + node.arguments))
+        #expect(bare.pidFile == nil && bare.node == node.arguments)
+        #expect(try SupervisorFlags(arguments: node.arguments) == nil, "no --supervise: not a supervisor")
+        #expect(throws: NodeFlags.ParseError.missingValue(option: "--supervisor-pid-file")) {
+            try SupervisorFlags(arguments: ["--supervise", "--supervisor-pid-file"])
+        }
+    }
 }
