@@ -32,7 +32,12 @@ public enum SSHTunnel {
             throw error
         }
         Glibc.close(fds[1])
-        return Socket(adopting: fds[0], tunnel: child)
+        // ssh sees its stdin close and would end by itself; it is told to,
+        // and reaped, so that no child outlives the connection.
+        return Socket(adopting: fds[0]) {
+            child.signal(SIGTERM)
+            _ = child.wait()
+        }
     }
 
     /// ssh's arguments: batch mode (no prompt a client could not answer),

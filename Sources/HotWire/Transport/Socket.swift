@@ -16,35 +16,36 @@ public final class Socket: @unchecked Sendable {
     // number that the kernel had meanwhile handed to someone else.
     private let fd: Int32
     private var closed = false
-    /// The child holding the other end, for a tunnel (HotDeploy's
-    /// `SSHTunnel`); ended with the socket.
-    private var tunnel: Subprocess?
+    /// What ends whatever holds the other end, for an adopted socket (a
+    /// tunnel's: HotDeploy's `SSHTunnel`); run once, after the close.
+    private var afterClose: (() -> Void)?
     /// Who is at the other end, as far as the transport tells (accepted sockets).
     public let peer: Peer
 
-    init(fd: Int32, tunnel: Subprocess? = nil, peer: Peer = .unknown) {
+    init(fd: Int32, peer: Peer = .unknown) {
         self.fd = fd
-        self.tunnel = tunnel
         self.peer = peer
     }
 
     /// Takes ownership of `fd`, one end of a connected socket pair whose
-    /// other end `tunnel` holds (a child carrying the stream elsewhere):
-    /// closing the socket ends the child too.
-    public convenience init(adopting fd: Int32, tunnel: Subprocess) {
-        self.init(fd: fd, tunnel: tunnel)
+    /// other end something else holds (a child carrying the stream to
+    /// another machine); `afterClose` runs once the descriptor is closed,
+    /// to end it.
+    public init(adopting fd: Int32, afterClose: @escaping () -> Void) {
+        self.fd = fd
+        self.peer = .unknown
+        self.afterClose = afterClose
     }
 
     deinit {
         if !closed { sysClose(fd) }
-        endTunnel()
+        runAfterClose()
     }
 
-    private func endTunnel() {
-        guard let tunnel else { return }
-        self.tunnel = nil
-        tunnel.signal(SIGTERM)
-        _ = tunnel.wait()
+    private func runAfterClose() {
+        guard let afterClose else { return }
+        self.afterClose = nil
+        afterClose()
     }
 
     /// Connects to a node's address (`connect(2)`), with a timeout for TCP.
@@ -113,7 +114,7 @@ public final class Socket: @unchecked Sendable {
         guard !closed else { return }
         closed = true
         sysClose(fd)
-        endTunnel()
+        runAfterClose()
     }
 }
 
