@@ -175,6 +175,15 @@ private func usageError(_ arguments: [String]) -> UsageError? {
         #expect(HotCLI.run(["help", "nosuch"]) == 2)
     }
 
+    @Test func everyCommandDeclaresEachSpellingOnce() {
+        // Options are global constants, some sharing a name (`--node`, `--purge`):
+        // a command declaring two of one name would read one and parse the other.
+        for command in HotCLI.commands + HotCLI.hiddenCommands {
+            let spellings = (command.options + [.help]).flatMap(\.spellings)
+            #expect(Set(spellings).count == spellings.count, "\(command.name) declares a spelling twice: \(spellings.sorted())")
+        }
+    }
+
     @Test func everyCommandHelpNamesItsOptions() {
         for command in HotCLI.commands {
             let text = HotCLI.help(for: command)
