@@ -23,9 +23,7 @@ public struct CheckSettings: Codable, Sendable, Equatable {
     /// Reads hot.json's `checks`: a field it does not take, or an entry of
     /// `allow` of another shape, is refused in one line that names it.
     public init(from decoder: any Decoder) throws {
-        try KnownFields.refuseUnknown(in: decoder, known: CodingKeys.allCases.map(\.rawValue)) { unknown in
-            "\"checks\" takes \"strict\" and \"allow\", not \"\(unknown)\""
-        }
+        try Self.refuseUnknownFields(in: decoder)
         let c = try decoder.container(keyedBy: CodingKeys.self)
         strict = try c.decodeIfPresent(Bool.self, forKey: .strict) ?? false
         allow = try (c.decodeIfPresent([String].self, forKey: .allow) ?? []).map { text throws(KnownFields.Refused) in
@@ -41,6 +39,11 @@ public struct CheckSettings: Codable, Sendable, Equatable {
         try c.encode(strict, forKey: .strict)
         try c.encode(allow.map(\.description), forKey: .allow)
     }
+}
+
+extension CheckSettings: SettingsObject {
+    typealias Field = CodingKeys
+    static let place = "\"checks\""
 }
 
 /// One entry of hot.json's `checks.allow`: a file, relative to the modules

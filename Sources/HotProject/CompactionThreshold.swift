@@ -33,11 +33,14 @@ public struct CompactionThreshold: Codable, Sendable, Equatable {
     /// one, which would otherwise never trigger) is refused, naming the
     /// ones it takes.
     public init(from decoder: any Decoder) throws {
-        try KnownFields.refuseUnknown(in: decoder, known: CodingKeys.allCases.map(\.rawValue)) { unknown in
-            "\"compact\" takes \"afterLoads\" and \"afterRetainedBytes\", not \"\(unknown)\""
-        }
+        try Self.refuseUnknownFields(in: decoder)
         let c = try decoder.container(keyedBy: CodingKeys.self)
         loads = try c.decodeIfPresent(Int.self, forKey: .loads)
         retainedBytes = try c.decodeIfPresent(Int.self, forKey: .retainedBytes)
     }
+}
+
+extension CompactionThreshold: SettingsObject {
+    typealias Field = CodingKeys
+    static let place = "\"compact\""
 }

@@ -44,10 +44,7 @@ public struct ProjectConfig: Codable, Sendable, Equatable {
     /// Reads a configuration; every field but `name` may be left out, and
     /// one it does not take (a misspelt `stikcy`, ignored otherwise) is refused.
     public init(from decoder: any Decoder) throws {
-        let known = CodingKeys.allCases.map(\.rawValue)
-        try KnownFields.refuseUnknown(in: decoder, known: known) { unknown in
-            "hot.json takes \(known.map { "\"\($0)\"" }.joined(separator: ", ")), not \"\(unknown)\""
-        }
+        try Self.refuseUnknownFields(in: decoder)
         let c = try decoder.container(keyedBy: CodingKeys.self)
         name = try c.decode(String.self, forKey: .name)
         modules = try c.decodeIfPresent(String.self, forKey: .modules) ?? "modules"
@@ -95,6 +92,16 @@ public struct ProjectConfig: Codable, Sendable, Equatable {
     }
 }
 
+extension ProjectConfig: SettingsObject {
+    typealias Field = CodingKeys
+    static let place = ProjectLayout.configFile
+}
+
+extension HostConfig: SettingsObject {
+    typealias Field = CodingKeys
+    static let place = "\"host\""
+}
+
 /// `hot.json`'s `host`: the SwiftPM package and executable product the
 /// modules are loaded into. Modules compile against that build of it and
 /// may import what it links (docs/ARCHITECTURE.md, "Host modules").
@@ -119,9 +126,7 @@ public struct HostConfig: Codable, Sendable, Equatable {
 
     /// Reads a host; `configuration` may be left out, and a field it does not take is refused.
     public init(from decoder: any Decoder) throws {
-        try KnownFields.refuseUnknown(in: decoder, known: CodingKeys.allCases.map(\.rawValue)) { unknown in
-            "\"host\" takes \"package\", \"product\" and \"configuration\", not \"\(unknown)\""
-        }
+        try Self.refuseUnknownFields(in: decoder)
         let c = try decoder.container(keyedBy: CodingKeys.self)
         package = try c.decode(String.self, forKey: .package)
         product = try c.decode(String.self, forKey: .product)

@@ -80,6 +80,17 @@ struct ProjectLayoutTests {
         #expect(reason.contains("takes"), "says what it takes: \(reason)")
     }
 
+    @Test("every object of hot.json refuses in the same words, naming all it takes")
+    func refusalWords() throws {
+        #expect(try refusal(#"{"name": "shop", "stikcy": []}"#)
+            == #"hot.json takes "name", "modules", "include", "sticky", "swiftcFlags", "nodes", "host", "compact" and "checks", not "stikcy""#)
+        #expect(try refusal(#"{"name": "shop", "compact": {"afterLoad": 1}}"#)
+            == #""compact" takes "afterLoads" and "afterRetainedBytes", not "afterLoad""#)
+        #expect(try refusal(#"{"name": "shop", "checks": {"strcit": true}}"#) == #""checks" takes "strict" and "allow", not "strcit""#)
+        #expect(try refusal(#"{"name": "shop", "host": {"package": "a", "product": "A", "config": "debug"}}"#)
+            == #""host" takes "package", "product" and "configuration", not "config""#)
+    }
+
     @Test("fields that decode but make no project are refused", arguments: [
         (#"{"name": ""}"#, "\"name\" is empty"),
         (#"{"name": "shop", "host": {"package": "", "product": "App"}}"#, "\"host\" needs"),
