@@ -61,10 +61,13 @@ let package = Package(
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
+        // A project's one home: hot.json's schema, every path under .hot/,
+        // and hotnode's flags as one value that renders and parses.
+        .target(name: "HotProject", dependencies: ["Hot", "HotPlatform", "HotWire"]),
         .target(
             name: "HotNode",
             dependencies: [
-                "CHotPlatform", "Hot", "HotPlatform", "HotWire", .product(name: "Logging", package: "swift-log"),
+                "CHotPlatform", "Hot", "HotPlatform", "HotProject", "HotWire", .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
@@ -91,12 +94,12 @@ let package = Package(
             dependencies: [
                 .product(name: "SwiftSyntax", package: "swift-syntax"), .product(name: "SwiftParser", package: "swift-syntax"),
             ]),
-        .target(name: "HotBuild", dependencies: ["CLibGit2", "Hot", "HotCheck", "HotPlatform", "HotWire"]),
+        .target(name: "HotBuild", dependencies: ["CLibGit2", "Hot", "HotCheck", "HotPlatform", "HotProject"]),
         .target(name: "HotDeploy", dependencies: ["Hot", "HotPlatform", "HotWire"]),
-        .executableTarget(name: "hot", dependencies: ["Hot", "HotBuild", "HotCheck", "HotDeploy", "HotPlatform", "HotWire"]),
+        .executableTarget(name: "hot", dependencies: ["Hot", "HotBuild", "HotCheck", "HotDeploy", "HotPlatform", "HotProject", "HotWire"]),
         .executableTarget(
             name: "hotnode",
-            dependencies: ["HotNode", "HotPlatform", "HotWire", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["HotNode", "HotPlatform", "HotProject", "HotWire", .product(name: "Logging", package: "swift-log")],
             linkerSettings: exportDynamic),
         // Servers that embed a node, for the end-to-end tests: one linked as
         // a host must be, one without the flag.
@@ -108,20 +111,21 @@ let package = Package(
         .testTarget(name: "HotTests", dependencies: ["Hot", "HotPlatform"]),
         .testTarget(name: "HotPlatformTests", dependencies: ["Hot", "HotPlatform"]),
         .testTarget(name: "HotWireTests", dependencies: ["Hot", "HotPlatform", "HotWire"]),
+        .testTarget(name: "HotProjectTests", dependencies: ["HotPlatform", "HotProject", "HotWire"]),
         .testTarget(
             name: "HotNodeTests",
             dependencies: [
-                "Hot", "HotNode", "HotPlatform", "HotWire", .product(name: "Logging", package: "swift-log"),
+                "Hot", "HotNode", "HotPlatform", "HotProject", "HotWire", .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
             ]),
         .testTarget(name: "HotCheckTests", dependencies: ["HotCheck"]),
-        .testTarget(name: "HotBuildTests", dependencies: ["HotBuild", "HotCheck", "HotPlatform"]),
+        .testTarget(name: "HotBuildTests", dependencies: ["HotBuild", "HotCheck", "HotPlatform", "HotProject"]),
         .testTarget(name: "HotDeployTests", dependencies: ["HotDeploy", "HotPlatform"]),
         .testTarget(name: "hotTests", dependencies: ["hot"]),
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "hot", "hotnode", "EmbeddedHostFixture", "UnexportedHostFixture", "Hot", "HotBuild", "HotDeploy", "HotPlatform", "HotWire",
+                "hot", "hotnode", "EmbeddedHostFixture", "UnexportedHostFixture", "Hot", "HotBuild", "HotDeploy", "HotPlatform", "HotProject", "HotWire",
                 .product(name: "SystemPackage", package: "swift-system"),
             ]),
     ]

@@ -1,4 +1,5 @@
 import HotCheck
+import HotProject
 import HotPlatform
 
 /// What the build checks did in one build (docs/ARCHITECTURE.md, "Build checks").
@@ -92,5 +93,25 @@ extension Builder {
         jobs.removeAll { refused.contains($0.0.module) }
         results.removeAll { refused.contains($0.module) }
         return checks
+    }
+}
+
+extension CheckSettings {
+    /// Whether an entry of `allow` covers the finding; `modules` is the
+    /// project's modules folder.
+    public func allows(_ finding: Finding, modules: String) -> Bool {
+        allow.contains { $0.covers(finding, modules: modules) }
+    }
+}
+
+extension AllowEntry {
+    /// Whether this entry covers a finding, whose file is project-relative.
+    func covers(_ finding: Finding, modules: String) -> Bool {
+        guard finding.file == modules + "/" + path || finding.file == path else { return false }
+        switch scope {
+        case .file: return true
+        case .line(let line): return finding.line == line
+        case .name(let name): return finding.declarations.contains(name)
+        }
     }
 }

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import HotPlatform
+import HotProject
 
 /// The builder's compile loop: each job's steps (the driver, or the frontend,
 /// autolink and link of its plan), at most `jobs` modules at once.
@@ -62,7 +63,7 @@ extension Builder {
         // still lets it remove its scratch folder.
         let interruption = Interruption.install()
         defer { interruption.uninstall() }
-        let cache = DriverPlanCache(buildDirectory: project.buildDirectory)
+        let cache = DriverPlanCache(directory: project.layout.driverPlansDirectory)
         let routes = routes(plan, toolchain: toolchain, cache: cache, progress: progress)
         var outcomes = [Outcome?](repeating: nil, count: plan.count)
         var running: [pid_t: Running] = [:]

@@ -4,6 +4,7 @@ import Glibc
 import Hot
 import HotCheck
 import HotPlatform
+import HotProject
 
 /// What to build.
 public struct BuildOptions: Sendable {

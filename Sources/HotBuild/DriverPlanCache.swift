@@ -10,8 +10,8 @@ public struct DriverPlanCache: Sendable {
     /// The folder of the plan files.
     public let directory: String
 
-    /// The cache of the project whose build folder is `buildDirectory`.
-    public init(buildDirectory: String) { self.directory = buildDirectory + "/.driver-plans" }
+    /// The cache kept in `directory` (`ProjectLayout.driverPlansDirectory`).
+    public init(directory: String) { self.directory = directory }
 
     /// What the builder should do for a job.
     public enum Lookup: Sendable {

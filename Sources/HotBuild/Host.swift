@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Hot
 import HotPlatform
+import HotProject
 
 /// Why the host a project names cannot be compiled against.
 public enum HostError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -65,8 +66,8 @@ public struct HostBuild: Codable, Sendable, Equatable {
         let package = config.package.hasPrefix("/") ? config.package : project.root + "/" + config.package
         let command = "swift build --product \(config.product)" + (config.configuration == .release ? " -c release" : "")
         let descriptionPath = "\(package)/.build/\(config.configuration.rawValue).yaml"
-        let folder = project.hotDirectory + "/host"
-        let cachePath = folder + "/build.json"
+        let files = project.layout.host
+        let cachePath = files.cachePath
         // What was read depends on which product of which build as much as
         // on the files: a changed hot.json must not reuse it.
         guard let fileStamp = stampOf(descriptionPath) else {
@@ -80,10 +81,10 @@ public struct HostBuild: Codable, Sendable, Equatable {
         {
             build = cached
         } else {
-            build = try read(descriptionPath, config: config, command: command, folder: folder, descriptionStamp: descriptionStamp)
+            build = try read(descriptionPath, config: config, command: command, files: files, descriptionStamp: descriptionStamp)
             do {
                 try project.makeHotDirectory()
-                try makeDirectories(folder)
+                try makeDirectories(files.directory)
                 try linkModules(build.modules, into: build.modulesDirectory)
                 let term = (try? TermEncoder().encode(build)) ?? .null
                 try writeFileAtomically(cachePath, Array(JSON.render(term).utf8), durable: false)
@@ -96,7 +97,7 @@ public struct HostBuild: Codable, Sendable, Equatable {
     }
 
     private static func read(
-        _ path: String, config: HostConfig, command: String, folder: String, descriptionStamp: String
+        _ path: String, config: HostConfig, command: String, files: HostFiles, descriptionStamp: String
     ) throws(HostError) -> HostBuild {
         guard let bytes = readFile(path) else { throw .notBuilt(package: config.package, product: config.product, command: command) }
         let description: BuildDescription
@@ -115,7 +116,7 @@ public struct HostBuild: Codable, Sendable, Equatable {
         return HostBuild(
             fingerprint: fingerprint, executable: executable,
             modules: Dictionary(linked.map { ($0.name, $0.path) }, uniquingKeysWith: { first, _ in first }),
-            clangFlags: BuildDescription.clangImportFlags(of: linked), modulesDirectory: folder + "/Modules",
+            clangFlags: BuildDescription.clangImportFlags(of: linked), modulesDirectory: files.modulesDirectory,
             stamp: descriptionStamp + " " + executableStamp)
     }
 

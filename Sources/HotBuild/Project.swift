@@ -3,91 +3,7 @@ import Glibc
 #endif
 import Hot
 import HotPlatform
-import HotWire
-
-/// The settings of `hot.json`.
-public struct ProjectConfig: Codable, Sendable, Equatable {
-    /// The project's name; the local node's default name.
-    public var name: String
-    /// The folder holding one folder per hot module, relative to the project.
-    public var modules: String
-    /// Folders of `.swift` files compiled into every module.
-    public var include: [String]
-    /// Modules that refuse reload unless forced.
-    public var sticky: [String]
-    /// Extra swiftc flags for every module.
-    public var swiftcFlags: [String]
-    /// Named nodes: name → address.
-    public var nodes: [String: String]
-    /// The server the modules run in, when it is not `hotnode`.
-    public var host: HostConfig?
-    /// When a node `hot start` starts compacts by itself; nil: never.
-    public var compact: CompactionThreshold?
-    /// How `hot build` treats what its checks find; nil: the defaults (warnings, nothing allowed).
-    public var checks: CheckSettings?
-
-    /// A configuration with the defaults `hot init` writes.
-    public init(name: String, modules: String = "modules", include: [String] = [], sticky: [String] = [],
-                swiftcFlags: [String] = [], nodes: [String: String] = [:], host: HostConfig? = nil, compact: CompactionThreshold? = nil,
-                checks: CheckSettings? = nil) {
-        self.name = name
-        self.modules = modules
-        self.include = include
-        self.sticky = sticky
-        self.swiftcFlags = swiftcFlags
-        self.nodes = nodes
-        self.host = host
-        self.compact = compact
-        self.checks = checks
-    }
-
-    enum CodingKeys: String, CodingKey { case name, modules, include, sticky, swiftcFlags, nodes, host, compact, checks }
-
-    /// Reads a configuration; every field but `name` may be left out.
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        name = try c.decode(String.self, forKey: .name)
-        modules = try c.decodeIfPresent(String.self, forKey: .modules) ?? "modules"
-        include = try c.decodeIfPresent([String].self, forKey: .include) ?? []
-        sticky = try c.decodeIfPresent([String].self, forKey: .sticky) ?? []
-        swiftcFlags = try c.decodeIfPresent([String].self, forKey: .swiftcFlags) ?? []
-        nodes = try c.decodeIfPresent([String: String].self, forKey: .nodes) ?? [:]
-        host = try c.decodeIfPresent(HostConfig.self, forKey: .host)
-        compact = try c.decodeIfPresent(CompactionThreshold.self, forKey: .compact)
-        checks = try c.decodeIfPresent(CheckSettings.self, forKey: .checks)
-    }
-}
-
-/// `hot.json`'s `host`: the SwiftPM package and executable product the
-/// modules are loaded into. Modules compile against that build of it and
-/// may import what it links (docs/ARCHITECTURE.md, "Host modules").
-public struct HostConfig: Codable, Sendable, Equatable {
-    /// SwiftPM's build configuration.
-    public enum Configuration: String, Codable, Sendable { case debug, release }
-    /// The package folder, relative to the project.
-    public var package: String
-    /// The executable product that runs the node.
-    public var product: String
-    /// The configuration the host is built in; debug unless said.
-    public var configuration: Configuration
-
-    /// A host from its fields.
-    public init(package: String, product: String, configuration: Configuration = .debug) {
-        self.package = package
-        self.product = product
-        self.configuration = configuration
-    }
-
-    enum CodingKeys: String, CodingKey { case package, product, configuration }
-
-    /// Reads a host; `configuration` may be left out.
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        package = try c.decode(String.self, forKey: .package)
-        product = try c.decode(String.self, forKey: .product)
-        configuration = try c.decodeIfPresent(Configuration.self, forKey: .configuration) ?? .debug
-    }
-}
+import HotProject
 
 /// Why a project could not be read.
 public enum ProjectError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -131,26 +47,19 @@ public struct Project: Sendable {
 
     /// Reads the project whose `hot.json` is in `root`.
     public static func load(root: String) throws(ProjectError) -> Project {
-        let path = root + "/" + ProjectLayout.configFile
-        guard let bytes = readFile(path) else { throw .badConfig(path: path, reason: "cannot be read") }
-        let config: ProjectConfig
         do {
-            let term = try JSON.parse(bytes)
-            config = try TermDecoder().decode(ProjectConfig.self, from: term)
+            return Project(root: root, config: try ProjectConfig.read(root: root))
         } catch {
-            throw .badConfig(path: path, reason: "\(error)")
+            switch error {
+            case .missing(let path): throw .badConfig(path: path, reason: "cannot be read")
+            case .badConfig(let path, let reason): throw .badConfig(path: path, reason: reason)
+            }
         }
-        guard !config.name.isEmpty else { throw .badConfig(path: path, reason: "\"name\" is empty") }
-        if let host = config.host, host.package.isEmpty || host.product.isEmpty {
-            throw .badConfig(path: path, reason: "\"host\" needs a \"package\" folder and a \"product\"")
-        }
-        if let problem = config.compact?.problem { throw .badConfig(path: path, reason: problem) }
-        return Project(root: root, config: config)
     }
 
     /// Where the project's generated files and local nodes' files live:
     /// the layout every node of the project shares (`ProjectLayout`, in
-    /// `HotWire`, so that `HotNode` knows it without `HotBuild`).
+    /// `HotProject`, so that `HotNode` knows it without `HotBuild`).
     public var layout: ProjectLayout { ProjectLayout(root: root, name: config.name) }
 
     /// `.hot/`, ignored by git: build output, manifest, node socket, cookie, node state.

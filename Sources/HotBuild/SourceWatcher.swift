@@ -2,7 +2,7 @@
 import Glibc
 #endif
 import HotPlatform
-import HotWire
+import HotProject
 
 /// Which sources changed, told by inotify instead of found by a walk of the
 /// tree (docs/ARCHITECTURE.md, "hot watch"): the modules folder, every

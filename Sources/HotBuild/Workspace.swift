@@ -1,5 +1,6 @@
 import Hot
 import HotPlatform
+import HotProject
 
 /// A module's sources as they stand in the work tree, and the key they make.
 public struct ModuleSnapshot: Sendable {
@@ -30,7 +31,7 @@ final class Workspace {
         get throws(BuildError) {
             if let cachedToolchain { return cachedToolchain }
             do {
-                let found = try Toolchain.locate(cacheFile: project.hotDirectory + "/toolchain")
+                let found = try Toolchain.locate(cacheFile: project.layout.toolchainCachePath)
                 cachedToolchain = found
                 return found
             } catch {

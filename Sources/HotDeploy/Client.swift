@@ -93,7 +93,7 @@ public final class NodeClient: @unchecked Sendable {
         let deadline = monotonic() + seconds
         while true {
             do {
-                return try Connection.open(to: address, cookie: cookie)
+                return try Connection.open(reaching: address, cookie: cookie)
             } catch {
                 let failure = ClientError(opening: error, address: address)
                 guard case .unreachable = failure, monotonic() + 0.05 < deadline else { throw failure }

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Hot
 import HotPlatform
+import HotProject
 import HotWire
 
 /// What a node keeps about compaction (docs/ARCHITECTURE.md, "Compaction").

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Hot
 import HotPlatform
+import HotProject
 import HotWire
 import Logging
 import Synchronization
@@ -34,10 +35,8 @@ public final class Node: Sendable {
     /// Open once `stop` has closed everything.
     private let stoppedLatch = Latch()
 
-    /// Erlang's two code loading modes.
-    public enum Mode: String, Sendable {
-        case interactive, embedded
-    }
+    /// Erlang's two code loading modes (`NodeMode`, which hotnode's flags name).
+    public typealias Mode = NodeMode
 
     /// A node; `trialExecutable` runs each new object's trial load (told by
     /// `HOT_TRIAL_LOAD`) and defaults to this process's own executable; a

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Hot
 import HotPlatform
+import HotProject
 import HotWire
 
 /// What a node needs to run: its name, addresses, cookie, state folder, code
@@ -75,14 +76,18 @@ public struct NodeConfiguration: Sendable, Equatable {
             }
             folder = found
         }
-        let settings = try ProjectSettings.read(root: folder)
-        let layout = ProjectLayout(root: absolutePath(folder), name: settings.name)
-        let local = layout.localNode(node)
-        var configuration = NodeConfiguration(
-            name: local.name, listen: [.unix(path: local.socket)], cookieFile: layout.cookiePath, state: local.state,
-            codePath: layout.buildDirectory, sticky: Set(settings.sticky), pidFile: local.pid)
+        let config: ProjectConfig
+        do {
+            config = try ProjectConfig.read(root: folder)
+        } catch {
+            switch error {
+            case .missing: throw .notFound(from: folder)
+            case .badConfig(let path, let reason): throw .badConfig(path: path, reason: reason)
+            }
+        }
+        let layout = ProjectLayout(root: absolutePath(folder), name: config.name)
+        var configuration = NodeConfiguration(flags: NodeFlags(project: layout, config: config, node: node))
         configuration.project = layout
-        configuration.compaction = settings.compaction
         return configuration
     }
 
@@ -99,39 +104,6 @@ public struct NodeConfiguration: Sendable, Equatable {
                 "no hot.json in \(from) or any folder above it; run the server in its Hot project, or set \(NodeConfiguration.projectVariable)"
             case .badConfig(let path, let reason): "\(path): \(reason)"
             }
-        }
-    }
-
-    /// The two fields of hot.json a node needs; `hot` reads the whole file
-    /// (`HotBuild.ProjectConfig`), which `HotNode` does not import.
-    private struct ProjectSettings: Decodable {
-        var name: String
-        var sticky: [String]
-        var compaction: CompactionThreshold
-
-        enum CodingKeys: String, CodingKey { case name, sticky, compact }
-
-        init(from decoder: any Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            name = try c.decode(String.self, forKey: .name)
-            sticky = try c.decodeIfPresent([String].self, forKey: .sticky) ?? []
-            compaction = try c.decodeIfPresent(CompactionThreshold.self, forKey: .compact) ?? CompactionThreshold()
-        }
-
-        static func read(root: String) throws(ProjectFailure) -> ProjectSettings {
-            let path = root + "/" + ProjectLayout.configFile
-            guard let bytes = readFile(path) else {
-                throw fileExists(path) ? .badConfig(path: path, reason: "cannot be read") : .notFound(from: root)
-            }
-            let settings: ProjectSettings
-            do {
-                settings = try TermDecoder().decode(ProjectSettings.self, from: try JSON.parse(bytes))
-            } catch {
-                throw .badConfig(path: path, reason: "\(error)")
-            }
-            guard !settings.name.isEmpty else { throw .badConfig(path: path, reason: "\"name\" is empty") }
-            if let problem = settings.compaction.problem { throw .badConfig(path: path, reason: problem) }
-            return settings
         }
     }
 }

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import HotPlatform
+import HotProject
 import Synchronization
 
 /// Runs a node as its child and starts it again when it dies: Erlang's
@@ -15,7 +16,7 @@ import Synchronization
 /// `maxRestarts` within `window` seconds, so a crash loop does not spin.
 public struct Supervisor: Sendable {
     /// The flag that makes a node executable supervise a node.
-    public static let flag = "--supervise"
+    public static let flag = SupervisorFlags.flag
     /// The node executable and its arguments.
     public let executable: String
     public let arguments: [String]

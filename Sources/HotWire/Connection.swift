@@ -27,8 +27,16 @@ public final class Connection: @unchecked Sendable {
         to address: NodeAddress, cookie: [UInt8], timeoutMilliseconds: Int = 10_000
     ) throws(WireError) -> Connection {
         let socket: Socket
+        do { socket = try Socket.connect(to: address) } catch { throw .system(error) }
+        return try open(over: socket, cookie: cookie, timeoutMilliseconds: timeoutMilliseconds)
+    }
+
+    /// Runs the client's side of the handshake over a socket already
+    /// connected (a tunnel's, say).
+    public static func open(
+        over socket: Socket, cookie: [UInt8], timeoutMilliseconds: Int = 10_000
+    ) throws(WireError) -> Connection {
         do {
-            socket = try Socket.connect(to: address)
             try socket.setReadTimeout(milliseconds: timeoutMilliseconds)
             try socket.setWriteTimeout(milliseconds: timeoutMilliseconds)
         } catch {

@@ -41,21 +41,16 @@ let buildCommand = Command(
         already built too. --json adds them as "warnings", and "checks" with the files parsed
         and the seconds it took.
         """,
-    options: [
-        Option("--all", .flag, help: "consider every module (the default without MODULE or --since)"),
-        Option("--since", .value, valueName: "REV", help: "only modules that differ from REV (branch, tag, commit, HEAD~N)"),
-        Option("--release", .flag, help: "compile with -O"),
-        Option("--jobs", .value, valueName: "N", short: "j", help: "compilers at once (default: the core count)"),
-        CommonOptions.strict,
-        CommonOptions.json,
-    ],
+    options: [.allModules, .since, .release, .jobs, .strict, .json],
     arguments: 0...Int.max, argumentValues: [.modules]
 ) { (args) throws(CommandError) in
     let project = try currentProject()
-    let json = args.has("--json")
+    let json = args.has(.json)
+    var options = try buildOptions(args, modules: args.positionals)
+    if args.has(.allModules) { options.modules = [] }
     let lock = try lockProject(project)
     defer { lock.release() }
-    let report = try runBuild(project, args, quiet: json)
+    let report = try runBuild(project, options, quiet: json)
     if json {
         printJSON([
             "commit": report.commit.map { .string($0) } ?? .null, "dirty": .bool(report.dirty),
@@ -74,17 +69,25 @@ let buildCommand = Command(
     }
 }
 
-/// Builds with the options of `args`, printing progress unless quiet; a
-/// compile failure prints the compiler's output and fails. The caller holds
-/// the project's lock (`lockProject`).
-func runBuild(_ project: Project, _ args: ParsedArguments, modules: [String]? = nil, quiet: Bool = false) throws(CommandError) -> BuildReport {
-    var options = BuildOptions(
-        modules: modules ?? args.positionals, since: args.value("--since"), release: args.has("--release"), strict: args.has("--strict"))
-    if args.has("--all") { options.modules = [] }
-    if let jobs = args.value("--jobs") {
-        guard let n = Int(jobs), n > 0 else { throw .usage(.invalidValue(option: "--jobs", value: jobs, reason: "a positive number")) }
+extension Option {
+    static let allModules = Option("--all", .flag, help: "consider every module (the default without MODULE or --since)")
+}
+
+/// The build of `modules` that `--since`, `--release`, `--strict` and
+/// `--jobs` ask for, for a command that declares them (`hot build`, `hot deploy`).
+func buildOptions(_ args: ParsedArguments, modules: [String]) throws(CommandError) -> BuildOptions {
+    var options = BuildOptions(modules: modules, since: args.value(.since), release: args.has(.release), strict: args.has(.strict))
+    if let jobs = args.value(.jobs) {
+        guard let n = Int(jobs), n > 0 else { throw .usage(.invalidValue(option: Option.jobs.name, value: jobs, reason: "a positive number")) }
         options.jobs = n
     }
+    return options
+}
+
+/// Builds as `options` say, printing progress unless quiet; a compile
+/// failure prints the compiler's output and fails. The caller holds the
+/// project's lock (`lockProject`).
+func runBuild(_ project: Project, _ options: BuildOptions, quiet: Bool = false) throws(CommandError) -> BuildReport {
     let progress = Progress(quiet: quiet, root: project.root)
     let result: Result<BuildReport, BuildError>
     do { result = .success(try Builder(project: project).build(options, progress: progress.report)) } catch { result = .failure(error) }

@@ -11,18 +11,15 @@ let changedCommand = Command(
         tree of REV (a branch, tag, remote branch, HEAD~N or commit id). Untracked files count,
         ignored files never do, and a change in an include folder marks every module.
         """,
-    options: [
-        Option("--since", .value, valueName: "REV", help: "compare with this revision instead of the newest builds"),
-        CommonOptions.json,
-    ],
+    options: [.changedSince, .json],
     arguments: 0...0
 ) { (args) throws(CommandError) in
     let project = try currentProject()
     let report: ChangeReport
-    do throws(BuildError) { report = try ChangeDetector(project: project).changes(since: args.value("--since")) } catch {
+    do throws(BuildError) { report = try ChangeDetector(project: project).changes(since: args.value(.changedSince)) } catch {
         throw .failed(error.description)
     }
-    if args.has("--json") {
+    if args.has(.json) {
         printJSON([
             "since": report.since.map { .string($0) } ?? .null, "commit": report.commit.map { .string($0) } ?? .null,
             "modules": .list(report.modules.map { change in
@@ -42,4 +39,8 @@ let changedCommand = Command(
         print("\(change.kind.rawValue.padding(9)) \(change.name)\(from)")
         for file in change.files { print("    \(file)") }
     }
+}
+
+extension Option {
+    static let changedSince = Option("--since", .value, valueName: "REV", help: "compare with this revision instead of the newest builds")
 }

@@ -40,7 +40,7 @@ struct Command: Sendable {
 }
 
 /// Options more than one command takes.
-enum CommonOptions {
+extension Option {
     /// Taken by every command (the dispatcher looks for it before parsing).
     static let help = Option("--help", .flag, short: "h", help: "show the command's usage and options")
     static let json = Option("--json", .flag, help: "print one JSON document on stdout")
@@ -53,5 +53,10 @@ enum CommonOptions {
         "--cookie-file", .value, valueName: "PATH", values: .files, help: "the node's cookie (default: .hot/cookie of the project)")
     static let nodes = Option("--nodes", .value, valueName: "FILE", values: .files, help: "a nodes file: {\"nodes\": {NAME: ADDRESS}, \"groups\": {G: [NAME]}}")
     static let group = Option("--group", .value, valueName: "G", help: "only the nodes of this group of the nodes file")
+    /// The options that choose nodes (`NodeSelection`).
     static let nodeOptions = [node, nodes, group, cookieFile]
+    /// The options of a build, `hot build`'s and `hot deploy`'s (`buildOptions`).
+    static let since = Option("--since", .value, valueName: "REV", help: "only modules that differ from REV (branch, tag, commit, HEAD~N)")
+    static let release = Option("--release", .flag, help: "compile with -O")
+    static let jobs = Option("--jobs", .value, valueName: "N", short: "j", help: "compilers at once (default: the core count)")
 }

@@ -27,18 +27,16 @@ let compactCommand = Command(
         "compact" ({"afterLoads": N, "afterRetainedBytes": N}) makes a node started by
         hot start compact by itself.
         """,
-    options: CommonOptions.nodeOptions + [
-        Option("--purge", .flag, help: "stop plain processes, which cannot cross, instead of refusing"), CommonOptions.json,
-    ],
+    options: Option.nodeOptions + [.compactPurge, .json],
     arguments: 0...0
 ) { (args) throws(CommandError) in
     let project = try? Project.find(from: currentDirectory())
     var documents: [Term] = []
-    for target in try resolveNodes(args, project: project) {
-        let compaction = try compact(target, purge: args.has("--purge"))
-        if args.has("--json") { documents.append(compaction.term) } else { print(compaction.summary) }
+    for target in try resolveNodes(NodeSelection(args), project: project) {
+        let compaction = try compact(target, purge: args.has(.compactPurge))
+        if args.has(.json) { documents.append(compaction.term) } else { print(compaction.summary) }
     }
-    if args.has("--json") { printJSON(documents.count == 1 ? documents[0] : .list(documents)) }
+    if args.has(.json) { printJSON(documents.count == 1 ? documents[0] : .list(documents)) }
 }
 
 /// How long `hot compact` waits for the node to serve again with a new
@@ -156,4 +154,8 @@ func byteSize(_ bytes: Int) -> String {
     guard bytes >= 999_950 else { return "\(grouped(Int((Double(bytes) / 1000).rounded()))) KB" }
     let tenths = Int((Double(bytes) / 100_000).rounded())
     return "\(grouped(tenths / 10)).\(tenths % 10) MB"
+}
+
+extension Option {
+    static let compactPurge = Option("--purge", .flag, help: "stop plain processes, which cannot cross, instead of refusing")
 }

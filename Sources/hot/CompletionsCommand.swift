@@ -74,7 +74,7 @@ struct ArgumentSlot: Equatable, Sendable {
 
 extension Command {
     /// The options completion offers: the table's, and `--help`, which every command takes.
-    var completedOptions: [Option] { options + [CommonOptions.help] }
+    var completedOptions: [Option] { options + [.help] }
 
     /// `argumentValues` laid over the positions `arguments` allows, in order.
     var argumentSlots: [ArgumentSlot] {

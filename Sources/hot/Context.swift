@@ -42,22 +42,42 @@ struct NodeTarget: Sendable {
     let cookieFile: String
 }
 
-/// The nodes named by `--node` (names from hot.json, or addresses), or the
-/// project's local node when none is named.
-func resolveNodes(_ args: ParsedArguments, project: Project?) throws(CommandError) -> [NodeTarget] {
-    let explicitCookie = args.value("--cookie-file") ?? getenv("HOT_COOKIE_FILE").map { String(cString: $0) }
+/// Which nodes a command was told to reach: `--node` (names from hot.json,
+/// or addresses), a nodes file and its group, and the cookie file.
+struct NodeSelection: Sendable {
+    var names: [String] = []
+    var nodesFile: String?
+    var group: String?
+    var cookieFile: String?
+
+    init(names: [String] = [], nodesFile: String? = nil, group: String? = nil, cookieFile: String? = nil) {
+        self.names = names
+        self.nodesFile = nodesFile
+        self.group = group
+        self.cookieFile = cookieFile
+    }
+
+    /// The selection of a command that declares `Option.nodeOptions`.
+    init(_ args: ParsedArguments) {
+        self.init(names: args.all(.node), nodesFile: args.value(.nodes), group: args.value(.group), cookieFile: args.value(.cookieFile))
+    }
+}
+
+/// The nodes a selection names, or the project's local node when it names none.
+func resolveNodes(_ selection: NodeSelection, project: Project?) throws(CommandError) -> [NodeTarget] {
+    let explicitCookie = selection.cookieFile ?? getenv("HOT_COOKIE_FILE").map { String(cString: $0) }
     func cookie() throws(CommandError) -> String {
         if let explicitCookie { return explicitCookie }
         if let project { return project.cookiePath }
-        throw .usage(.missingValue(option: "--cookie-file"))
+        throw .usage(.missingValue(option: Option.cookieFile.name))
     }
-    var names = args.all("--node")
+    var names = selection.names
     var inventory: Inventory?
-    if let file = args.value("--nodes") {
+    if let file = selection.nodesFile {
         do { inventory = try Inventory.load(file) } catch { throw .failed(error.description) }
-        if let group = args.value("--group") {
+        if let group = selection.group {
             guard let members = inventory?.groups[group] else {
-                throw .usage(.invalidValue(option: "--group", value: group, reason: "no such group in \(file)"))
+                throw .usage(.invalidValue(option: Option.group.name, value: group, reason: "no such group in \(file)"))
             }
             names += members
         } else {
@@ -82,7 +102,7 @@ func resolveNodes(_ args: ParsedArguments, project: Project?) throws(CommandErro
         } else if let address = NodeAddress(parsing: name) {
             targets.append(NodeTarget(name: name, address: address, cookieFile: try cookie()))
         } else {
-            throw .usage(.invalidValue(option: "--node", value: name, reason: "not a node in hot.json, nor unix:PATH or tcp://HOST:PORT"))
+            throw .usage(.invalidValue(option: Option.node.name, value: name, reason: "not a node in hot.json, nor unix:PATH or tcp://HOST:PORT"))
         }
     }
     return targets

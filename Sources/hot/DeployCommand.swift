@@ -32,24 +32,28 @@ let deployCommand = Command(
         stderr and into --json's "warnings"; with --strict a finding fails the build, and
         nothing is deployed.
         """,
-    options: CommonOptions.nodeOptions + [
-        Option("--since", .value, valueName: "REV", help: "only the modules that differ from REV"),
-        Option("--strategy", .value, valueName: "all|rolling|canary", values: .fixed(strategyNames), help: "how commits spread (default: all)"),
-        Option("--batch", .value, valueName: "N", help: "rolling: nodes per batch (default 1)"),
-        Option("--canary", .value, valueName: "N", help: "canary: nodes committed first (default 1)"),
-        Option("--canary-wait", .value, valueName: "S", help: "canary: seconds to wait before checking and going on (default 5)"),
-        Option("--health-cmd", .value, valueName: "CMD", help: "a shell command that must exit 0 after each node's commit"),
-        Option("--purge", .flag, help: "stop processes still in old code before loading"),
-        Option("--force", .flag, help: "reload sticky modules too, and retry a build the node died loading"),
-        Option("--temporary", .flag, help: "do not make the new versions permanent"),
-        Option("--release", .flag, help: "compile with -O"),
-        Option("--jobs", .value, valueName: "N", short: "j", help: "compilers at once"),
-        CommonOptions.strict,
-        CommonOptions.json,
+    options: Option.nodeOptions + [
+        .since, .strategy, .batch, .canary, .canaryWait, .healthCommand, .purge, .force, .temporary, .release, .jobs, .strict, .json,
     ],
     arguments: 0...Int.max, argumentValues: [.modules]
 ) { (args) throws(CommandError) in
-    try deploy(args, modules: args.positionals)
+    let request = DeployRequest(
+        nodes: NodeSelection(args), json: args.has(.json), build: try buildOptions(args, modules: args.positionals),
+        strategy: try strategy(args), purge: args.has(.purge), force: args.has(.force), temporary: args.has(.temporary),
+        healthCommand: args.value(.healthCommand))
+    try deploy(request)
+}
+
+extension Option {
+    static let strategy = Option(
+        "--strategy", .value, valueName: "all|rolling|canary", values: .fixed(strategyNames), help: "how commits spread (default: all)")
+    static let batch = Option("--batch", .value, valueName: "N", help: "rolling: nodes per batch (default 1)")
+    static let canary = Option("--canary", .value, valueName: "N", help: "canary: nodes committed first (default 1)")
+    static let canaryWait = Option("--canary-wait", .value, valueName: "S", help: "canary: seconds to wait before checking and going on (default 5)")
+    static let healthCommand = Option("--health-cmd", .value, valueName: "CMD", help: "a shell command that must exit 0 after each node's commit")
+    static let purge = Option("--purge", .flag, help: "stop processes still in old code before loading")
+    static let force = Option("--force", .flag, help: "reload sticky modules too, and retry a build the node died loading")
+    static let temporary = Option("--temporary", .flag, help: "do not make the new versions permanent")
 }
 
 /// `hot update MODULE`.
@@ -57,14 +61,14 @@ let updateCommand = Command(
     name: "update", summary: "build one module and load it into the project's node",
     usage: "update MODULE [--node NAME|ADDRESS] [--json]",
     details: "The edit loop's step: `hot deploy MODULE` to the local node.",
-    options: CommonOptions.nodeOptions + [CommonOptions.json], arguments: 1...1, argumentValues: [.modules]
+    options: Option.nodeOptions + [.json], arguments: 1...1, argumentValues: [.modules]
 ) { (args) throws(CommandError) in
-    try deploy(args, modules: args.positionals)
+    try deploy(DeployRequest(nodes: NodeSelection(args), json: args.has(.json), build: BuildOptions(modules: args.positionals)))
 }
 
-private func positiveNumber(_ args: ParsedArguments, _ option: String, default value: Double) throws(CommandError) -> Double {
+private func positiveNumber(_ args: ParsedArguments, _ option: Option, default value: Double) throws(CommandError) -> Double {
     guard let text = args.value(option) else { return value }
-    guard let n = Double(text), n >= 0 else { throw .usage(.invalidValue(option: option, value: text, reason: "a number")) }
+    guard let n = Double(text), n >= 0 else { throw .usage(.invalidValue(option: option.name, value: text, reason: "a number")) }
     return n
 }
 
@@ -72,31 +76,44 @@ private func positiveNumber(_ args: ParsedArguments, _ option: String, default v
 let strategyNames = ["all", "rolling", "canary"]
 
 func strategy(_ args: ParsedArguments) throws(CommandError) -> Strategy {
-    switch args.value("--strategy") ?? "all" {
+    switch args.value(.strategy) ?? "all" {
     case "all": return .all
-    case "rolling": return .rolling(batch: Int(try positiveNumber(args, "--batch", default: 1)))
+    case "rolling": return .rolling(batch: Int(try positiveNumber(args, .batch, default: 1)))
     case "canary":
-        return .canary(count: Int(try positiveNumber(args, "--canary", default: 1)), wait: try positiveNumber(args, "--canary-wait", default: 5))
-    case let other: throw .usage(.invalidValue(option: "--strategy", value: other, reason: "all, rolling or canary"))
+        return .canary(count: Int(try positiveNumber(args, .canary, default: 1)), wait: try positiveNumber(args, .canaryWait, default: 5))
+    case let other: throw .usage(.invalidValue(option: Option.strategy.name, value: other, reason: "all, rolling or canary"))
     }
 }
 
-private func deploy(_ args: ParsedArguments, modules: [String]) throws(CommandError) {
+/// What `hot deploy` was told; `hot update` takes the defaults of all
+/// but the nodes, `--json` and its one module.
+private struct DeployRequest {
+    var nodes: NodeSelection
+    var json: Bool
+    var build: BuildOptions
+    var strategy = Strategy.all
+    var purge = false
+    var force = false
+    var temporary = false
+    var healthCommand: String?
+}
+
+private func deploy(_ request: DeployRequest) throws(CommandError) {
     let project = try currentProject()
-    let json = args.has("--json")
-    let targets = try resolveNodes(args, project: project)
-    let strategy = try strategy(args)
+    let json = request.json
+    let targets = try resolveNodes(request.nodes, project: project)
+    let strategy = request.strategy
     // Held to the end: a second deploy builds and ships after this one, not across it.
     let lock = try lockProject(project)
     defer { lock.release() }
-    let report = try runBuild(project, args, modules: modules, quiet: json)
+    let report = try runBuild(project, request.build, quiet: json)
     let versions = report.versions.map { v in
         ShippedVersion(module: v.module, version: v.version, key: v.key, path: "\(project.buildDirectory)/\(v.module)/\(v.file)")
     }
     let rollout = Rollout(
         targets: targets.map { RolloutTarget(name: $0.name, address: $0.address, cookieFile: $0.cookieFile) },
-        strategy: strategy, purge: args.has("--purge"), force: args.has("--force"), temporary: args.has("--temporary"),
-        healthCommand: args.value("--health-cmd"))
+        strategy: strategy, purge: request.purge, force: request.force, temporary: request.temporary,
+        healthCommand: request.healthCommand)
     let single = targets.count == 1
     let lines = Mutex<Void>(())
     let outcomes: [NodeOutcome]

@@ -34,10 +34,10 @@ enum HotCLI {
             break
         }
         guard let command = (commands + hiddenCommands).first(where: { $0.name == first }) else {
-            return report(.usage(.unknownCommand(first)))
+            return report(.usage(.unknownCommand(first, nearest: nearestSpelling(to: first, among: commands.map(\.name)))))
         }
         let rest = Array(arguments.dropFirst())
-        if rest.contains(where: CommonOptions.help.spellings.contains) {
+        if rest.contains(where: Option.help.spellings.contains) {
             print(help(for: command))
             return ExitStatus.ok
         }
@@ -126,7 +126,7 @@ let helpCommand = Command(
         return
     }
     guard let command = HotCLI.commands.first(where: { $0.name == name }) else {
-        throw .usage(.unknownCommand(name))
+        throw .usage(.unknownCommand(name, nearest: nearestSpelling(to: name, among: HotCLI.commands.map(\.name))))
     }
     print(HotCLI.help(for: command))
 }

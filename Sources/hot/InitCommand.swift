@@ -22,23 +22,20 @@ let initCommand = Command(
         depends on Hot's package by path: --hot-package DIR, else HOT_PACKAGE, else the
         source tree this hot was built in, else the installed copy (../share/hot/package).
         """,
-    options: [
-        Option("--template", .value, valueName: "NAME", values: .fixed(templateNames), help: "project (default) or hummingbird"),
-        Option("--hot-package", .value, valueName: "DIR", values: .directories, help: "Hot's package folder, for the hummingbird template"),
-    ],
+    options: [.template, .hotPackage],
     arguments: 0...1, argumentValues: [.directories]
 ) { (args) throws(CommandError) in
     let dir = absolutePath(args.positionals.first ?? ".")
-    let template = args.value("--template") ?? "project"
+    let template = args.value(.template) ?? "project"
     guard templateNames.contains(template) else {
-        throw .usage(.invalidValue(option: "--template", value: template, reason: "use project or hummingbird"))
+        throw .usage(.invalidValue(option: Option.template.name, value: template, reason: "use project or hummingbird"))
     }
     if fileExists(dir + "/hot.json") { throw .failed("\(dir) is already a hot project (hot.json exists)") }
     let templates = try templatesDirectory() + "/" + template
     let name = projectName(for: dir)
     var values = ["name": name]
     if template == "hummingbird" {
-        let package = try hotPackageDirectory(given: args.value("--hot-package"))
+        let package = try hotPackageDirectory(given: args.value(.hotPackage))
         values["hot_package"] = package
         values["hot_identity"] = packageIdentity(of: package)
         if fileExists(dir + "/Package.swift") { throw .failed("\(dir) already holds a Package.swift; pick an empty folder") }
@@ -143,4 +140,10 @@ private func copyTemplate(from source: String, to destination: String, values: [
             try writeFileAtomically(to, Array(text.utf8))
         }
     }
+}
+
+extension Option {
+    static let template = Option("--template", .value, valueName: "NAME", values: .fixed(templateNames), help: "project (default) or hummingbird")
+    static let hotPackage = Option(
+        "--hot-package", .value, valueName: "DIR", values: .directories, help: "Hot's package folder, for the hummingbird template")
 }

@@ -13,13 +13,13 @@ let spawnCommand = Command(
         version until it returns or switches code. When FUNCTION names one of the module's
         servers, a server is started instead. Prints the pid.
         """,
-    options: CommonOptions.nodeOptions + [Option("--name", .value, valueName: "NAME", help: "register the process under NAME")],
+    options: Option.nodeOptions + [.processName],
     arguments: 1...Int.max, argumentValues: [.moduleTargets, .none]
 ) { (args) throws(CommandError) in
     let (module, function) = try splitTarget(args.positionals[0])
     let callArgs = try args.positionals.dropFirst().map { (word) throws(CommandError) in try termArgument(word) }
     try eachNode(args) { (client) throws(ClientError) in
-        let pid = try client.request(.spawn(module: module, function: function, args: Array(callArgs), name: args.value("--name")))
+        let pid = try client.request(.spawn(module: module, function: function, args: Array(callArgs), name: args.value(.processName)))
         if case .pid(let p) = pid { print(p.description) } else { printJSON(pid, pretty: false) }
     }
 }
@@ -28,7 +28,7 @@ let spawnCommand = Command(
 let sendCommand = Command(
     name: "send", summary: "send a message (JSON, or a bare word as a string) to a pid or a registered name",
     usage: "send PID|NAME MESSAGE [--node NAME|ADDRESS]",
-    details: "", options: CommonOptions.nodeOptions, arguments: 2...2
+    details: "", options: Option.nodeOptions, arguments: 2...2
 ) { (args) throws(CommandError) in
     let message = try termArgument(args.positionals[1], what: "MESSAGE")
     try eachNode(args) { (client) throws(ClientError) in
@@ -45,15 +45,13 @@ let purgeCommand = Command(
         would not stop are named, and their code stays mapped. With --soft, the purge is refused
         while any process runs the old code.
         """,
-    options: CommonOptions.nodeOptions + [
-        Option("--soft", .flag, help: "refuse while processes run the old code"), CommonOptions.json,
-    ],
+    options: Option.nodeOptions + [.soft, .json],
     arguments: 1...1, argumentValues: [.modules]
 ) { (args) throws(CommandError) in
     let module = args.positionals[0]
     try eachNode(args) { (client) throws(ClientError) in
-        let result = try client.request(.purge(module: module, soft: args.has("--soft")), as: PurgeReply.self)
-        if args.has("--json") { return printJSON(result.term) }
+        let result = try client.request(.purge(module: module, soft: args.has(.soft)), as: PurgeReply.self)
+        if args.has(.json) { return printJSON(result.term) }
         guard let version = result.purged else {
             print("\(client.nodeName): \(module) has no old code")
             return
@@ -81,7 +79,7 @@ let purgeCommand = Command(
 let deleteCommand = Command(
     name: "delete", summary: "make a module's current version old: calls fail with undefined until the next deploy",
     usage: "delete MODULE [--node NAME|ADDRESS]",
-    details: "", options: CommonOptions.nodeOptions, arguments: 1...1, argumentValues: [.modules]
+    details: "", options: Option.nodeOptions, arguments: 1...1, argumentValues: [.modules]
 ) { (args) throws(CommandError) in
     let module = args.positionals[0]
     try eachNode(args) { (client) throws(ClientError) in
@@ -117,12 +115,17 @@ func termArgument(_ word: String, what: String = "ARG") throws(CommandError) -> 
     return term
 }
 
-/// Runs `body` against every node the arguments name, mapping client errors
-/// to the contract's statuses.
+/// Runs `body` against every node the arguments name (a command that
+/// declares `Option.nodeOptions`), mapping client errors to the contract's statuses.
 func eachNode(_ args: ParsedArguments, _ body: (NodeClient) throws(ClientError) -> Void) throws(CommandError) {
     let project = try? Project.find(from: currentDirectory())
-    for target in try resolveNodes(args, project: project) {
+    for target in try resolveNodes(NodeSelection(args), project: project) {
         let client = try connect(target)
         do { try body(client) } catch { throw clientFailure(error) }
     }
+}
+
+extension Option {
+    static let processName = Option("--name", .value, valueName: "NAME", help: "register the process under NAME")
+    static let soft = Option("--soft", .flag, help: "refuse while processes run the old code")
 }

@@ -13,19 +13,15 @@ let rollbackCommand = Command(
         named. With --to VERSION, that earlier build (from .hot/build) is staged and loaded
         again. Either way the result is made permanent unless --temporary.
         """,
-    options: CommonOptions.nodeOptions + [
-        Option("--to", .value, valueName: "VERSION", help: "restage and load this earlier build of the module"),
-        Option("--temporary", .flag, help: "do not make the result permanent"),
-        CommonOptions.json,
-    ],
+    options: Option.nodeOptions + [.rollbackTo, .rollbackTemporary, .json],
     arguments: 1...1, argumentValues: [.modules]
 ) { (args) throws(CommandError) in
     let module = args.positionals[0]
     let project = try? Project.find(from: currentDirectory())
     var shipped: ShippedVersion?
-    if let text = args.value("--to") {
+    if let text = args.value(.rollbackTo) {
         guard let number = Int(text.hasPrefix("v") ? String(text.dropFirst()) : text), number > 0 else {
-            throw .usage(.invalidValue(option: "--to", value: text, reason: "a version number such as 3"))
+            throw .usage(.invalidValue(option: Option.rollbackTo.name, value: text, reason: "a version number such as 3"))
         }
         guard let project else { throw .failed("--to needs the project's builds: run it inside the project") }
         let manifest: Manifest
@@ -49,17 +45,21 @@ let rollbackCommand = Command(
             let result = try client.request(.rollback(module: module), as: RollbackReply.self)
             change = (result.from, result.to)
         }
-        if !args.has("--temporary") { _ = try client.request(.makePermanent(modules: [module]), as: MakePermanentReply.self) }
-        if args.has("--json") {
+        if !args.has(.rollbackTemporary) { _ = try client.request(.makePermanent(modules: [module]), as: MakePermanentReply.self) }
+        if args.has(.json) {
             report.append([
                 "node": .string(client.nodeName), "module": .string(module), "from": change.from.map { .int($0) } ?? .null,
                 "to": .int(change.to),
             ])
         } else {
             let from = change.from.map { "v\($0)" } ?? "none"
-            print("\(client.nodeName): \(module) \(from) -> v\(change.to)\(args.has("--temporary") ? " (temporary)" : "")")
+            print("\(client.nodeName): \(module) \(from) -> v\(change.to)\(args.has(.rollbackTemporary) ? " (temporary)" : "")")
         }
     }
-    if args.has("--json") { printJSON(["nodes": .list(report)]) }
+    if args.has(.json) { printJSON(["nodes": .list(report)]) }
 }
 
+extension Option {
+    static let rollbackTo = Option("--to", .value, valueName: "VERSION", help: "restage and load this earlier build of the module")
+    static let rollbackTemporary = Option("--temporary", .flag, help: "do not make the result permanent")
+}

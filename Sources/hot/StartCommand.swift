@@ -5,6 +5,7 @@ import Hot
 import HotBuild
 import HotDeploy
 import HotPlatform
+import HotProject
 import HotWire
 
 /// `hot start`.
@@ -21,19 +22,14 @@ let startCommand = Command(
         supervisor.pid beside node.pid) that starts it again when it dies; if it died while
         loading a version, the restarted node refuses that build until a deploy with --force.
         """,
-    options: [
-        Option("--node", .value, valueName: "NAME", values: .nodes, help: "start a further local node of this name"),
-        Option("--listen", .value, valueName: "ADDRESS", help: "also listen on tcp://HOST:PORT (or unix:PATH)"),
-        Option("--mode", .value, valueName: "MODE", values: .fixed(nodeModes), help: "interactive (default: load modules on first call) or embedded"),
-        Option("--foreground", .flag, help: "run the node attached to this terminal; Ctrl-C stops it"),
-    ],
+    options: [.startNode, .listen, .mode, .foreground],
     arguments: 0...0
 ) { (args) throws(CommandError) in
     let project = try currentProject()
-    if let name = args.value("--node"), !HotSDK.isValidModuleName(name.replacing("-", with: "_")) {
-        throw .usage(.invalidValue(option: "--node", value: name, reason: "use letters, digits, - and _"))
+    if let name = args.value(.startNode), !HotSDK.isValidModuleName(name.replacing("-", with: "_")) {
+        throw .usage(.invalidValue(option: Option.startNode.name, value: name, reason: "use letters, digits, - and _"))
     }
-    let local = project.localNode(args.value("--node"))
+    let local = project.localNode(args.value(.startNode))
     let address = NodeAddress.unix(path: local.socket)
     if (try? NodeClient(address: address, cookieFile: project.cookiePath)) != nil {
         print("node \(local.name) is already running on \(address)")
@@ -45,37 +41,43 @@ let startCommand = Command(
         throw .failed(
             "this project's node is its host \(host.product) (hot.json \"host\"): run it instead of hotnode, e.g. `swift build --product \(host.product)\(configuration)` in \(host.package), then start .build/\(host.configuration.rawValue)/\(host.product)")
     }
-    var listen = [address.description]
-    if let extra = args.value("--listen") ?? (local.name == project.config.name ? nil : project.config.nodes[local.name]) {
+    var alsoListen: [NodeAddress] = []
+    if let extra = args.value(.listen) ?? (local.name == project.config.name ? nil : project.config.nodes[local.name]) {
         guard let parsed = NodeAddress(parsing: extra) else {
-            throw .usage(.invalidValue(option: "--listen", value: extra, reason: "use tcp://HOST:PORT or unix:PATH"))
+            throw .usage(.invalidValue(option: Option.listen.name, value: extra, reason: "use tcp://HOST:PORT or unix:PATH"))
         }
-        listen.append(parsed.description)
+        alsoListen.append(parsed)
     }
-    if let mode = args.value("--mode"), !nodeModes.contains(mode) {
-        throw .usage(.invalidValue(option: "--mode", value: mode, reason: "interactive or embedded"))
+    var mode = NodeMode.interactive
+    if let text = args.value(.mode) {
+        guard let given = NodeMode(rawValue: text) else {
+            throw .usage(.invalidValue(option: Option.mode.name, value: text, reason: "interactive or embedded"))
+        }
+        mode = given
     }
     do {
         let lock = try lockProject(project)
         defer { lock.release() }
-        _ = try runBuild(project, ParsedArguments(), quiet: false)
+        _ = try runBuild(project, BuildOptions(), quiet: false)
     }
     do throws(Cookie.Failure) { _ = try Cookie.create(path: project.cookiePath) } catch { throw .failed(error.description) }
     do throws(SystemError) {
         try project.makeHotDirectory()
-        try makeDirectories(parentDirectory(local.socket), mode: 0o700)
+        try makeDirectories(local.directory, mode: 0o700)
     } catch { throw .failed(error.description) }
+    let flags = NodeFlags(project: project.layout, config: project.config, node: local.name, mode: mode, alsoListen: alsoListen)
+    let listen = flags.listen.map(\.description)
     let node = try nodeExecutable()
-    let nodeArguments = hotnodeArguments(project, local, mode: args.value("--mode") ?? "interactive", listen: listen)
-    if args.has("--foreground") {
+    let nodeArguments = flags.arguments
+    if args.has(.foreground) {
         let argv = ([node] + nodeArguments).map { strdup($0) } + [nil]
         execv(node, argv)
         throw .failed("cannot run \(node): \(String(cString: strerror(errno)))")
     }
     let process: Subprocess
-    let supervisorArguments = ["--supervise", "--supervisor-pid-file", parentDirectory(local.pid) + "/supervisor.pid"]
+    let supervisor = SupervisorFlags(pidFile: local.supervisorPid, node: flags)
     do {
-        process = try Subprocess.spawn(node, supervisorArguments + nodeArguments, output: .file(local.log), newSession: true)
+        process = try Subprocess.spawn(node, supervisor.arguments, output: .file(local.log), newSession: true)
     } catch {
         throw .failed("cannot start \(node): \(error)")
     }
@@ -97,30 +99,23 @@ let startCommand = Command(
     throw .failed("node did not answer within 15 s; see \(local.log)")
 }
 
-/// hotnode's flags for a local node of `project`: its files, mode and
-/// addresses, and hot.json's sticky modules and compaction threshold.
-func hotnodeArguments(_ project: Project, _ local: LocalNode, mode: String, listen: [String]) -> [String] {
-    var arguments = [
-        "--name", local.name, "--cookie-file", project.cookiePath,
-        "--state", local.state, "--code-path", project.buildDirectory, "--pid-file", local.pid, "--mode", mode,
-    ]
-    arguments += listen.flatMap { ["--listen", $0] }
-    arguments += project.config.sticky.flatMap { ["--sticky", $0] }
-    arguments += project.config.compact?.arguments ?? []
-    return arguments
+extension Option {
+    static let startNode = Option("--node", .value, valueName: "NAME", values: .nodes, help: "start a further local node of this name")
+    static let listen = Option("--listen", .value, valueName: "ADDRESS", help: "also listen on tcp://HOST:PORT (or unix:PATH)")
+    static let mode = Option(
+        "--mode", .value, valueName: "MODE", values: .fixed(NodeMode.allCases.map(\.rawValue)),
+        help: "interactive (default: load modules on first call) or embedded")
+    static let foreground = Option("--foreground", .flag, help: "run the node attached to this terminal; Ctrl-C stops it")
 }
-
-/// The values of `hot start --mode`, as hotnode takes them.
-let nodeModes = ["interactive", "embedded"]
 
 /// `hot stop`.
 let stopCommand = Command(
     name: "stop", summary: "stop the project's node cleanly", usage: "stop [--node NAME|ADDRESS]",
     details: "Asks the node to stop and waits until it has gone.",
-    options: CommonOptions.nodeOptions, arguments: 0...0
+    options: Option.nodeOptions, arguments: 0...0
 ) { (args) throws(CommandError) in
     let project = try? Project.find(from: currentDirectory())
-    for target in try resolveNodes(args, project: project) {
+    for target in try resolveNodes(NodeSelection(args), project: project) {
         if case .unix(let path) = target.address, !fileExists(path) {
             print("node \(target.name) is not running")
             continue

@@ -12,15 +12,15 @@ let statusCommand = Command(
     name: "status", summary: "show each module's current and old version, what it keeps, the processes and the tracked tasks",
     usage: "status [--node NAME|ADDRESS] [--json]",
     details: "",
-    options: CommonOptions.nodeOptions + [CommonOptions.json], arguments: 0...0
+    options: Option.nodeOptions + [.json], arguments: 0...0
 ) { (args) throws(CommandError) in
     let project = try? Project.find(from: currentDirectory())
     var documents: [StatusReply] = []
-    for target in try resolveNodes(args, project: project) {
+    for target in try resolveNodes(NodeSelection(args), project: project) {
         let client = try connect(target)
         do throws(ClientError) { documents.append(try client.request(.status, as: StatusReply.self)) } catch { throw clientFailure(error) }
     }
-    if args.has("--json") {
+    if args.has(.json) {
         printJSON(documents.count == 1 ? documents[0].term : .list(documents.map(\.term)))
         return
     }

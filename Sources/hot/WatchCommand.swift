@@ -34,14 +34,7 @@ let watchCommand = Command(
         its version, as for a compile error.
         """,
     options: [
-        Option("--node", .value, valueName: "NAME|ADDRESS", values: .nodes,
-               help: "the node: a name from hot.json, unix:PATH or tcp://HOST:PORT (default: the project's local node)"),
-        CommonOptions.cookieFile,
-        Option("--purge", .flag, help: "stop processes and cancel calls still in old code before each load"),
-        Option("--force", .flag, help: "reload sticky modules too"),
-        Option("--temporary", .flag, help: "do not make the loaded versions permanent"),
-        Option("--release", .flag, help: "compile with -O"),
-        CommonOptions.strict,
+        .watchNode, .cookieFile, .watchPurge, .watchForce, .watchTemporary, .release, .strict,
     ],
     arguments: 0...Int.max,
     argumentValues: [.modules]
@@ -52,7 +45,8 @@ let watchCommand = Command(
     for name in args.positionals where !present.contains(name) {
         throw .usage(.invalidValue(option: "MODULE", value: name, reason: ProjectError.unknownModule(name, known: present).description))
     }
-    guard let target = try resolveNodes(args, project: project).first else { return }
+    let selection = NodeSelection(names: args.value(.watchNode).map { [$0] } ?? [], cookieFile: args.value(.cookieFile))
+    guard let target = try resolveNodes(selection, project: project).first else { return }
     let watcher: SourceWatcher
     do throws(SystemError) { watcher = try SourceWatcher(project: project) } catch {
         throw .failed("cannot watch the sources: \(error) (raise fs.inotify.max_user_watches if it is the limit)")
@@ -61,14 +55,24 @@ let watchCommand = Command(
     let watch = Watch(
         project: project, watcher: watcher, only: Set(args.positionals),
         link: NodeLink(target: RolloutTarget(name: target.name, address: target.address, cookieFile: target.cookieFile)),
-        purge: args.has("--purge"), force: args.has("--force"), temporary: args.has("--temporary"), release: args.has("--release"),
-        strict: args.has("--strict"))
+        purge: args.has(.watchPurge), force: args.has(.watchForce), temporary: args.has(.watchTemporary), release: args.has(.release),
+        strict: args.has(.strict))
     do throws(ClientError) { try watch.link.refresh() } catch {
         throw error.isUnreachable
             ? .unreachable("\(error.description); start the node first (`hot start`) or name one with --node")
             : .failed(error.description)
     }
     try watch.run()
+}
+
+extension Option {
+    /// One node only: a watch keeps one connection.
+    static let watchNode = Option(
+        "--node", .value, valueName: "NAME|ADDRESS", values: .nodes,
+        help: "the node: a name from hot.json, unix:PATH or tcp://HOST:PORT (default: the project's local node)")
+    static let watchPurge = Option("--purge", .flag, help: "stop processes and cancel calls still in old code before each load")
+    static let watchForce = Option("--force", .flag, help: "reload sticky modules too")
+    static let watchTemporary = Option("--temporary", .flag, help: "do not make the loaded versions permanent")
 }
 
 /// One run of `hot watch`: the watcher, the link to the node, and the loop.

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import HotNode
 import HotPlatform
+import HotProject
 import HotWire
 import Logging
 
@@ -39,14 +40,11 @@ if CommandLine.arguments.count == 3, CommandLine.arguments[1] == TrialLoad.flag 
 if CommandLine.arguments.count == 3, CommandLine.arguments[1] == Relay.flag {
     exit(Relay.run(socketPath: CommandLine.arguments[2]))
 }
-if CommandLine.arguments.count >= 2, CommandLine.arguments[1] == Supervisor.flag {
-    var nodeArguments = Array(CommandLine.arguments.dropFirst(2))
-    var supervisorPidFile: String?
-    if nodeArguments.first == "--supervisor-pid-file" {
-        guard nodeArguments.count >= 2 else { fail("--supervisor-pid-file needs a value\n\(usage)") }
-        supervisorPidFile = nodeArguments[1]
-        nodeArguments.removeFirst(2)
-    }
+let supervisor: SupervisorFlags?
+do { supervisor = try SupervisorFlags(arguments: Array(CommandLine.arguments.dropFirst())) } catch { fail("\(error)\n\(usage)") }
+if let supervisor {
+    let nodeArguments = supervisor.node
+    let supervisorPidFile = supervisor.pidFile
     guard let executable = realPath("/proc/self/exe") else { fail("cannot find this executable", status: 1) }
     if let supervisorPidFile {
         do { try writeFileAtomically(supervisorPidFile, Array("\(getpid())\n".utf8)) } catch { fail(error.description, status: 1) }

@@ -1,5 +1,6 @@
 import Hot
 import HotPlatform
+import HotProject
 import Testing
 @testable import HotBuild
 

@@ -1,4 +1,5 @@
 import HotPlatform
+import HotProject
 import HotWire
 import Testing
 @testable import HotBuild

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import HotPlatform
+import HotProject
 import HotWire
 import Testing
 
@@ -17,10 +18,11 @@ struct CompactionThresholdTests {
         #expect(try NodeConfiguration(arguments: required).compaction == CompactionThreshold(), "no flag: never")
         let both = try NodeConfiguration(arguments: required + ["--compact-after-loads", "500", "--compact-after-bytes", "64000000"])
         #expect(both.compaction == CompactionThreshold(loads: 500, retainedBytes: 64_000_000))
-        #expect(try NodeConfiguration(arguments: required + both.compaction.arguments).compaction == both.compaction)
-        let loads = CompactionThreshold(loads: 7)
-        #expect(loads.arguments == ["--compact-after-loads", "7"])
-        #expect(try NodeConfiguration(arguments: required + loads.arguments).compaction == loads)
+        let rendered = NodeFlags(name: "n1", listen: [.unix(path: "/tmp/n1.sock")], cookieFile: "/c", state: "/s", compaction: both.compaction)
+        #expect(try NodeConfiguration(arguments: rendered.arguments).compaction == both.compaction)
+        let loads = NodeFlags(name: "n1", listen: [.unix(path: "/tmp/n1.sock")], cookieFile: "/c", state: "/s", compaction: CompactionThreshold(loads: 7))
+        #expect(loads.arguments.suffix(2) == ["--compact-after-loads", "7"])
+        #expect(try NodeConfiguration(arguments: loads.arguments).compaction == loads.compaction)
     }
 
     @Test("a threshold that is not a whole number above 0 is refused, naming the flag and the value", arguments: [

@@ -40,6 +40,19 @@ struct NodeConfigurationTests {
         }
     }
 
+    @Test("a project's node reads hot.json as hot does: a field it does not take is refused, naming it")
+    func projectSchema() throws {
+        let folder = try temporaryFolder()
+        defer { removeTree(folder) }
+        try writeFileAtomically(folder + "/hot.json", Array(#"{"name": "shop", "stikcy": ["db"]}"#.utf8))
+        #expect(throws: NodeConfiguration.ProjectFailure.badConfig(
+            path: folder + "/hot.json",
+            reason: #"hot.json takes "name", "modules", "include", "sticky", "swiftcFlags", "nodes", "host", "compact" and "checks", not "stikcy""#)
+        ) {
+            try NodeConfiguration.project(root: folder)
+        }
+    }
+
     @Test("hotnode's flags make a configuration, and a wrong one is named")
     func flags() throws {
         let node = try NodeConfiguration(arguments: [

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import HotBuild
 import HotPlatform
+import HotProject
 import Testing
 
 @testable import hot
@@ -20,18 +21,20 @@ import Testing
     @Test func compactThresholdGoesToHotnodeBesideTheStickyModules() throws {
         let (shop, root) = try project(#"{"name": "shop", "sticky": ["db"], "compact": {"afterLoads": 500, "afterRetainedBytes": 64000000}}"#)
         defer { removeTree(root) }
-        let arguments = hotnodeArguments(shop, shop.localNode(nil), mode: "interactive", listen: ["unix:\(shop.socketPath)"])
-        #expect(arguments.suffix(6) == ["--sticky", "db", "--compact-after-loads", "500", "--compact-after-bytes", "64000000"])
-        #expect(arguments.prefix(2) == ["--name", "shop"])
+        let arguments = NodeFlags(project: shop.layout, config: shop.config).arguments
+        #expect(arguments.suffix(4) == ["--compact-after-loads", "500", "--compact-after-bytes", "64000000"])
+        let sticky = try #require(arguments.firstIndex(of: "--sticky"))
+        #expect(arguments[sticky + 1] == "db")
+        #expect(arguments.prefix(4) == ["--name", "shop", "--listen", "unix:\(shop.socketPath)"])
     }
 
     @Test func noThresholdNoFlags() throws {
         let (plain, root) = try project(#"{"name": "plain", "compact": {"afterLoads": 20}}"#)
         defer { removeTree(root) }
-        let loadsOnly = hotnodeArguments(plain, plain.localNode("n2"), mode: "embedded", listen: [])
+        let loadsOnly = NodeFlags(project: plain.layout, config: plain.config, node: "n2", mode: .embedded).arguments
         #expect(loadsOnly.filter { $0.hasPrefix("--compact") } == ["--compact-after-loads"])
         try writeFileAtomically(root + "/hot.json", Array(#"{"name": "plain"}"#.utf8))
         let never = try Project.load(root: root)
-        #expect(!hotnodeArguments(never, never.localNode(nil), mode: "interactive", listen: []).contains { $0.hasPrefix("--compact") })
+        #expect(!NodeFlags(project: never.layout, config: never.config).arguments.contains { $0.hasPrefix("--compact") })
     }
 }

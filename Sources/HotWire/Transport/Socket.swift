@@ -16,30 +16,41 @@ public final class Socket: @unchecked Sendable {
     // number that the kernel had meanwhile handed to someone else.
     private let fd: Int32
     private var closed = false
-    /// The ssh child behind an ssh connection; ended with the socket.
-    private var tunnel: Subprocess?
+    /// What ends whatever holds the other end, for an adopted socket (a
+    /// tunnel's: HotDeploy's `SSHTunnel`); run once, after the close.
+    private var afterClose: (() -> Void)?
     /// Who is at the other end, as far as the transport tells (accepted sockets).
     public let peer: Peer
 
-    init(fd: Int32, tunnel: Subprocess? = nil, peer: Peer = .unknown) {
+    init(fd: Int32, peer: Peer = .unknown) {
         self.fd = fd
-        self.tunnel = tunnel
         self.peer = peer
+    }
+
+    /// Takes ownership of `fd`, one end of a connected socket pair whose
+    /// other end something else holds (a child carrying the stream to
+    /// another machine); `afterClose` runs once the descriptor is closed,
+    /// to end it.
+    public init(adopting fd: Int32, afterClose: @escaping () -> Void) {
+        self.fd = fd
+        self.peer = .unknown
+        self.afterClose = afterClose
     }
 
     deinit {
         if !closed { sysClose(fd) }
-        endTunnel()
+        runAfterClose()
     }
 
-    private func endTunnel() {
-        guard let tunnel else { return }
-        self.tunnel = nil
-        tunnel.signal(SIGTERM)
-        _ = tunnel.wait()
+    private func runAfterClose() {
+        guard let afterClose else { return }
+        self.afterClose = nil
+        afterClose()
     }
 
     /// Connects to a node's address (`connect(2)`), with a timeout for TCP.
+    /// An ssh address is not a socket of this machine: HotDeploy's
+    /// `SSHTunnel` reaches it, and this refuses it.
     public static func connect(to address: NodeAddress) throws(SystemError) -> Socket {
         switch address {
         case .unix(let path):
@@ -53,38 +64,9 @@ public final class Socket: @unchecked Sendable {
             sysSetNoDelay(fd)
             try withInetAddress(host, port) { (sa, len) throws(SystemError) in try sysConnect(fd, sa, len) }
             return socket
-        case .ssh(let user, let host, let port, let path):
-            return try connectThroughSSH(user: user, host: host, port: port, socket: path)
+        case .ssh:
+            throw SystemError("an ssh address is reached through a tunnel (HotDeploy's SSHTunnel), not connected to", errno: .invalidArgument)
         }
-    }
-
-    /// Runs the system `ssh` with one end of a socket pair as its stdin and
-    /// stdout, and `hotnode --relay SOCKET` as the remote command. Options for
-    /// ssh come from HOT_SSH_OPTIONS (split on spaces), the remote hotnode
-    /// from HOT_REMOTE_NODE (default `hotnode`, found on the remote PATH).
-    private static func connectThroughSSH(user: String?, host: String, port: UInt16?, socket path: String) throws(SystemError) -> Socket {
-        guard let ssh = findExecutable(getenv("HOT_SSH").map { String(cString: $0) } ?? "ssh") else {
-            throw SystemError("ssh not found on PATH", errno: .noSuchFileOrDirectory)
-        }
-        var fds: [Int32] = [0, 0]
-        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &fds) == 0 else {
-            throw SystemError("socketpair")
-        }
-        let extra = getenv("HOT_SSH_OPTIONS").map { String(cString: $0).split(separator: " ").map(String.init) } ?? []
-        let remote = getenv("HOT_REMOTE_NODE").map { String(cString: $0) } ?? "hotnode"
-        var arguments = ["-o", "BatchMode=yes", "-T"] + extra
-        if let port { arguments += ["-p", "\(port)"] }
-        arguments += ["--", (user.map { $0 + "@" } ?? "") + host, remote, "--relay", shellQuoted(path)]
-        let child: Subprocess
-        do {
-            child = try Subprocess.spawn(ssh, arguments, output: .stdio(fds[1]))
-        } catch {
-            Glibc.close(fds[0])
-            Glibc.close(fds[1])
-            throw error
-        }
-        Glibc.close(fds[1])
-        return Socket(fd: fds[0], tunnel: child)
     }
 
     /// Reads up to `count` bytes; an empty result means the peer closed.
@@ -132,7 +114,7 @@ public final class Socket: @unchecked Sendable {
         guard !closed else { return }
         closed = true
         sysClose(fd)
-        endTunnel()
+        runAfterClose()
     }
 }
 
@@ -361,6 +343,3 @@ private func withInetAddress<R>(
 }
 
 /// A word the remote shell passes through unchanged.
-private func shellQuoted(_ word: String) -> String {
-    "'" + word.replacing("'", with: "'\\''") + "'"
-}

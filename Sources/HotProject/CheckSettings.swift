@@ -1,4 +1,3 @@
-import HotCheck
 import HotPlatform
 
 /// hot.json's `checks`: how `hot build` treats what its checks find
@@ -19,20 +18,12 @@ public struct CheckSettings: Codable, Sendable, Equatable {
         self.allow = allow
     }
 
-    /// Whether an entry of `allow` covers the finding; `modules` is the
-    /// project's modules folder.
-    public func allows(_ finding: Finding, modules: String) -> Bool {
-        allow.contains { $0.covers(finding, modules: modules) }
-    }
-
     enum CodingKeys: String, CodingKey, CaseIterable { case strict, allow }
 
     /// Reads hot.json's `checks`: a field it does not take, or an entry of
     /// `allow` of another shape, is refused in one line that names it.
     public init(from decoder: any Decoder) throws {
-        try KnownFields.refuseUnknown(in: decoder, known: CodingKeys.allCases.map(\.rawValue)) { unknown in
-            "\"checks\" takes \"strict\" and \"allow\", not \"\(unknown)\""
-        }
+        try Self.refuseUnknownFields(in: decoder)
         let c = try decoder.container(keyedBy: CodingKeys.self)
         strict = try c.decodeIfPresent(Bool.self, forKey: .strict) ?? false
         allow = try (c.decodeIfPresent([String].self, forKey: .allow) ?? []).map { text throws(KnownFields.Refused) in
@@ -48,6 +39,11 @@ public struct CheckSettings: Codable, Sendable, Equatable {
         try c.encode(strict, forKey: .strict)
         try c.encode(allow.map(\.description), forKey: .allow)
     }
+}
+
+extension CheckSettings: SettingsObject {
+    typealias Field = CodingKeys
+    static let place = "\"checks\""
 }
 
 /// One entry of hot.json's `checks.allow`: a file, relative to the modules
@@ -103,16 +99,6 @@ public struct AllowEntry: Sendable, Equatable, CustomStringConvertible {
         case .file: path
         case .line(let line): "\(path):\(line)"
         case .name(let name): "\(path):\(name)"
-        }
-    }
-
-    /// Whether this entry covers a finding, whose file is project-relative.
-    func covers(_ finding: Finding, modules: String) -> Bool {
-        guard finding.file == modules + "/" + path || finding.file == path else { return false }
-        switch scope {
-        case .file: return true
-        case .line(let line): return finding.line == line
-        case .name(let name): return finding.declarations.contains(name)
         }
     }
 }

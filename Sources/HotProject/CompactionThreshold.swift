@@ -5,7 +5,7 @@ import HotPlatform
 /// once `retainedBytes` of versions no longer current or old are kept
 /// mapped; a nil field never triggers. hot.json's `compact` object
 /// (`afterLoads`, `afterRetainedBytes`) says it for a project, and `hot
-/// start` passes it to `hotnode` as the flags in `arguments`.
+/// start` passes it to `hotnode` in its `NodeFlags`.
 public struct CompactionThreshold: Codable, Sendable, Equatable {
     public var loads: Int?
     public var retainedBytes: Int?
@@ -13,11 +13,6 @@ public struct CompactionThreshold: Codable, Sendable, Equatable {
     public init(loads: Int? = nil, retainedBytes: Int? = nil) {
         self.loads = loads
         self.retainedBytes = retainedBytes
-    }
-
-    /// The hotnode flags that say the same.
-    public var arguments: [String] {
-        (loads.map { ["--compact-after-loads", "\($0)"] } ?? []) + (retainedBytes.map { ["--compact-after-bytes", "\($0)"] } ?? [])
     }
 
     /// Why the fields do not make a threshold, as one line naming the
@@ -38,11 +33,14 @@ public struct CompactionThreshold: Codable, Sendable, Equatable {
     /// one, which would otherwise never trigger) is refused, naming the
     /// ones it takes.
     public init(from decoder: any Decoder) throws {
-        try KnownFields.refuseUnknown(in: decoder, known: CodingKeys.allCases.map(\.rawValue)) { unknown in
-            "\"compact\" takes \"afterLoads\" and \"afterRetainedBytes\", not \"\(unknown)\""
-        }
+        try Self.refuseUnknownFields(in: decoder)
         let c = try decoder.container(keyedBy: CodingKeys.self)
         loads = try c.decodeIfPresent(Int.self, forKey: .loads)
         retainedBytes = try c.decodeIfPresent(Int.self, forKey: .retainedBytes)
     }
+}
+
+extension CompactionThreshold: SettingsObject {
+    typealias Field = CodingKeys
+    static let place = "\"compact\""
 }

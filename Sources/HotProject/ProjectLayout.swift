@@ -1,13 +1,14 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Hot
 import HotPlatform
 
-/// Where a Hot project keeps what it generates (`.hot/`), and where its local
-/// nodes keep their socket, cookie, state and pid: the one layout that `hot`
-/// and every node of the project (`hotnode`, or a server that embeds
-/// `HotNode`) agree on (docs/ARCHITECTURE.md, "State folder").
+/// Every path of a Hot project: its `hot.json`, and what it generates under
+/// `.hot/` (build output, manifest, lock, toolchain cache, the host's build,
+/// cookie, and each local node's socket, state, pid and log). The one layout
+/// that `hot` and every node of the project (`hotnode`, or a server that
+/// embeds `HotNode`) agree on; no other file spells a path under `.hot/`
+/// (docs/ARCHITECTURE.md, "State folder").
 public struct ProjectLayout: Sendable, Equatable {
     /// The folder holding `hot.json`.
     public let root: String
@@ -23,6 +24,9 @@ public struct ProjectLayout: Sendable, Equatable {
     /// The project's configuration file, in its root.
     public static let configFile = "hot.json"
 
+    /// The folder under the root that holds what the project generates.
+    public static let hotFolder = ".hot"
+
     /// The nearest folder holding `hot.json`: `folder` or one above it.
     public static func findRoot(from folder: String) -> String? {
         var current = absolutePath(folder)
@@ -33,16 +37,24 @@ public struct ProjectLayout: Sendable, Equatable {
         }
     }
 
+    /// `hot.json`.
+    public var configPath: String { root + "/" + Self.configFile }
     /// `.hot/`, ignored by git: build output, manifest, node socket, cookie, node state.
-    public var hotDirectory: String { root + "/.hot" }
+    public var hotDirectory: String { root + "/" + Self.hotFolder }
     /// Where versions are built: `<module>/<module>.vN-KEY.so`.
     public var buildDirectory: String { hotDirectory + "/build" }
+    /// Where the command lines derived from the driver are kept (`DriverPlanCache`).
+    public var driverPlansDirectory: String { buildDirectory + "/.driver-plans" }
     /// The record of every built version.
     public var manifestPath: String { hotDirectory + "/manifest.json" }
     /// The lock one `hot` command at a time holds while it writes the builds.
     public var lockPath: String { hotDirectory + "/lock" }
     /// The cookie every local node of the project proves.
     public var cookiePath: String { hotDirectory + "/cookie" }
+    /// The located compiler and SDK, cached.
+    public var toolchainCachePath: String { hotDirectory + "/toolchain" }
+    /// hot.json's `host`, as read from its build description.
+    public var host: HostFiles { HostFiles(directory: hotDirectory + "/host") }
 
     /// Creates `.hot/` owner-only (0700) whatever the umask, or narrows one
     /// made by an earlier version of hot: it holds the node's socket and the
@@ -56,24 +68,38 @@ public struct ProjectLayout: Sendable, Equatable {
     /// lives in `.hot/` directly, any other in `.hot/nodes/NAME/`.
     public func localNode(_ node: String? = nil) -> LocalNode {
         guard let node, node != name else {
-            let dir = hotDirectory
-            return LocalNode(name: name, socket: dir + "/node.sock", state: dir + "/node", pid: dir + "/node.pid", log: dir + "/node.log")
+            return LocalNode(name: name, directory: hotDirectory, state: hotDirectory + "/node")
         }
         let dir = hotDirectory + "/nodes/" + node
-        return LocalNode(name: node, socket: dir + "/node.sock", state: dir + "/state", pid: dir + "/node.pid", log: dir + "/node.log")
+        return LocalNode(name: node, directory: dir, state: dir + "/state")
     }
+}
+
+/// Where `hot build` keeps what it read of hot.json's `host`: `.hot/host/`.
+public struct HostFiles: Sendable, Equatable {
+    /// `.hot/host/`.
+    public let directory: String
+    /// The host's build as last read, with the stamps it was read at.
+    public var cachePath: String { directory + "/build.json" }
+    /// Links to the modules the host links, given to swiftc as `-I`.
+    public var modulesDirectory: String { directory + "/Modules" }
 }
 
 /// Where a local node of a project keeps its files.
 public struct LocalNode: Sendable, Equatable {
     /// Its name.
     public let name: String
-    /// Its control socket.
-    public let socket: String
+    /// The folder holding its socket, pid file and log.
+    public let directory: String
     /// Its state folder (staged objects, permanent set).
     public let state: String
+
+    /// Its control socket.
+    public var socket: String { directory + "/node.sock" }
     /// Its pid file.
-    public let pid: String
+    public var pid: String { directory + "/node.pid" }
     /// Its log (a node `hot start` runs in the background writes there).
-    public let log: String
+    public var log: String { directory + "/node.log" }
+    /// The pid file of `hotnode --supervise`, which restarts it.
+    public var supervisorPid: String { directory + "/supervisor.pid" }
 }
