@@ -77,7 +77,7 @@ enum Refusal: String, CaseIterable, Sendable {
         case .authenticationFailed: self = .badCookie
         case .closed: self = .closed
         case .frameTooLarge, .malformedFrame, .unknownFrameType, .unexpectedFrame, .badMessage, .badMAC: self = .malformed
-        case .system: self = .other
+        case .system, .refused: self = .other
         }
     }
 }
@@ -103,6 +103,10 @@ struct RefusalTally {
         counts[refusal, default: 0] += 1
         return flush(at: time)
     }
+
+    /// When the refusals counted and not yet logged are due for their
+    /// summary; nil when there are none.
+    var due: Double? { counts.isEmpty ? nil : lastLine + interval }
 
     /// The summary of the refusals not yet logged, once the interval is over.
     mutating func flush(at time: Double) -> String? {
