@@ -142,7 +142,7 @@ public final class ControlServer: Sendable {
         let id = ObjectIdentifier(socket)
         handshaking.withLock { table in
             table.sockets[id] = socket
-            guard let evicted = table.slots.admit(id, from: socket.peer, at: monotonic()) else { return }
+            guard let evicted = table.slots.admit(id, from: socket.peer, at: .now) else { return }
             table.sockets.removeValue(forKey: evicted)?.shutdownReading()
         }
     }
@@ -273,7 +273,7 @@ private final class ServerEvents: @unchecked Sendable {
     private var refusals: RefusalTally
 
     init(refusalInterval: Duration) {
-        refusals = RefusalTally(interval: Double(refusalInterval.components.seconds))
+        refusals = RefusalTally(interval: refusalInterval)
     }
 
     private func change(_ body: () -> Void) {
@@ -337,7 +337,7 @@ private final class ServerEvents: @unchecked Sendable {
     func record(_ refusal: Refusal, detail: String) -> String? {
         condition.withLock {
             defer { condition.broadcast() }
-            return refusals.record(refusal, detail: detail, at: monotonic())
+            return refusals.record(refusal, detail: detail, at: .now)
         }
     }
 
@@ -347,12 +347,12 @@ private final class ServerEvents: @unchecked Sendable {
     func nextRefusalSummary() -> String? {
         condition.withLock {
             while listening && !stopped {
-                if let line = refusals.flush(at: monotonic()) { return line }
+                if let line = refusals.flush(at: .now) { return line }
                 // With refusals pending, the end of their interval; with
                 // none, a refusal (or the end) wakes this; either way at
                 // most an interval, so that every wait has a deadline.
-                let due = refusals.due ?? monotonic() + refusals.interval
-                _ = condition.wait(until: due)
+                let due = refusals.due ?? .now + refusals.interval
+                _ = condition.wait(until: monotonicSeconds(due))
             }
             return nil
         }

@@ -134,7 +134,7 @@ extension BadInputTests {
         }
         let waited = seconds(since: started)
         #expect(end == .closed, "the node must close a handshake that outlives its deadline: \(end) after \(waited) s")
-        let deadline = Double(2)  // ControlServer.handshakeTimeoutMilliseconds
+        let deadline = Double(2)  // ControlServer.handshakeTimeout
         #expect(waited >= deadline - 0.2 && waited < deadline + 1.5, "cut off after \(waited) s; the deadline is \(deadline) s")
         try node.expectUnharmed()
     }
