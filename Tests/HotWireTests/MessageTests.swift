@@ -326,3 +326,11 @@ private func nested(_ depth: Int) -> Term {
         }
     }
 }
+
+@Suite struct FileNameLimitTests {
+    @Test("the largest version a file name carries is 2^63 - 1; one more is not a file name (badRequest)")
+    func largestVersion() {
+        #expect(ArtifactName(fileName: "chat.v9223372036854775807-0123456789ab.so")?.version == Int.max)
+        #expect(ArtifactName(fileName: "chat.v9223372036854775808-0123456789ab.so") == nil)
+    }
+}
