@@ -213,7 +213,18 @@ public final class ControlServer: Sendable {
             socket.close()
             return
         }
-        _ = endHandshake(socket)
+        guard endHandshake(socket) else {
+            // Evicted between its welcome and here: its reading side is shut
+            // down, so it cannot be served. It has a session, though, and
+            // `reconnect` tells it to send its request again elsewhere, as
+            // a compacting node does, rather than meet a silent close.
+            let response = Response.error(
+                code: .reconnect, message: "the node was busy with other handshakes and dropped this connection; send the request again on a new one")
+            try? connection.send(Frame(.response, response.boundedPayload()))
+            refuse(.evicted, "\(socket.peer): evicted just after its handshake")
+            connection.close()
+            return
+        }
         do {
             try socket.setReadTimeout(milliseconds: milliseconds(Self.idleTimeout))
             try socket.setWriteTimeout(milliseconds: milliseconds(Self.idleTimeout))
