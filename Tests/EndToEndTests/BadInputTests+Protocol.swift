@@ -6,6 +6,7 @@ import Hot
 @testable import HotDeploy
 import HotPlatform
 import HotWire
+import Synchronization
 import Testing
 
 /// Where a client written from docs/PROTOCOL.md alone found the node and
@@ -116,6 +117,48 @@ extension BadInputTests {
         let failure = ClientError(opening: .refused(reason: Handshake.busy), address: .unix(path: node.socketPath))
         #expect(failure.description.contains("busy") && !failure.description.contains("cookie"), "\(failure)")
         newer.removeAll()
+        try node.expectUnharmed()
+    }
+
+    @Test("a burst of 16 clients from one process: none reads a refused cookie; each is served, or told busy and served on a retry")
+    func burstOfSixteen() throws {
+        let node = try sharedNode()
+        let cookie = node.cookie
+        let address = NodeAddress.unix(path: node.socketPath)
+        let cookieFile = node.cookiePath
+        let results = Mutex<[String]>([])
+        // The product's connection, which does not retry: a refusal it
+        // meets must be `busy`; and its client, which retries a busy node.
+        let threads = (0..<16).map { index in
+            Thread {
+                var outcome: String
+                do {
+                    let connection = try Connection.open(to: address, cookie: cookie)
+                    connection.close()
+                    outcome = "served"
+                } catch let error as WireError {
+                    if case .refused(let reason) = error { outcome = "refused \(reason)" } else { outcome = "failed: \(error)" }
+                } catch {
+                    outcome = "failed: \(error)"
+                }
+                do {
+                    let client = try NodeClient(address: address, cookieFile: cookieFile, waiting: 10)
+                    _ = try client.request(.ping, as: PingReply.self)
+                } catch {
+                    outcome += "; client \(index) failed: \(error)"
+                }
+                results.withLock { $0.append(outcome) }
+            }
+        }
+        for thread in threads { thread.start() }
+        let deadline = ContinuousClock.now + .seconds(60)
+        while results.withLock({ $0.count }) < threads.count && ContinuousClock.now < deadline { usleep(10_000) }
+        let outcomes = results.withLock { $0 }
+        try #require(outcomes.count == threads.count, "only \(outcomes.count) of \(threads.count) clients ended")
+        let wrong = outcomes.filter { !($0 == "served" || $0 == "refused \(Handshake.busy)") }
+        #expect(wrong.isEmpty, "\(wrong)")
+        let served = outcomes.filter { $0 == "served" }.count
+        print("burst of 16: \(served) served at once, \(outcomes.count - served) told busy")
         try node.expectUnharmed()
     }
 
