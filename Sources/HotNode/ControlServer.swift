@@ -128,7 +128,7 @@ public final class ControlServer: Sendable {
         while let line = events.nextRefusalSummary() { node.logger.notice("\(line)") }
     }
 
-    func refuse(_ refusal: Refusal, _ detail: String) {
+    private func refuse(_ refusal: Refusal, _ detail: String) {
         if let line = events.record(refusal, detail: detail) { node.logger.notice("\(line)") }
     }
 

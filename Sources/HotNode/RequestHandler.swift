@@ -163,10 +163,8 @@ extension RequestHandler {
             do {
                 try node.codeServer.check(paths)
                 return CheckReply(files: files)
-            } catch let error as LoadError {
-                throw OperationFailure(error)
             } catch {
-                throw OperationFailure(.badRequest, "\(error)")
+                throw OperationFailure(error)
             }
         }
     }
