@@ -106,6 +106,29 @@ private func servePings(_ listener: Listener, cookie: [UInt8], name: String, req
         #expect(result.error as? WireError == .authenticationFailed)
     }
 
+    @Test("a node that drops the handshake as busy is read as busy, not as a refused cookie, whether or not the challenge could still be written")
+    func busyRefusalBeforeTheChallenge() throws {
+        let dir = try ScratchDirectory()
+        defer { dir.remove() }
+        let listener = try Listener.listen(on: .unix(path: dir.path + "/node.sock"))
+        defer { listener.close() }
+        // The node's side of an evicted handshake: hello, refusal, close,
+        // without reading a byte of the client's.
+        let server = ServerThread {
+            let socket = try listener.accept()
+            defer { socket.close() }
+            var bytes: [UInt8] = []
+            FrameCodec.encode(NodeHandshake(cookie: cookie, nodeName: "alpha").hello(), into: &bytes)
+            FrameCodec.encode(Handshake.refusal(reason: Handshake.busy), into: &bytes)
+            try socket.write(bytes)
+        }
+        #expect(throws: WireError.refused(reason: Handshake.busy)) {
+            _ = try Connection.open(to: listener.address, cookie: cookie, timeout: .seconds(5))
+        }
+        #expect(server.wait().finished)
+        #expect(WireError.refused(reason: Handshake.busy).description.contains("busy"))
+    }
+
     @Test func pingOverTCPOnAnEphemeralPort() throws {
         let listener = try Listener.listen(on: .tcp(host: "127.0.0.1", port: 0))
         defer { listener.close() }
