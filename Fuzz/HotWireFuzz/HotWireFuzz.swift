@@ -199,7 +199,7 @@ private func sealed(_ bytes: [UInt8]) {
     var decoder = FrameDecoder(maxLength: FrameLimits.maxFrameLength)
     decoder.macLength = FrameLimits.macLength
 
-    let types: [FrameType] = [.request, .chunk, .response, .hello, .challenge, .welcome]
+    let types: [FrameType] = [.request, .chunk, .response, .hello, .challenge, .welcome, .refusal]
     var i = 0
     var count = 0
     while i + 2 <= bytes.count && count < maxFrames {

@@ -11,6 +11,8 @@ public enum ClientError: Error, Sendable, CustomStringConvertible {
     case unreachable(address: String, reason: String)
     /// The node refused the cookie, or did not prove it knows it.
     case refused(address: String)
+    /// The node dropped the handshake because it was busy with others'.
+    case busy(address: String)
     /// The cookie could not be read.
     case cookie(Cookie.Failure)
     /// The node answered with an error.
@@ -26,6 +28,8 @@ public enum ClientError: Error, Sendable, CustomStringConvertible {
             "cannot reach node at \(address): \(reason); is it running? (hot start)"
         case .refused(let address):
             "node at \(address) refused the cookie; use the node's cookie file (--cookie-file)"
+        case .busy(let address):
+            "node at \(address) was busy with other connections' handshakes and dropped this one; try again"
         case .cookie(let failure): failure.description
         case .failed(_, let message): message
         case .protocolError(let message): "connection to node failed: \(message)"
@@ -36,7 +40,7 @@ public enum ClientError: Error, Sendable, CustomStringConvertible {
     /// Whether the node could not be reached or refused the cookie (exit 3).
     public var isUnreachable: Bool {
         switch self {
-        case .unreachable, .refused, .cookie: true
+        case .unreachable, .refused, .busy, .cookie: true
         case .failed, .protocolError, .badReply: false
         }
     }
@@ -96,7 +100,12 @@ public final class NodeClient: @unchecked Sendable {
                 return try Connection.open(reaching: address, cookie: cookie)
             } catch {
                 let failure = ClientError(opening: error, address: address)
-                guard case .unreachable = failure, monotonic() + 0.05 < deadline else { throw failure }
+                // A busy node dropped our handshake for newer ones: trying again is the cure.
+                switch failure {
+                case .unreachable, .busy: break
+                default: throw failure
+                }
+                guard monotonic() + 0.05 < deadline else { throw failure }
                 usleep(50_000)
             }
         }
@@ -177,6 +186,8 @@ extension ClientError {
             self = .unreachable(address: address.description, reason: e.description)
         case .authenticationFailed, .malformedFrame:
             self = .refused(address: address.description)
+        case .refused(let reason) where reason == Handshake.busy:
+            self = .busy(address: address.description)
         case .closed:
             self = .unreachable(address: address.description, reason: "the node closed the connection before its hello (too many connections?)")
         default:

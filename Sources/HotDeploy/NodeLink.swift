@@ -67,7 +67,7 @@ public final class NodeLink {
     }
 
     /// A request that keeps an idle connection open (the node closes one
-    /// idle for `ControlServer.idleTimeoutMilliseconds`).
+    /// idle for `ControlServer.idleTimeout`).
     public func ping() throws(ClientError) {
         _ = try retrying { client throws(ClientError) in try client.request(.ping) }
     }

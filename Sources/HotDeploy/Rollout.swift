@@ -229,13 +229,13 @@ public struct Rollout: Sendable {
             outcome.state = .committed
             progress(staged.target.name, .committed, outcome.changes.map { change in
                 var text = "\(change.module) \(change.from.map { "v\($0)" } ?? "none") -> v\(change.to)"
-                if !change.stopped.isEmpty { text += " (purged: stopped \(change.stopped.joined(separator: " ")))" }
-                if !change.stubborn.isEmpty { text += " (\(change.stubborn.joined(separator: " ")) would not stop; their code stays mapped)" }
-                if change.cancelledCalls > 0 { text += " (purged: cancelled \(change.cancelledCalls) calls in flight)" }
-                if change.unendedCalls > 0 { text += " (\(change.unendedCalls) cancelled calls did not end; their code stays mapped)" }
+                if !change.work.stopped.isEmpty { text += " (purged: stopped \(change.work.stopped.map(\.description).joined(separator: " ")))" }
+                if !change.work.stubborn.isEmpty { text += " (\(change.work.stubborn.map(\.description).joined(separator: " ")) would not stop; their code stays mapped)" }
+                if change.work.cancelledCalls > 0 { text += " (purged: cancelled \(change.work.cancelledCalls) calls in flight)" }
+                if change.work.unendedCalls > 0 { text += " (\(change.work.unendedCalls) cancelled calls did not end; their code stays mapped)" }
                 // "; " between tasks: a single node's deploy prints each module's text on a line of its own, split at commas.
-                if !change.cancelledTasks.isEmpty { text += " (purged: cancelled tracked tasks \(change.cancelledTasks.joined(separator: "; ")))" }
-                if !change.unendedTasks.isEmpty { text += " (tracked tasks \(change.unendedTasks.joined(separator: "; ")) did not end; their code stays mapped)" }
+                if !change.work.cancelledTasks.isEmpty { text += " (purged: cancelled tracked tasks \(change.work.cancelledTasks.joined(separator: "; ")))" }
+                if !change.work.unendedTasks.isEmpty { text += " (tracked tasks \(change.work.unendedTasks.joined(separator: "; ")) did not end; their code stays mapped)" }
                 return text
             }.joined(separator: ", "))
             let failures = outcome.changes.flatMap(\.codeChangeFailures)

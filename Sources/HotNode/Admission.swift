@@ -14,7 +14,7 @@ struct HandshakeSlots<ID: Hashable> {
     let capacity: Int
     /// Slots for one source.
     let perSource: Int
-    private var pending: [ID: (source: Peer, since: Double)] = [:]
+    private var pending: [ID: (source: Peer, since: ContinuousClock.Instant)] = [:]
     private var bySource: [Peer: Int] = [:]
 
     init(capacity: Int, perSource: Int) {
@@ -30,7 +30,7 @@ struct HandshakeSlots<ID: Hashable> {
     func contains(_ id: ID) -> Bool { pending[id] != nil }
 
     /// Gives `id` a slot; returns the connection evicted to make room, if any.
-    mutating func admit(_ id: ID, from source: Peer, at time: Double) -> ID? {
+    mutating func admit(_ id: ID, from source: Peer, at time: ContinuousClock.Instant) -> ID? {
         var evicted: ID?
         if bySource[source, default: 0] >= perSource {
             evicted = oldest(of: source)
@@ -77,7 +77,7 @@ enum Refusal: String, CaseIterable, Sendable {
         case .authenticationFailed: self = .badCookie
         case .closed: self = .closed
         case .frameTooLarge, .malformedFrame, .unknownFrameType, .unexpectedFrame, .badMessage, .badMAC: self = .malformed
-        case .system: self = .other
+        case .system, .refused: self = .other
         }
     }
 }
@@ -87,16 +87,17 @@ enum Refusal: String, CaseIterable, Sendable {
 /// The first refusal after a quiet interval is logged with its detail; the
 /// rest of the interval is summed up in one line at its end.
 struct RefusalTally {
-    /// Seconds between summary lines.
-    let interval: Double
+    /// Between summary lines.
+    let interval: Duration
     private var counts: [Refusal: Int] = [:]
-    private var lastLine = -Double.infinity
+    /// When the last line was logged; nil before the first.
+    private var lastLine: ContinuousClock.Instant?
 
-    init(interval: Double) { self.interval = interval }
+    init(interval: Duration) { self.interval = interval }
 
     /// Counts a refusal at `time`; returns a line to log now, if any.
-    mutating func record(_ refusal: Refusal, detail: String, at time: Double) -> String? {
-        if counts.isEmpty && time - lastLine >= interval {
+    mutating func record(_ refusal: Refusal, detail: String, at time: ContinuousClock.Instant) -> String? {
+        if counts.isEmpty && lastLine.map({ time - $0 >= interval }) ?? true {
             lastLine = time
             return "connection refused (\(refusal.rawValue)): \(detail)"
         }
@@ -104,12 +105,16 @@ struct RefusalTally {
         return flush(at: time)
     }
 
+    /// When the refusals counted and not yet logged are due for their
+    /// summary; nil when there are none.
+    var due: ContinuousClock.Instant? { counts.isEmpty ? nil : lastLine.map { $0 + interval } }
+
     /// The summary of the refusals not yet logged, once the interval is over.
-    mutating func flush(at time: Double) -> String? {
-        guard !counts.isEmpty, time - lastLine >= interval else { return nil }
+    mutating func flush(at time: ContinuousClock.Instant) -> String? {
+        guard !counts.isEmpty, let last = lastLine, time - last >= interval else { return nil }
         let total = counts.values.reduce(0, +)
         let parts = Refusal.allCases.compactMap { reason in counts[reason].map { "\(reason.rawValue): \($0)" } }
-        let span = Int((time - lastLine).rounded())
+        let span = Int(((time - last) / .seconds(1)).rounded())
         counts = [:]
         lastLine = time
         return "refused \(total) more connection\(total == 1 ? "" : "s") in the last \(span) s (\(parts.joined(separator: ", ")))"

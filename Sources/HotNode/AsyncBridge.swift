@@ -25,7 +25,8 @@ struct AsyncBridge: Sendable {
         if withUnsafeCurrentTask(body: { $0 != nil }) {
             throw CallError.notCallable(function: function, reason: "it is async and the caller runs in a task; call it through a typed handle")
         }
-        let outcome = Outcome()
+        // The call's result, handed from its task to this waiting thread.
+        let outcome = OneShot<Result<Term, any Error>>()
         let (body, calls) = (self.body, self.calls)
         let task = Task(executorPreference: ThreadExecutor.bridge) {
             // Counted from inside the task, so that a purge cancels this task.
@@ -33,40 +34,16 @@ struct AsyncBridge: Sendable {
             do {
                 let result = try await body(args)
                 calls.leave(token)
-                outcome.finish(.success(result))
+                outcome.put(.success(result))
             } catch {
                 calls.leave(token, failed: true)
-                outcome.finish(.failure(error))
+                outcome.put(.failure(error))
             }
         }
-        guard let result = outcome.wait(until: monotonic() + Self.timeout) else {
+        guard let result = outcome.wait(for: .seconds(Self.timeout)) else {
             task.cancel()
             throw CallError.raised(function: function, message: "did not finish within \(Int(Self.timeout)) s; cancelled")
         }
         return try result.get()
-    }
-}
-
-/// One bridged call's result, handed from its task to the waiting thread.
-private final class Outcome: @unchecked Sendable {
-    // @unchecked: `result` is guarded by `condition`.
-    private let condition = Condition()
-    private var result: Result<Term, any Error>?
-
-    func finish(_ result: Result<Term, any Error>) {
-        condition.withLock {
-            self.result = result
-            condition.broadcast()
-        }
-    }
-
-    /// The result, or nil when `deadline` (monotonic seconds) passes first.
-    func wait(until deadline: Double) -> Result<Term, any Error>? {
-        condition.withLock {
-            while result == nil {
-                if !condition.wait(until: deadline) { break }
-            }
-            return result
-        }
     }
 }

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Hot
+import HotWire
 import HotPlatform
 import Synchronization
 
@@ -161,13 +162,7 @@ public final class CodeServer: Sendable {
         for result in results { tasks.cancelSuperseded(result.module, current: result.to) }
         return results.map { result in
             var result = result
-            let purge = purged[result.module]
-            result.stopped = purge?.stopped ?? []
-            result.stubborn = purge?.stubborn ?? []
-            result.cancelledCalls = purge?.cancelledCalls ?? 0
-            result.unendedCalls = purge?.unendedCalls ?? 0
-            result.cancelledTasks = purge?.cancelledTasks ?? []
-            result.unendedTasks = purge?.unendedTasks ?? []
+            result.work = purged[result.module]?.work ?? StoppedWork()
             return result
         }
     }
@@ -183,7 +178,7 @@ public final class CodeServer: Sendable {
 
     private func purgeOld(_ module: String) -> PurgeResult {
         guard let old = state.withLock({ $0.modules[module]?.old }) else {
-            return PurgeResult(version: nil, stopped: [], stubborn: [])
+            return PurgeResult(version: nil)
         }
         let victims = processes.pinned(to: old)
         for process in victims { process.mailbox.cancel() }
@@ -196,9 +191,9 @@ public final class CodeServer: Sendable {
         let unendedTasks = tasks.waitForEnd(of: doomed.map(\.id), timeout: max(0, deadline - monotonic()))
         dropOld(old, of: module)
         let stopped = victims.map(\.pid).filter { !stubborn.contains($0) }
-        return PurgeResult(
-            version: old.version, stopped: stopped, stubborn: stubborn, cancelledCalls: cancelled, unendedCalls: unended,
-            cancelledTasks: doomed.map(\.description), unendedTasks: unendedTasks.map(\.description))
+        return PurgeResult(version: old.version, work: StoppedWork(
+            stopped: stopped, stubborn: stubborn, cancelledCalls: cancelled, unendedCalls: unended,
+            cancelledTasks: doomed.map(\.description), unendedTasks: unendedTasks.map(\.description)))
     }
 
     /// Drops `old` from `module` unless something replaced it meanwhile. A

@@ -73,7 +73,7 @@ final class Kernel: NodeRuntime, @unchecked Sendable {
         guard let process = processes.process(pid) else { throw ProcessError.noProcess(pid.description) }
         let reply = Reply()
         guard process.mailbox.post(.call(request, reply)) else { throw ProcessError.noProcess(pid.description) }
-        guard let result = reply.wait(timeout: timeout) else { throw ProcessError.timeout(seconds: timeout) }
+        guard let result = reply.wait(for: .seconds(timeout)) else { throw ProcessError.timeout(seconds: timeout) }
         return try result.get()
     }
 
@@ -165,7 +165,7 @@ final class Kernel: NodeRuntime, @unchecked Sendable {
         // learns of a failing `start` at once, as gen_server:start_link does.
         let started = Reply()
         startThread { [self] in runServer(process, pinned, server, { spec in try spec.start(args) }, started) }
-        guard let result = started.wait(timeout: 10) else { throw ProcessError.timeout(seconds: 10) }
+        guard let result = started.wait(for: .seconds(10)) else { throw ProcessError.timeout(seconds: 10) }
         _ = try result.get()
         return process.pid
     }
@@ -206,7 +206,7 @@ final class Kernel: NodeRuntime, @unchecked Sendable {
             if case .handOff(let handOff) = envelope {
                 handOff.state.put(Result { try carry(process, name, version, state) })
                 // Until the compaction fails; one that succeeds ends the process.
-                if handOff.resume.wait(timeout: ServerHandOff.resumeTimeout) == nil {
+                if handOff.resume.wait(for: .seconds(ServerHandOff.resumeTimeout)) == nil {
                     logger.warning("server \(process.pid): no word from the compaction within \(Int(ServerHandOff.resumeTimeout)) s; going on")
                 }
                 continue
@@ -279,7 +279,7 @@ final class Kernel: NodeRuntime, @unchecked Sendable {
         startThread { [self] in
             runServer(process, version, carried.server, { spec in try spec.decode(carried.state) }, started)
         }
-        guard let result = started.wait(timeout: 10) else { throw ProcessError.timeout(seconds: 10) }
+        guard let result = started.wait(for: .seconds(10)) else { throw ProcessError.timeout(seconds: 10) }
         _ = try result.get()
     }
 
@@ -294,7 +294,7 @@ final class Kernel: NodeRuntime, @unchecked Sendable {
             let handOff = ServerHandOff()
             guard entry.process.mailbox.post(.handOff(handOff)) else { continue }
             handOffs.append(handOff)
-            switch handOff.state.wait(timeout: timeout) {
+            switch handOff.state.wait(for: .seconds(timeout)) {
             case .success(let term)?:
                 // The version the server answered from: read after the answer, as
                 // only the server's own thread moves it and it now waits.
@@ -319,7 +319,7 @@ final class Kernel: NodeRuntime, @unchecked Sendable {
             guard case .server = entry.process.kind else { continue }
             let reply = Reply()
             guard entry.process.mailbox.post(.codeChange(reply)) else { continue }
-            switch reply.wait(timeout: timeout) {
+            switch reply.wait(for: .seconds(timeout)) {
             case .success?: break
             case .failure(let error)?: failures.append((entry.process.pid, "\(error)"))
             case nil: failures.append((entry.process.pid, "no answer within \(timeout) s"))

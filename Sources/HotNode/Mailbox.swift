@@ -98,26 +98,4 @@ final class Mailbox: @unchecked Sendable {
 }
 
 /// A one-shot reply slot for a server call.
-final class Reply: @unchecked Sendable {
-    // @unchecked: `result` is guarded by `condition`.
-    private let condition = Condition()
-    private var result: Result<Term, any Error>?
-
-    func put(_ value: Result<Term, any Error>) {
-        condition.withLock {
-            if result == nil { result = value }
-            condition.broadcast()
-        }
-    }
-
-    /// The reply, or nil after `timeout` seconds.
-    func wait(timeout: Double) -> Result<Term, any Error>? {
-        let deadline = monotonic() + timeout
-        return condition.withLock {
-            while result == nil {
-                if !condition.wait(until: deadline) && monotonic() >= deadline { break }
-            }
-            return result
-        }
-    }
-}
+typealias Reply = OneShot<Result<Term, any Error>>

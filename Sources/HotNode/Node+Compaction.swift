@@ -73,7 +73,7 @@ extension Node {
             let pausedAt = monotonic()
             let deadline = pausedAt + Self.compactionDrainTimeout
             for (listener, server, _) in listening {
-                guard server.beginCompaction(listener, requester: requester, until: deadline) else {
+                guard server.beginCompaction(listener, requester: requester, until: .now + .seconds(deadline - monotonic())) else {
                     throw .busy("connections were still inside requests after \(Int(Self.compactionDrainTimeout)) s")
                 }
             }

@@ -22,7 +22,8 @@ public struct Store: Sendable {
     public func stagedPath(_ file: ArtifactName) -> String { "\(root)/staged/\(file.fileName)" }
 
     /// Receives an upload of `size` bytes from `next` into `staged/` through a
-    /// temporary file: verified by sha256, fsynced and renamed, or removed.
+    /// temporary file: verified by sha256, fsynced and linked into place (never over
+    /// another's bytes), or removed.
     /// Nothing of a failed upload stays behind.
     func receive(
         _ file: ArtifactName, size: Int, sha256: String, next: () throws(WireError) -> [UInt8]
@@ -39,10 +40,10 @@ public struct Store: Sendable {
         let temporary = "\(root)/staged/.\(file.fileName).\(getpid()).\(randomSuffix()).tmp"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw .system(SystemError("open \(temporary)")) }
-        var keep = false
+        // The temporary name goes whatever happens: a staged file is its link under the final name.
         defer {
             close(fd)
-            if !keep { unlink(temporary) }
+            unlink(temporary)
         }
         var hasher = SHA256Hasher()
         var received = 0
@@ -57,8 +58,17 @@ public struct Store: Sendable {
         let digest = hasher.hexDigest()
         guard digest == sha256 else { throw .hashMismatch(expected: sha256, got: digest) }
         guard fsync(fd) == 0 else { throw .system(SystemError("fsync \(temporary)")) }
-        guard rename(temporary, final) == 0 else { throw .system(SystemError("rename \(temporary)")) }
-        keep = true
+        // Into place without replacing: another connection may have staged
+        // the name since the check above (two uploads of one name at once),
+        // and a rename would swap its bytes for these under it. link() fails
+        // instead, and the bytes there decide: the same are fine, others refused.
+        guard link(temporary, final) == 0 else {
+            let failure = SystemError("link \(temporary)")
+            guard failure.errno == .fileExists else { throw .system(failure) }
+            let staged = readFile(final).map { SHA256Hasher.hex(of: $0) } ?? "unreadable"
+            guard staged == sha256 else { throw .nameTaken(file: file.fileName, staged: staged, announced: sha256) }
+            return final
+        }
         return final
     }
 }

@@ -18,39 +18,46 @@ public final class Connection: @unchecked Sendable {
     /// While set (the node's side of a handshake), the monotonic instant by
     /// which the whole exchange must end: each read and write may block only
     /// for the time left, so a peer trickling a byte at a time gains nothing.
-    private var deadline: Double?
+    private var deadline: ContinuousClock.Instant?
 
     init(socket: Socket) { self.socket = socket }
 
+    /// How long a client's reads and writes wait for the node.
+    public static let defaultTimeout = Duration.seconds(10)
+
     /// Connects and runs the client's side of the handshake.
     public static func open(
-        to address: NodeAddress, cookie: [UInt8], timeoutMilliseconds: Int = 10_000
+        to address: NodeAddress, cookie: [UInt8], timeout: Duration = defaultTimeout
     ) throws(WireError) -> Connection {
         let socket: Socket
         do { socket = try Socket.connect(to: address) } catch { throw .system(error) }
-        return try open(over: socket, cookie: cookie, timeoutMilliseconds: timeoutMilliseconds)
+        return try open(over: socket, cookie: cookie, timeout: timeout)
     }
 
     /// Runs the client's side of the handshake over a socket already
     /// connected (a tunnel's, say).
     public static func open(
-        over socket: Socket, cookie: [UInt8], timeoutMilliseconds: Int = 10_000
+        over socket: Socket, cookie: [UInt8], timeout: Duration = defaultTimeout
     ) throws(WireError) -> Connection {
+        let milliseconds = max(1, Int((timeout / .milliseconds(1)).rounded(.up)))
         do {
-            try socket.setReadTimeout(milliseconds: timeoutMilliseconds)
-            try socket.setWriteTimeout(milliseconds: timeoutMilliseconds)
+            try socket.setReadTimeout(milliseconds: milliseconds)
+            try socket.setWriteTimeout(milliseconds: milliseconds)
         } catch {
             throw .system(error)
         }
         let connection = Connection(socket: socket)
         var handshake = ClientHandshake(cookie: cookie)
         let challenge = try handshake.answer(connection.receive())
-        try connection.send(challenge)
-        // A close after our proof is the node refusing the cookie; a close
-        // before its hello is something else (a busy node).
+        // A node that dropped the handshake meanwhile may have closed before
+        // our proof went out: its refusal frame is still there to read.
+        var sent = true
+        do { try connection.send(challenge) } catch .closed { sent = false }
+        // A close after our proof is the node refusing the cookie; a refusal
+        // frame is the node dropping the handshake for another reason.
         let welcome: Frame
         do { welcome = try connection.receive() } catch {
-            if case .closed = error { throw .authenticationFailed }
+            if case .closed = error { throw sent ? .authenticationFailed : .closed }
             throw error
         }
         let session = try handshake.finish(welcome)
@@ -60,9 +67,9 @@ public final class Connection: @unchecked Sendable {
     }
 
     /// Runs the node's side of the handshake on an accepted socket; the whole
-    /// handshake must end by `deadline` (monotonic seconds), not each read.
+    /// handshake must end by `deadline`, not each read.
     public static func accept(
-        _ socket: Socket, cookie: [UInt8], nodeName: String, deadline: Double
+        _ socket: Socket, cookie: [UInt8], nodeName: String, deadline: ContinuousClock.Instant
     ) throws(WireError) -> Connection {
         let connection = Connection(socket: socket)
         connection.deadline = deadline
@@ -78,10 +85,15 @@ public final class Connection: @unchecked Sendable {
     /// Bounds the next blocking call by the time left before the deadline.
     private func armDeadline(forWrite: Bool) throws(WireError) {
         guard let deadline else { return }
-        let left = Int(((deadline - monotonic()) * 1000).rounded(.up))
-        guard left > 0 else { throw .timedOut }
+        let left = deadline - .now
+        guard left > .zero else { throw .timedOut }
+        let milliseconds = max(1, Int((left / .milliseconds(1)).rounded(.up)))
         do {
-            if forWrite { try socket.setWriteTimeout(milliseconds: left) } else { try socket.setReadTimeout(milliseconds: left) }
+            if forWrite {
+                try socket.setWriteTimeout(milliseconds: milliseconds)
+            } else {
+                try socket.setReadTimeout(milliseconds: milliseconds)
+            }
         } catch {
             throw .system(error)
         }

@@ -6,6 +6,9 @@ public enum FrameType: UInt8, Sendable, CustomStringConvertible {
     case challenge = 2
     /// Node to client: the node's proof of the cookie.
     case welcome = 3
+    /// Node to client, in place of a welcome: the node dropped the handshake
+    /// for a reason that is not the cookie (it was busy), and closes.
+    case refusal = 4
     /// Client to node: one request message.
     case request = 16
     /// Node to client: one response message.
@@ -18,6 +21,7 @@ public enum FrameType: UInt8, Sendable, CustomStringConvertible {
         case .hello: "hello"
         case .challenge: "challenge"
         case .welcome: "welcome"
+        case .refusal: "refusal"
         case .request: "request"
         case .response: "response"
         case .chunk: "chunk"

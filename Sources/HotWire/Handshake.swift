@@ -16,6 +16,15 @@ public enum Handshake {
     public static let protocolVersion = 1
     /// Bytes in each challenge.
     public static let challengeLength = 32
+    /// The reason of a refusal frame from a node that dropped the handshake
+    /// because newer ones needed its slot (docs/PROTOCOL.md, "Handshake").
+    public static let busy = "busy"
+
+    /// The refusal frame a node sends in place of its welcome, before it
+    /// closes, when it drops a handshake for `reason` rather than for the cookie.
+    public static func refusal(reason: String) -> Frame {
+        Frame(.refusal, TermCodec.encode(["reason": .string(reason)]))
+    }
 
     static func clientProof(cookie: [UInt8], node: [UInt8], client: [UInt8]) -> [UInt8] {
         hmacSHA256(key: cookie, Array("hot-client".utf8), node, client)
@@ -100,6 +109,12 @@ public struct ClientHandshake: Sendable {
 
     /// Step 4: checks the node's proof; returns the session.
     public func finish(_ welcome: Frame) throws(WireError) -> Session {
+        if welcome.type == .refusal {
+            guard case .string(let reason)? = try decodePayload(welcome.payload)["reason"] else {
+                throw .badMessage(reason: "refusal frame lacks a reason")
+            }
+            throw .refused(reason: reason)
+        }
         guard welcome.type == .welcome else { throw .unexpectedFrame(expected: "welcome", got: "\(welcome.type)") }
         guard !nodeChallenge.isEmpty else { throw .unexpectedFrame(expected: "hello", got: "welcome") }
         let term = try decodePayload(welcome.payload)

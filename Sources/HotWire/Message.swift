@@ -75,7 +75,18 @@ public enum Request: Sendable, Equatable {
 
     /// Reads a request from its term, refusing anything malformed.
     public init(term: Term) throws(WireError) {
-        guard case .map = term else { throw .badMessage(reason: "a request must be a map, got a \(term.kind)") }
+        guard case .map(let fields) = term else { throw .badMessage(reason: "a request must be a map, got a \(term.kind)") }
+        // Every field's value, read or ignored, nests at most `maxDepth`
+        // from its own top, and so does each item of `args`: the decoder's
+        // limit is that plus the envelope, which alone would let a field
+        // the node ignores nest deeper than the documented limit.
+        for (key, value) in fields {
+            if key == "args", case .list(let items) = value {
+                for item in items { try checkDepth(item, key) }
+            } else {
+                try checkDepth(value, key)
+            }
+        }
         guard let opField = term["op"] else { throw .badMessage(reason: "request has no op") }
         guard case .string(let op) = opField else { throw .badMessage(reason: "op must be a string, got a \(opField.kind)") }
         switch op {
@@ -86,7 +97,6 @@ public enum Request: Sendable, Equatable {
             guard case .string(let module)? = term["module"], case .string(let function)? = term["function"],
                 case .list(let args)? = term["args"]
             else { throw .badMessage(reason: "call needs module, function and args") }
-            try checkDepth(args)
             self = .call(module: module, function: function, args: args)
         case "stage":
             guard case .string(let file)? = term["file"], case .int(let size)? = term["size"],
@@ -108,13 +118,11 @@ public enum Request: Sendable, Equatable {
             guard case .string(let module)? = term["module"], case .string(let function)? = term["function"],
                 case .list(let args)? = term["args"]
             else { throw .badMessage(reason: "spawn needs module, function and args") }
-            try checkDepth(args)
             self = .spawn(module: module, function: function, args: args, name: term["name"]?.stringValue)
         case "send":
             guard case .string(let to)? = term["to"], let message = term["message"] else {
                 throw .badMessage(reason: "send needs to and message")
             }
-            try checkDepth([message])
             self = .send(to: to, message: message)
         case "purge":
             guard case .string(let module)? = term["module"] else { throw .badMessage(reason: "purge needs module") }
@@ -245,10 +253,12 @@ private func strings(_ term: Term, _ key: String) throws(WireError) -> [String] 
     return result
 }
 
-/// Refuses a payload (arguments, a message) nested deeper than the codec's limit.
-private func checkDepth(_ terms: [Term]) throws(WireError) {
-    for term in terms where TermCodec.depth(of: term) > TermCodec.maxDepth {
-        throw .badMessage(reason: "a value nests \(TermCodec.depth(of: term)) levels deep; the limit is \(TermCodec.maxDepth)")
+/// Refuses a value of a request's field (an argument, a message, a field
+/// the node ignores) nested deeper than the codec's limit.
+private func checkDepth(_ term: Term, _ key: String) throws(WireError) {
+    let depth = TermCodec.depth(of: term)
+    guard depth <= TermCodec.maxDepth else {
+        throw .badMessage(reason: "'\(truncated(key, to: 64))' nests \(depth) levels deep; the limit is \(TermCodec.maxDepth)")
     }
 }
 

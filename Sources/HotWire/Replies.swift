@@ -118,33 +118,36 @@ public struct ModuleLoad: Codable, Sendable, Equatable {
     public var to: Int
     /// Servers that stay on the old version because their `codeChange` failed.
     public var codeChangeFailures: [CodeChangeFailure]
-    /// Pids in old code stopped by `purge` before the load.
-    public var stopped: [String]
-    /// Pids that would not stop: their old version stays mapped.
-    public var stubborn: [String]
-    /// Async calls in old code cancelled by `purge`; absent from nodes that predate it.
-    public var cancelledCalls: Int?
-    /// Of those, the calls that had not ended when the purge gave up waiting.
-    public var unendedCalls: Int?
-    /// Tracked tasks in old code cancelled by `purge` (`#3 ticker (hello v1)`);
-    /// absent without `purge`, and from nodes that predate them.
-    public var cancelledTasks: [String]?
-    /// Of those, the tasks still running when the purge gave up waiting.
-    public var unendedTasks: [String]?
+    /// What a `purge` before the load stopped and cancelled; nothing without one.
+    public var work: StoppedWork
 
-    public init(module: String, from: Int?, to: Int, codeChangeFailures: [CodeChangeFailure],
-                stopped: [String], stubborn: [String], cancelledCalls: Int? = nil, unendedCalls: Int? = nil,
-                cancelledTasks: [String]? = nil, unendedTasks: [String]? = nil) {
-        self.cancelledTasks = cancelledTasks
-        self.unendedTasks = unendedTasks
+    public init(module: String, from: Int?, to: Int, codeChangeFailures: [CodeChangeFailure], work: StoppedWork = StoppedWork()) {
         self.module = module
         self.from = from
         self.to = to
         self.codeChangeFailures = codeChangeFailures
-        self.stopped = stopped
-        self.stubborn = stubborn
-        self.cancelledCalls = cancelledCalls
-        self.unendedCalls = unendedCalls
+        self.work = work
+    }
+
+    private enum CodingKeys: String, CodingKey { case module, from, to, codeChangeFailures }
+
+    // `work`'s fields sit flat in this map (`StoppedWork`).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        module = try container.decode(String.self, forKey: .module)
+        _from = try container.decode(Nullable<Int>.self, forKey: .from)
+        to = try container.decode(Int.self, forKey: .to)
+        codeChangeFailures = try container.decode([CodeChangeFailure].self, forKey: .codeChangeFailures)
+        work = try StoppedWork(from: decoder)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(module, forKey: .module)
+        try container.encode(_from, forKey: .from)
+        try container.encode(to, forKey: .to)
+        try container.encode(codeChangeFailures, forKey: .codeChangeFailures)
+        try work.encode(to: encoder)
     }
 }
 
@@ -177,39 +180,41 @@ public struct RollbackReply: ReplyDocument {
     }
 }
 
-/// The reply to `purge`, soft or not (a soft purge stops nothing, so both lists are empty).
+/// The reply to `purge`, soft or not (a soft purge stops nothing).
 public struct PurgeReply: ReplyDocument {
     public static let request = "purge"
     public var module: String
     /// The old version dropped; nil when the module had no old code.
     @Nullable public var purged: Int?
-    public var stopped: [String]
-    public var stubborn: [String]
-    /// Async calls in old code that were cancelled; absent from nodes that predate it.
-    public var cancelledCalls: Int?
-    /// Of those, the calls still running when the purge gave up waiting.
-    public var unendedCalls: Int?
-    /// Tracked tasks in old code that were cancelled (`#3 ticker (hello v1)`);
-    /// absent from a soft purge, and from nodes that predate them.
-    public var cancelledTasks: [String]?
-    /// Of those, the tasks still running when the purge gave up waiting.
-    public var unendedTasks: [String]?
+    /// What the purge stopped and cancelled.
+    public var work: StoppedWork
 
-    public init(module: String, purged: Int?, stopped: [String], stubborn: [String], cancelledCalls: Int? = nil,
-                unendedCalls: Int? = nil, cancelledTasks: [String]? = nil, unendedTasks: [String]? = nil) {
-        self.cancelledTasks = cancelledTasks
-        self.unendedTasks = unendedTasks
+    public init(module: String, purged: Int?, work: StoppedWork) {
         self.module = module
         self.purged = purged
-        self.stopped = stopped
-        self.stubborn = stubborn
-        self.cancelledCalls = cancelledCalls
-        self.unendedCalls = unendedCalls
+        self.work = work
     }
 
     /// A soft purge's reply: it refuses rather than stops, so it names no process.
     public static func soft(module: String, purged: Int?) -> PurgeReply {
-        PurgeReply(module: module, purged: purged, stopped: [], stubborn: [])
+        PurgeReply(module: module, purged: purged, work: StoppedWork())
+    }
+
+    private enum CodingKeys: String, CodingKey { case module, purged }
+
+    // `work`'s fields sit flat in this map (`StoppedWork`).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        module = try container.decode(String.self, forKey: .module)
+        _purged = try container.decode(Nullable<Int>.self, forKey: .purged)
+        work = try StoppedWork(from: decoder)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(module, forKey: .module)
+        try container.encode(_purged, forKey: .purged)
+        try work.encode(to: encoder)
     }
 }
 
@@ -295,4 +300,49 @@ public struct CompactReply: ReplyDocument {
         self.residentBefore = residentBefore
         self.mappingsBefore = mappingsBefore
     }
+}
+
+/// The reply to `ping`: the node's name.
+public struct PingReply: BareReply {
+    public static let request = "ping"
+    public var node: String
+
+    public init(value: String) { node = value }
+    public var value: String { node }
+}
+
+/// The reply to `stop`, sent before the node stops: its name.
+public struct StopReply: BareReply {
+    public static let request = "stop"
+    public var node: String
+
+    public init(value: String) { node = value }
+    public var value: String { node }
+}
+
+/// The reply to `call`: whatever the function returned.
+public struct CallReply: BareReply {
+    public static let request = "call"
+    public var result: Term
+
+    public init(value: Term) { result = value }
+    public var value: Term { result }
+}
+
+/// The reply to `spawn`: the new process's pid.
+public struct SpawnReply: BareReply {
+    public static let request = "spawn"
+    public var pid: Pid
+
+    public init(value: Pid) { pid = value }
+    public var value: Pid { pid }
+}
+
+/// The reply to `send`: the receiver's pid.
+public struct SendReply: BareReply {
+    public static let request = "send"
+    public var pid: Pid
+
+    public init(value: Pid) { pid = value }
+    public var value: Pid { pid }
 }

@@ -14,6 +14,9 @@ public enum WireError: Error, Sendable, Equatable, CustomStringConvertible {
     case badMAC
     /// The peer did not prove the cookie.
     case authenticationFailed
+    /// The node dropped the handshake for another reason than the cookie,
+    /// and said so in a refusal frame: `busy` when newer handshakes evicted it.
+    case refused(reason: String)
     /// A payload that is not a valid message.
     case badMessage(reason: String)
     /// The peer closed the connection.
@@ -31,6 +34,9 @@ public enum WireError: Error, Sendable, Equatable, CustomStringConvertible {
         case .unexpectedFrame(let expected, let got): "expected a \(expected) frame, got \(got)"
         case .badMAC: "frame authentication failed (altered, replayed or reordered)"
         case .authenticationFailed: "the cookie was refused"
+        case .refused(let reason) where reason == Handshake.busy:
+            "the node was busy with other connections' handshakes and dropped this one; try again"
+        case .refused(let reason): "the node refused the handshake: \(reason)"
         case .badMessage(let reason): "bad message: \(reason)"
         case .closed: "connection closed by the peer"
         case .timedOut: "timed out waiting for the peer"

@@ -123,7 +123,7 @@ private func statusAfterCompaction(_ target: NodeTarget, name: String) throws(Co
             switch error {
             // A cookie refused, or a document not understood, will not change.
             case .refused, .cookie, .badReply: throw clientFailure(error)
-            case .unreachable, .protocolError, .failed: last = error
+            case .unreachable, .busy, .protocolError, .failed: last = error
             }
             usleep(50_000)
         }

@@ -57,17 +57,21 @@ let purgeCommand = Command(
             return
         }
         var line = "\(client.nodeName): purged \(module) v\(version)"
-        if !result.stopped.isEmpty { line += ", stopped \(result.stopped.joined(separator: " "))" }
-        if let cancelled = result.cancelledCalls, cancelled > 0 { line += ", cancelled \(cancelled) call\(cancelled == 1 ? "" : "s") in flight" }
-        if let tasks = result.cancelledTasks, !tasks.isEmpty { line += ", cancelled tracked task\(tasks.count == 1 ? "" : "s") \(tasks.joined(separator: ", "))" }
+        let work = result.work
+        if !work.stopped.isEmpty { line += ", stopped \(work.stopped.map(\.description).joined(separator: " "))" }
+        if work.cancelledCalls > 0 { line += ", cancelled \(work.cancelledCalls) call\(work.cancelledCalls == 1 ? "" : "s") in flight" }
+        if !work.cancelledTasks.isEmpty {
+            line += ", cancelled tracked task\(work.cancelledTasks.count == 1 ? "" : "s") \(work.cancelledTasks.joined(separator: ", "))"
+        }
         print(line)
-        if let unended = result.unendedCalls, unended > 0 {
-            throw .failed(code: .failed, message: "\(unended) cancelled call\(unended == 1 ? "" : "s") did not end; their code stays mapped")
+        if work.unendedCalls > 0 {
+            throw .failed(code: .failed, message: "\(work.unendedCalls) cancelled call\(work.unendedCalls == 1 ? "" : "s") did not end; their code stays mapped")
         }
-        if !result.stubborn.isEmpty {
-            throw .failed(code: .failed, message: "\(result.stubborn.joined(separator: ", ")) did not stop; their code stays mapped")
+        if !work.stubborn.isEmpty {
+            throw .failed(code: .failed, message: "\(work.stubborn.map(\.description).joined(separator: ", ")) did not stop; their code stays mapped")
         }
-        if let unended = result.unendedTasks, !unended.isEmpty {
+        if !work.unendedTasks.isEmpty {
+            let unended = work.unendedTasks
             throw .failed(
                 code: .failed,
                 message: "tracked task\(unended.count == 1 ? "" : "s") \(unended.joined(separator: ", ")) did not end when cancelled; \(unended.count == 1 ? "its" : "their") code stays mapped")

@@ -229,9 +229,9 @@ private final class Watch {
             for change in changes {
                 var line = "\(change.module) \(change.from.map { "v\($0)" } ?? "none") -> v\(change.to)"
                 line += "  build \(milliseconds(compileSeconds[change.module] ?? buildSeconds))  load \(milliseconds(loadSeconds))"
-                if !change.stopped.isEmpty { line += "  (purged: stopped \(change.stopped.joined(separator: " ")))" }
-                if change.cancelledCalls > 0 { line += "  (purged: cancelled \(change.cancelledCalls) calls in flight)" }
-                if !change.cancelledTasks.isEmpty { line += "  (purged: cancelled tracked tasks \(change.cancelledTasks.joined(separator: ", ")))" }
+                if !change.work.stopped.isEmpty { line += "  (purged: stopped \(change.work.stopped.map(\.description).joined(separator: " ")))" }
+                if change.work.cancelledCalls > 0 { line += "  (purged: cancelled \(change.work.cancelledCalls) calls in flight)" }
+                if !change.work.cancelledTasks.isEmpty { line += "  (purged: cancelled tracked tasks \(change.work.cancelledTasks.joined(separator: ", ")))" }
                 for failure in change.codeChangeFailures { line += "  (codeChange failed in \(failure.pid): \(failure.reason))" }
                 say(line)
             }

@@ -70,7 +70,7 @@ private final class ScriptedNode: @unchecked Sendable {
         let socket = try listener.accept()
         try socket.setReadTimeout(milliseconds: 5_000)
         try socket.setWriteTimeout(milliseconds: 5_000)
-        return try Connection.accept(socket, cookie: cookie, nodeName: "scripted", deadline: monotonic() + 5)
+        return try Connection.accept(socket, cookie: cookie, nodeName: "scripted", deadline: .now + .seconds(5))
     }
 
     /// Reads the next request and records it.

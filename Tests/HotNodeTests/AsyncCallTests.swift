@@ -158,8 +158,8 @@ struct AsyncCallTests {
         let (first, v1) = try await slowCall(t)
         _ = try web.load(t, 2)
         let results = try await offPool { try web.load(t, 3, purge: true) }
-        #expect(results.map(\.cancelledCalls) == [1])
-        #expect(results.map(\.unendedCalls) == [0])
+        #expect(results.map(\.work.cancelledCalls) == [1])
+        #expect(results.map(\.work.unendedCalls) == [0])
         await #expect(throws: CancellationError.self) { try await first.value }
         #expect(v1?.calls.failures == 1)
         #expect(t.versions("web") == [3, 2])
@@ -169,8 +169,8 @@ struct AsyncCallTests {
         #expect(v3?.calls.inFlight == 1)
         let purged = try await offPool { try t.codeServer.purge("web") }
         #expect(purged.version == 3)
-        #expect(purged.cancelledCalls == 1)
-        #expect(purged.unendedCalls == 0)
+        #expect(purged.work.cancelledCalls == 1)
+        #expect(purged.work.unendedCalls == 0)
         await #expect(throws: CancellationError.self) { try await second.value }
         #expect(t.versions("web") == [4, nil])
     }

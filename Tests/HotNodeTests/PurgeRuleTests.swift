@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Hot
 import HotPlatform
+import HotWire
 import Testing
 
 @testable import HotNode
@@ -50,7 +51,7 @@ struct PurgeRuleTests {
         defer { t.close() }
         let pid = try oldCodeRunning(t)
         let results = try t.codeServer.load([t.loader.add("calc", 3, key: FakeLoader.key("c"))], purge: true)
-        #expect(results == [CodeServer.LoadResult(module: "calc", from: 2, to: 3, stopped: [pid], stubborn: [])])
+        #expect(results == [CodeServer.LoadResult(module: "calc", from: 2, to: 3, work: StoppedWork(stopped: [pid], stubborn: []))])
         #expect(!t.isAlive(pid))
         #expect(t.versions("calc") == [3, 2])
     }
@@ -71,7 +72,7 @@ struct PurgeRuleTests {
         let pid = try oldCodeRunning(t, extra: [slow], function: "slow")
         let started = monotonic()
         let result = try t.codeServer.purge("calc")
-        #expect(result.version == 1 && result.stopped == [pid] && result.stubborn.isEmpty)
+        #expect(result.version == 1 && result.work.stopped == [pid] && result.work.stubborn.isEmpty)
         #expect(monotonic() - started < 10, "the end of the process wakes the purge; it does not wait out its timeout")
         #expect(!t.isAlive(pid))
         #expect(t.versions("calc") == [2, nil])
@@ -91,7 +92,7 @@ struct PurgeRuleTests {
         let pid = try oldCodeRunning(t, extra: [deaf], function: "deaf")
         let started = monotonic()
         let result = try t.codeServer.purge("calc")
-        #expect(result.stubborn == [pid] && result.stopped.isEmpty)
+        #expect(result.work.stubborn == [pid] && result.work.stopped.isEmpty)
         #expect(monotonic() - started >= 0.2, "the purge waits its timeout for the process")
         #expect(t.isAlive(pid))
         gate.open()

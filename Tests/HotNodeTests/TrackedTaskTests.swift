@@ -60,12 +60,12 @@ struct TrackedTaskTests {
         _ = try load(t, "ticker", 2)
         let second = try startWaiting(t, "second", "ticker", 2)
         let purged = try await offPool { try t.codeServer.purge("ticker") }
-        #expect(purged.cancelledTasks == ["#\(first) first (ticker v1)"] && purged.unendedTasks.isEmpty)
+        #expect(purged.work.cancelledTasks == ["#\(first) first (ticker v1)"] && purged.work.unendedTasks.isEmpty)
         #expect(t.codeServer.tasks.all().map(\.id) == [second], "the current version's task runs on")
         let results = try load(t, "ticker", 3)
-        #expect(results.first?.cancelledTasks == [], "v1 was gone already; v2 is old now and keeps its task")
+        #expect(results.first?.work.cancelledTasks == [], "v1 was gone already; v2 is old now and keeps its task")
         let loaded = try await offPool { try load(t, "ticker", 4, purge: true) }
-        #expect(loaded.first?.cancelledTasks == ["#\(second) second (ticker v2)"])
+        #expect(loaded.first?.work.cancelledTasks == ["#\(second) second (ticker v2)"])
         #expect(t.codeServer.tasks.all().isEmpty)
     }
 
@@ -86,7 +86,7 @@ struct TrackedTaskTests {
         }
         _ = try load(t, "ticker", 2)
         let purged = try await offPool { try t.codeServer.purge("ticker") }
-        #expect(purged.unendedTasks == ["#\(id) deaf (ticker v1)"])
+        #expect(purged.work.unendedTasks == ["#\(id) deaf (ticker v1)"])
         #expect(t.codeServer.versions("ticker").old == nil, "the purge drops old all the same")
         gate.open()
         #expect(try await offPool { t.codeServer.tasks.waitForEnd(of: [id], timeout: 5) }.isEmpty)
@@ -118,7 +118,7 @@ struct TrackedTaskTests {
             return try t.codeServer.purge("ticker")
         }
         #expect(blocking.value.load(ordering: .relaxed) == width, "every pool thread was blocked")
-        #expect(purged.cancelledTasks == ["#\(id) ticker (ticker v1)"] && purged.unendedTasks.isEmpty, "\(purged)")
+        #expect(purged.work.cancelledTasks == ["#\(id) ticker (ticker v1)"] && purged.work.unendedTasks.isEmpty, "\(purged)")
     }
 
     @Test("a load that fails cancels the tasks its on-load hooks started")

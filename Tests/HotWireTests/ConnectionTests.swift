@@ -57,7 +57,7 @@ private func servePings(_ listener: Listener, cookie: [UInt8], name: String, req
     defer { socket.close() }
     try socket.setReadTimeout(milliseconds: 5_000)
     try socket.setWriteTimeout(milliseconds: 5_000)
-    let connection = try Connection.accept(socket, cookie: cookie, nodeName: name, deadline: monotonic() + 10)
+    let connection = try Connection.accept(socket, cookie: cookie, nodeName: name, deadline: .now + .seconds(10))
     for _ in 0..<requests {
         let frame = try connection.receive()
         guard frame.type == .request else { throw ServerFailure(description: "got a \(frame.type) frame") }
@@ -76,7 +76,7 @@ private func servePings(_ listener: Listener, cookie: [UInt8], name: String, req
         #expect(listener.address == .unix(path: dir.path + "/node.sock"))
         let server = ServerThread { try servePings(listener, cookie: cookie, name: "alpha", requests: 2) }
 
-        let connection = try Connection.open(to: listener.address, cookie: cookie, timeoutMilliseconds: 5_000)
+        let connection = try Connection.open(to: listener.address, cookie: cookie, timeout: .seconds(5))
         defer { connection.close() }
         #expect(connection.peerName == "alpha")
         #expect(try connection.request(.ping) == .ok(.string("alpha")))
@@ -97,13 +97,36 @@ private func servePings(_ listener: Listener, cookie: [UInt8], name: String, req
 
         var opened: Connection?
         #expect(throws: WireError.self) {
-            opened = try Connection.open(to: listener.address, cookie: Array("wrong".utf8), timeoutMilliseconds: 5_000)
+            opened = try Connection.open(to: listener.address, cookie: Array("wrong".utf8), timeout: .seconds(5))
         }
         #expect(opened == nil)
 
         let result = server.wait()
         #expect(result.finished)
         #expect(result.error as? WireError == .authenticationFailed)
+    }
+
+    @Test("a node that drops the handshake as busy is read as busy, not as a refused cookie, whether or not the challenge could still be written")
+    func busyRefusalBeforeTheChallenge() throws {
+        let dir = try ScratchDirectory()
+        defer { dir.remove() }
+        let listener = try Listener.listen(on: .unix(path: dir.path + "/node.sock"))
+        defer { listener.close() }
+        // The node's side of an evicted handshake: hello, refusal, close,
+        // without reading a byte of the client's.
+        let server = ServerThread {
+            let socket = try listener.accept()
+            defer { socket.close() }
+            var bytes: [UInt8] = []
+            FrameCodec.encode(NodeHandshake(cookie: cookie, nodeName: "alpha").hello(), into: &bytes)
+            FrameCodec.encode(Handshake.refusal(reason: Handshake.busy), into: &bytes)
+            try socket.write(bytes)
+        }
+        #expect(throws: WireError.refused(reason: Handshake.busy)) {
+            _ = try Connection.open(to: listener.address, cookie: cookie, timeout: .seconds(5))
+        }
+        #expect(server.wait().finished)
+        #expect(WireError.refused(reason: Handshake.busy).description.contains("busy"))
     }
 
     @Test func pingOverTCPOnAnEphemeralPort() throws {
@@ -117,7 +140,7 @@ private func servePings(_ listener: Listener, cookie: [UInt8], name: String, req
         #expect(port != 0, "Listener.address must give the port the kernel chose")
         let server = ServerThread { try servePings(listener, cookie: cookie, name: "tcp-node", requests: 1) }
 
-        let connection = try Connection.open(to: .tcp(host: "127.0.0.1", port: port), cookie: cookie, timeoutMilliseconds: 5_000)
+        let connection = try Connection.open(to: .tcp(host: "127.0.0.1", port: port), cookie: cookie, timeout: .seconds(5))
         defer { connection.close() }
         #expect(connection.peerName == "tcp-node")
         #expect(try connection.request(.ping) == .ok(.string("tcp-node")))
@@ -176,7 +199,7 @@ private func servePings(_ listener: Listener, cookie: [UInt8], name: String, req
             defer { socket.close() }
             let started = monotonic()
             defer { took.withLock { $0 = monotonic() - started } }
-            _ = try Connection.accept(socket, cookie: cookie, nodeName: "alpha", deadline: started + 1)
+            _ = try Connection.accept(socket, cookie: cookie, nodeName: "alpha", deadline: .now + .seconds(1))
         }
         let client = try Socket.connect(to: listener.address)
         defer { client.close() }

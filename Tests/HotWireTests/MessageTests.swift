@@ -296,3 +296,41 @@ private func isListed(_ code: ErrorCode) -> Bool {
         #expect(reported == path)
     }
 }
+
+/// A list nested `depth` deep around an int.
+private func nested(_ depth: Int) -> Term {
+    var term: Term = 1
+    for _ in 0..<depth { term = .list([term]) }
+    return term
+}
+
+@Suite struct RequestDepthTests {
+    @Test("a field the node ignores nests at most 128 deep, as every other; 129 is a bad request naming it")
+    func ignoredFieldDepth() throws {
+        let fine: Term = ["op": "ping", "later": nested(128)]
+        #expect(try Request(payload: TermCodec.encode(fine)) == .ping)
+        let deep: Term = ["op": "ping", "later": nested(129)]
+        #expect(throws: WireError.badMessage(reason: "'later' nests 129 levels deep; the limit is 128")) {
+            try Request(payload: TermCodec.encode(deep))
+        }
+        // Each argument, and a sent message, count from their own top.
+        #expect(try Request(payload: TermCodec.encode(Request.call(module: "m", function: "f", args: [nested(128)]).term))
+            == .call(module: "m", function: "f", args: [nested(128)]))
+        #expect(throws: WireError.self) { try Request(payload: TermCodec.encode(Request.send(to: "x", message: nested(129)).term)) }
+    }
+
+    @Test("an optional bool of another type is a bad request, not a close")
+    func optionalBoolOfTheWrongType() {
+        #expect(throws: WireError.badMessage(reason: "'soft' must be true or false")) {
+            try Request(term: ["op": "purge", "module": "m", "soft": 1])
+        }
+    }
+}
+
+@Suite struct FileNameLimitTests {
+    @Test("the largest version a file name carries is 2^63 - 1; one more is not a file name (badRequest)")
+    func largestVersion() {
+        #expect(ArtifactName(fileName: "chat.v9223372036854775807-0123456789ab.so")?.version == Int.max)
+        #expect(ArtifactName(fileName: "chat.v9223372036854775808-0123456789ab.so") == nil)
+    }
+}

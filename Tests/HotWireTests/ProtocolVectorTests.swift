@@ -13,7 +13,7 @@ import Testing
 // A block of vectors in the document is a fenced block whose info string is
 // `vectors-terms` (exact encodings), `vectors-lenient` (accepted by decoders,
 // not what encoders emit), `vectors-rejected` (refused by decoders),
-// `vectors-handshake` or `vectors-session`. Each line is a name and hex bytes;
+// `vectors-handshake`, `vectors-session` or `vectors-stage`. Each line is a name and hex bytes;
 // a line starting with a space continues the previous one.
 
 /// The vectors of one kind, by name, in the order the document lists them.
@@ -152,6 +152,11 @@ private let clientChallenge = (0..<32).map { UInt8(0xA0 + $0) }
 private let nodeName = "alpha"
 private let callRequest = Request.call(module: "greeter", function: "greet", args: ["world"])
 private let callResponse = Response.ok("hello, world")
+private let stagedName = "greeter.v2-0123456789ab.so"
+private let stagedBytes = Array("hello".utf8)
+private let stageRequest = Request.stage(file: stagedName, size: stagedBytes.count, sha256: SHA256Hasher.hex(of: stagedBytes))
+/// The upload's bytes as its two chunks carry them.
+private let stageChunks = [Array(stagedBytes.prefix(3)), Array(stagedBytes.dropFirst(3))]
 
 /// A cookie file with these bytes, read back the way client and node read it.
 private func readCookie(fileBytes: [UInt8]) throws -> [UInt8] {
@@ -232,6 +237,22 @@ private func wire(_ frame: Frame, mac: [UInt8] = []) -> [UInt8] {
         let response2MAC = nodeSession.seal(response2)
         try clientSession.open(response2, mac: response2MAC)
 
+        // Then an upload, continuing the session: the request and its two
+        // chunks (client sequence 2, 3, 4), and the one response (node 2).
+        let request3 = Frame(.request, TermCodec.encode(stageRequest.term))
+        let request3MAC = clientSession.seal(request3)
+        try nodeSession.open(request3, mac: request3MAC)
+        var chunkWire: [[UInt8]] = []
+        for bytes in stageChunks {
+            let chunk = Frame(.chunk, bytes)
+            let mac = clientSession.seal(chunk)
+            try nodeSession.open(chunk, mac: mac)
+            chunkWire.append(wire(chunk, mac: mac))
+        }
+        let response3 = Frame(.response, TermCodec.encode(Response.ok(StageReply(file: stagedName).term).term))
+        let response3MAC = nodeSession.seal(response3)
+        try clientSession.open(response3, mac: response3MAC)
+
         // The MAC's input as the document spells it out: direction, sequence
         // (8 bytes, big-endian), type, payload; keyed by the session key.
         let macInput = [0x43] + [0, 0, 0, 0, 0, 0, 0, 0] + [FrameType.request.rawValue] + request1.payload
@@ -250,6 +271,7 @@ private func wire(_ frame: Frame, mac: [UInt8] = []) -> [UInt8] {
             "node-proof": Handshake.nodeProof(cookie: secret, node: nodeChallenge, client: clientChallenge),
             "welcome": wire(welcome),
             "session-key": sessionKey,
+            "refusal": wire(Handshake.refusal(reason: Handshake.busy)),
         ]
         compare(spec["vectors-handshake"], with: handshakeVectors)
         let sessionVectors: KeyValuePairs<String, [UInt8]> = [
@@ -262,6 +284,13 @@ private func wire(_ frame: Frame, mac: [UInt8] = []) -> [UInt8] {
             "response-2": wire(response2, mac: response2MAC),
         ]
         compare(spec["vectors-session"], with: sessionVectors)
+        let stageVectors: KeyValuePairs<String, [UInt8]> = [
+            "request-3": wire(request3, mac: request3MAC),
+            "chunk-1": chunkWire[0],
+            "chunk-2": chunkWire[1],
+            "response-3": wire(response3, mac: response3MAC),
+        ]
+        compare(spec["vectors-stage"], with: stageVectors)
     }
 
     @Test("the document's frames, fed to the real decoders, run the handshake and open under the session")
@@ -300,5 +329,41 @@ private func wire(_ frame: Frame, mac: [UInt8] = []) -> [UInt8] {
             try clientSession.open(frame, mac: mac)
             #expect(try Response(term: TermCodec.decode(frame.payload)) == expected)
         }
+
+        // The upload: a request, chunks whose bytes hash to its sha256, one response.
+        let stage = spec["vectors-stage"]?.bytes ?? [:]
+        for name in ["request-3", "chunk-1", "chunk-2"] { nodeSide.append(stage[name] ?? []) }
+        clientSide.append(stage["response-3"] ?? [])
+        let (requestFrame, requestMAC) = try #require(try nodeSide.next())
+        try nodeSession.open(requestFrame, mac: requestMAC)
+        #expect(requestFrame.type == .request)
+        #expect(try Request(payload: requestFrame.payload) == stageRequest)
+        var uploaded: [UInt8] = []
+        while let next = try nodeSide.next() {
+            let (chunk, mac) = next
+            try nodeSession.open(chunk, mac: mac)
+            #expect(chunk.type == .chunk)
+            uploaded += chunk.payload
+        }
+        #expect(uploaded == stagedBytes)
+        if case .stage(_, let size, let sha256) = stageRequest {
+            #expect(size == uploaded.count && sha256 == SHA256Hasher.hex(of: uploaded))
+        }
+        let (responseFrame, responseMAC) = try #require(try clientSide.next())
+        try clientSession.open(responseFrame, mac: responseMAC)
+        let response = try Response(payload: responseFrame.payload)
+        guard case .ok(let result) = response else {
+            Issue.record("\(response)")
+            return
+        }
+        #expect(try StageReply(term: result) == StageReply(file: stagedName))
+
+        // The refusal frame an evicted handshake gets reads as "busy".
+        var refusalSide = FrameDecoder()
+        refusalSide.append(handshake["refusal"] ?? [])
+        let refusal = try #require(try refusalSide.next()).frame
+        var refused = ClientHandshake(cookie: secret, challenge: handshake["client-challenge"] ?? [])
+        _ = try refused.answer(hello)
+        #expect(throws: WireError.refused(reason: Handshake.busy)) { try refused.finish(refusal) }
     }
 }

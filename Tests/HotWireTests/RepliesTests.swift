@@ -123,22 +123,28 @@ private func editing(_ term: Term, at path: [Any], to value: Term?) -> Term {
         #expect(withRefused.refused?.first?.names("chat", version: 4, key: "fedcba") == false)
     }
 
-    @Test("load: one entry per module, with from (null for a new module), stopped and stubborn")
+    @Test("load: one entry per module, with from (null for a new module) and the work a purge stopped, flat in its map")
     func loadPinned() throws {
+        let none: Term = ["stopped": [], "stubborn": [], "cancelledCalls": 0, "unendedCalls": 0, "cancelledTasks": [], "unendedTasks": []]
         let reply = LoadReply(modules: [
             ModuleLoad(
                 module: "chat", from: 2, to: 3, codeChangeFailures: [CodeChangeFailure(pid: "<0.7.0>", reason: "refused")],
-                stopped: ["<0.9.0>"], stubborn: ["<0.11.0>"]),
-            ModuleLoad(module: "math", from: nil, to: 1, codeChangeFailures: [], stopped: [], stubborn: []),
+                work: StoppedWork(stopped: [Pid(9)], stubborn: [Pid(11)], cancelledCalls: 2, unendedCalls: 1,
+                                  cancelledTasks: ["#3 ticker (chat v2)"], unendedTasks: ["#3 ticker (chat v2)"])),
+            ModuleLoad(module: "math", from: nil, to: 1, codeChangeFailures: []),
         ])
         try expectPinned(reply, [
             [
                 "module": "chat", "from": 2, "to": 3, "codeChangeFailures": [["pid": "<0.7.0>", "reason": "refused"]],
-                "stopped": ["<0.9.0>"], "stubborn": ["<0.11.0>"],
+                "stopped": ["<0.9.0>"], "stubborn": ["<0.11.0>"], "cancelledCalls": 2, "unendedCalls": 1,
+                "cancelledTasks": ["#3 ticker (chat v2)"], "unendedTasks": ["#3 ticker (chat v2)"],
             ],
-            ["module": "math", "from": nil, "to": 1, "codeChangeFailures": [], "stopped": [], "stubborn": []],
+            merged(["module": "math", "from": nil, "to": 1, "codeChangeFailures": []], none),
         ])
         try expectPinned(LoadReply(modules: []), [])
+        // An older node sends no cancellations: read as none.
+        let older: Term = [["module": "chat", "from": 2, "to": 3, "codeChangeFailures": [], "stopped": ["<0.4.0>"], "stubborn": []]]
+        #expect(try LoadReply(term: older).modules.first?.work == StoppedWork(stopped: [Pid(4)], stubborn: []))
     }
 
     @Test("rollback: from, to and the servers whose codeChange failed")
@@ -151,13 +157,17 @@ private func editing(_ term: Term, at path: [Any], to value: Term?) -> Term {
             ["module": "chat", "from": nil, "to": 2, "codeChangeFailures": []])
     }
 
-    @Test("purge and soft purge: purged is null when there was no old code; soft names no process")
+    @Test("purge and soft purge: purged is null when there was no old code; soft stops nothing")
     func purgePinned() throws {
+        let none: Term = ["stopped": [], "stubborn": [], "cancelledCalls": 0, "unendedCalls": 0, "cancelledTasks": [], "unendedTasks": []]
         try expectPinned(
-            PurgeReply(module: "chat", purged: 2, stopped: ["<0.9.0>", "<0.10.0>"], stubborn: ["<0.11.0>"]),
-            ["module": "chat", "purged": 2, "stopped": ["<0.9.0>", "<0.10.0>"], "stubborn": ["<0.11.0>"]])
-        try expectPinned(PurgeReply.soft(module: "chat", purged: 2), ["module": "chat", "purged": 2, "stopped": [], "stubborn": []])
-        try expectPinned(PurgeReply.soft(module: "chat", purged: nil), ["module": "chat", "purged": nil, "stopped": [], "stubborn": []])
+            PurgeReply(module: "chat", purged: 2, work: StoppedWork(stopped: [Pid(9), Pid(10)], stubborn: [Pid(11)])),
+            ["module": "chat", "purged": 2, "stopped": ["<0.9.0>", "<0.10.0>"], "stubborn": ["<0.11.0>"],
+             "cancelledCalls": 0, "unendedCalls": 0, "cancelledTasks": [], "unendedTasks": []])
+        try expectPinned(PurgeReply.soft(module: "chat", purged: 2), merged(["module": "chat", "purged": 2], none))
+        try expectPinned(PurgeReply.soft(module: "chat", purged: nil), merged(["module": "chat", "purged": nil], none))
+        #expect(refusal(PurgeReply.self, merged(["module": "chat", "purged": 2], ["stopped": ["pid 7"], "stubborn": []])) != nil,
+                "a stopped entry that is not a pid is refused")
     }
 
     @Test("delete, stage, check and makePermanent")
@@ -176,10 +186,15 @@ private func editing(_ term: Term, at path: [Any], to value: Term?) -> Term {
         let delete: [UInt8] = [8, 2] + [6] + Array("module".utf8) + [5, 4] + Array("chat".utf8)
             + [3] + Array("old".utf8) + [3, 6]
         #expect(TermCodec.encode(DeleteReply(module: "chat", old: 3).term) == delete)
-        let softPurge: [UInt8] = [8, 4] + [6] + Array("module".utf8) + [5, 4] + Array("chat".utf8)
+        let softPurge: [UInt8] = [8, 8]
+            + [14] + Array("cancelledCalls".utf8) + [3, 0]
+            + [14] + Array("cancelledTasks".utf8) + [7, 0]
+            + [6] + Array("module".utf8) + [5, 4] + Array("chat".utf8)
             + [6] + Array("purged".utf8) + [0]
             + [7] + Array("stopped".utf8) + [7, 0]
             + [8] + Array("stubborn".utf8) + [7, 0]
+            + [12] + Array("unendedCalls".utf8) + [3, 0]
+            + [12] + Array("unendedTasks".utf8) + [7, 0]
         #expect(TermCodec.encode(PurgeReply.soft(module: "chat", purged: nil).term) == softPurge)
     }
 
@@ -219,4 +234,11 @@ private func editing(_ term: Term, at path: [Any], to value: Term?) -> Term {
         #expect(refusal(DeleteReply.self, .string("chat")) != nil)
         #expect(refusal(MakePermanentReply.self, ["chat": "3"]) != nil)
     }
+}
+
+/// The fields of two map terms in one map.
+private func merged(_ a: Term, _ b: Term) -> Term {
+    guard case .map(var fields) = a, case .map(let more) = b else { return a }
+    fields.merge(more) { first, _ in first }
+    return .map(fields)
 }
