@@ -116,7 +116,9 @@ public struct Rollout: Sendable {
             if case .canary(_, let wait) = strategy, position == 0, !batch.contains(where: { outcomes[$0].state == .failed }) {
                 // The canaries run the new code for the wait; then they are
                 // checked again, and only a healthy canary lets the rest go on.
-                if wait > 0 { usleep(UInt32(wait * 1e6)) }
+                // The wait is the point: the canaries serve for that long,
+                // and no event could end it sooner.
+                if wait > 0 { pause(for: .seconds(wait)) }
                 let current = outcomes
                 let rechecked = forEach(batch, overdue: { index in overdue(current[index], progress) }) { index in
                     recheck(staged[index], current[index], progress)
@@ -337,7 +339,7 @@ public struct Rollout: Sendable {
     private func forEach<T: Sendable, R: Sendable>(
         _ items: [T], overdue: (T) -> R, _ body: @escaping @Sendable (T) -> R
     ) -> [R] {
-        let done = concurrentMap(items, width: parallelism, timeout: stepTimeout, body)
+        let done = concurrentMap(items, width: parallelism, timeout: .seconds(stepTimeout), body)
         return zip(items, done).map { item, result in result ?? overdue(item) }
     }
 }

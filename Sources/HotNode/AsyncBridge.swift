@@ -19,7 +19,7 @@ struct AsyncBridge: Sendable {
     let body: @Sendable ([Term]) async throws -> Term
     let calls: CallsInFlight
     /// How long a call over terms may run before it is cancelled and fails.
-    static let timeout = 30.0
+    static let timeout: Duration = .seconds(30)
 
     func call(_ args: [Term]) throws -> Term {
         if withUnsafeCurrentTask(body: { $0 != nil }) {
@@ -39,9 +39,9 @@ struct AsyncBridge: Sendable {
                 outcome.finish(.failure(error))
             }
         }
-        guard let result = outcome.wait(until: monotonic() + Self.timeout) else {
+        guard let result = outcome.wait(until: .now + Self.timeout) else {
             task.cancel()
-            throw CallError.raised(function: function, message: "did not finish within \(Int(Self.timeout)) s; cancelled")
+            throw CallError.raised(function: function, message: "did not finish within \(Self.timeout.shortDescription); cancelled")
         }
         return try result.get()
     }
@@ -60,8 +60,8 @@ private final class Outcome: @unchecked Sendable {
         }
     }
 
-    /// The result, or nil when `deadline` (monotonic seconds) passes first.
-    func wait(until deadline: Double) -> Result<Term, any Error>? {
+    /// The result, or nil when `deadline` passes first.
+    func wait(until deadline: ContinuousClock.Instant) -> Result<Term, any Error>? {
         condition.withLock {
             while result == nil {
                 if !condition.wait(until: deadline) { break }

@@ -66,7 +66,7 @@ public final class ControlServer: Sendable {
             listening.store(false, ordering: .relaxed)
             listener.close()
         }
-        startThread { [self] in summarizeRefusals() }
+        do { try startThread { [self] in summarizeRefusals() } } catch { node.logger.warning("no thread to summarize refusals: \(error)") }
         while true {
             let socket: Socket
             do {
@@ -82,9 +82,16 @@ public final class ControlServer: Sendable {
             }
             admitHandshake(socket)
             alive.withLock { _ = $0.insert(ObjectIdentifier(socket)) }
-            startThread { [self] in
-                handle(socket)
+            do {
+                try startThread { [self] in
+                    handle(socket)
+                    alive.withLock { _ = $0.remove(ObjectIdentifier(socket)) }
+                }
+            } catch {
+                // No thread for the connection: it is closed, the node goes on.
                 alive.withLock { _ = $0.remove(ObjectIdentifier(socket)) }
+                socket.close()
+                node.logger.warning("connection refused: \(error)")
             }
         }
     }

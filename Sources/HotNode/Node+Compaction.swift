@@ -34,7 +34,7 @@ struct CompactionState {
 extension Node {
     /// How long a compaction waits for the connections it told to reconnect
     /// to end, and for its servers to hand their state over.
-    static let compactionDrainTimeout = 5.0
+    static let compactionDrainTimeout: Duration = .seconds(5)
 
     /// Lets the node compact by re-executing its own executable with
     /// `arguments` (its `argv`, the executable's name first), and by itself
@@ -70,14 +70,15 @@ extension Node {
         var trialsSuspended = false
         do throws(CompactionRefusal) {
             let pausedAt = monotonic()
-            let deadline = pausedAt + Self.compactionDrainTimeout
+            // In monotonic seconds, as the control server's pause takes it.
+            let deadline = pausedAt + Self.compactionDrainTimeout.inSeconds
             for (listener, server, _) in listening {
                 guard server.beginCompaction(listener, requester: requester, until: deadline) else {
-                    throw .busy("connections were still inside requests after \(Int(Self.compactionDrainTimeout)) s")
+                    throw .busy("connections were still inside requests after \(Self.compactionDrainTimeout.shortDescription)")
                 }
             }
             guard codeServer.loader.suspendTrials(until: deadline) else {
-                throw .busy("trial loads were still running after \(Int(Self.compactionDrainTimeout)) s")
+                throw .busy("trial loads were still running after \(Self.compactionDrainTimeout.shortDescription)")
             }
             trialsSuspended = true
             let error = try codeServer.exclusively { () throws(CompactionRefusal) -> SystemError in
@@ -135,7 +136,7 @@ extension Node {
         guard !plain.isEmpty else { return [] }
         guard purge else { throw .plainProcesses(plain.map(\.pid)) }
         for process in plain { process.mailbox.cancel() }
-        let stubborn = processes.waitForEnd(of: plain.map(\.pid), timeout: codeServer.purgeTimeout)
+        let stubborn = processes.waitForEnd(of: plain.map(\.pid), until: .now + codeServer.purgeTimeout)
         guard stubborn.isEmpty else { throw .stubborn(stubborn) }
         logger.info("stopped \(plain.count) plain processes for the compaction")
         return plain.map(\.pid)
@@ -150,7 +151,7 @@ extension Node {
         guard !running.isEmpty else { return [] }
         guard purge else { throw .trackedTasks(running.map(\.description)) }
         codeServer.tasks.cancel(running.map(\.id))
-        let unended = codeServer.tasks.waitForEnd(of: running.map(\.id), timeout: codeServer.purgeTimeout)
+        let unended = codeServer.tasks.waitForEnd(of: running.map(\.id), until: .now + codeServer.purgeTimeout)
         guard unended.isEmpty else { throw .unendedTasks(unended.map(\.description)) }
         logger.info("cancelled \(running.count) tracked tasks for the compaction")
         return running.map(\.description)
@@ -172,13 +173,18 @@ extension Node {
         if let limit = due.bytes {
             guard codeServer.retainedBytes() >= limit else { return }
         }
-        startThread { [self] in
-            do throws(CompactionRefusal) {
-                try compact(trigger: "threshold", purge: false, requester: nil) { _ in true }
-            } catch {
-                compaction.withLock { $0.thresholdRefusedAt = monotonic() }
-                logger.warning("the compaction threshold is passed (\(due.loads) versions loaded since boot): \(error)")
+        do {
+            try startThread { [self] in
+                do throws(CompactionRefusal) {
+                    try compact(trigger: "threshold", purge: false, requester: nil) { _ in true }
+                } catch {
+                    compaction.withLock { $0.thresholdRefusedAt = monotonic() }
+                    logger.warning("the compaction threshold is passed (\(due.loads) versions loaded since boot): \(error)")
+                }
             }
+        } catch {
+            // Tried again after the next load past the threshold.
+            logger.warning("no thread to compact on: \(error)")
         }
     }
 

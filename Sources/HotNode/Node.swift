@@ -55,7 +55,7 @@ public final class Node: Sendable {
     /// A node whose code comes from `loader`: `dlopen` in the real node, or
     /// modules made in Swift by a test.
     init(name: String, store: Store, codePath: String?, mode: Mode = .interactive, sticky: Set<String> = [],
-         loader: any ModuleLoader, purgeTimeout: Double = CodeServer.purgeTimeout, callsTimeout: Double = CodeServer.callsTimeout,
+         loader: any ModuleLoader, purgeTimeout: Duration = CodeServer.purgeTimeout, callsTimeout: Duration = CodeServer.callsTimeout,
          metrics: NodeMetrics = NodeMetrics(), limits: NodeLimits = NodeLimits(), logger: Logger) {
         self.name = name
         self.processes = ProcessTable(limit: limits.processes)
@@ -69,7 +69,9 @@ public final class Node: Sendable {
         self.logger = logger
         self.kernel = Kernel(codeServer: codeServer, processes: processes, logger: logger)
         Runtime.install(kernel)
-        codeServer.metrics.report(codeServer, every: 1.0)
+        do { try codeServer.metrics.report(codeServer, every: .seconds(1)) } catch {
+            logger.warning("no thread to publish the node's metrics: \(error)")
+        }
         if mode == .interactive, codePath != nil {
             codeServer.exports.onMiss = { [weak self] module in self?.loadOnDemand(module) ?? false }
         }
@@ -206,7 +208,11 @@ public final class Node: Sendable {
             throw SystemError("listen on \(address): the node is stopping", errno: .invalidArgument)
         }
         finishCompactionRecord()
-        startThread { server.serve(listener) }
+        do { try startThread { server.serve(listener) } } catch {
+            servers.withLock { $0.removeAll { $0.listener === listener } }
+            listener.close()
+            throw error
+        }
         logger.info("listening on \(listener.address)")
         if address.isBeyondLoopback {
             let warning = "listening on \(listener.address), beyond loopback: frames are authenticated but not encrypted; anyone on the network can read them (use ssh:// addresses to reach nodes on other machines)"

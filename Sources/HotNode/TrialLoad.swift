@@ -64,8 +64,7 @@ public enum TrialLoad {
         var line: [UInt8] = []
         var byte: UInt8 = 0
         while true {
-            let n = read(0, &byte, 1)
-            if n < 0 && errno == EINTR { continue }
+            let n = (try? SystemError.retrying("read") { read(0, &byte, 1) }) ?? -1
             guard n == 1, line.count < 1 << 16 else { return 0 }
             if byte == UInt8(ascii: "\n") { break }
             line.append(byte)
@@ -119,7 +118,7 @@ public enum TrialLoad {
         } catch {
             throw .badFile(path: path, reason: "trial load could not start: \(error)")
         }
-        try judge(child.waitCapturing(limit: outputLimit, timeout: timeout), path: path, executable: executable, timeout: timeout)
+        try judge(child.waitCapturing(limit: outputLimit, timeout: .seconds(timeout)), path: path, executable: executable, timeout: timeout)
         return false
     }
 
@@ -143,7 +142,7 @@ public enum TrialLoad {
             return nil
         }
         spare.shutdownInput()
-        let capture = spare.waitCapturing(limit: outputLimit, timeout: timeout)
+        let capture = spare.waitCapturing(limit: outputLimit, timeout: .seconds(timeout))
         guard capture.output.split(separator: "\n").contains(Substring(startedLine)) else { return nil }
         return capture
     }

@@ -24,6 +24,9 @@ final class TrialSpare: @unchecked Sendable {
     private let executable: String
     /// How long a spare may take to say it is ready.
     private let readyTimeout: Double
+    /// How long `close` waits for a keeper that is starting a spare: it
+    /// kills that spare first, so the keeper is only reaping it.
+    private static let keeperStopWait: Duration = .seconds(5)
     private let logger: Logger?
     private let condition = Condition()
     private var state = State()
@@ -64,7 +67,16 @@ final class TrialSpare: @unchecked Sendable {
             state.keeping = true
             return true
         }
-        if start { startThread { [self] in keep() } }
+        guard start else { return }
+        do {
+            try startThread { [self] in keep() }
+        } catch {
+            // No thread for a keeper now: the next trial load starts its child itself.
+            condition.withLock {
+                state.keeping = false
+                condition.broadcast()
+            }
+        }
     }
 
     /// The spare, alive and waiting, now the caller's to hand a path and
@@ -72,7 +84,7 @@ final class TrialSpare: @unchecked Sendable {
     /// it is never slower than a child started now.
     func take() -> Subprocess? {
         let taken = condition.withLock { () -> Subprocess? in
-            let deadline = monotonic() + readyTimeout + 1
+            let deadline = ContinuousClock.now + .seconds(readyTimeout + 1)
             while state.keeping, state.ready == nil, !state.closed {
                 if !condition.wait(until: deadline) { break }
             }
@@ -104,7 +116,7 @@ final class TrialSpare: @unchecked Sendable {
             _ = ready.wait()
         }
         condition.withLock {
-            let deadline = monotonic() + 5
+            let deadline = ContinuousClock.now + Self.keeperStopWait
             while state.keeping {
                 if !condition.wait(until: deadline) { break }
             }
@@ -188,7 +200,7 @@ final class TrialSpare: @unchecked Sendable {
             return !state.closed
         }
         let asked = monotonic()
-        let ready = open && child.receiveLine(limit: 64, timeout: readyTimeout) == TrialLoad.readyLine
+        let ready = open && child.receiveLine(limit: 64, timeout: .seconds(readyTimeout)) == TrialLoad.readyLine
         let published = condition.withLock {
             state.starting = nil
             guard ready, !state.closed else { return false }

@@ -80,8 +80,8 @@ let startCommand = Command(
         throw .failed("cannot start \(node): \(error)")
     }
     // Wait until the node answers, or until it dies and its log says why.
-    let deadline = monotonic() + 15
-    while monotonic() < deadline {
+    let deadline = ContinuousClock.now + nodeStartTimeout
+    while ContinuousClock.now < deadline {
         if process.hasExited() {
             let log = readFile(local.log).map { String(decoding: $0, as: UTF8.self) } ?? ""
             let last = log.split(separator: "\n").suffix(1).joined()
@@ -91,10 +91,12 @@ let startCommand = Command(
             print("node \(client.nodeName) started (supervisor pid \(process.pid)), listening on \(listen.joined(separator: " and "))")
             return
         }
+        // No event says "listening" to a process that is not the node's
+        // parent's parent; connecting is the question, asked every 20 ms.
         usleep(20_000)
     }
     process.signal(SIGTERM)
-    throw .failed("node did not answer within 15 s; see \(local.log)")
+    throw .failed("node did not answer within \(nodeStartTimeout.shortDescription); see \(local.log)")
 }
 
 /// hotnode's flags for a local node of `project`: its files, mode and
@@ -109,6 +111,11 @@ func hotnodeArguments(_ project: Project, _ local: LocalNode, mode: String, list
     arguments += project.config.compact?.arguments ?? []
     return arguments
 }
+
+/// How long `hot start` waits for its node to answer: a boot loads every permanent version.
+let nodeStartTimeout: Duration = .seconds(15)
+/// How long `hot stop` waits for a node that agreed to stop to go.
+let nodeStopTimeout: Duration = .seconds(10)
 
 /// The values of `hot start --mode`, as hotnode takes them.
 let nodeModes = ["interactive", "embedded"]
@@ -129,9 +136,11 @@ let stopCommand = Command(
         let name = client.nodeName
         do throws(ClientError) { _ = try client.request(.stop) } catch { throw clientFailure(error) }
         // The node answers, then closes its listener and exits: wait for the socket to go.
-        let deadline = monotonic() + 10
-        while monotonic() < deadline {
+        let deadline = ContinuousClock.now + nodeStopTimeout
+        while ContinuousClock.now < deadline {
             if (try? NodeClient(address: target.address, cookieFile: target.cookieFile)) == nil { break }
+            // The node may be on another machine: no pidfd to wait on, so
+            // whether it still answers is asked every 20 ms.
             usleep(20_000)
         }
         print("node \(name) stopped")

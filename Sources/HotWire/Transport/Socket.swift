@@ -258,12 +258,7 @@ public final class Listener: @unchecked Sendable {
     /// Waits for the next connection (`accept4(2)`).
     public func accept() throws(SystemError) -> Socket {
         var fds = [pollfd(fd: fd, events: Int16(POLLIN), revents: 0), pollfd(fd: wake, events: Int16(POLLIN), revents: 0)]
-        while true {
-            let ready = poll(&fds, 2, -1)
-            if ready < 0 && errno == EINTR { continue }
-            guard ready >= 0 else { throw SystemError("poll") }
-            break
-        }
+        _ = try SystemError.retrying("poll") { poll(&fds, 2, -1) }
         if fds[1].revents != 0 && fds[0].revents == 0 {
             var count: UInt64 = 0
             _ = read(wake, &count, 8)
