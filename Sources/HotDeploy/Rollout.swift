@@ -282,17 +282,27 @@ public struct Rollout: Sendable {
         }
         guard let healthCommand else { return }
         let environment = currentEnvironment() + ["HOT_NODE=\(target.address)", "HOT_NODE_NAME=\(target.name)"]
+        try Self.runHealthCommand(healthCommand, environment: environment, timeout: .seconds(stepTimeout))
+    }
+
+    /// The most of a health command's output kept, for the last line its
+    /// failure quotes; the rest is read and dropped.
+    static let healthOutputLimit = 4096
+
+    /// Runs `command` with `sh -c`; throws when it exits other than 0, quoting
+    /// its last line of output, or when it runs past `timeout` (it is killed).
+    static func runHealthCommand(_ command: String, environment: [String], timeout: Duration) throws(ClientError) {
+        let capture: Subprocess.Capture
         do {
-            let child = try Subprocess.spawn("/bin/sh", ["-c", healthCommand], output: .capture, environment: environment)
-            let (status, output) = child.waitCapturing()
-            guard status == 0 else {
-                let last = output.split(separator: "\n").last.map(String.init) ?? ""
-                throw ClientError.failed(code: .failed, message: "health command exited \(status)\(last.isEmpty ? "" : ": \(last)")")
-            }
-        } catch let error as ClientError {
-            throw error
+            let child = try Subprocess.spawn("/bin/sh", ["-c", command], output: .capture, environment: environment)
+            capture = child.waitCapturing(limit: healthOutputLimit, timeout: timeout)
         } catch {
             throw .failed(code: .failed, message: "health command could not run: \(error)")
+        }
+        if capture.timedOut { throw .failed(code: .failed, message: "health command did not end within \(timeout.shortDescription); killed") }
+        guard capture.status == 0 else {
+            let last = capture.output.split(separator: "\n").last.map(String.init) ?? ""
+            throw .failed(code: .failed, message: "health command exited \(capture.status)\(last.isEmpty ? "" : ": \(last)")")
         }
     }
 

@@ -199,22 +199,6 @@ public final class Subprocess: @unchecked Sendable {
         if let inputFD { shutdown(inputFD, Int32(SHUT_WR)) }
     }
 
-    /// Reads the child's output to its end, then waits for it; returns the
-    /// exit status (128 + signal when killed) and the output.
-    public func waitCapturing() -> (status: Int32, output: String) {
-        var output: [UInt8] = []
-        if let outputFD {
-            var chunk = [UInt8](repeating: 0, count: 16 << 10)
-            while true {
-                let n: Int
-                do { n = try SystemError.retrying("read") { chunk.withUnsafeMutableBytes { read(outputFD, $0.baseAddress, $0.count) } } } catch { break }
-                if n == 0 { break }
-                output.append(contentsOf: chunk[0..<n])
-            }
-        }
-        return (wait(), String(decoding: output, as: UTF8.self))
-    }
-
     /// What `waitCapturing(limit:timeout:)` saw.
     public struct Capture: Sendable {
         /// The exit status (128 + signal when killed); for a child killed at
@@ -235,6 +219,7 @@ public final class Subprocess: @unchecked Sendable {
     /// (SIGKILL) and reaped. Polls the pipe and the pidfd (poll(2)): a
     /// grandchild that inherited the pipe cannot hold the wait open past the
     /// child's end.
+    /// The only way to read a child's output: every caller names its bound.
     public func waitCapturing(limit: Int, timeout: Duration) -> Capture {
         let deadline = ContinuousClock.now + timeout
         var output: [UInt8] = []
