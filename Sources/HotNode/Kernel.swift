@@ -141,9 +141,14 @@ final class Kernel: NodeRuntime, @unchecked Sendable {
     /// How long a server's `start` may run before `Servers.start` gives up on it.
     static let serverStartTimeout: Duration = .seconds(10)
 
-    /// Waits for a server's first state, up to `timeout`.
+    /// Waits for a server's first state; past `timeout` the server is
+    /// taken out of the table and cancelled, so that a `start` that returns
+    /// later finds its process gone and the server never serves
+    /// (a gen_server's start_link that timed out kills its child).
     private func awaitStart(_ process: NodeProcess, _ started: Reply, timeout: Duration) throws {
         guard let result = started.wait(timeout: timeout.inSeconds) else {
+            process.mailbox.cancel()
+            processes.remove(process.pid)
             throw ProcessError.timeout(after: timeout)
         }
         _ = try result.get()
@@ -185,6 +190,10 @@ final class Kernel: NodeRuntime, @unchecked Sendable {
     }
 
     func startServer(_ module: String, _ server: String, _ args: [Term], name: String?) throws -> Pid {
+        try startServer(module, server, args, name: name, timeout: Self.serverStartTimeout)
+    }
+
+    func startServer(_ module: String, _ server: String, _ args: [Term], name: String?, timeout: Duration) throws -> Pid {
         guard let version = codeServer.exports.currentLoading(module) else { throw CallError.undefinedModule(module) }
         guard version.server(server) != nil else { throw CallError.undefinedFunction(module: module, function: server) }
         let (process, pinned) = try pinCurrent(module, name: name, kind: .server(server))
@@ -192,7 +201,7 @@ final class Kernel: NodeRuntime, @unchecked Sendable {
         // learns of a failing `start` at once, as gen_server:start_link does.
         let started = Reply()
         try startProcessThread(process) { [self] in runServer(process, pinned, server, { spec in try spec.start(args) }, started) }
-        try awaitStart(process, started, timeout: Self.serverStartTimeout)
+        try awaitStart(process, started, timeout: timeout)
         return process.pid
     }
 
