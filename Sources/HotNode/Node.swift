@@ -23,6 +23,8 @@ public final class Node: Sendable {
     let logger: Logger
     let processes: ProcessTable
     let kernel: Kernel
+    /// The watch on this node's supervisor; nil when nothing supervises it.
+    let supervision: SupervisorWatch?
     let servers = Mutex<[(listener: Listener, server: ControlServer, configured: NodeAddress)]>([])
     /// Compaction: whether this process may re-execute itself, what it
     /// inherited from the process before it, and the record status shows.
@@ -68,6 +70,7 @@ public final class Node: Sendable {
             journal: LoadJournal(stateFolder: store.root), metrics: metrics)
         self.logger = logger
         self.kernel = Kernel(codeServer: codeServer, processes: processes, logger: logger)
+        self.supervision = SupervisorWatch.start(logger: logger)
         Runtime.install(kernel)
         do { try codeServer.metrics.report(codeServer, every: .seconds(1)) } catch {
             logger.warning("no thread to publish the node's metrics: \(error)")
@@ -308,7 +311,7 @@ public final class Node: Sendable {
             node: name, pid: Int(getpid()), mode: mode.rawValue, modules: modules, processes: processList,
             retainedBytes: codeServer.retainedBytes(),
             refused: deaths.isEmpty ? nil : deaths, mappedVersions: codeServer.mappedVersions,
-            lastCompaction: compaction.withLock { $0.last }, tasks: taskList)
+            lastCompaction: compaction.withLock { $0.last }, tasks: taskList, unsupervised: supervision?.unsupervised)
     }
 }
 

@@ -16,6 +16,11 @@ import Synchronization
 public struct Supervisor: Sendable {
     /// The flag that makes a node executable supervise a node.
     public static let flag = "--supervise"
+    /// The environment variable that tells a supervised node its
+    /// supervisor's pid, so that it notices the supervisor's death
+    /// (`SupervisorWatch`). Kept across a compaction's exec, as the
+    /// supervisor is still the parent there.
+    public static let pidVariable = "HOT_SUPERVISOR_PID"
     /// The node executable and its arguments.
     public let executable: String
     public let arguments: [String]
@@ -63,12 +68,13 @@ public struct Supervisor: Sendable {
             log("supervisor: no thread to wait for stop signals: \(error)")
             return 1
         }
+        let environment = currentEnvironment().filter { !$0.hasPrefix(Self.pidVariable + "=") } + ["\(Self.pidVariable)=\(getpid())"]
         var policy = RestartPolicy(maxRestarts: maxRestarts, window: window, startGrace: startGrace)
         while true {
             let started = ContinuousClock.now
             let node: Subprocess
             do {
-                node = try Subprocess.spawn(executable, arguments, output: .inherit)
+                node = try Subprocess.spawn(executable, arguments, output: .inherit, environment: environment)
             } catch {
                 log("supervisor: cannot start the node: \(error)")
                 return 1

@@ -35,7 +35,12 @@ let startCommand = Command(
     }
     let local = project.localNode(args.value("--node"))
     let address = NodeAddress.unix(path: local.socket)
-    if (try? NodeClient(address: address, cookieFile: project.cookiePath)) != nil {
+    if let running = try? NodeClient(address: address, cookieFile: project.cookiePath) {
+        // A node whose supervisor died is refused, not reported running:
+        // started again beside it, two nodes would share one state folder.
+        if let unsupervised = (try? running.request(.status, as: StatusReply.self))?.unsupervised {
+            throw .failed("node \(local.name) is running on \(address) but \(unsupervised.description)")
+        }
         print("node \(local.name) is already running on \(address)")
         return
     }
