@@ -96,8 +96,9 @@ let startCommand = Command(
             print("node \(client.nodeName) started (supervisor pid \(process.pid)), listening on \(listen.joined(separator: " and "))")
             return
         }
-        // No event says "listening" to a process that is not the node's
-        // parent's parent; connecting is the question, asked every 20 ms.
+        // The node tells no one when it serves (its socket file appears
+        // before it accepts, and it boots its modules first): connecting is
+        // the question, asked every 20 ms.
         usleep(20_000)
     }
     process.signal(SIGTERM)
