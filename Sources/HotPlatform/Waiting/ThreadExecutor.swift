@@ -25,7 +25,9 @@ public final class ThreadExecutor: TaskExecutor, @unchecked Sendable {
         let startOne: Bool = lock.withLock {
             jobs.append(job)
             lock.broadcast()
-            guard idle == 0, started < threads else { return false }
+            // More jobs waiting than idle threads to take them: another
+            // thread, while the executor has fewer than its number.
+            guard jobs.count - head > idle, started < threads else { return false }
             started += 1
             return true
         }
