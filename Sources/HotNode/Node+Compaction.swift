@@ -28,7 +28,9 @@ struct CompactionState {
     var last: StatusReply.Compaction?
     /// When a compaction the threshold asked for was last refused: such a
     /// refusal is tried again (and logged) at most once a minute.
-    var thresholdRefusedAt = -Double.infinity
+    var thresholdRefusedAt: ContinuousClock.Instant?
+    /// How long a refused threshold compaction waits before it is tried again.
+    static let thresholdRetry: Duration = .seconds(60)
 }
 
 extension Node {
@@ -163,7 +165,7 @@ extension Node {
     func compactIfDue() {
         let versions = codeServer.mappedVersions
         let due = compaction.withLock { state -> (loads: Int, bytes: Int?)? in
-            guard state.arguments != nil, !state.underWay, monotonic() - state.thresholdRefusedAt >= 60 else { return nil }
+            guard state.arguments != nil, !state.underWay, state.thresholdRefusedAt.map({ $0 + CompactionState.thresholdRetry <= .now }) ?? true else { return nil }
             let loads = versions - state.versionsAtBoot
             if let limit = state.threshold.loads, loads >= limit { return (loads, nil) }
             if state.threshold.retainedBytes != nil { return (loads, state.threshold.retainedBytes) }
@@ -178,7 +180,7 @@ extension Node {
                 do throws(CompactionRefusal) {
                     try compact(trigger: "threshold", purge: false, requester: nil) { _ in true }
                 } catch {
-                    compaction.withLock { $0.thresholdRefusedAt = monotonic() }
+                    compaction.withLock { $0.thresholdRefusedAt = .now }
                     logger.warning("the compaction threshold is passed (\(due.loads) versions loaded since boot): \(error)")
                 }
             }

@@ -47,7 +47,7 @@ public struct StatusReply: ReplyDocument {
     }
 
     /// A supervisor that died (killed with SIGKILL, say) and left its node running.
-    public struct Unsupervised: Codable, Sendable, Equatable {
+    public struct Unsupervised: Codable, Sendable, Equatable, CustomStringConvertible {
         /// The supervisor's process id.
         public var supervisorPid: Int
         /// When the node saw it gone (seconds since the epoch).

@@ -11,10 +11,21 @@ import Testing
 /// is lowered to what the node runs already.
 @Suite("Thread limit", .serialized)
 struct ThreadLimitTests {
-    private static let cgroups = "/sys/fs/cgroup/pids"
+    /// Where pids cgroups are made: cgroup v1's pids hierarchy, or the v2
+    /// root when its children get the pids controller.
+    private static let cgroups: String? = {
+        if access("/sys/fs/cgroup/pids/cgroup.procs", W_OK) == 0 { return "/sys/fs/cgroup/pids" }
+        let controllers = (try? String(contentsOfFile: "/sys/fs/cgroup/cgroup.subtree_control", encoding: .utf8)) ?? ""
+        if controllers.split(separator: " ").contains(where: { $0.trimmingCharacters(in: .whitespacesAndNewlines) == "pids" }),
+            access("/sys/fs/cgroup/cgroup.procs", W_OK) == 0
+        {
+            return "/sys/fs/cgroup"
+        }
+        return nil
+    }()
 
-    /// Whether this machine lets the test make a pids cgroup (root, cgroup v1 pids controller).
-    private static var canLimit: Bool { access(cgroups, W_OK) == 0 && access(cgroups + "/cgroup.procs", W_OK) == 0 }
+    /// Whether this machine lets the test make a pids cgroup (root, and a pids controller to use).
+    private static var canLimit: Bool { cgroups != nil }
 
     private static func write(_ path: String, _ text: String) throws {
         try text.write(toFile: path, atomically: false, encoding: .utf8)
@@ -56,7 +67,8 @@ struct ThreadLimitTests {
         try client.stage(path: spawner.path, fileName: spawner.file)
         _ = try client.request(.load(files: [spawner.file], purge: false, force: false), as: LoadReply.self)
 
-        let group = Self.cgroups + "/hot-test-\(getpid())-\(node)"
+        let cgroups = try #require(Self.cgroups)
+        let group = cgroups + "/hot-test-\(getpid())-\(node)"
         try FileManager.default.createDirectory(atPath: group, withIntermediateDirectories: false)
         defer {
             // Whatever is in the group (the node, a trial child it started)
@@ -65,7 +77,7 @@ struct ThreadLimitTests {
             let deadline = ContinuousClock.now + .seconds(5)
             repeat {
                 let members = (try? String(contentsOfFile: group + "/cgroup.procs", encoding: .utf8)) ?? ""
-                for pid in members.split(separator: "\n") { try? Self.write(Self.cgroups + "/cgroup.procs", String(pid)) }
+                for pid in members.split(separator: "\n") { try? Self.write(cgroups + "/cgroup.procs", String(pid)) }
                 if rmdir(group) == 0 || errno == ENOENT { break }
                 usleep(50_000)
             } while ContinuousClock.now < deadline
