@@ -74,10 +74,10 @@ public struct Rollout: Sendable {
     public let parallelism: Int
     /// Seconds a step (staging, a commit batch and its checks, a rollback,
     /// making permanent) may take on all its nodes; a node still busy then fails.
-    public let stepTimeout: Double
+    public let stepTimeout: Duration
 
     public init(targets: [RolloutTarget], strategy: Strategy = .all, purge: Bool = false, force: Bool = false,
-                temporary: Bool = false, healthCommand: String? = nil, parallelism: Int = 16, stepTimeout: Double = 600) {
+                temporary: Bool = false, healthCommand: String? = nil, parallelism: Int = 16, stepTimeout: Duration = .seconds(600)) {
         self.targets = targets
         self.strategy = strategy
         self.purge = purge
@@ -169,7 +169,7 @@ public struct Rollout: Sendable {
     /// worker still holds; the reason says what may be left behind.
     private func overdue(_ outcome: NodeOutcome, _ progress: RolloutProgress) -> NodeOutcome {
         var outcome = outcome
-        let late = "no answer within \(seconds(stepTimeout))"
+        let late = "no answer within \(stepTimeout.shortDescription)"
             + (outcome.state == .unchanged ? "" : "; not rolled back: it may run the new versions")
         outcome.reason = [outcome.reason, late].compactMap { $0 }.joined(separator: "; ")
         outcome.state = .failed
@@ -180,7 +180,7 @@ public struct Rollout: Sendable {
 
     /// A node whose staging did not finish within `stepTimeout`: nothing was committed there.
     private func overdue(_ target: RolloutTarget, _ progress: RolloutProgress) -> Staged {
-        let reason = "no answer within \(seconds(stepTimeout)) while staging"
+        let reason = "no answer within \(stepTimeout.shortDescription) while staging"
         progress(target.name, .failed, reason)
         return Self.failedStage(target, reason, unreachable: false)
     }
@@ -282,7 +282,7 @@ public struct Rollout: Sendable {
         }
         guard let healthCommand else { return }
         let environment = currentEnvironment() + ["HOT_NODE=\(target.address)", "HOT_NODE_NAME=\(target.name)"]
-        try Self.runHealthCommand(healthCommand, environment: environment, timeout: .seconds(stepTimeout))
+        try Self.runHealthCommand(healthCommand, environment: environment, timeout: stepTimeout)
     }
 
     /// The most of a health command's output kept, for the last line its
@@ -349,14 +349,9 @@ public struct Rollout: Sendable {
     private func forEach<T: Sendable, R: Sendable>(
         _ items: [T], overdue: (T) -> R, _ body: @escaping @Sendable (T) -> R
     ) -> [R] {
-        let done = concurrentMap(items, width: parallelism, timeout: .seconds(stepTimeout), body)
+        let done = concurrentMap(items, width: parallelism, timeout: stepTimeout, body)
         return zip(items, done).map { item, result in result ?? overdue(item) }
     }
-}
-
-/// `600 s`, `0.5 s`.
-private func seconds(_ value: Double) -> String {
-    "\(value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value)) s"
 }
 
 extension String {
