@@ -1,7 +1,6 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import CHotPlatform
 import HotPlatform
 import HotWire
 import Logging
@@ -36,7 +35,7 @@ final class SupervisorWatch: Sendable {
         // before the open either fails the open (ESRCH) or, its number
         // reused, is no longer this process's parent.
         let supervisor: Descriptor
-        do { supervisor = try Descriptor("pidfd_open") { hot_pidfd_open(pid) } } catch {
+        do { supervisor = try Descriptor.process(pid) } catch {
             if error.errno == .noSuchProcess { record(pid, logger) } else {
                 logger.warning("cannot watch the supervisor (pid \(pid)): \(error)")
             }

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CHotPlatform
 
 /// An open file descriptor with one owner. It closes exactly once: by
 /// `close()`, which consumes it, or when its owner goes. A descriptor
@@ -39,6 +40,15 @@ public struct Descriptor: ~Copyable {
         var entry = pollfd(fd: number, events: Int16(POLLIN), revents: 0)
         let milliseconds = timeout.map { $0.pollMilliseconds } ?? -1
         return try SystemError.retrying("poll") { poll(&entry, 1, milliseconds) } > 0
+    }
+}
+
+extension Descriptor {
+    /// A pidfd of process `pid` (`pidfd_open(2)`): readable once it has
+    /// ended. Throws ESRCH for a process already gone, ENOSYS on a kernel
+    /// before 5.3.
+    public static func process(_ pid: Int32) throws(SystemError) -> Descriptor {
+        try Descriptor("pidfd_open \(pid)") { hot_pidfd_open(pid) }
     }
 }
 
