@@ -42,7 +42,7 @@ public final class CallsInFlight: @unchecked Sendable {
     /// for it. Sequentially consistent on both sides (the slot cleared then
     /// `waiters` read; `waiters` raised then the slots read), so either the
     /// leaving call sees the waiter or the waiter sees the call gone.
-    private let waiters = Atomic<Int>(0)
+    @usableFromInline let waiters = Atomic<Int>(0)
     private let ended = Condition()
 
     init() {
@@ -94,13 +94,11 @@ public final class CallsInFlight: @unchecked Sendable {
     public func leave(_ token: Token, failed: Bool = false) {
         if failed { noteFailure() }
         if token.place >= 0 { clear(token.place) } else { unregister(-1 - token.place) }
-        wakeWaiters()
+        if waiters.load(ordering: .sequentiallyConsistent) > 0 { wakeWaiters() }
     }
 
     @usableFromInline
-    func wakeWaiters() {
-        if waiters.load(ordering: .sequentiallyConsistent) > 0 { ended.withLock { ended.broadcast() } }
-    }
+    func wakeWaiters() { ended.withLock { ended.broadcast() } }
 
     @usableFromInline
     func noteFailure() { failed.add(1, ordering: .relaxed) }
