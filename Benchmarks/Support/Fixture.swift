@@ -66,7 +66,9 @@ public final class Fixture: @unchecked Sendable {
     static func run(_ argv: [String], in directory: String) throws -> String {
         let script = "cd '\(directory)' && exec \"$@\""
         let child = try Subprocess.spawn("/bin/sh", ["-c", script, "sh"] + argv)
-        let (status, output) = child.waitCapturing()
+        // A build's output, a few KiB; a command that has not ended in ten minutes is stuck.
+        let capture = child.waitCapturing(limit: 1 << 20, timeout: .seconds(600))
+        let (status, output) = (capture.status, capture.output)
         guard status == 0 else { throw FixtureError("\(argv.joined(separator: " ")) failed: \(output)") }
         return output
     }

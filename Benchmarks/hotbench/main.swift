@@ -73,7 +73,7 @@ do {
     func startCallers() -> Callers {
         callers.finished.store(0, ordering: .relaxed)
         for _ in 0..<2 {
-            startThread {
+            try! startThread {
                 var samples: [Double] = []
                 samples.reserveCapacity(1 << 20)
                 while callers.running.load(ordering: .relaxed) {

@@ -16,12 +16,12 @@ public protocol NodeRuntime: AnyObject, Sendable {
     func whereis(_ name: String) -> Pid?
     /// The calling process's pid, or nil outside a process.
     func selfPid() -> Pid?
-    /// Waits for the calling process's next message; nil after `timeout` seconds.
-    func receive(timeout: Double?) throws -> Term?
+    /// Waits for the calling process's next message; nil once `timeout` has passed.
+    func receive(timeout: Duration?) throws -> Term?
     /// Throws `ProcessError.cancelled` if the calling process was told to stop.
     func checkCancellation() throws
-    /// A synchronous request to a server; waits up to `timeout` seconds for the reply.
-    func serverCall(_ pid: Pid, _ request: Term, timeout: Double) throws -> Term
+    /// A synchronous request to a server; waits up to `timeout` for the reply.
+    func serverCall(_ pid: Pid, _ request: Term, timeout: Duration) throws -> Term
     /// An asynchronous message to a server's `handleCast`.
     func serverCast(_ pid: Pid, _ message: Term) -> Bool
     /// Starts `body` as a tracked task of the version `site` names; its number.
@@ -73,8 +73,8 @@ public enum ProcessError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The call comes from code outside a hot module (its `#fileID`), and
     /// so belongs to no version.
     case notInModule(String)
-    /// A server call got no reply in time.
-    case timeout(seconds: Double)
+    /// A server call, or a server's start, got no answer within this long.
+    case timeout(after: Duration)
     /// The server ended before it replied.
     case serverEnded(String)
     /// The node runs as many processes, or tracked tasks, as its limit
@@ -89,7 +89,9 @@ public enum ProcessError: Error, Sendable, Equatable, CustomStringConvertible {
         case .noProcess(let name): "no process named '\(name)'"
         case .nameTaken(let name): "the name '\(name)' is already registered"
         case .notInModule(let fileID): "\(fileID) is not a hot module's code, so its work belongs to no version"
-        case .timeout(let seconds): "no reply within \(seconds) s"
+        case .timeout(let duration):
+            // Hot imports nothing but the standard library: seconds, as `hot` writes them elsewhere.
+            "no reply within \(Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18) s"
         case .serverEnded(let reason): "server ended: \(reason)"
         case .systemLimit(let what): what
         }
@@ -120,9 +122,9 @@ public enum Process {
         return pid
     }
 
-    /// Waits for the next message; nil when `timeout` seconds pass first.
+    /// Waits for the next message; nil when `timeout` passes first (nil: no bound).
     /// Throws `ProcessError.cancelled` when the process is told to stop.
-    public static func receive(timeout: Double? = nil) throws -> Term? {
+    public static func receive(timeout: Duration? = nil) throws -> Term? {
         try Runtime.current().receive(timeout: timeout)
     }
 

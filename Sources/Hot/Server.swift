@@ -106,15 +106,18 @@ public enum Servers {
         try Runtime.current().startServer(module, server, args, name: name)
     }
 
+    /// How long a server call waits for its reply unless told otherwise.
+    public static let callTimeout: Duration = .seconds(5)
+
     /// A synchronous request to a server (by registered name); waits for the reply.
-    public static func call(_ name: String, _ request: Term, timeout: Double = 5) throws -> Term {
+    public static func call(_ name: String, _ request: Term, timeout: Duration = Servers.callTimeout) throws -> Term {
         let runtime = try Runtime.current()
         guard let pid = runtime.whereis(name) else { throw ProcessError.noProcess(name) }
         return try runtime.serverCall(pid, request, timeout: timeout)
     }
 
     /// A synchronous request to a server by pid.
-    public static func call(_ pid: Pid, _ request: Term, timeout: Double = 5) throws -> Term {
+    public static func call(_ pid: Pid, _ request: Term, timeout: Duration = Servers.callTimeout) throws -> Term {
         try Runtime.current().serverCall(pid, request, timeout: timeout)
     }
 

@@ -132,7 +132,7 @@ extension DriverPlan {
         let capture: Subprocess.Capture
         do {
             capture = try Subprocess.spawn(executable, Array(arguments), environment: environment)
-                .waitCapturing(limit: 1 << 20, timeout: 60)
+                .waitCapturing(limit: 1 << 20, timeout: .seconds(60))
         } catch { throw Unusable("cannot run \(executable) -###: \(error)") }
         guard capture.status == 0, !capture.truncated, !capture.timedOut else {
             throw Unusable("\(lastPathComponent(executable)) -### exited with \(capture.status): \(capture.output.prefix(400))")

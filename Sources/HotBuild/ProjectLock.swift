@@ -10,7 +10,8 @@ import HotPlatform
 /// a holder that is killed never leaves the project locked; the file only
 /// names the holder's pid, for the one who waits.
 public final class ProjectLock {
-    private var fd: Int32
+    /// The lock file, open until `release`.
+    private var file: Descriptor?
     /// Whether the flock is ours (else only the file is open).
     private var held = false
 
@@ -31,13 +32,13 @@ public final class ProjectLock {
         }
     }
 
-    private init(fd: Int32) { self.fd = fd }
+    private init(fd: Int32) { file = Descriptor(taking: fd) }
 
-    /// Takes `project`'s lock, waiting up to `timeout` seconds while another
+    /// Takes `project`'s lock, waiting up to `timeout` while another
     /// process holds it; `waiting` is called once, with the holder's pid when
     /// its file names one, if the lock is not free at once.
     public static func acquire(
-        _ project: Project, timeout: Double, waiting: (_ holder: Int32?) -> Void
+        _ project: Project, timeout: Duration, waiting: (_ holder: Int32?) -> Void
     ) throws(Failure) -> ProjectLock {
         do { try project.makeHotDirectory() } catch { throw .system(error) }
         let path = project.lockPath
@@ -46,17 +47,27 @@ public final class ProjectLock {
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw .system(SystemError("open")) }
         let lock = ProjectLock(fd: fd)
-        let deadline = monotonic() + timeout
-        var told = false
+        let deadline = ContinuousClock.now + timeout
+        // flock(2) has no timeout of its own. The holder's release is an
+        // event on the file: it truncates it (IN_MODIFY), and its close, at
+        // release or at its death, is IN_CLOSE_WRITE (it opened it to
+        // write). The watch starts before the next try, so a release
+        // between a failed try and the watch is not missed.
+        var releases: Inotify?
         while flock(fd, LOCK_EX | LOCK_NB) != 0 {
             guard errno == EWOULDBLOCK || errno == EINTR else { throw .system(SystemError("flock \(path)")) }
-            if !told {
-                told = true
+            guard let watch = releases else {
                 waiting(lock.holder())
+                let watch: Inotify
+                do {
+                    watch = try Inotify()
+                    _ = try watch.watch(path, mask: UInt32(IN_MODIFY | IN_CLOSE_WRITE))
+                } catch { throw .system(error) }
+                releases = watch
+                continue
             }
-            // flock(2) has no timeout of its own: poll.
-            guard monotonic() < deadline else { throw .timedOut(path: path, holder: lock.holder(), seconds: timeout) }
-            usleep(50_000)
+            guard ContinuousClock.now < deadline else { throw .timedOut(path: path, holder: lock.holder(), seconds: timeout.inSeconds) }
+            do { _ = try watch.read(timeout: deadline.timeLeft) } catch { throw .system(error) }
         }
         lock.held = true
         var text = Array("\(getpid())\n".utf8)
@@ -67,6 +78,7 @@ public final class ProjectLock {
 
     /// The pid the lock file names.
     private func holder() -> Int32? {
+        guard let fd = file.number else { return nil }
         var buffer = [UInt8](repeating: 0, count: 32)
         let n = pread(fd, &buffer, buffer.count, 0)
         guard n > 0 else { return nil }
@@ -75,11 +87,10 @@ public final class ProjectLock {
 
     /// Gives the lock up; later calls do nothing.
     public func release() {
-        guard fd >= 0 else { return }
+        guard let file = file.take() else { return }
         // The pid goes before the lock does; a waiter's file is not ours to clear.
-        if held { _ = ftruncate(fd, 0) }
-        close(fd)
-        fd = -1
+        if held { _ = ftruncate(file.number, 0) }
+        file.close()
     }
 
     deinit { release() }

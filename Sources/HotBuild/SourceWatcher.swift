@@ -87,23 +87,25 @@ public final class SourceWatcher {
     /// How many folders are watched.
     public var watchedFolders: Int { folders.count }
 
-    /// Waits up to `timeout` seconds for a change. After the first event it
-    /// keeps reading until `quiet` seconds pass with none (at most `settle`
-    /// seconds in all), so that a burst of saves is one batch.
-    public func next(timeout: Double, quiet: Double = 0.01, settle: Double = 1) throws(SystemError) -> Wake {
-        let deadline = monotonic() + timeout
+    /// Waits up to `timeout` for a change. After the first event it keeps
+    /// reading until `quiet` passes with none (at most `settle` in all), so
+    /// that a burst of saves is one batch.
+    public func next(
+        timeout: Duration, quiet: Duration = .milliseconds(10), settle: Duration = .seconds(1)
+    ) throws(SystemError) -> Wake {
+        let deadline = ContinuousClock.now + timeout
         var changes = Changes()
         while changes.isEmpty {
             if interrupted { return .interrupted }
-            let left = deadline - monotonic()
-            guard left > 0 else { return .idle }
+            let left = deadline.timeLeft
+            guard left > .zero else { return .idle }
             // Short waits, so that a signal between the check and the poll is seen soon.
-            changes.merge(try take(try inotify.read(timeout: min(left, 0.5))))
+            changes.merge(try take(try inotify.read(timeout: min(left, .milliseconds(500)))))
         }
-        let settled = monotonic() + settle
-        while monotonic() < settled {
+        let settled = ContinuousClock.now + settle
+        while ContinuousClock.now < settled {
             if interrupted { return .interrupted }
-            let events = try inotify.read(timeout: min(quiet, settled - monotonic()))
+            let events = try inotify.read(timeout: min(quiet, settled.timeLeft))
             if events.isEmpty { break }
             changes.merge(try take(events))
         }
@@ -116,7 +118,7 @@ public final class SourceWatcher {
         var changes = held
         held = Changes()
         while true {
-            let events = try inotify.read(timeout: 0)
+            let events = try inotify.read(timeout: .zero)
             if events.isEmpty { return changes }
             changes.merge(try take(events))
         }

@@ -60,15 +60,7 @@ public struct Toolchain: Sendable {
             if lines.count == 2, lines[0] == stamp { version = lines[1] }
         }
         if version == nil {
-            let output: String
-            do {
-                // Asked of the frontend: the driver's own `--version` leaves an
-                // empty /tmp/TemporaryDirectory.* behind each time it runs.
-                output = try Subprocess.spawn(swiftc, ["-frontend", "--version"]).waitCapturing().output
-            } catch {
-                throw .unknownVersion(swiftc: swiftc, output: "\(error)")
-            }
-            guard let parsed = parseVersion(output) else { throw .unknownVersion(swiftc: swiftc, output: output) }
+            let parsed = try askVersion(swiftc)
             version = parsed
             if let cacheFile {
                 try? makeDirectories(parentDirectory(cacheFile), mode: 0o700)
@@ -91,6 +83,29 @@ public struct Toolchain: Sendable {
         candidates += [exe + "/Modules", exe, parentDirectory(exe) + "/lib/hot"]
         for dir in candidates where fileExists(dir + "/Hot.swiftmodule") { return dir }
         throw .noSDK(searched: candidates)
+    }
+
+    /// The most of `--version`'s output kept: the version line is the first
+    /// of a few; a compiler that prints more is not one this reads.
+    static let versionOutputLimit = 4096
+    /// How long `--version` may take: it reads nothing and compiles nothing.
+    static let versionTimeout: Duration = .seconds(30)
+
+    /// Runs `swiftc -frontend --version` and reads its version, keeping at
+    /// most `versionOutputLimit` bytes of what it prints.
+    static func askVersion(_ swiftc: String) throws(Failure) -> String {
+        let capture: Subprocess.Capture
+        do {
+            // Asked of the frontend: the driver's own `--version` leaves an
+            // empty /tmp/TemporaryDirectory.* behind each time it runs.
+            capture = try Subprocess.spawn(swiftc, ["-frontend", "--version"])
+                .waitCapturing(limit: versionOutputLimit, timeout: versionTimeout)
+        } catch {
+            throw .unknownVersion(swiftc: swiftc, output: "\(error)")
+        }
+        if capture.timedOut { throw .unknownVersion(swiftc: swiftc, output: "no answer within \(versionTimeout.shortDescription)") }
+        guard let parsed = parseVersion(capture.output) else { throw .unknownVersion(swiftc: swiftc, output: capture.output) }
+        return parsed
     }
 
     static func parseVersion(_ output: String) -> String? {

@@ -70,7 +70,7 @@ public final class NodeClient: @unchecked Sendable {
     /// How long a client told to reconnect waits for the node to serve
     /// again: a compaction pauses a node for well under a second, and a
     /// node that crashed in its exec is restarted by its supervisor.
-    public static let reconnectWait = 10.0
+    public static let reconnectWait: Duration = .seconds(10)
 
     /// How many `reconnect` answers in a row one request accepts: each is a
     /// compaction, and a node does not compact again and again.
@@ -78,23 +78,23 @@ public final class NodeClient: @unchecked Sendable {
 
     /// Connects and authenticates.
     public convenience init(address: NodeAddress, cookieFile: String) throws(ClientError) {
-        try self.init(address: address, cookieFile: cookieFile, waiting: 0)
+        try self.init(address: address, cookieFile: cookieFile, waiting: .zero)
     }
 
     /// Connects and authenticates; while nothing answers at the address (a
-    /// node restarting, or not yet listening), tries again for up to `seconds`.
-    public init(address: NodeAddress, cookieFile: String, waiting seconds: Double) throws(ClientError) {
+    /// node restarting, or not yet listening), tries again for up to `wait`.
+    public init(address: NodeAddress, cookieFile: String, waiting wait: Duration) throws(ClientError) {
         self.address = address
         do { cookie = try Cookie.read(path: cookieFile) } catch { throw .cookie(error) }
-        connection = try Self.open(address, cookie: cookie, waiting: seconds)
+        connection = try Self.open(address, cookie: cookie, waiting: wait)
     }
 
     deinit { connection.close() }
 
     /// Opens an authenticated connection, trying again every 50 ms while
-    /// the node is unreachable, until `seconds` have passed.
-    private static func open(_ address: NodeAddress, cookie: [UInt8], waiting seconds: Double) throws(ClientError) -> Connection {
-        let deadline = monotonic() + seconds
+    /// the node is unreachable, until `wait` has passed.
+    private static func open(_ address: NodeAddress, cookie: [UInt8], waiting wait: Duration) throws(ClientError) -> Connection {
+        let deadline = ContinuousClock.now + wait
         while true {
             do {
                 return try Connection.open(reaching: address, cookie: cookie)
@@ -105,7 +105,10 @@ public final class NodeClient: @unchecked Sendable {
                 case .unreachable, .busy: break
                 default: throw failure
                 }
-                guard monotonic() + 0.05 < deadline else { throw failure }
+                guard ContinuousClock.now + .milliseconds(50) < deadline else { throw failure }
+                // Nothing listens yet (or the node is busy), and nothing tells
+                // a client when it will answer (the node may be another
+                // machine's): the question is asked again every 50 ms.
                 usleep(50_000)
             }
         }

@@ -7,7 +7,7 @@ import HotWire
 extension Rollout {
     /// How long a rollout waits for a node that dropped the connection during
     /// `load` to come back under its supervisor.
-    static let restartWait = 15.0
+    static let restartWait: Duration = .seconds(15)
 
     /// A connection that dropped during `load` most likely means the node
     /// died in the new versions' code (an on-load hook that crashes only in
@@ -18,8 +18,8 @@ extension Rollout {
     func deathInLoad(_ error: ClientError, _ target: RolloutTarget, loading: [ShippedVersion]) -> String? {
         guard case .protocolError = error else { return nil }
         let names = loading.map { "\($0.module) v\($0.version)" }.joined(separator: ", ")
-        let deadline = monotonic() + Self.restartWait
-        while monotonic() < deadline {
+        let deadline = ContinuousClock.now + Self.restartWait
+        while ContinuousClock.now < deadline {
             if let client = try? NodeClient(address: target.address, cookieFile: target.cookieFile),
                 let status = try? client.request(.status, as: StatusReply.self)
             {
@@ -29,8 +29,10 @@ extension Rollout {
                 }
                 return "the node died while loading \(death.module) v\(death.version); it restarted on its permanent versions and refuses that build until a deploy with --force"
             }
+            // The node is restarting under its supervisor, perhaps on another
+            // machine: only asking tells when it serves again, every 100 ms.
             usleep(100_000)
         }
-        return "the connection dropped while loading \(names) and the node did not come back within \(Int(Self.restartWait)) s: it may have died in that load (a node started by hot start or systemd restarts by itself)"
+        return "the connection dropped while loading \(names) and the node did not come back within \(Self.restartWait.shortDescription): it may have died in that load (a node started by hot start or systemd restarts by itself)"
     }
 }

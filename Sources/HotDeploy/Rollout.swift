@@ -74,10 +74,10 @@ public struct Rollout: Sendable {
     public let parallelism: Int
     /// Seconds a step (staging, a commit batch and its checks, a rollback,
     /// making permanent) may take on all its nodes; a node still busy then fails.
-    public let stepTimeout: Double
+    public let stepTimeout: Duration
 
     public init(targets: [RolloutTarget], strategy: Strategy = .all, purge: Bool = false, force: Bool = false,
-                temporary: Bool = false, healthCommand: String? = nil, parallelism: Int = 16, stepTimeout: Double = 600) {
+                temporary: Bool = false, healthCommand: String? = nil, parallelism: Int = 16, stepTimeout: Duration = .seconds(600)) {
         self.targets = targets
         self.strategy = strategy
         self.purge = purge
@@ -116,7 +116,9 @@ public struct Rollout: Sendable {
             if case .canary(_, let wait) = strategy, position == 0, !batch.contains(where: { outcomes[$0].state == .failed }) {
                 // The canaries run the new code for the wait; then they are
                 // checked again, and only a healthy canary lets the rest go on.
-                if wait > 0 { usleep(UInt32(wait * 1e6)) }
+                // The wait is the point: the canaries serve for that long,
+                // and no event could end it sooner.
+                if wait > 0 { pause(for: .seconds(wait)) }
                 let current = outcomes
                 let rechecked = forEach(batch, overdue: { index in overdue(current[index], progress) }) { index in
                     recheck(staged[index], current[index], progress)
@@ -167,7 +169,7 @@ public struct Rollout: Sendable {
     /// worker still holds; the reason says what may be left behind.
     private func overdue(_ outcome: NodeOutcome, _ progress: RolloutProgress) -> NodeOutcome {
         var outcome = outcome
-        let late = "no answer within \(seconds(stepTimeout))"
+        let late = "no answer within \(stepTimeout.shortDescription)"
             + (outcome.state == .unchanged ? "" : "; not rolled back: it may run the new versions")
         outcome.reason = [outcome.reason, late].compactMap { $0 }.joined(separator: "; ")
         outcome.state = .failed
@@ -178,7 +180,7 @@ public struct Rollout: Sendable {
 
     /// A node whose staging did not finish within `stepTimeout`: nothing was committed there.
     private func overdue(_ target: RolloutTarget, _ progress: RolloutProgress) -> Staged {
-        let reason = "no answer within \(seconds(stepTimeout)) while staging"
+        let reason = "no answer within \(stepTimeout.shortDescription) while staging"
         progress(target.name, .failed, reason)
         return Self.failedStage(target, reason, unreachable: false)
     }
@@ -280,17 +282,27 @@ public struct Rollout: Sendable {
         }
         guard let healthCommand else { return }
         let environment = currentEnvironment() + ["HOT_NODE=\(target.address)", "HOT_NODE_NAME=\(target.name)"]
+        try Self.runHealthCommand(healthCommand, environment: environment, timeout: stepTimeout)
+    }
+
+    /// The most of a health command's output kept, for the last line its
+    /// failure quotes; the rest is read and dropped.
+    static let healthOutputLimit = 4096
+
+    /// Runs `command` with `sh -c`; throws when it exits other than 0, quoting
+    /// its last line of output, or when it runs past `timeout` (it is killed).
+    static func runHealthCommand(_ command: String, environment: [String], timeout: Duration) throws(ClientError) {
+        let capture: Subprocess.Capture
         do {
-            let child = try Subprocess.spawn("/bin/sh", ["-c", healthCommand], output: .capture, environment: environment)
-            let (status, output) = child.waitCapturing()
-            guard status == 0 else {
-                let last = output.split(separator: "\n").last.map(String.init) ?? ""
-                throw ClientError.failed(code: .failed, message: "health command exited \(status)\(last.isEmpty ? "" : ": \(last)")")
-            }
-        } catch let error as ClientError {
-            throw error
+            let child = try Subprocess.spawn("/bin/sh", ["-c", command], output: .capture, environment: environment)
+            capture = child.waitCapturing(limit: healthOutputLimit, timeout: timeout)
         } catch {
             throw .failed(code: .failed, message: "health command could not run: \(error)")
+        }
+        if capture.timedOut { throw .failed(code: .failed, message: "health command did not end within \(timeout.shortDescription); killed") }
+        guard capture.status == 0 else {
+            let last = capture.output.split(separator: "\n").last.map(String.init) ?? ""
+            throw .failed(code: .failed, message: "health command exited \(capture.status)\(last.isEmpty ? "" : ": \(last)")")
         }
     }
 
@@ -340,11 +352,6 @@ public struct Rollout: Sendable {
         let done = concurrentMap(items, width: parallelism, timeout: stepTimeout, body)
         return zip(items, done).map { item, result in result ?? overdue(item) }
     }
-}
-
-/// `600 s`, `0.5 s`.
-private func seconds(_ value: Double) -> String {
-    "\(value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value)) s"
 }
 
 extension String {

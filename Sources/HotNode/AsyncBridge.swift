@@ -19,7 +19,7 @@ struct AsyncBridge: Sendable {
     let body: @Sendable ([Term]) async throws -> Term
     let calls: CallsInFlight
     /// How long a call over terms may run before it is cancelled and fails.
-    static let timeout = 30.0
+    static let timeout: Duration = .seconds(30)
 
     func call(_ args: [Term]) throws -> Term {
         if withUnsafeCurrentTask(body: { $0 != nil }) {
@@ -40,9 +40,9 @@ struct AsyncBridge: Sendable {
                 outcome.put(.failure(error))
             }
         }
-        guard let result = outcome.wait(for: .seconds(Self.timeout)) else {
+        guard let result = outcome.wait(until: .now + Self.timeout) else {
             task.cancel()
-            throw CallError.raised(function: function, message: "did not finish within \(Int(Self.timeout)) s; cancelled")
+            throw CallError.raised(function: function, message: "did not finish within \(Self.timeout.shortDescription); cancelled")
         }
         return try result.get()
     }

@@ -37,6 +37,13 @@ public final class CallsInFlight: @unchecked Sendable {
     private let entered = Atomic<Int>(0)
     /// Calls that ended by throwing.
     private let failed = Atomic<Int>(0)
+    /// Threads in `waitForEnd`, and the condition they sleep on: a call that
+    /// leaves wakes them only when there are some, so a call pays one load
+    /// for it. Sequentially consistent on both sides (the slot cleared then
+    /// `waiters` read; `waiters` raised then the slots read), so either the
+    /// leaving call sees the waiter or the waiter sees the call gone.
+    @usableFromInline let waiters = Atomic<Int>(0)
+    private let ended = Condition()
 
     init() {
         slots = .allocate(capacity: Self.slotCount)
@@ -87,7 +94,11 @@ public final class CallsInFlight: @unchecked Sendable {
     public func leave(_ token: Token, failed: Bool = false) {
         if failed { noteFailure() }
         if token.place >= 0 { clear(token.place) } else { unregister(-1 - token.place) }
+        if waiters.load(ordering: .sequentiallyConsistent) > 0 { wakeWaiters() }
     }
+
+    @usableFromInline
+    func wakeWaiters() { ended.withLock { ended.broadcast() } }
 
     @usableFromInline
     func noteFailure() { failed.add(1, ordering: .relaxed) }
@@ -97,7 +108,7 @@ public final class CallsInFlight: @unchecked Sendable {
         while true {
             let address = slots[index].load(ordering: .acquiring)
             // A pinned slot: a canceller is following the address; wait for it.
-            if address & 1 == 0, slots[index].compareExchange(expected: address, desired: 0, ordering: .acquiringAndReleasing).exchanged {
+            if address & 1 == 0, slots[index].compareExchange(expected: address, desired: 0, ordering: .sequentiallyConsistent).exchanged {
                 return
             }
             sched_yield()
@@ -107,13 +118,13 @@ public final class CallsInFlight: @unchecked Sendable {
     @usableFromInline
     func unregister(_ ticket: Int) {
         _ = overflow.withLock { $0.removeValue(forKey: ticket) }
-        overflowCount.subtract(1, ordering: .releasing)
+        overflowCount.subtract(1, ordering: .sequentiallyConsistent)
     }
 
     /// Calls running now.
     public var inFlight: Int {
-        var count = overflowCount.load(ordering: .acquiring)
-        for index in 0..<Self.slotCount where slots[index].load(ordering: .acquiring) != 0 { count += 1 }
+        var count = overflowCount.load(ordering: .sequentiallyConsistent)
+        for index in 0..<Self.slotCount where slots[index].load(ordering: .sequentiallyConsistent) != 0 { count += 1 }
         return count
     }
 
@@ -148,13 +159,18 @@ public final class CallsInFlight: @unchecked Sendable {
         return pinned.count + overflowed
     }
 
-    /// Waits until no call runs, or `timeout` seconds pass; the calls still running.
-    func waitForEnd(timeout: Double) -> Int {
-        let deadline = monotonic() + timeout
-        while true {
-            let running = inFlight
-            if running == 0 || monotonic() >= deadline { return running }
-            usleep(1000)
+    /// Waits until no call runs, or `deadline` passes; the calls still running.
+    func waitForEnd(until deadline: ContinuousClock.Instant) -> Int {
+        waiters.add(1, ordering: .sequentiallyConsistent)
+        defer { waiters.subtract(1, ordering: .sequentiallyConsistent) }
+        return ended.withLock {
+            while true {
+                let running = inFlight
+                if running == 0 { return running }
+                // A call that leaves after the count broadcasts under this
+                // lock, which the wait releases: the wake-up is not lost.
+                if !ended.wait(until: deadline) { return inFlight }
+            }
         }
     }
 }

@@ -30,10 +30,10 @@ public final class CodeServer: Sendable {
     let loader: any ModuleLoader
     /// How long a purge waits for processes in old code to stop, and for
     /// the calls it cancelled there to end.
-    let purgeTimeout: Double
+    let purgeTimeout: Duration
     /// How long a load, soft purge or delete that would drop a version
     /// waits for the async calls still running in it before it is refused.
-    let callsTimeout: Double
+    let callsTimeout: Duration
     /// Loads that made versions current (one per module), and loads refused.
     let loadCount = Atomic<Int>(0)
     let refusedCount = Atomic<Int>(0)
@@ -83,13 +83,13 @@ public final class CodeServer: Sendable {
     }
 
     /// How long a purge waits for processes in old code to stop, unless told otherwise.
-    public static let purgeTimeout = 2.0
+    public static let purgeTimeout: Duration = .seconds(2)
     /// How long a load waits for calls in a version it would drop, unless told otherwise.
-    public static let callsTimeout = 2.0
+    public static let callsTimeout: Duration = .seconds(2)
 
     /// A code server with no modules; `sticky` modules refuse reload unless forced.
     init(sticky: Set<String> = [], processes: ProcessTable, tasks: TaskTable, kept: KeptStore = KeptStore(), loader: any ModuleLoader,
-         purgeTimeout: Double = CodeServer.purgeTimeout, callsTimeout: Double = CodeServer.callsTimeout, journal: LoadJournal? = nil,
+         purgeTimeout: Duration = CodeServer.purgeTimeout, callsTimeout: Duration = CodeServer.callsTimeout, journal: LoadJournal? = nil,
          metrics: NodeMetrics = NodeMetrics()) {
         self.metrics = metrics
         self.processes = processes
@@ -156,7 +156,7 @@ public final class CodeServer: Sendable {
             // Calls still running in a version this load would drop get
             // the bound to end, outside the state lock; `finish` then
             // refuses the load if any still runs.
-            for item in prepared { _ = dropped(by: item.version)?.calls.waitForEnd(timeout: callsTimeout) }
+            for item in prepared { _ = dropped(by: item.version)?.calls.waitForEnd(until: .now + callsTimeout) }
         }
         let results = try finish(prepared)
         for result in results { tasks.cancelSuperseded(result.module, current: result.to) }
@@ -185,10 +185,10 @@ public final class CodeServer: Sendable {
         let cancelled = old.calls.cancelAll()
         let doomed = tasks.running(module, version: old.version)
         tasks.cancel(doomed.map(\.id))
-        let deadline = monotonic() + purgeTimeout
-        let stubborn = processes.waitForEnd(of: victims.map(\.pid), timeout: purgeTimeout)
-        let unended = old.calls.waitForEnd(timeout: max(0, deadline - monotonic()))
-        let unendedTasks = tasks.waitForEnd(of: doomed.map(\.id), timeout: max(0, deadline - monotonic()))
+        let deadline = ContinuousClock.now + purgeTimeout
+        let stubborn = processes.waitForEnd(of: victims.map(\.pid), until: deadline)
+        let unended = old.calls.waitForEnd(until: deadline)
+        let unendedTasks = tasks.waitForEnd(of: doomed.map(\.id), until: deadline)
         dropOld(old, of: module)
         let stopped = victims.map(\.pid).filter { !stubborn.contains($0) }
         return PurgeResult(version: old.version, work: StoppedWork(
@@ -230,7 +230,7 @@ public final class CodeServer: Sendable {
     /// calls still running there after waiting up to `callsTimeout` (the
     /// caller holds `loading`, not `state`).
     private func refusal(_ module: String, dropping old: ModuleVersion) -> LoadError? {
-        notPurged(module, old, calls: old.calls.waitForEnd(timeout: callsTimeout))
+        notPurged(module, old, calls: old.calls.waitForEnd(until: .now + callsTimeout))
     }
 
     /// `notPurged` naming the work that keeps `old` in use (its processes,

@@ -75,7 +75,7 @@ public final class ControlServer: Sendable {
             events.setListening(false)
             listener.close()
         }
-        startThread { [self] in summarizeRefusals() }
+        do { try startThread { [self] in summarizeRefusals() } } catch { node.logger.warning("no thread to summarize refusals: \(error)") }
         while true {
             let socket: Socket
             do {
@@ -93,9 +93,16 @@ public final class ControlServer: Sendable {
             }
             admitHandshake(socket)
             events.arrived(ObjectIdentifier(socket))
-            startThread { [self] in
-                handle(socket)
+            do {
+                try startThread { [self] in
+                    handle(socket)
+                    events.left(ObjectIdentifier(socket))
+                }
+            } catch {
+                // No thread for the connection: it is closed, the node goes on.
                 events.left(ObjectIdentifier(socket))
+                socket.close()
+                node.logger.warning("connection refused: \(error)")
             }
         }
     }
@@ -195,7 +202,7 @@ public final class ControlServer: Sendable {
             if evicted {
                 // Said, so that the client does not read the close as a
                 // refused cookie and can simply try again.
-                try? socket.setWriteTimeout(milliseconds: milliseconds(Self.refusalWriteTimeout))
+                try? socket.setWriteTimeout(Self.refusalWriteTimeout)
                 var bytes: [UInt8] = []
                 FrameCodec.encode(Handshake.refusal(reason: Handshake.busy), into: &bytes)
                 try? socket.write(bytes)
@@ -226,8 +233,8 @@ public final class ControlServer: Sendable {
             return
         }
         do {
-            try socket.setReadTimeout(milliseconds: milliseconds(Self.idleTimeout))
-            try socket.setWriteTimeout(milliseconds: milliseconds(Self.idleTimeout))
+            try socket.setReadTimeout(Self.idleTimeout)
+            try socket.setWriteTimeout(Self.idleTimeout)
         } catch {
             node.logger.warning("connection dropped: \(error)")
             connection.close()

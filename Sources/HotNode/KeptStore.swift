@@ -1,4 +1,5 @@
 import Hot
+import HotPlatform
 import HotWire
 import Synchronization
 

@@ -50,7 +50,7 @@ final class Kernel: NodeRuntime, @unchecked Sendable {
         processes.process(pid)?.mailbox.post(.message(message)) ?? false
     }
 
-    func receive(timeout: Double?) throws -> Term? {
+    func receive(timeout: Duration?) throws -> Term? {
         guard let process = currentProcess() else { throw ProcessError.notInProcess }
         // A plain process reads messages; server envelopes never reach it.
         while true {
@@ -69,11 +69,11 @@ final class Kernel: NodeRuntime, @unchecked Sendable {
         if currentProcess()?.mailbox.isCancelled == true { throw ProcessError.cancelled }
     }
 
-    func serverCall(_ pid: Pid, _ request: Term, timeout: Double) throws -> Term {
+    func serverCall(_ pid: Pid, _ request: Term, timeout: Duration) throws -> Term {
         guard let process = processes.process(pid) else { throw ProcessError.noProcess(pid.description) }
         let reply = Reply()
         guard process.mailbox.post(.call(request, reply)) else { throw ProcessError.noProcess(pid.description) }
-        guard let result = reply.wait(for: .seconds(timeout)) else { throw ProcessError.timeout(seconds: timeout) }
+        guard let result = reply.wait(for: timeout) else { throw ProcessError.timeout(after: timeout) }
         return try result.get()
     }
 
@@ -118,8 +118,40 @@ final class Kernel: NodeRuntime, @unchecked Sendable {
             throw CallError.wrongArity(function: "\(module):\(function)", expected: export.arity, got: args.count)
         }
         let (process, pinned) = try pinCurrent(module, name: name, kind: .plain(function: function))
-        startThread { [self] in runProcess(process, pinned, function, args) }
+        try startProcessThread(process) { [self] in runProcess(process, pinned, function, args) }
         return process.pid
+    }
+
+    /// Starts `process`'s thread; without one to be had (the container's
+    /// thread limit, below the node's own), the process leaves the table
+    /// and the caller gets `systemLimit`, not a node that traps.
+    private func startProcessThread(_ process: NodeProcess, _ body: @escaping @Sendable () -> Void) throws(ProcessError) {
+        do {
+            try HotPlatform.startThread(body)
+        } catch {
+            process.mailbox.close(reason: "no thread")
+            processes.remove(process.pid)
+            throw .systemLimit("no thread for process \(process.pid) (\(error)); the system allows this node no more threads")
+        }
+    }
+
+    /// How long a server has to move its state to a new version when told to.
+    static let migrationTimeout: Duration = .seconds(5)
+
+    /// How long a server's `start` may run before `Servers.start` gives up on it.
+    static let serverStartTimeout: Duration = .seconds(10)
+
+    /// Waits for a server's first state; past `timeout` the server is
+    /// taken out of the table and cancelled, so that a `start` that returns
+    /// later finds its process gone and the server never serves
+    /// (a gen_server's start_link that timed out kills its child).
+    private func awaitStart(_ process: NodeProcess, _ started: Reply, timeout: Duration) throws {
+        guard let result = started.wait(for: timeout) else {
+            process.mailbox.cancel()
+            processes.remove(process.pid)
+            throw ProcessError.timeout(after: timeout)
+        }
+        _ = try result.get()
     }
 
     /// A plain process: runs its function in its version until it returns,
@@ -158,15 +190,18 @@ final class Kernel: NodeRuntime, @unchecked Sendable {
     }
 
     func startServer(_ module: String, _ server: String, _ args: [Term], name: String?) throws -> Pid {
+        try startServer(module, server, args, name: name, timeout: Self.serverStartTimeout)
+    }
+
+    func startServer(_ module: String, _ server: String, _ args: [Term], name: String?, timeout: Duration) throws -> Pid {
         guard let version = codeServer.exports.currentLoading(module) else { throw CallError.undefinedModule(module) }
         guard version.server(server) != nil else { throw CallError.undefinedFunction(module: module, function: server) }
         let (process, pinned) = try pinCurrent(module, name: name, kind: .server(server))
         // The first state is made in the server's own thread, but the caller
         // learns of a failing `start` at once, as gen_server:start_link does.
         let started = Reply()
-        startThread { [self] in runServer(process, pinned, server, { spec in try spec.start(args) }, started) }
-        guard let result = started.wait(for: .seconds(10)) else { throw ProcessError.timeout(seconds: 10) }
-        _ = try result.get()
+        try startProcessThread(process) { [self] in runServer(process, pinned, server, { spec in try spec.start(args) }, started) }
+        try awaitStart(process, started, timeout: timeout)
         return process.pid
     }
 
@@ -206,8 +241,8 @@ final class Kernel: NodeRuntime, @unchecked Sendable {
             if case .handOff(let handOff) = envelope {
                 handOff.state.put(Result { try carry(process, name, version, state) })
                 // Until the compaction fails; one that succeeds ends the process.
-                if handOff.resume.wait(for: .seconds(ServerHandOff.resumeTimeout)) == nil {
-                    logger.warning("server \(process.pid): no word from the compaction within \(Int(ServerHandOff.resumeTimeout)) s; going on")
+                if handOff.resume.wait(for: ServerHandOff.resumeTimeout) == nil {
+                    logger.warning("server \(process.pid): no word from the compaction within \(ServerHandOff.resumeTimeout.shortDescription); going on")
                 }
                 continue
             }
@@ -276,25 +311,24 @@ final class Kernel: NodeRuntime, @unchecked Sendable {
         let process = try processes.register(
             module: carried.module, version: version, name: carried.name, kind: .server(carried.server), pid: Pid(carried.pid))
         let started = Reply()
-        startThread { [self] in
+        try startProcessThread(process) { [self] in
             runServer(process, version, carried.server, { spec in try spec.decode(carried.state) }, started)
         }
-        guard let result = started.wait(for: .seconds(10)) else { throw ProcessError.timeout(seconds: 10) }
-        _ = try result.get()
+        try awaitStart(process, started, timeout: Self.serverStartTimeout)
     }
 
     /// Asks every server for its state, for a compaction; each one then
     /// waits, handling nothing, until `resume` or the end of the process.
     /// Throws the first server that cannot hand over; those that did are
     /// resumed by the caller through the hand-offs it is given.
-    func handOffServers(timeout: Double, into handOffs: inout [ServerHandOff]) throws(CompactionRefusal) -> [CarriedServer] {
+    func handOffServers(timeout: Duration, into handOffs: inout [ServerHandOff]) throws(CompactionRefusal) -> [CarriedServer] {
         var carried: [CarriedServer] = []
         for entry in processes.all() {
             guard case .server(let server) = entry.process.kind else { continue }
             let handOff = ServerHandOff()
             guard entry.process.mailbox.post(.handOff(handOff)) else { continue }
             handOffs.append(handOff)
-            switch handOff.state.wait(for: .seconds(timeout)) {
+            switch handOff.state.wait(for: timeout) {
             case .success(let term)?:
                 // The version the server answered from: read after the answer, as
                 // only the server's own thread moves it and it now waits.
@@ -305,7 +339,7 @@ final class Kernel: NodeRuntime, @unchecked Sendable {
             case .failure(let error as CompactionRefusal)?: throw error
             case .failure(ProcessError.serverEnded)?: continue
             case .failure(let error)?: throw .serverState(pid: entry.process.pid, reason: "\(error)")
-            case nil: throw .serverState(pid: entry.process.pid, reason: "no answer within \(Int(timeout)) s")
+            case nil: throw .serverState(pid: entry.process.pid, reason: "no answer within \(timeout.shortDescription)")
             }
         }
         return carried
@@ -313,16 +347,16 @@ final class Kernel: NodeRuntime, @unchecked Sendable {
 
     /// Moves every server of `module` to its current version now; returns the
     /// ones whose `codeChange` failed, with the reason.
-    func migrateServers(of module: String, timeout: Double = 5) -> [(pid: Pid, reason: String)] {
+    func migrateServers(of module: String, timeout: Duration = Kernel.migrationTimeout) -> [(pid: Pid, reason: String)] {
         var failures: [(Pid, String)] = []
         for entry in processes.all() where entry.process.module == module {
             guard case .server = entry.process.kind else { continue }
             let reply = Reply()
             guard entry.process.mailbox.post(.codeChange(reply)) else { continue }
-            switch reply.wait(for: .seconds(timeout)) {
+            switch reply.wait(for: timeout) {
             case .success?: break
             case .failure(let error)?: failures.append((entry.process.pid, "\(error)"))
-            case nil: failures.append((entry.process.pid, "no answer within \(timeout) s"))
+            case nil: failures.append((entry.process.pid, "no answer within \(timeout.shortDescription)"))
             }
         }
         return failures

@@ -17,8 +17,8 @@ final class Loader: ModuleLoader {
     /// Objects whose trial passed, by path, size, modification time and
     /// inode: a deploy checks while staging and need not check again.
     private let trialPassed = Mutex<Set<String>>([])
-    /// Seconds a trial may take before its child is killed and the object refused.
-    private let trialTimeout: Double
+    /// How long a trial may take before its child is killed and the object refused.
+    private let trialTimeout: Duration
     /// Trial children running at once. Trials run outside the load lock, so
     /// without a cap every authenticated connection could start one; a trial
     /// that finds no slot waits for one at most `trialTimeout`.
@@ -37,9 +37,11 @@ final class Loader: ModuleLoader {
     init(trialExecutable: String?, trialTimeout: Double = TrialLoad.defaultTimeout, spare: Bool = TrialSpare.isEnabled,
          logger: Logger? = nil) {
         self.trialExecutable = trialExecutable
-        self.trialTimeout = trialTimeout
+        // Seconds from the node's flags, where a person types them.
+        let timeout = Duration.seconds(trialTimeout)
+        self.trialTimeout = timeout
         self.logger = logger
-        self.spare = spare ? trialExecutable.map { TrialSpare(executable: $0, readyTimeout: trialTimeout, logger: logger) } : nil
+        self.spare = spare ? trialExecutable.map { TrialSpare(executable: $0, readyTimeout: timeout, logger: logger) } : nil
     }
 
     /// Starts the spare trial child, so that even the first trial finds it.
@@ -99,11 +101,10 @@ final class Loader: ModuleLoader {
     }
 
     /// Takes every trial slot, so that no trial runs, then ends the spare.
-    func suspendTrials(until deadline: Double) -> Bool {
+    func suspendTrials(until deadline: ContinuousClock.Instant) -> Bool {
         var taken = 0
         while taken < Self.maxConcurrentTrials {
-            let left = max(0, deadline - monotonic())
-            guard trialSlots.wait(timeout: .now() + .milliseconds(Int(left * 1000))) == .success else {
+            guard trialSlots.wait(timeout: .now() + .milliseconds(Int(deadline.timeLeft.pollMilliseconds))) == .success else {
                 for _ in 0..<taken { trialSlots.signal() }
                 return false
             }
@@ -136,9 +137,9 @@ final class Loader: ModuleLoader {
         guard let identity = Self.identity(path) else { throw .noFile(lastPathComponent(path)) }
         guard let trialExecutable else { return }
         if trialPassed.withLock({ $0.contains(identity) }) { return }
-        guard trialSlots.wait(timeout: .now() + .milliseconds(Int(trialTimeout * 1000))) == .success else {
+        guard trialSlots.wait(timeout: .now() + .milliseconds(Int(trialTimeout.pollMilliseconds))) == .success else {
             throw .trialFailed(
-                path: path, reason: "\(Self.maxConcurrentTrials) other trial loads kept every slot for \(Int(trialTimeout)) s; try again",
+                path: path, reason: "\(Self.maxConcurrentTrials) other trial loads kept every slot for \(trialTimeout.shortDescription); try again",
                 code: .badFile)
         }
         defer { trialSlots.signal() }

@@ -26,7 +26,7 @@ final class ServerHandOff: Sendable {
     let state = Reply()
     let resume = Reply()
     /// How long a server waits for `resume` before it goes on regardless.
-    static let resumeTimeout = 60.0
+    static let resumeTimeout: Duration = .seconds(60)
 }
 
 /// A process's queue of envelopes, and its stop flag.
@@ -48,9 +48,9 @@ final class Mailbox: @unchecked Sendable {
         }
     }
 
-    /// The next envelope, nil after `timeout` seconds; throws when cancelled.
-    func take(timeout: Double?) throws(ProcessError) -> Envelope? {
-        let deadline = timeout.map { monotonic() + max(0, $0) }
+    /// The next envelope, nil once `timeout` has passed; throws when cancelled.
+    func take(timeout: Duration?) throws(ProcessError) -> Envelope? {
+        let deadline = timeout.map { ContinuousClock.now + max(.zero, $0) }
         let result: Result<Envelope?, ProcessError> = condition.withLock {
             while true {
                 if cancelled { return .failure(.cancelled) }
@@ -63,7 +63,7 @@ final class Mailbox: @unchecked Sendable {
                     }
                     return .success(envelope)
                 }
-                if !condition.wait(until: deadline), let deadline, monotonic() >= deadline { return .success(nil) }
+                if !condition.wait(until: deadline) { return .success(nil) }
             }
         }
         return try result.get()

@@ -25,7 +25,7 @@ protocol ModuleLoader: Sendable {
     /// For a compaction: waits until no trial runs and lets none start,
     /// then ends the spare; false (nothing held) if trials still ran at
     /// `deadline`. `resumeTrials` undoes it when the compaction failed.
-    func suspendTrials(until deadline: Double) -> Bool
+    func suspendTrials(until deadline: ContinuousClock.Instant) -> Bool
     func resumeTrials()
 
     /// Records objects as having passed their trial: the versions a
@@ -36,7 +36,7 @@ protocol ModuleLoader: Sendable {
 extension ModuleLoader {
     func prepareTrials() {}
     func closeTrials() {}
-    func suspendTrials(until deadline: Double) -> Bool { true }
+    func suspendTrials(until deadline: ContinuousClock.Instant) -> Bool { true }
     func resumeTrials() {}
     func trust(_ paths: [String]) {}
 }

@@ -29,13 +29,15 @@ struct CompactionState {
     var last: StatusReply.Compaction?
     /// When a compaction the threshold asked for was last refused: such a
     /// refusal is tried again (and logged) at most once a minute.
-    var thresholdRefusedAt = -Double.infinity
+    var thresholdRefusedAt: ContinuousClock.Instant?
+    /// How long a refused threshold compaction waits before it is tried again.
+    static let thresholdRetry: Duration = .seconds(60)
 }
 
 extension Node {
     /// How long a compaction waits for the connections it told to reconnect
     /// to end, and for its servers to hand their state over.
-    static let compactionDrainTimeout = 5.0
+    static let compactionDrainTimeout: Duration = .seconds(5)
 
     /// Lets the node compact by re-executing its own executable with
     /// `arguments` (its `argv`, the executable's name first), and by itself
@@ -70,15 +72,16 @@ extension Node {
         var handOffs: [ServerHandOff] = []
         var trialsSuspended = false
         do throws(CompactionRefusal) {
+            // Monotonic seconds, carried across the exec to tell how long clients waited.
             let pausedAt = monotonic()
-            let deadline = pausedAt + Self.compactionDrainTimeout
+            let deadline = ContinuousClock.now + Self.compactionDrainTimeout
             for (listener, server, _) in listening {
-                guard server.beginCompaction(listener, requester: requester, until: .now + .seconds(deadline - monotonic())) else {
-                    throw .busy("connections were still inside requests after \(Int(Self.compactionDrainTimeout)) s")
+                guard server.beginCompaction(listener, requester: requester, until: deadline) else {
+                    throw .busy("connections were still inside requests after \(Self.compactionDrainTimeout.shortDescription)")
                 }
             }
             guard codeServer.loader.suspendTrials(until: deadline) else {
-                throw .busy("trial loads were still running after \(Int(Self.compactionDrainTimeout)) s")
+                throw .busy("trial loads were still running after \(Self.compactionDrainTimeout.shortDescription)")
             }
             trialsSuspended = true
             let error = try codeServer.exclusively { () throws(CompactionRefusal) -> SystemError in
@@ -136,7 +139,7 @@ extension Node {
         guard !plain.isEmpty else { return [] }
         guard purge else { throw .plainProcesses(plain.map(\.pid)) }
         for process in plain { process.mailbox.cancel() }
-        let stubborn = processes.waitForEnd(of: plain.map(\.pid), timeout: codeServer.purgeTimeout)
+        let stubborn = processes.waitForEnd(of: plain.map(\.pid), until: .now + codeServer.purgeTimeout)
         guard stubborn.isEmpty else { throw .stubborn(stubborn) }
         logger.info("stopped \(plain.count) plain processes for the compaction")
         return plain.map(\.pid)
@@ -151,7 +154,7 @@ extension Node {
         guard !running.isEmpty else { return [] }
         guard purge else { throw .trackedTasks(running.map(\.description)) }
         codeServer.tasks.cancel(running.map(\.id))
-        let unended = codeServer.tasks.waitForEnd(of: running.map(\.id), timeout: codeServer.purgeTimeout)
+        let unended = codeServer.tasks.waitForEnd(of: running.map(\.id), until: .now + codeServer.purgeTimeout)
         guard unended.isEmpty else { throw .unendedTasks(unended.map(\.description)) }
         logger.info("cancelled \(running.count) tracked tasks for the compaction")
         return running.map(\.description)
@@ -163,7 +166,7 @@ extension Node {
     func compactIfDue() {
         let versions = codeServer.mappedVersions
         let due = compaction.withLock { state -> (loads: Int, bytes: Int?)? in
-            guard state.arguments != nil, !state.underWay, monotonic() - state.thresholdRefusedAt >= 60 else { return nil }
+            guard state.arguments != nil, !state.underWay, state.thresholdRefusedAt.map({ $0 + CompactionState.thresholdRetry <= .now }) ?? true else { return nil }
             let loads = versions - state.versionsAtBoot
             if let limit = state.threshold.loads, loads >= limit { return (loads, nil) }
             if state.threshold.retainedBytes != nil { return (loads, state.threshold.retainedBytes) }
@@ -173,13 +176,18 @@ extension Node {
         if let limit = due.bytes {
             guard codeServer.retainedBytes() >= limit else { return }
         }
-        startThread { [self] in
-            do throws(CompactionRefusal) {
-                try compact(trigger: "threshold", purge: false, requester: nil) { _ in true }
-            } catch {
-                compaction.withLock { $0.thresholdRefusedAt = monotonic() }
-                logger.warning("the compaction threshold is passed (\(due.loads) versions loaded since boot): \(error)")
+        do {
+            try startThread { [self] in
+                do throws(CompactionRefusal) {
+                    try compact(trigger: "threshold", purge: false, requester: nil) { _ in true }
+                } catch {
+                    compaction.withLock { $0.thresholdRefusedAt = .now }
+                    logger.warning("the compaction threshold is passed (\(due.loads) versions loaded since boot): \(error)")
+                }
             }
+        } catch {
+            // Tried again after the next load past the threshold.
+            logger.warning("no thread to compact on: \(error)")
         }
     }
 

@@ -24,6 +24,8 @@ public final class Node: Sendable {
     let logger: Logger
     let processes: ProcessTable
     let kernel: Kernel
+    /// The watch on this node's supervisor; nil when nothing supervises it.
+    let supervision: SupervisorWatch?
     let servers = Mutex<[(listener: Listener, server: ControlServer, configured: NodeAddress)]>([])
     /// Compaction: whether this process may re-execute itself, what it
     /// inherited from the process before it, and the record status shows.
@@ -54,7 +56,7 @@ public final class Node: Sendable {
     /// A node whose code comes from `loader`: `dlopen` in the real node, or
     /// modules made in Swift by a test.
     init(name: String, store: Store, codePath: String?, mode: Mode = .interactive, sticky: Set<String> = [],
-         loader: any ModuleLoader, purgeTimeout: Double = CodeServer.purgeTimeout, callsTimeout: Double = CodeServer.callsTimeout,
+         loader: any ModuleLoader, purgeTimeout: Duration = CodeServer.purgeTimeout, callsTimeout: Duration = CodeServer.callsTimeout,
          metrics: NodeMetrics = NodeMetrics(), limits: NodeLimits = NodeLimits(), logger: Logger) {
         self.name = name
         self.processes = ProcessTable(limit: limits.processes)
@@ -67,8 +69,11 @@ public final class Node: Sendable {
             journal: LoadJournal(stateFolder: store.root), metrics: metrics)
         self.logger = logger
         self.kernel = Kernel(codeServer: codeServer, processes: processes, logger: logger)
+        self.supervision = SupervisorWatch.start(logger: logger)
         Runtime.install(kernel)
-        codeServer.metrics.report(codeServer, every: 1.0)
+        do { try codeServer.metrics.report(codeServer, every: .seconds(1)) } catch {
+            logger.warning("no thread to publish the node's metrics: \(error)")
+        }
         if mode == .interactive, codePath != nil {
             codeServer.exports.onMiss = { [weak self] module in self?.loadOnDemand(module) ?? false }
         }
@@ -205,7 +210,11 @@ public final class Node: Sendable {
             throw SystemError("listen on \(address): the node is stopping", errno: .invalidArgument)
         }
         finishCompactionRecord()
-        startThread { server.serve(listener) }
+        do { try startThread { server.serve(listener) } } catch {
+            servers.withLock { $0.removeAll { $0.listener === listener } }
+            listener.close()
+            throw error
+        }
         logger.info("listening on \(listener.address)")
         if address.isBeyondLoopback {
             let warning = "listening on \(listener.address), beyond loopback: frames are authenticated but not encrypted; anyone on the network can read them (use ssh:// addresses to reach nodes on other machines)"
@@ -301,7 +310,7 @@ public final class Node: Sendable {
             node: name, pid: Int(getpid()), mode: mode.rawValue, modules: modules, processes: processList,
             retainedBytes: codeServer.retainedBytes(),
             refused: deaths.isEmpty ? nil : deaths, mappedVersions: codeServer.mappedVersions,
-            lastCompaction: compaction.withLock { $0.last }, tasks: taskList)
+            lastCompaction: compaction.withLock { $0.last }, tasks: taskList, unsupervised: supervision?.unsupervised)
     }
 }
 

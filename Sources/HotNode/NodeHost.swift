@@ -114,11 +114,13 @@ public final class NodeHost: Sendable {
     @discardableResult
     public func start() async throws(Failure) -> [NodeAddress] {
         let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<[NodeAddress], Failure>, Never>) in
-            startThread { [self] in
+            let run: @Sendable () -> Void = { [self] in
                 do throws(Failure) { continuation.resume(returning: .success(try start())) } catch {
                     continuation.resume(returning: .failure(error))
                 }
             }
+            // Without a thread of its own the start runs here, holding a pool thread meanwhile.
+            do { try startThread(run) } catch { run() }
         }
         return try result.get()
     }

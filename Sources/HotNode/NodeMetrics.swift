@@ -33,7 +33,7 @@ public final class NodeMetrics: Sendable {
     private let retainedBytes: Gauge
     /// The totals last published; the lock also keeps two publications from interleaving.
     private let published = Mutex(Figures())
-    private let stopped = Atomic<Bool>(false)
+    private let stopped = Latch()
 
     /// The node's figures at one moment.
     struct Figures {
@@ -79,18 +79,19 @@ public final class NodeMetrics: Sendable {
         }
     }
 
-    /// Publishes `server`'s figures every `interval` seconds on a thread of
-    /// its own, until `stop` or until the code server is gone.
-    func report(_ server: CodeServer, every interval: Double) {
-        startThread { [weak server, self] in
-            while !stopped.load(ordering: .relaxed) {
-                usleep(UInt32(interval * 1_000_000))
+    /// Publishes `server`'s figures every `interval` on a thread of its own,
+    /// until `stop` or until the code server is gone. Without a thread to
+    /// be had the figures are not published, and the node runs on.
+    func report(_ server: CodeServer, every interval: Duration) throws(SystemError) {
+        try startThread { [weak server, self] in
+            // The tick is the event: between ticks only `stop` can end the wait.
+            while !stopped.wait(until: .now + interval) {
                 guard let server else { return }
                 publish(server)
             }
         }
     }
 
-    /// Ends the reporter thread (at its next tick).
-    public func stop() { stopped.store(true, ordering: .relaxed) }
+    /// Ends the reporter thread at once.
+    public func stop() { stopped.open() }
 }

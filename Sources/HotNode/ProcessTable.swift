@@ -119,13 +119,12 @@ final class ProcessTable: @unchecked Sendable {
         withState { $0.entries.values.sorted { $0.process.pid < $1.process.pid } }
     }
 
-    /// Waits until none of `pids` lives or `timeout` passes; returns those still alive.
-    func waitForEnd(of pids: [Pid], timeout: Double) -> [Pid] {
-        let deadline = monotonic() + timeout
+    /// Waits until none of `pids` lives or `deadline` passes; returns those still alive.
+    func waitForEnd(of pids: [Pid], until deadline: ContinuousClock.Instant) -> [Pid] {
         return lock.withLock {
             while true {
                 let alive = pids.filter { state.entries[$0] != nil }
-                if alive.isEmpty || monotonic() >= deadline { return alive }
+                if alive.isEmpty || ContinuousClock.now >= deadline { return alive }
                 // Checked and waited under the one lock `remove` broadcasts
                 // under: an end between the check and the wait is not missed.
                 _ = lock.wait(until: deadline)

@@ -23,16 +23,22 @@ public enum Relay {
             return 3
         }
         signal(SIGPIPE, SIG_IGN)
-        startThread {
-            // stdin → node. When the client side ends, tell the node.
-            var buffer = [UInt8](repeating: 0, count: 64 << 10)
-            while true {
-                let n = buffer.withUnsafeMutableBytes { read(0, $0.baseAddress, $0.count) }
-                if n < 0 && errno == EINTR { continue }
-                if n <= 0 { break }
-                do { try socket.write(Array(buffer[0..<n])) } catch { break }
+        do {
+            try startThread {
+                // stdin → node. When the client side ends, tell the node.
+                var buffer = [UInt8](repeating: 0, count: 64 << 10)
+                while true {
+                    let n: Int
+                    do { n = try SystemError.retrying("read") { buffer.withUnsafeMutableBytes { read(0, $0.baseAddress, $0.count) } } } catch { break }
+                    if n == 0 { break }
+                    do { try socket.write(Array(buffer[0..<n])) } catch { break }
+                }
+                socket.shutdown()
             }
-            socket.shutdown()
+        } catch {
+            _ = writeAll(2, Array("hotnode --relay: \(error)\n".utf8))
+            socket.close()
+            return 3
         }
         // node → stdout.
         while true {

@@ -1,17 +1,5 @@
 import HotPlatform
 
-/// Whole milliseconds of `duration`, rounded up, for the socket options that count in them.
-func milliseconds(_ duration: Duration) -> Int {
-    let (seconds, attoseconds) = duration.components
-    return Int(seconds) * 1000 + Int((attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000)
-}
-
-/// `deadline` as seconds on the monotonic clock, the form `Condition` waits for.
-func monotonicSeconds(_ deadline: ContinuousClock.Instant) -> Double {
-    let (seconds, attoseconds) = (deadline - .now).components
-    return monotonic() + Double(seconds) + Double(attoseconds) / 1e18
-}
-
 /// The state the server's threads wait on, under one condition, so that each
 /// wait ends on the event it waits for rather than on a poll: the accept
 /// pause ends, connections end, a refusal arrives, the server stops.
@@ -52,7 +40,7 @@ final class ServerEvents: @unchecked Sendable {
     /// compaction fails, for the new one if it does not. False if the pause
     /// outlasted `limit` and was ended here.
     func parkWhilePaused(limit: Duration) -> Bool {
-        let deadline = monotonicSeconds(.now + limit)
+        let deadline = ContinuousClock.now + limit
         return condition.withLock {
             parked = pauseRequested
             condition.broadcast()
@@ -61,7 +49,7 @@ final class ServerEvents: @unchecked Sendable {
                 condition.broadcast()
             }
             while pauseRequested && !stopped {
-                if !condition.wait(until: deadline) && monotonic() >= deadline {
+                if !condition.wait(until: deadline) {
                     pauseRequested = false
                     return false
                 }
@@ -73,10 +61,9 @@ final class ServerEvents: @unchecked Sendable {
     /// Waits until the accepting thread is parked (or gone) and no
     /// connection but `requester` is alive; false at `deadline`.
     func waitForDrain(leaving requester: ObjectIdentifier?, until deadline: ContinuousClock.Instant) -> Bool {
-        let limit = monotonicSeconds(deadline)
-        return condition.withLock {
+        condition.withLock {
             while !((parked || !listening) && !alive.contains { $0 != requester }) {
-                if !condition.wait(until: limit) && monotonic() >= limit { return false }
+                if !condition.wait(until: deadline) { return false }
             }
             return true
         }
@@ -84,9 +71,8 @@ final class ServerEvents: @unchecked Sendable {
 
     /// Waits until the server stops or `deadline` passes.
     func waitForStop(until deadline: ContinuousClock.Instant) {
-        let limit = monotonicSeconds(deadline)
         condition.withLock {
-            while !stopped && monotonic() < limit { _ = condition.wait(until: limit) }
+            while !stopped && condition.wait(until: deadline) {}
         }
     }
 
@@ -109,7 +95,7 @@ final class ServerEvents: @unchecked Sendable {
                 // none, a refusal (or the end) wakes this; either way at
                 // most an interval, so that every wait has a deadline.
                 let due = refusals.due ?? .now + refusals.interval
-                _ = condition.wait(until: monotonicSeconds(due))
+                _ = condition.wait(until: due)
             }
             return nil
         }

@@ -17,18 +17,25 @@ import Synchronization
 public struct Supervisor: Sendable {
     /// The flag that makes a node executable supervise a node.
     public static let flag = SupervisorFlags.flag
+    /// The environment variable that tells a supervised node its
+    /// supervisor's pid, so that it notices the supervisor's death
+    /// (`SupervisorWatch`). Kept across a compaction's exec, as the
+    /// supervisor is still the parent there.
+    public static let pidVariable = "HOT_SUPERVISOR_PID"
     /// The node executable and its arguments.
     public let executable: String
     public let arguments: [String]
     /// Restarts allowed within `window` before the supervisor gives up.
     public let maxRestarts: Int
-    public let window: Double
+    public let window: Duration
     /// A node that exits with an error sooner than this after its first
     /// start failed to start (a busy address, a bad option): not restarted.
-    public let startGrace: Double
+    public let startGrace: Duration
 
     /// A supervisor of `executable arguments`.
-    public init(executable: String, arguments: [String], maxRestarts: Int = 5, window: Double = 60, startGrace: Double = 2) {
+    public init(
+        executable: String, arguments: [String], maxRestarts: Int = 5, window: Duration = .seconds(60), startGrace: Duration = .seconds(2)
+    ) {
         self.executable = executable
         self.arguments = arguments
         self.maxRestarts = maxRestarts
@@ -47,21 +54,28 @@ public struct Supervisor: Sendable {
         pthread_sigmask(SIG_BLOCK, &signals, nil)
         let shared = Shared()
         let mask = signals
-        startThread {
-            var set = mask
-            var received: Int32 = 0
-            while sigwait(&set, &received) == 0 {
-                shared.stopping.store(received, ordering: .sequentiallyConsistent)
-                let pid = shared.child.load(ordering: .sequentiallyConsistent)
-                if pid > 0 { kill(pid, received) }
+        do {
+            try startThread {
+                var set = mask
+                var received: Int32 = 0
+                while sigwait(&set, &received) == 0 {
+                    shared.stopping.store(received, ordering: .sequentiallyConsistent)
+                    shared.stopped.open()
+                    let pid = shared.child.load(ordering: .sequentiallyConsistent)
+                    if pid > 0 { kill(pid, received) }
+                }
             }
+        } catch {
+            log("supervisor: no thread to wait for stop signals: \(error)")
+            return 1
         }
+        let environment = currentEnvironment().filter { !$0.hasPrefix(Self.pidVariable + "=") } + ["\(Self.pidVariable)=\(getpid())"]
         var policy = RestartPolicy(maxRestarts: maxRestarts, window: window, startGrace: startGrace)
         while true {
-            let started = monotonic()
+            let started = ContinuousClock.now
             let node: Subprocess
             do {
-                node = try Subprocess.spawn(executable, arguments, output: .inherit)
+                node = try Subprocess.spawn(executable, arguments, output: .inherit, environment: environment)
             } catch {
                 log("supervisor: cannot start the node: \(error)")
                 return 1
@@ -78,34 +92,32 @@ public struct Supervisor: Sendable {
             shared.child.store(0, ordering: .sequentiallyConsistent)
             let status = node.wait()
             if shared.stopping.load(ordering: .sequentiallyConsistent) != 0 { return status }
-            let delay: Double
-            switch policy.decide(status: status, ranFor: monotonic() - started, at: monotonic()) {
+            let delay: Duration
+            let ended = ContinuousClock.now
+            switch policy.decide(status: status, ranFor: ended - started, at: ended) {
             case .stop(let reason):
                 if let reason { log("supervisor: \(reason); not restarting it") }
                 return status
             case .restart(let after):
                 delay = after
             }
-            log("supervisor: the node \(Self.describe(status)); restarting it in \(delay) s")
-            let until = monotonic() + delay
-            while monotonic() < until {
-                if shared.stopping.load(ordering: .sequentiallyConsistent) != 0 { return status }
-                usleep(20_000)
-            }
+            log("supervisor: the node \(Self.describe(status)); restarting it in \(delay.shortDescription)")
+            // The back-off ends early only for a stop signal.
+            if shared.stopped.wait(until: .now + delay) { return status }
         }
     }
 
     /// The restart rule, apart from processes so that it can be tested as a value.
     struct RestartPolicy: Sendable {
         let maxRestarts: Int
-        let window: Double
-        let startGrace: Double
+        let window: Duration
+        let startGrace: Duration
         /// When each restart within the window happened.
-        private var restarts: [Double] = []
+        private var restarts: [ContinuousClock.Instant] = []
         /// Whether a node has ended before (a later early error is a crash, not a failed start).
         private var endedBefore = false
 
-        init(maxRestarts: Int, window: Double, startGrace: Double) {
+        init(maxRestarts: Int, window: Duration, startGrace: Duration) {
             self.maxRestarts = maxRestarts
             self.window = window
             self.startGrace = startGrace
@@ -115,23 +127,23 @@ public struct Supervisor: Sendable {
         enum Decision: Equatable {
             /// Exit with the node's status; the reason is logged, if any.
             case stop(reason: String?)
-            /// Start the node again after this many seconds.
-            case restart(after: Double)
+            /// Start the node again after this long.
+            case restart(after: Duration)
         }
 
-        /// The node ended with `status` after running `ranFor` seconds, at
-        /// monotonic time `time`: a clean exit stops, so does an error soon
-        /// after the first start; a crash restarts, backing off from a
-        /// quarter second and doubling, until `maxRestarts` within `window`.
-        mutating func decide(status: Int32, ranFor: Double, at time: Double) -> Decision {
+        /// The node ended with `status` after running `ranFor`, at `time`: a
+        /// clean exit stops, so does an error soon after the first start; a
+        /// crash restarts, backing off from a quarter second and doubling,
+        /// until `maxRestarts` within `window`.
+        mutating func decide(status: Int32, ranFor: Duration, at time: ContinuousClock.Instant) -> Decision {
             defer { endedBefore = true }
             if status == 0 { return .stop(reason: nil) }
             if !endedBefore && status < 128 && ranFor < startGrace { return .stop(reason: nil) }
             restarts.removeAll { time - $0 > window }
             guard restarts.count < maxRestarts else {
-                return .stop(reason: "the node died \(restarts.count + 1) times within \(Int(window)) s")
+                return .stop(reason: "the node died \(restarts.count + 1) times within \(window.shortDescription)")
             }
-            let delay = min(8, 0.25 * Double(1 << restarts.count))
+            let delay = min(.seconds(8), .milliseconds(250) * (1 << restarts.count))
             restarts.append(time)
             return .restart(after: delay)
         }
@@ -141,6 +153,8 @@ public struct Supervisor: Sendable {
     private final class Shared: Sendable {
         let child = Atomic<Int32>(0)
         let stopping = Atomic<Int32>(0)
+        /// Opened with the first stop signal, for a back-off to end at once.
+        let stopped = Latch()
     }
 
     /// "was killed by Aborted", "exited with status 3".

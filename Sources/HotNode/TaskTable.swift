@@ -137,13 +137,12 @@ final class TaskTable: @unchecked Sendable {
         cancel(doomed.map(\.id))
     }
 
-    /// Waits until none of `ids` runs or `timeout` passes; returns those still running.
-    func waitForEnd(of ids: [UInt64], timeout: Double) -> [Entry] {
-        let deadline = monotonic() + timeout
+    /// Waits until none of `ids` runs or `deadline` passes; returns those still running.
+    func waitForEnd(of ids: [UInt64], until deadline: ContinuousClock.Instant) -> [Entry] {
         return lock.withLock {
             while true {
                 let running = ids.compactMap { state.entries[$0] }
-                if running.isEmpty || monotonic() >= deadline { return running }
+                if running.isEmpty || ContinuousClock.now >= deadline { return running }
                 // Checked and waited under the one lock `remove` broadcasts
                 // under: an end between the check and the wait is not missed.
                 _ = lock.wait(until: deadline)

@@ -64,8 +64,7 @@ public enum TrialLoad {
         var line: [UInt8] = []
         var byte: UInt8 = 0
         while true {
-            let n = read(0, &byte, 1)
-            if n < 0 && errno == EINTR { continue }
+            let n = (try? SystemError.retrying("read") { read(0, &byte, 1) }) ?? -1
             guard n == 1, line.count < 1 << 16 else { return 0 }
             if byte == UInt8(ascii: "\n") { break }
             line.append(byte)
@@ -105,10 +104,10 @@ public enum TrialLoad {
     static let reasonLimit = 2_000
 
     /// In the node: runs the trial in `spare`'s waiting child if it has one,
-    /// else in a child started now, killed after `timeout` seconds; throws
+    /// else in a child started now, killed after `timeout`; throws
     /// the child's reason. Whether the trial ran in the spare.
     @discardableResult
-    static func check(_ path: String, executable: String, timeout: Double, spare: TrialSpare? = nil) throws(LoadError) -> Bool {
+    static func check(_ path: String, executable: String, timeout: Duration, spare: TrialSpare? = nil) throws(LoadError) -> Bool {
         if let child = spare?.take(), let capture = run(path, in: child, timeout: timeout) {
             try judge(capture, path: path, executable: executable, timeout: timeout)
             return true
@@ -134,7 +133,7 @@ public enum TrialLoad {
     /// Hands `path` to a spare and reads its trial; nil when the spare never
     /// started it (it died before, or as, the path came): nothing of the
     /// object ran, and the trial runs in a child started on the spot.
-    private static func run(_ path: String, in spare: Subprocess, timeout: Double) -> Subprocess.Capture? {
+    private static func run(_ path: String, in spare: Subprocess, timeout: Duration) -> Subprocess.Capture? {
         do {
             try spare.send(Array("\(path)\n".utf8))
         } catch {
@@ -149,13 +148,13 @@ public enum TrialLoad {
     }
 
     /// The verdict of a trial child's output and exit status.
-    private static func judge(_ capture: Subprocess.Capture, path: String, executable: String, timeout: Double) throws(LoadError) {
+    private static func judge(_ capture: Subprocess.Capture, path: String, executable: String, timeout: Duration) throws(LoadError) {
         var lines = capture.output.split(separator: "\n").map(String.init)
         guard let started = lines.firstIndex(of: startedLine) else {
             throw .trialFailed(path: path, reason: notStarted(executable, capture), code: .badFile)
         }
         lines.remove(at: started)
-        if capture.timedOut { throw .trialTimedOut(path: path, seconds: timeout) }
+        if capture.timedOut { throw .trialTimedOut(path: path, seconds: timeout.inSeconds) }
         let status = capture.status
         guard status != 0 else { return }
         var code = ErrorCode.badFile

@@ -15,9 +15,9 @@ final class TrialRuntime: NodeRuntime {
     func send(_ message: Term, to pid: Pid) -> Bool { false }
     func whereis(_ name: String) -> Pid? { nil }
     func selfPid() -> Pid? { nil }
-    func receive(timeout: Double?) throws -> Term? { throw ProcessError.noNode }
+    func receive(timeout: Duration?) throws -> Term? { throw ProcessError.noNode }
     func checkCancellation() throws { throw ProcessError.noNode }
-    func serverCall(_ pid: Pid, _ request: Term, timeout: Double) throws -> Term { throw ProcessError.noNode }
+    func serverCall(_ pid: Pid, _ request: Term, timeout: Duration) throws -> Term { throw ProcessError.noNode }
     func serverCast(_ pid: Pid, _ message: Term) -> Bool { false }
 
     func startTask(

@@ -23,7 +23,10 @@ final class TrialSpare: @unchecked Sendable {
     // @unchecked: `state` is read and written only under `condition`'s lock.
     private let executable: String
     /// How long a spare may take to say it is ready.
-    private let readyTimeout: Double
+    private let readyTimeout: Duration
+    /// How long `close` waits for a keeper that is starting a spare: it
+    /// kills that spare first, so the keeper is only reaping it.
+    private static let keeperStopWait: Duration = .seconds(5)
     private let logger: Logger?
     private let condition = Condition()
     private var state = State()
@@ -43,7 +46,7 @@ final class TrialSpare: @unchecked Sendable {
         var gaveUp = false
     }
 
-    init(executable: String, readyTimeout: Double, logger: Logger?) {
+    init(executable: String, readyTimeout: Duration, logger: Logger?) {
         self.executable = executable
         self.readyTimeout = readyTimeout
         self.logger = logger
@@ -64,7 +67,16 @@ final class TrialSpare: @unchecked Sendable {
             state.keeping = true
             return true
         }
-        if start { startThread { [self] in keep() } }
+        guard start else { return }
+        do {
+            try startThread { [self] in keep() }
+        } catch {
+            // No thread for a keeper now: the next trial load starts its child itself.
+            condition.withLock {
+                state.keeping = false
+                condition.broadcast()
+            }
+        }
     }
 
     /// The spare, alive and waiting, now the caller's to hand a path and
@@ -72,7 +84,7 @@ final class TrialSpare: @unchecked Sendable {
     /// it is never slower than a child started now.
     func take() -> Subprocess? {
         let taken = condition.withLock { () -> Subprocess? in
-            let deadline = monotonic() + readyTimeout + 1
+            let deadline = ContinuousClock.now + readyTimeout + .seconds(1)
             while state.keeping, state.ready == nil, !state.closed {
                 if !condition.wait(until: deadline) { break }
             }
@@ -104,7 +116,7 @@ final class TrialSpare: @unchecked Sendable {
             _ = ready.wait()
         }
         condition.withLock {
-            let deadline = monotonic() + 5
+            let deadline = ContinuousClock.now + Self.keeperStopWait
             while state.keeping {
                 if !condition.wait(until: deadline) { break }
             }
@@ -187,7 +199,7 @@ final class TrialSpare: @unchecked Sendable {
             if !state.closed { state.starting = child }
             return !state.closed
         }
-        let asked = monotonic()
+        let asked = ContinuousClock.now
         let ready = open && child.receiveLine(limit: 64, timeout: readyTimeout) == TrialLoad.readyLine
         let published = condition.withLock {
             state.starting = nil
@@ -203,7 +215,7 @@ final class TrialSpare: @unchecked Sendable {
         // work. Ended before it was ready: killed, perhaps, so tried again,
         // up to a few times in a row. Told by the clock, not by `hasExited`:
         // a killed child closes its socket a moment before it can be waited for.
-        let stillRunning = monotonic() - asked >= readyTimeout
+        let stillRunning = ContinuousClock.now - asked >= readyTimeout
         child.signal(SIGKILL)
         _ = child.wait()
         let (gaveUp, again) = condition.withLock { () -> (Bool, Bool) in
@@ -215,7 +227,7 @@ final class TrialSpare: @unchecked Sendable {
         if again { return .again }
         if gaveUp {
             logger?.warning(
-                "\(executable) did not start as a spare trial child (\(stillRunning ? "not ready in \(readyTimeout) s" : "it ended before it was ready")); each trial starts its own child (a server that embeds HotNode must call TrialLoad.runIfRequested() first thing in main)")
+                "\(executable) did not start as a spare trial child (\(stillRunning ? "not ready in \(readyTimeout.shortDescription)" : "it ended before it was ready")); each trial starts its own child (a server that embeds HotNode must call TrialLoad.runIfRequested() first thing in main)")
         }
         finishKeeping(gaveUp: gaveUp)
         return .none

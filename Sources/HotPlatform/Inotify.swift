@@ -29,17 +29,17 @@ public final class Inotify {
     public static let sourceEvents = UInt32(IN_CLOSE_WRITE | IN_MODIFY | IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO
         | IN_DELETE_SELF | IN_MOVE_SELF) | UInt32(IN_ONLYDIR) | UInt32(IN_EXCL_UNLINK)
 
-    public let descriptor: Int32
+    private let owned: Descriptor
+    /// The inotify descriptor, for a `poll` beside others; good while this object lives.
+    public var descriptor: Int32 { owned.number }
     /// One read's buffer: room for a few hundred events; more stay queued
     /// in the kernel for the next read (its queue is capped by
     /// /proc/sys/fs/inotify/max_queued_events and says so with IN_Q_OVERFLOW).
     private var buffer = [UInt8](repeating: 0, count: 64 * 1024)
 
     public init() throws(SystemError) {
-        descriptor = try SystemError.retrying("inotify_init1") { inotify_init1(Int32(IN_CLOEXEC | IN_NONBLOCK)) }
+        owned = try Descriptor("inotify_init1") { inotify_init1(Int32(IN_CLOEXEC | IN_NONBLOCK)) }
     }
-
-    deinit { close(descriptor) }
 
     /// Watches a folder; the watch's number. Watching a folder twice gives
     /// the same number.
@@ -52,13 +52,12 @@ public final class Inotify {
         _ = inotify_rm_watch(descriptor, watch)
     }
 
-    /// The events that arrived, waiting up to `timeout` seconds for the
-    /// first (0: do not wait). Empty when none came or a signal interrupted
-    /// the wait.
-    public func read(timeout: Double) throws(SystemError) -> [Event] {
+    /// The events that arrived, waiting up to `timeout` for the first
+    /// (zero: do not wait). Empty when none came or a signal interrupted
+    /// the wait (so that a caller sees its interruption flag).
+    public func read(timeout: Duration) throws(SystemError) -> [Event] {
         var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
-        let milliseconds = Int32(max(0, min(timeout, 3_600)) * 1000)
-        let ready = poll(&poller, 1, milliseconds)
+        let ready = poll(&poller, 1, min(timeout, .seconds(3_600)).pollMilliseconds)
         if ready < 0 {
             if errno == EINTR { return [] }
             throw SystemError("poll inotify")

@@ -17,23 +17,24 @@ public final class Subprocess: @unchecked Sendable {
     // called by one thread.
     /// The child's process id.
     public let pid: pid_t
-    private let outputFD: Int32?
+    /// The read end of the pipe on the child's output (`Output.capture`).
+    private let output: Descriptor?
     /// This process's end of the socket on the child's standard input (`Input.socket`).
-    private let inputFD: Int32?
+    private let input: Descriptor?
     /// pidfd_open(2) of the child: readable once it has ended, for `firstExited`.
-    private let pidFD: Int32
+    /// Nil on a kernel before 5.3.
+    private let pidDescriptor: Descriptor?
+    // The descriptors close with this object, and not before: these
+    // numbers are good for as long as it lives.
+    private var outputFD: Int32? { output.number }
+    private var inputFD: Int32? { input.number }
+    private var pidFD: Int32 { pidDescriptor.number ?? -1 }
 
     private init(pid: pid_t, outputFD: Int32?, inputFD: Int32?, pidFD: Int32) {
         self.pid = pid
-        self.outputFD = outputFD
-        self.inputFD = inputFD
-        self.pidFD = pidFD
-    }
-
-    deinit {
-        if let outputFD { close(outputFD) }
-        if let inputFD { close(inputFD) }
-        if pidFD >= 0 { close(pidFD) }
+        self.output = if let outputFD { Descriptor(taking: outputFD) } else { nil }
+        self.input = if let inputFD { Descriptor(taking: inputFD) } else { nil }
+        self.pidDescriptor = pidFD >= 0 ? Descriptor(taking: pidFD) : nil
     }
 
     /// What the child reads on standard input.
@@ -159,34 +160,33 @@ public final class Subprocess: @unchecked Sendable {
         guard let inputFD else { throw SystemError("send: the child's input is not a socket", errno: .badFileDescriptor) }
         var offset = 0
         while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.send(inputFD, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw SystemError("send")
+            offset += try SystemError.retrying("send") {
+                bytes.withUnsafeBytes { Glibc.send(inputFD, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
             }
-            offset += n
         }
     }
 
     /// Reads one line the child wrote back on its standard input socket
     /// (`Input.socket`), without its newline; nil at the end of the socket,
-    /// past `limit` bytes, or when `timeout` seconds pass first. Reads a byte
+    /// past `limit` bytes, or when `timeout` passes first. Reads a byte
     /// at a time, so nothing after the line is taken from the socket.
-    public func receiveLine(limit: Int, timeout: Double) -> String? {
+    public func receiveLine(limit: Int, timeout: Duration) -> String? {
         guard let inputFD else { return nil }
-        let deadline = monotonic() + timeout
+        let deadline = ContinuousClock.now + timeout
         var line: [UInt8] = []
         while line.count <= limit {
-            let remaining = deadline - monotonic()
-            guard remaining > 0 else { return nil }
+            let remaining = deadline.timeLeft
+            guard remaining > .zero else { return nil }
             var entry = pollfd(fd: inputFD, events: Int16(POLLIN), revents: 0)
-            let ready = poll(&entry, 1, Int32(max(1, (remaining * 1000).rounded(.up))))
-            if ready < 0 && errno != EINTR { return nil }
+            guard let ready = try? SystemError.retrying("poll", { poll(&entry, 1, max(1, remaining.pollMilliseconds)) }) else { return nil }
             guard ready > 0 else { continue }
             var byte: UInt8 = 0
-            let n = read(inputFD, &byte, 1)
-            if n < 0 && (errno == EINTR || errno == EAGAIN) { continue }
-            if n <= 0 { return nil }
+            let n: Int
+            do { n = try SystemError.retrying("read") { read(inputFD, &byte, 1) } } catch {
+                if error.errno == .resourceTemporarilyUnavailable { continue }
+                return nil
+            }
+            if n == 0 { return nil }
             if byte == UInt8(ascii: "\n") { return String(decoding: line, as: UTF8.self) }
             line.append(byte)
         }
@@ -197,22 +197,6 @@ public final class Subprocess: @unchecked Sendable {
     /// child reads end of input. The descriptor itself closes with this object.
     public func shutdownInput() {
         if let inputFD { shutdown(inputFD, Int32(SHUT_WR)) }
-    }
-
-    /// Reads the child's output to its end, then waits for it; returns the
-    /// exit status (128 + signal when killed) and the output.
-    public func waitCapturing() -> (status: Int32, output: String) {
-        var output: [UInt8] = []
-        if let outputFD {
-            var chunk = [UInt8](repeating: 0, count: 16 << 10)
-            while true {
-                let n = chunk.withUnsafeMutableBytes { read(outputFD, $0.baseAddress, $0.count) }
-                if n < 0 && errno == EINTR { continue }
-                if n <= 0 { break }
-                output.append(contentsOf: chunk[0..<n])
-            }
-        }
-        return (wait(), String(decoding: output, as: UTF8.self))
     }
 
     /// What `waitCapturing(limit:timeout:)` saw.
@@ -228,23 +212,26 @@ public final class Subprocess: @unchecked Sendable {
         public let timedOut: Bool
     }
 
-    /// Reads the child's output until it ends or `timeout` seconds pass,
+    /// Reads the child's output until it ends or `timeout` passes,
     /// keeping the first `limit` bytes and reading and dropping the rest, so
     /// that a chatty child never blocks on a full pipe and never fills this
     /// process's memory. A child still running at the deadline is killed
     /// (SIGKILL) and reaped. Polls the pipe and the pidfd (poll(2)): a
     /// grandchild that inherited the pipe cannot hold the wait open past the
     /// child's end.
-    public func waitCapturing(limit: Int, timeout: Double) -> Capture {
-        let deadline = monotonic() + timeout
+    /// The only way to read a child's output: every caller names its bound.
+    public func waitCapturing(limit: Int, timeout: Duration) -> Capture {
+        let deadline = ContinuousClock.now + timeout
         var output: [UInt8] = []
         var truncated = false
         var pipeOpen = outputFD != nil
         var chunk = [UInt8](repeating: 0, count: 64 << 10)
         /// Reads what the pipe holds now; false at its end.
         func drain(_ fd: Int32) -> Bool {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 { return errno == EINTR || errno == EAGAIN }
+            let n: Int
+            do { n = try SystemError.retrying("read") { chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) } } } catch {
+                return error.errno == .resourceTemporarilyUnavailable
+            }
             if n == 0 { return false }
             let room = max(0, limit - output.count)
             if n > room { truncated = true }
@@ -253,8 +240,8 @@ public final class Subprocess: @unchecked Sendable {
         }
         var exited = false
         while !exited {
-            let remaining = deadline - monotonic()
-            if remaining <= 0 {
+            let remaining = deadline.timeLeft
+            if remaining <= .zero {
                 signal(SIGKILL)
                 let status = wait()
                 return Capture(status: status, output: String(decoding: output, as: UTF8.self), truncated: truncated, timedOut: true)
@@ -263,10 +250,14 @@ public final class Subprocess: @unchecked Sendable {
             if pipeOpen, let outputFD { fds.append(pollfd(fd: outputFD, events: Int16(POLLIN), revents: 0)) }
             if pidFD >= 0 { fds.append(pollfd(fd: pidFD, events: Int16(POLLIN), revents: 0)) }
             // Without a pidfd (a kernel before 5.3), look at the child every 50 ms.
-            let slice = pidFD >= 0 ? remaining : min(remaining, 0.05)
-            let n = fds.isEmpty ? 0 : poll(&fds, nfds_t(fds.count), Int32(max(1, (slice * 1000).rounded(.up))))
-            if n < 0 && errno != EINTR { break }
-            if fds.isEmpty { usleep(UInt32(slice * 1e6)) }
+            let slice = pidFD >= 0 ? remaining : min(remaining, .milliseconds(50))
+            if fds.isEmpty {
+                // No event to wait on: the pipe is closed and a kernel before
+                // 5.3 gives no descriptor for the child's end, so the clock it is.
+                usleep(UInt32(slice.pollMilliseconds) * 1000)
+            } else if (try? SystemError.retrying("poll", { poll(&fds, nfds_t(fds.count), max(1, slice.pollMilliseconds)) })) == nil {
+                break
+            }
             if pipeOpen, let outputFD, let entry = fds.first, entry.fd == outputFD, entry.revents != 0 {
                 pipeOpen = drain(outputFD)
             }
@@ -276,7 +267,7 @@ public final class Subprocess: @unchecked Sendable {
         // waiting for a grandchild that may keep the write end open.
         if pipeOpen, let outputFD {
             var entry = pollfd(fd: outputFD, events: Int16(POLLIN), revents: 0)
-            while monotonic() < deadline, poll(&entry, 1, 0) > 0, drain(outputFD) { entry.revents = 0 }
+            while ContinuousClock.now < deadline, poll(&entry, 1, 0) > 0, drain(outputFD) { entry.revents = 0 }
         }
         return Capture(status: wait(), output: String(decoding: output, as: UTF8.self), truncated: truncated, timedOut: false)
     }
@@ -285,9 +276,7 @@ public final class Subprocess: @unchecked Sendable {
     /// the signal that killed it.
     public func wait() -> Int32 {
         var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 {
-            if errno != EINTR { return -1 }
-        }
+        guard (try? SystemError.retrying("waitpid", { waitpid(pid, &status, 0) })) != nil else { return -1 }
         if status & 0x7f == 0 { return (status >> 8) & 0xff }
         return 128 + (status & 0x7f)
     }

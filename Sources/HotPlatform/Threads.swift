@@ -4,6 +4,7 @@ import Glibc
 import CHotPlatform
 import Dispatch
 import Synchronization
+import SystemPackage
 
 // Threads rather than tasks throughout: a connection blocks in read(2), a
 // process blocks in receive, a deploy blocks on a node's answer, and none of
@@ -17,8 +18,10 @@ public func lowerThreadPriority(nice: Int32) {
 
 /// Starts a detached thread running `body`, for work that lives on its own
 /// (a connection, a process). Work whose results the caller wants back goes
-/// through `concurrentMap`.
-public func startThread(_ body: @escaping @Sendable () -> Void) {
+/// through `concurrentMap`. Throws when `pthread_create` fails: a container
+/// with fewer threads than the node's limits (EAGAIN) is the world, not a
+/// bug, so the caller refuses its one piece of work and the node goes on.
+public func startThread(_ body: @escaping @Sendable () -> Void) throws(SystemError) {
     let box = Unmanaged.passRetained(ThreadBody(body)).toOpaque()
     var thread = pthread_t()
     var attributes = pthread_attr_t()
@@ -31,7 +34,11 @@ public func startThread(_ body: @escaping @Sendable () -> Void) {
         return nil
     }, box)
     pthread_attr_destroy(&attributes)
-    precondition(result == 0, "pthread_create failed: \(result)")
+    guard result == 0 else {
+        // The thread never ran, so the body it would have taken is freed here.
+        Unmanaged<ThreadBody>.fromOpaque(box).release()
+        throw SystemError("pthread_create", errno: Errno(rawValue: result))
+    }
 }
 
 /// Maps `items` through `body` on up to `width` threads and returns the
@@ -43,33 +50,47 @@ public func concurrentMap<T: Sendable, R: Sendable>(
     _ items: [T], width: Int, _ body: @escaping @Sendable (T) -> R
 ) -> [R] {
     guard min(max(1, width), items.count) > 1 else { return items.map(body) }
-    return concurrentMap(items, width: width, timeout: .infinity, body).map { $0! }
+    return concurrentMap(items, width: width, timeout: nil, body).map { $0! }
 }
 
-/// The same with a deadline: waits at most `timeout` seconds, and returns
+/// The same with a deadline: waits at most `timeout` (nil: no bound), and returns
 /// nil for each item not done by then. Past the deadline no thread starts
 /// another item; one still inside `body` runs on, and its result is dropped.
 public func concurrentMap<T: Sendable, R: Sendable>(
-    _ items: [T], width: Int, timeout: Double, _ body: @escaping @Sendable (T) -> R
+    _ items: [T], width: Int, timeout: Duration?, _ body: @escaping @Sendable (T) -> R
 ) -> [R?] {
     let results = Mutex([R?](repeating: nil, count: items.count))
     let next = Atomic<Int>(0)
     let open = Atomic<Bool>(true)
     let finished = DispatchGroup()
-    for _ in 0..<min(max(1, width), items.count) {
-        finished.enter()
-        startThread {
-            defer { finished.leave() }
-            while open.load(ordering: .relaxed) {
-                let index = next.add(1, ordering: .relaxed).oldValue
-                guard index < items.count else { return }
-                let result = body(items[index])
-                results.withLock { $0[index] = result }
-            }
+    @Sendable func work() {
+        while open.load(ordering: .relaxed) {
+            let index = next.add(1, ordering: .relaxed).oldValue
+            guard index < items.count else { return }
+            let result = body(items[index])
+            results.withLock { $0[index] = result }
         }
     }
-    if timeout.isFinite {
-        _ = finished.wait(timeout: .now() + .nanoseconds(Int(min(max(0, timeout), 1e9) * 1e9)))
+    var started = 0
+    for _ in 0..<min(max(1, width), items.count) {
+        finished.enter()
+        do {
+            try startThread {
+                defer { finished.leave() }
+                work()
+            }
+            started += 1
+        } catch {
+            // Fewer threads than asked: those that started take every item.
+            finished.leave()
+            break
+        }
+    }
+    // Not one thread: the caller does the work itself, deadline or not.
+    if started == 0 { work() }
+    if let timeout {
+        let (seconds, attoseconds) = max(.zero, min(timeout, .seconds(1_000_000_000))).components
+        _ = finished.wait(timeout: .now() + .seconds(Int(seconds)) + .nanoseconds(Int(attoseconds / 1_000_000_000)))
     } else {
         finished.wait()
     }

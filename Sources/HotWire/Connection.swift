@@ -39,10 +39,9 @@ public final class Connection: @unchecked Sendable {
     public static func open(
         over socket: Socket, cookie: [UInt8], timeout: Duration = defaultTimeout
     ) throws(WireError) -> Connection {
-        let milliseconds = max(1, Int((timeout / .milliseconds(1)).rounded(.up)))
         do {
-            try socket.setReadTimeout(milliseconds: milliseconds)
-            try socket.setWriteTimeout(milliseconds: milliseconds)
+            try socket.setReadTimeout(timeout)
+            try socket.setWriteTimeout(timeout)
         } catch {
             throw .system(error)
         }
@@ -87,12 +86,11 @@ public final class Connection: @unchecked Sendable {
         guard let deadline else { return }
         let left = deadline - .now
         guard left > .zero else { throw .timedOut }
-        let milliseconds = max(1, Int((left / .milliseconds(1)).rounded(.up)))
         do {
             if forWrite {
-                try socket.setWriteTimeout(milliseconds: milliseconds)
+                try socket.setWriteTimeout(left)
             } else {
-                try socket.setReadTimeout(milliseconds: milliseconds)
+                try socket.setReadTimeout(left)
             }
         } catch {
             throw .system(error)

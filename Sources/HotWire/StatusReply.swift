@@ -26,9 +26,14 @@ public struct StatusReply: ReplyDocument {
     public var mappedVersions: Int?
     /// The last compaction of this process; absent when it never compacted.
     public var lastCompaction: Compaction?
+    /// Set when the node's supervisor died and nothing restarts the node
+    /// any more; absent for a supervised node, an unsupervised one, and nodes that predate it.
+    public var unsupervised: Unsupervised?
 
     public init(node: String, pid: Int, mode: String, modules: [Module], processes: [Process], retainedBytes: Int,
-                refused: [Refused]? = nil, mappedVersions: Int? = nil, lastCompaction: Compaction? = nil, tasks: [TrackedTask]? = nil) {
+                refused: [Refused]? = nil, mappedVersions: Int? = nil, lastCompaction: Compaction? = nil, tasks: [TrackedTask]? = nil,
+                unsupervised: Unsupervised? = nil) {
+        self.unsupervised = unsupervised
         self.tasks = tasks
         self.refused = refused
         self.mappedVersions = mappedVersions
@@ -39,6 +44,24 @@ public struct StatusReply: ReplyDocument {
         self.modules = modules
         self.processes = processes
         self.retainedBytes = retainedBytes
+    }
+
+    /// A supervisor that died (killed with SIGKILL, say) and left its node running.
+    public struct Unsupervised: Codable, Sendable, Equatable, CustomStringConvertible {
+        /// The supervisor's process id.
+        public var supervisorPid: Int
+        /// When the node saw it gone (seconds since the epoch).
+        public var diedAt: Double
+
+        public init(supervisorPid: Int, diedAt: Double) {
+            self.supervisorPid = supervisorPid
+            self.diedAt = diedAt
+        }
+
+        /// The one line `hot status` and `hot start` print.
+        public var description: String {
+            "unsupervised: the supervisor (pid \(supervisorPid)) died; restart with `hot stop && hot start`"
+        }
     }
 
     /// A build the node died loading.

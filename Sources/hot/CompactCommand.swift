@@ -42,7 +42,7 @@ let compactCommand = Command(
 /// How long `hot compact` waits for the node to serve again with a new
 /// record of its compaction: a compaction pauses a node for well under a
 /// second, a restart after a crash in it for a few.
-private let compactionWait = 30.0
+private let compactionWait: Duration = .seconds(30)
 
 /// A compaction as `hot compact` saw it: the node's reply before it
 /// re-executed, and the status of the process after.
@@ -113,11 +113,11 @@ private func compact(_ target: NodeTarget, purge: Bool) throws(CommandError) -> 
 /// The node's status once it serves again: connects (waiting while it is
 /// unreachable) and asks, until `compactionWait` has passed.
 private func statusAfterCompaction(_ target: NodeTarget, name: String) throws(CommandError) -> StatusReply {
-    let deadline = monotonic() + compactionWait
+    let deadline = ContinuousClock.now + compactionWait
     var last: ClientError?
     repeat {
         do throws(ClientError) {
-            let client = try NodeClient(address: target.address, cookieFile: target.cookieFile, waiting: deadline - monotonic())
+            let client = try NodeClient(address: target.address, cookieFile: target.cookieFile, waiting: deadline.timeLeft)
             return try client.request(.status, as: StatusReply.self)
         } catch {
             switch error {
@@ -125,10 +125,12 @@ private func statusAfterCompaction(_ target: NodeTarget, name: String) throws(Co
             case .refused, .cookie, .badReply: throw clientFailure(error)
             case .unreachable, .busy, .protocolError, .failed: last = error
             }
+            // A connection the new process dropped as it came up: asked again,
+            // as nothing else says when it serves.
             usleep(50_000)
         }
-    } while monotonic() < deadline
-    throw .failed("\(name) did not answer within \(Int(compactionWait)) s after it was asked to compact\(last.map { ": \($0)" } ?? ""); is it running? (hot start)")
+    } while ContinuousClock.now < deadline
+    throw .failed("\(name) did not answer within \(compactionWait.shortDescription) after it was asked to compact\(last.map { ": \($0)" } ?? ""); is it running? (hot start)")
 }
 
 /// `2,003 versions -> 3, resident 76.1 MB -> 25.3 MB, mappings 4,021 -> 221`.

@@ -19,8 +19,8 @@ func currentProject() throws(CommandError) -> Project {
 /// How long a command waits for another one writing the same project's
 /// builds: HOT_LOCK_TIMEOUT seconds, or five minutes (a cold release build
 /// of many modules).
-private func lockTimeout() -> Double {
-    getenv("HOT_LOCK_TIMEOUT").flatMap { Double(String(cString: $0)) }.map { max(0, $0) } ?? 300
+private func lockTimeout() -> Duration {
+    .seconds(getenv("HOT_LOCK_TIMEOUT").flatMap { Double(String(cString: $0)) }.map { max(0, $0) } ?? 300)
 }
 
 /// Takes the project's writer lock, for a command that builds: says once on

@@ -31,7 +31,12 @@ let startCommand = Command(
     }
     let local = project.localNode(args.value(.startNode))
     let address = NodeAddress.unix(path: local.socket)
-    if (try? NodeClient(address: address, cookieFile: project.cookiePath)) != nil {
+    if let running = try? NodeClient(address: address, cookieFile: project.cookiePath) {
+        // A node whose supervisor died is refused, not reported running:
+        // started again beside it, two nodes would share one state folder.
+        if let unsupervised = (try? running.request(.status, as: StatusReply.self))?.unsupervised {
+            throw .failed("node \(local.name) is running on \(address) but \(unsupervised.description)")
+        }
         print("node \(local.name) is already running on \(address)")
         return
     }
@@ -82,8 +87,8 @@ let startCommand = Command(
         throw .failed("cannot start \(node): \(error)")
     }
     // Wait until the node answers, or until it dies and its log says why.
-    let deadline = monotonic() + 15
-    while monotonic() < deadline {
+    let deadline = ContinuousClock.now + nodeStartTimeout
+    while ContinuousClock.now < deadline {
         if process.hasExited() {
             let log = readFile(local.log).map { String(decoding: $0, as: UTF8.self) } ?? ""
             let last = log.split(separator: "\n").suffix(1).joined()
@@ -93,10 +98,13 @@ let startCommand = Command(
             print("node \(client.nodeName) started (supervisor pid \(process.pid)), listening on \(listen.joined(separator: " and "))")
             return
         }
+        // The node tells no one when it serves (its socket file appears
+        // before it accepts, and it boots its modules first): connecting is
+        // the question, asked every 20 ms.
         usleep(20_000)
     }
     process.signal(SIGTERM)
-    throw .failed("node did not answer within 15 s; see \(local.log)")
+    throw .failed("node did not answer within \(nodeStartTimeout.shortDescription); see \(local.log)")
 }
 
 extension Option {
@@ -107,6 +115,11 @@ extension Option {
         help: "interactive (default: load modules on first call) or embedded")
     static let foreground = Option("--foreground", .flag, help: "run the node attached to this terminal; Ctrl-C stops it")
 }
+
+/// How long `hot start` waits for its node to answer: a boot loads every permanent version.
+let nodeStartTimeout: Duration = .seconds(15)
+/// How long `hot stop` waits for a node that agreed to stop to go.
+let nodeStopTimeout: Duration = .seconds(10)
 
 /// `hot stop`.
 let stopCommand = Command(
@@ -124,9 +137,11 @@ let stopCommand = Command(
         let name = client.nodeName
         do throws(ClientError) { _ = try client.request(.stop) } catch { throw clientFailure(error) }
         // The node answers, then closes its listener and exits: wait for the socket to go.
-        let deadline = monotonic() + 10
-        while monotonic() < deadline {
+        let deadline = ContinuousClock.now + nodeStopTimeout
+        while ContinuousClock.now < deadline {
             if (try? NodeClient(address: target.address, cookieFile: target.cookieFile)) == nil { break }
+            // The node may be on another machine: no pidfd to wait on, so
+            // whether it still answers is asked every 20 ms.
             usleep(20_000)
         }
         print("node \(name) stopped")

@@ -30,6 +30,7 @@ let statusCommand = Command(
 /// `hot status` for people.
 func describeStatus(_ document: StatusReply) -> String {
     var text = "node \(document.node)\n"
+    if let unsupervised = document.unsupervised { text += "  \(unsupervised.description)\n" }
     if document.modules.isEmpty { text += "  no modules loaded\n" }
     for module in document.modules {
         var line = "  \(module.name.padding(16))"

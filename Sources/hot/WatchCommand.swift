@@ -120,7 +120,7 @@ private final class Watch {
                 guard try cycle(changes) else { return }
             }
             let wake: SourceWatcher.Wake
-            do { wake = try watcher.next(timeout: idleSeconds) } catch { throw .failed("watching the sources: \(error)") }
+            do { wake = try watcher.next(timeout: .seconds(idleSeconds)) } catch { throw .failed("watching the sources: \(error)") }
             switch wake {
             case .interrupted:
                 return

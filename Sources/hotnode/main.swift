@@ -94,11 +94,16 @@ do {
     fail(error.description, status: 1)
 }
 let stopSignals = signals
-startThread {
-    var blocked = stopSignals
-    var received: Int32 = 0
-    sigwait(&blocked, &received)
-    host.stop(reason: "signal \(received)")
+do {
+    try startThread {
+        var blocked = stopSignals
+        var received: Int32 = 0
+        sigwait(&blocked, &received)
+        host.stop(reason: "signal \(received)")
+    }
+} catch {
+    host.stop(reason: "no thread to wait for stop signals: \(error)")
+    fail(error.description, status: 1)
 }
 // Until a stop signal or `hot stop`.
 host.waitUntilStopped()

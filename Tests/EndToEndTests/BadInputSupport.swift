@@ -249,8 +249,8 @@ final class RawClient {
 
     init(path: String, timeoutMilliseconds: Int = 5_000) throws {
         socket = try Socket.connect(to: .unix(path: path))
-        try socket.setReadTimeout(milliseconds: timeoutMilliseconds)
-        try socket.setWriteTimeout(milliseconds: timeoutMilliseconds)
+        try socket.setReadTimeout(.milliseconds(timeoutMilliseconds))
+        try socket.setWriteTimeout(.milliseconds(timeoutMilliseconds))
     }
 
     deinit { socket.close() }
@@ -341,7 +341,7 @@ final class RawClient {
     /// Waits up to `seconds` for the node to close the connection.
     func awaitEnd(seconds: Double) -> ConnectionEnd {
         if decoder.bufferedCount > 0 { return .data(decoder.bufferedCount) }
-        do { try socket.setReadTimeout(milliseconds: max(1, Int(seconds * 1000))) } catch { return .closed }
+        do { try socket.setReadTimeout(.seconds(seconds)) } catch { return .closed }
         do {
             let bytes = try socket.read(upTo: 64 << 10)
             return bytes.isEmpty ? .closed : .data(bytes.count)

@@ -142,7 +142,7 @@ extension BadInputTests {
                     outcome = "failed: \(error)"
                 }
                 do {
-                    let client = try NodeClient(address: address, cookieFile: cookieFile, waiting: 10)
+                    let client = try NodeClient(address: address, cookieFile: cookieFile, waiting: .seconds(10))
                     _ = try client.request(.ping, as: PingReply.self)
                 } catch {
                     outcome += "; client \(index) failed: \(error)"

@@ -104,6 +104,15 @@ final class Scratch: Sendable {
         return found
     }
 
+    /// `hot init app` and `hot start` here; the node's pid.
+    func startProject() throws -> pid_t {
+        let initialized = try hot(["init", "app"], in: "")
+        try #require(initialized.status == 0, "\(initialized)")
+        let started = try hot(["start"])
+        try #require(started.status == 0, "\(started)")
+        return try #require(pid_t(try read("app/.hot/node.pid").trimmingCharacters(in: .whitespacesAndNewlines)))
+    }
+
     /// Whether a process id is alive.
     static func isAlive(_ pid: pid_t) -> Bool { kill(pid, 0) == 0 }
 }

@@ -19,7 +19,7 @@ struct RolloutDeadlineTests {
         let silent = try Listener.listen(on: .unix(path: scratch.path("silent.sock")))
         defer { silent.close() }
         let rollout = Rollout(
-            targets: [RolloutTarget(name: "silent", address: silent.address, cookieFile: cookieFile)], stepTimeout: 0.5)
+            targets: [RolloutTarget(name: "silent", address: silent.address, cookieFile: cookieFile)], stepTimeout: .milliseconds(500))
         let started = Date()
         do {
             let outcomes = try rollout.run([]) { _, _, _ in }
@@ -30,7 +30,7 @@ struct RolloutDeadlineTests {
                 return
             }
             #expect(outcomes.map(\.state) == [.failed])
-            #expect(outcomes.first?.reason == "no answer within 0.5 s while staging", "\(outcomes)")
+            #expect(outcomes.first?.reason == "no answer within 500 ms while staging", "\(outcomes)")
         }
         let elapsed = Date().timeIntervalSince(started)
         #expect(elapsed >= 0.5 && elapsed < 5, "the rollout waited \(elapsed) s")

@@ -20,14 +20,14 @@ struct ProjectLockTests {
         let dir = try Scratch()
         defer { dir.removeAll() }
         let project = try Self.project(dir)
-        let first = try ProjectLock.acquire(project, timeout: 0) { _ in Issue.record("a free lock must not wait") }
+        let first = try ProjectLock.acquire(project, timeout: .zero) { _ in Issue.record("a free lock must not wait") }
         defer { first.release() }
         #expect(try dir.read(".hot/lock") == "\(getpid())\n")
 
         var told: [Int32?] = []
         let started = monotonic()
         let error = #expect(throws: ProjectLock.Failure.self) {
-            _ = try ProjectLock.acquire(project, timeout: 0.3) { told.append($0) }
+            _ = try ProjectLock.acquire(project, timeout: .milliseconds(300)) { told.append($0) }
         }
         guard case .timedOut(let path, let holder, _)? = error else {
             Issue.record("not timedOut: \(String(describing: error))")
@@ -45,13 +45,13 @@ struct ProjectLockTests {
         let dir = try Scratch()
         defer { dir.removeAll() }
         let project = try Self.project(dir)
-        let first = try ProjectLock.acquire(project, timeout: 0) { _ in }
+        let first = try ProjectLock.acquire(project, timeout: .zero) { _ in }
         first.release()
         #expect(try dir.read(".hot/lock") == "")
-        var second: ProjectLock? = try ProjectLock.acquire(project, timeout: 0) { _ in Issue.record("released: must not wait") }
+        var second: ProjectLock? = try ProjectLock.acquire(project, timeout: .zero) { _ in Issue.record("released: must not wait") }
         #expect(second != nil)
         second = nil
-        let third = try ProjectLock.acquire(project, timeout: 0) { _ in Issue.record("deinit must release") }
+        let third = try ProjectLock.acquire(project, timeout: .zero) { _ in Issue.record("deinit must release") }
         third.release()
     }
 
@@ -60,13 +60,13 @@ struct ProjectLockTests {
         let dir = try Scratch()
         defer { dir.removeAll() }
         let project = try Self.project(dir)
-        nonisolated(unsafe) let first = try ProjectLock.acquire(project, timeout: 0) { _ in }
-        startThread {
+        nonisolated(unsafe) let first = try ProjectLock.acquire(project, timeout: .zero) { _ in }
+        try! startThread {
             usleep(200_000)
             first.release()
         }
         var waited = false
-        let second = try ProjectLock.acquire(project, timeout: 10) { _ in waited = true }
+        let second = try ProjectLock.acquire(project, timeout: .seconds(10)) { _ in waited = true }
         defer { second.release() }
         #expect(waited)
     }

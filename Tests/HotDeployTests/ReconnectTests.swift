@@ -43,7 +43,7 @@ private final class ScriptedNode: @unchecked Sendable {
 
     /// Runs `script` on a thread of its own (it blocks in accept and read).
     func run(_ script: @escaping @Sendable (ScriptedNode) throws -> Void) {
-        startThread { [self] in
+        try! startThread { [self] in
             do { try script(self) } catch { failure.withLock { $0 = "\(error)" } }
             done.signal()
         }
@@ -68,8 +68,8 @@ private final class ScriptedNode: @unchecked Sendable {
     func accept() throws -> Connection {
         guard let listener else { throw SystemError("accept", errno: .badFileDescriptor) }
         let socket = try listener.accept()
-        try socket.setReadTimeout(milliseconds: 5_000)
-        try socket.setWriteTimeout(milliseconds: 5_000)
+        try socket.setReadTimeout(.seconds(5))
+        try socket.setWriteTimeout(.seconds(5))
         return try Connection.accept(socket, cookie: cookie, nodeName: "scripted", deadline: .now + .seconds(5))
     }
 
@@ -228,14 +228,14 @@ struct ReconnectTests {
         defer { node.close() }
         #expect(throws: ClientError.self) { try NodeClient(address: node.address, cookieFile: node.cookieFile) }
         let started = monotonic()
-        #expect(throws: ClientError.self) { try NodeClient(address: node.address, cookieFile: node.cookieFile, waiting: 0.3) }
+        #expect(throws: ClientError.self) { try NodeClient(address: node.address, cookieFile: node.cookieFile, waiting: .milliseconds(300)) }
         #expect(monotonic() - started < 2, "the wait ends at its deadline")
         node.run { node in
             usleep(300_000)
             try node.listen()
             try node.serveOne(.ok(.string("scripted")))
         }
-        let client = try NodeClient(address: node.address, cookieFile: node.cookieFile, waiting: 5)
+        let client = try NodeClient(address: node.address, cookieFile: node.cookieFile, waiting: .seconds(5))
         #expect(try client.request(.ping) == .string("scripted"))
         _ = consume client
         node.finish()

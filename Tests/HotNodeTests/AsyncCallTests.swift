@@ -140,7 +140,7 @@ struct AsyncCallTests {
         _ = try web.load(t, 1)
         let (call, _) = try await slowCall(t)
         _ = try web.load(t, 2)
-        startThread { usleep(100_000); web.release.store(true, ordering: .releasing) }
+        try! startThread { usleep(100_000); web.release.store(true, ordering: .releasing) }
         #expect(try await offPool { try web.load(t, 3) }.map(\.to) == [3])
         #expect(try await call.value == "v1 7")
     }
@@ -240,7 +240,7 @@ struct AsyncCallTests {
         // This test's own thread is the pool's too: the call goes from a thread of the node's kind.
         let answer = Mutex<Result<Term, any Error>?>(nil)
         let done = DispatchSemaphore(value: 0)
-        startThread {
+        try! startThread {
             answer.withLock { $0 = Result { try t.codeServer.exports.call("web", "hello", [.string("busy")]) } }
             done.signal()
         }

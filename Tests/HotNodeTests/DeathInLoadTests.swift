@@ -85,7 +85,7 @@ struct DeathInLoadTests {
         t.loader.holdTrial(slow, at: gate)
         let server = t.codeServer
         let finished = Mutex(false)
-        startThread {
+        try! startThread {
             _ = try? server.load([slow])
             finished.withLock { $0 = true }
         }
@@ -96,7 +96,7 @@ struct DeathInLoadTests {
 
         let other = Mutex<[CodeServer.LoadResult]?>(nil)
         let fast = t.loader.add("fast", 1)
-        startThread {
+        try! startThread {
             let result = try? server.load([fast])
             other.withLock { $0 = result }
         }

@@ -98,7 +98,7 @@ struct ReentrantLoadTests {
         // On a thread of its own, so that a load waiting for itself fails
         // the test at the deadline instead of hanging the run.
         let codeServer = t.codeServer
-        let finished = concurrentMap([path], width: 1, timeout: 10) { path in
+        let finished = concurrentMap([path], width: 1, timeout: .seconds(10)) { path in
             (try? codeServer.load([path])) != nil
         }
         #expect(finished == [true], "the load waited for itself")

@@ -82,7 +82,7 @@ struct NodeConfigurationTests {
     func trialNotRun() throws {
         // /bin/true ignores HOT_TRIAL_LOAD, as a host that forgot runIfRequested would.
         do {
-            try TrialLoad.check("/nonexistent/hello.v1-abc.so", executable: "/bin/true", timeout: 5)
+            try TrialLoad.check("/nonexistent/hello.v1-abc.so", executable: "/bin/true", timeout: .seconds(5))
             Issue.record("a child that ran no trial passed it")
         } catch {
             guard case .trialFailed(_, let reason, _) = error else {

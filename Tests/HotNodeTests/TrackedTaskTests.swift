@@ -78,7 +78,7 @@ struct TrackedTaskTests {
         let id = try t.node.kernel.startTask("deaf", lifetime: .untilPurged, site: CallSite(fileID: "ticker_v1/ticker.swift", line: 3)) {
             // Waits on a thread of its own, deaf to the task's cancellation.
             await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-                startThread {
+                try! startThread {
                     gate.pass()
                     done.resume()
                 }
@@ -89,7 +89,7 @@ struct TrackedTaskTests {
         #expect(purged.work.unendedTasks == ["#\(id) deaf (ticker v1)"])
         #expect(t.codeServer.versions("ticker").old == nil, "the purge drops old all the same")
         gate.open()
-        #expect(try await offPool { t.codeServer.tasks.waitForEnd(of: [id], timeout: 5) }.isEmpty)
+        #expect(try await offPool { t.codeServer.tasks.waitForEnd(of: [id], until: .now + .seconds(5)) }.isEmpty)
     }
 
     @Test("a purge's cancellations reach tracked tasks while the host's cooperative pool is blocked")
@@ -140,7 +140,7 @@ struct TrackedTaskTests {
         let ids = started.ids.withLock { $0 }
         #expect(ids.count == 1, "the hook ran")
         // Its body sleeps an hour: ending within 5 s means it was cancelled.
-        #expect(try await offPool { t.codeServer.tasks.waitForEnd(of: ids, timeout: 5) }.isEmpty)
+        #expect(try await offPool { t.codeServer.tasks.waitForEnd(of: ids, until: .now + .seconds(5)) }.isEmpty)
     }
 
     @Test("a whileCurrent task is cancelled by the load, rollback or delete that makes its version old, and then blocks nothing")
@@ -151,16 +151,16 @@ struct TrackedTaskTests {
         let first = try startWaiting(t, "ticker", "ticker", 1, lifetime: .whileCurrent)
         let kept = try startWaiting(t, "job", "ticker", 1)
         _ = try load(t, "ticker", 2)
-        #expect(try await offPool { t.codeServer.tasks.waitForEnd(of: [first], timeout: 5) }.isEmpty)
+        #expect(try await offPool { t.codeServer.tasks.waitForEnd(of: [first], until: .now + .seconds(5)) }.isEmpty)
         #expect(t.codeServer.tasks.all().map(\.id) == [kept], "an untilPurged task runs on in old code")
         t.codeServer.tasks.cancel([kept])
-        #expect(try await offPool { t.codeServer.tasks.waitForEnd(of: [kept], timeout: 5) }.isEmpty)
+        #expect(try await offPool { t.codeServer.tasks.waitForEnd(of: [kept], until: .now + .seconds(5)) }.isEmpty)
         let second = try startWaiting(t, "ticker", "ticker", 2, lifetime: .whileCurrent)
         _ = try t.codeServer.rollback("ticker")
-        #expect(try await offPool { t.codeServer.tasks.waitForEnd(of: [second], timeout: 5) }.isEmpty)
+        #expect(try await offPool { t.codeServer.tasks.waitForEnd(of: [second], until: .now + .seconds(5)) }.isEmpty)
         let third = try startWaiting(t, "ticker", "ticker", 1, lifetime: .whileCurrent)
         _ = try t.codeServer.delete("ticker")
-        #expect(try await offPool { t.codeServer.tasks.waitForEnd(of: [third], timeout: 5) }.isEmpty)
+        #expect(try await offPool { t.codeServer.tasks.waitForEnd(of: [third], until: .now + .seconds(5)) }.isEmpty)
         #expect(t.node.statusDocument().tasks == [])
     }
 
@@ -199,7 +199,7 @@ struct TrackedTaskTests {
             try t.spawn("ticker")
         }
         #expect(t.node.kernel.send(.null, to: pids[0]))
-        #expect(try await offPool { t.node.processes.waitForEnd(of: [pids[0]], timeout: 5) }.isEmpty)
+        #expect(try await offPool { t.node.processes.waitForEnd(of: [pids[0]], until: .now + .seconds(5)) }.isEmpty)
         _ = try t.spawn("ticker")
 
         let first = try startWaiting(t, "a", "ticker", 1)
@@ -208,7 +208,7 @@ struct TrackedTaskTests {
             try startWaiting(t, "c", "ticker", 1)
         }
         t.codeServer.tasks.cancel([first])
-        #expect(try await offPool { t.codeServer.tasks.waitForEnd(of: [first], timeout: 5) }.isEmpty)
+        #expect(try await offPool { t.codeServer.tasks.waitForEnd(of: [first], until: .now + .seconds(5)) }.isEmpty)
         try startWaiting(t, "c", "ticker", 1)
 
         try t.node.kernel.withKept("ticker", "one") { $0 = .int(1) }

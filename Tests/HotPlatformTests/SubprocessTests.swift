@@ -14,7 +14,8 @@ import Testing
         defer { close(fds[0]); close(fds[1]) }
         #expect(fcntl(fds[1], F_GETFD) & FD_CLOEXEC == 0)
         let child = try Subprocess.spawn("/bin/sh", ["-c", "ls /proc/self/fd"])
-        let (status, output) = child.waitCapturing()
+        let capture = child.waitCapturing(limit: 1 << 20, timeout: .seconds(20))
+        let (status, output) = (capture.status, capture.output)
         #expect(status == 0)
         let open = output.split(separator: "\n").compactMap { Int32($0) }
         // 0, 1, 2, and the descriptor `ls` opens on /proc/self/fd itself.
@@ -52,9 +53,9 @@ import Testing
         // a second child spawned while the first one runs.
         let first = try Subprocess.spawn("/bin/sh", ["-c", "sleep 0.2; echo first"])
         let second = try Subprocess.spawn("/bin/sh", ["-c", "ls /proc/self/fd"])
-        let (_, listing) = second.waitCapturing()
+        let listing = second.waitCapturing(limit: 1 << 20, timeout: .seconds(20)).output
         #expect(listing.split(separator: "\n").compactMap { Int32($0) }.filter { $0 > 2 }.count <= 1, "\(listing)")
-        #expect(first.waitCapturing().output == "first\n")
+        #expect(first.waitCapturing(limit: 1 << 20, timeout: .seconds(20)).output == "first\n")
     }
 }
 
@@ -135,20 +136,20 @@ extension SubprocessTests {
         // 8 MiB through a pipe whose buffer holds 64 KiB: the child ends only
         // if the rest is read, and only the first 1000 bytes are kept.
         let child = try Subprocess.spawn("/bin/sh", ["-c", "head -c 8388608 /dev/zero | tr '\\0' x; exit 4"])
-        let capture = child.waitCapturing(limit: 1000, timeout: 20)
+        let capture = child.waitCapturing(limit: 1000, timeout: .milliseconds(20000))
         #expect(!capture.timedOut)
         #expect(capture.status == 4)
         #expect(capture.truncated)
         #expect(capture.output == String(repeating: "x", count: 1000))
 
-        let small = try Subprocess.spawn("/bin/sh", ["-c", "echo small"]).waitCapturing(limit: 1000, timeout: 20)
+        let small = try Subprocess.spawn("/bin/sh", ["-c", "echo small"]).waitCapturing(limit: 1000, timeout: .milliseconds(20000))
         #expect(small.output == "small\n" && !small.truncated && !small.timedOut && small.status == 0)
     }
 
     @Test func boundedCaptureKillsAChildPastItsDeadline() throws {
         let start = monotonic()
         let child = try Subprocess.spawn("/bin/sh", ["-c", "echo begun; exec sleep 30"])
-        let capture = child.waitCapturing(limit: 1000, timeout: 0.5)
+        let capture = child.waitCapturing(limit: 1000, timeout: .milliseconds(500))
         let waited = monotonic() - start
         #expect(capture.timedOut)
         #expect(capture.status == 128 + SIGKILL)
@@ -163,7 +164,7 @@ extension SubprocessTests {
         // write end open for 30 s. The wait ends with the child.
         let start = monotonic()
         let child = try Subprocess.spawn("/bin/sh", ["-c", "sleep 30 & echo $!"])
-        let capture = child.waitCapturing(limit: 1000, timeout: 20)
+        let capture = child.waitCapturing(limit: 1000, timeout: .milliseconds(20000))
         if let grandchild = pid_t(capture.output.trimmingCharacters(in: .whitespacesAndNewlines)) { kill(grandchild, SIGKILL) }
         #expect(!capture.timedOut && capture.status == 0)
         #expect(monotonic() - start < 5, "waited for the grandchild")

@@ -28,9 +28,9 @@ struct KeptTests {
         func send(_ message: Term, to pid: Pid) -> Bool { false }
         func whereis(_ name: String) -> Pid? { nil }
         func selfPid() -> Pid? { nil }
-        func receive(timeout: Double?) throws -> Term? { nil }
+        func receive(timeout: Duration?) throws -> Term? { nil }
         func checkCancellation() throws {}
-        func serverCall(_ pid: Pid, _ request: Term, timeout: Double) throws -> Term { throw ProcessError.noNode }
+        func serverCall(_ pid: Pid, _ request: Term, timeout: Duration) throws -> Term { throw ProcessError.noNode }
         func serverCast(_ pid: Pid, _ message: Term) -> Bool { false }
         func startTask(
             _ label: String, lifetime: TaskLifetime, site: CallSite, _ body: @escaping @Sendable () async throws -> Void

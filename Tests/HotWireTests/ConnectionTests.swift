@@ -55,8 +55,8 @@ private struct ServerFailure: Error, CustomStringConvertible {
 private func servePings(_ listener: Listener, cookie: [UInt8], name: String, requests: Int) throws {
     let socket = try listener.accept()
     defer { socket.close() }
-    try socket.setReadTimeout(milliseconds: 5_000)
-    try socket.setWriteTimeout(milliseconds: 5_000)
+    try socket.setReadTimeout(.seconds(5))
+    try socket.setWriteTimeout(.seconds(5))
     let connection = try Connection.accept(socket, cookie: cookie, nodeName: name, deadline: .now + .seconds(10))
     for _ in 0..<requests {
         let frame = try connection.receive()
@@ -203,7 +203,7 @@ private func servePings(_ listener: Listener, cookie: [UInt8], name: String, req
         }
         let client = try Socket.connect(to: listener.address)
         defer { client.close() }
-        try client.setReadTimeout(milliseconds: 5_000)
+        try client.setReadTimeout(.seconds(5))
         _ = try client.read(upTo: 4096)  // the hello
         // A challenge frame's first bytes, one every 200 ms: each read alone
         // is well inside the limit; the whole would take 40 s.

@@ -92,13 +92,13 @@ public final class Socket: @unchecked Sendable {
     }
 
     /// Sets how long a read may block (`SO_RCVTIMEO`); a read past it throws EAGAIN.
-    public func setReadTimeout(milliseconds: Int) throws(SystemError) {
-        try sysSetTimeout(fd, option: SO_RCVTIMEO, milliseconds: milliseconds)
+    public func setReadTimeout(_ timeout: Duration) throws(SystemError) {
+        try sysSetTimeout(fd, option: SO_RCVTIMEO, timeout: timeout)
     }
 
     /// Sets how long a write may block (`SO_SNDTIMEO`).
-    public func setWriteTimeout(milliseconds: Int) throws(SystemError) {
-        try sysSetTimeout(fd, option: SO_SNDTIMEO, milliseconds: milliseconds)
+    public func setWriteTimeout(_ timeout: Duration) throws(SystemError) {
+        try sysSetTimeout(fd, option: SO_SNDTIMEO, timeout: timeout)
     }
 
     /// Wakes a reader blocked on this socket from another thread (`shutdown(2)`).
@@ -240,12 +240,7 @@ public final class Listener: @unchecked Sendable {
     /// Waits for the next connection (`accept4(2)`).
     public func accept() throws(SystemError) -> Socket {
         var fds = [pollfd(fd: fd, events: Int16(POLLIN), revents: 0), pollfd(fd: wake, events: Int16(POLLIN), revents: 0)]
-        while true {
-            let ready = poll(&fds, 2, -1)
-            if ready < 0 && errno == EINTR { continue }
-            guard ready >= 0 else { throw SystemError("poll") }
-            break
-        }
+        _ = try SystemError.retrying("poll") { poll(&fds, 2, -1) }
         if fds[1].revents != 0 && fds[0].revents == 0 {
             var count: UInt64 = 0
             _ = read(wake, &count, 8)

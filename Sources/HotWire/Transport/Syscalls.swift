@@ -51,8 +51,12 @@ func sysAccept(_ fd: Int32) throws(SystemError) -> Int32 {
     try SystemError.retrying("accept4") { hot_accept_cloexec(fd) }
 }
 
-func sysSetTimeout(_ fd: Int32, option: Int32, milliseconds: Int) throws(SystemError) {
-    var tv = timeval(tv_sec: milliseconds / 1000, tv_usec: (milliseconds % 1000) * 1000)
+func sysSetTimeout(_ fd: Int32, option: Int32, timeout: Duration) throws(SystemError) {
+    // A zero timeval means no timeout at all, so a timeout is at least 1 µs,
+    // and a part of a microsecond counts as a whole one.
+    let (seconds, attoseconds) = max(timeout, .microseconds(1)).components
+    let microseconds = (attoseconds + 999_999_999_999) / 1_000_000_000_000
+    var tv = timeval(tv_sec: Int(seconds) + Int(microseconds / 1_000_000), tv_usec: Int(microseconds % 1_000_000))
     _ = try SystemError.retrying("setsockopt") {
         setsockopt(fd, SOL_SOCKET, option, &tv, socklen_t(MemoryLayout<timeval>.size))
     }

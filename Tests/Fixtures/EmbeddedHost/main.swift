@@ -27,7 +27,7 @@ do {
     exit(1)
 }
 say("ready \(getpid())")
-startThread {
+try! startThread {
     host.waitUntilStopped()
     say("node stopped")
 }

@@ -30,7 +30,7 @@ final class FakeLoader: ModuleLoader {
     @discardableResult
     func add(
         _ module: String, _ version: Int, key: String = FakeLoader.key("a"), folder: String = "/fake",
-        extra: [Export] = [], onLoad: (@Sendable () throws -> Void)? = nil
+        extra: [Export] = [], servers: [ServerSpec] = [], onLoad: (@Sendable () throws -> Void)? = nil
     ) -> String {
         let descriptor = ModuleDescriptor(
             abi: HotSDK.abiVersion, sdk: HotSDK.fingerprint, compiler: HotSDK.compiler,
@@ -42,7 +42,7 @@ final class FakeLoader: ModuleLoader {
                 return .null
             },
         ]
-        let hotModule = HotModule(exports: exports + extra, onLoad: onLoad)
+        let hotModule = HotModule(exports: exports + extra, servers: servers, onLoad: onLoad)
         let fileName = ArtifactName(module: module, version: version, key: key).fileName
         serve(fileName, Version(descriptor: descriptor, module: hotModule))
         return "\(folder)/\(fileName)"

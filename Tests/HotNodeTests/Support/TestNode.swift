@@ -28,7 +28,7 @@ final class TestNode: Sendable {
             try makeDirectories(folder + "/code")
             node = Node(
                 name: "test", store: try Store(root: folder + "/state"), codePath: folder + "/code", mode: mode,
-                sticky: sticky, loader: loader, purgeTimeout: purgeTimeout, callsTimeout: callsTimeout, metrics: metrics, limits: limits,
+                sticky: sticky, loader: loader, purgeTimeout: .seconds(purgeTimeout), callsTimeout: .seconds(callsTimeout), metrics: metrics, limits: limits,
                 logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
         } catch {
             removeTree(folder)
@@ -65,7 +65,7 @@ final class TestNode: Sendable {
     func poke(_ pid: Pid) { _ = node.kernel.send(.null, to: pid) }
 
     /// Waits (on the process table's condition) until `pid` has ended; false after 5 s.
-    func waitForEnd(_ pid: Pid) -> Bool { node.processes.waitForEnd(of: [pid], timeout: 5).isEmpty }
+    func waitForEnd(_ pid: Pid) -> Bool { node.processes.waitForEnd(of: [pid], until: .now + .seconds(5)).isEmpty }
 
     /// Writes an empty object of `module` v`version` where a build puts it,
     /// served by the fake loader; its path.
@@ -83,7 +83,7 @@ final class TestNode: Sendable {
         node.codeServer.tasks.cancel(node.codeServer.tasks.all().map(\.id))
         let pids = node.processes.all().map(\.process.pid)
         for entry in node.processes.all() { entry.process.mailbox.cancel() }
-        let left = node.processes.waitForEnd(of: pids, timeout: 5)
+        let left = node.processes.waitForEnd(of: pids, until: .now + .seconds(5))
         precondition(left.isEmpty, "processes \(left) did not stop: a test left one blocked")
         removeTree(folder)
     }
@@ -116,6 +116,6 @@ final class Gate: @unchecked Sendable {
 /// flight must not hold a thread those calls need to end.
 func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
     try await withCheckedThrowingContinuation { continuation in
-        startThread { continuation.resume(with: Result { try body() }) }
+        try! startThread { continuation.resume(with: Result { try body() }) }
     }
 }
