@@ -285,6 +285,8 @@ public final class CodeServer: Sendable {
     /// rollback, which needs no build since old is still loaded.
     public func rollback(_ module: String) throws(LoadError) -> LoadResult {
         try serialized { () throws(LoadError) in
+            // Old must fit the live typed handles as a load's version must.
+            if let old = versions(module).old { try refuseUnfit(module, version: old.version, module: old.module) }
             let result: Result<LoadResult, LoadError> = state.withLock { state in
                 guard var entry = state.modules[module] else { return .failure(.noFile(module)) }
                 guard let old = entry.old else { return .failure(.noFile("\(module) has no old version to roll back to")) }

@@ -154,6 +154,21 @@ struct TypedLoadTests {
         withExtendedLifetime(get) {}
     }
 
+    @Test("a rollback to a version that lacks a handle's export is refused too")
+    func rollback() throws {
+        let t = try TestNode()
+        defer { t.close() }
+        _ = try t.codeServer.load([t.loader.add("web", 1, key: FakeLoader.key("1"), extra: [])])
+        try Self.load(t, 2, [Self.get(2)])
+        let get = t.node.function("web", "get", ((Int) async throws -> String).self)
+        #expect(throws: LoadError.exportType(
+            module: "web", version: 1, export: "get", host: "(Int) async throws -> String", found: nil, keeps: 2)) {
+            try t.codeServer.rollback("web")
+        }
+        #expect(t.versions("web") == [2, 1])
+        withExtendedLifetime(get) {}
+    }
+
     @Test("a handle's failure is logged at error level, one line per interval, the next one counting the rest")
     func failureLog() {
         let lines = Lines()
