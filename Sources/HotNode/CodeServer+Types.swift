@@ -3,7 +3,10 @@ import Hot
 /// The typed-handle rule of a load (docs/ARCHITECTURE.md, "Typed handles"):
 /// a version that lacks an export a live typed handle calls, or has it with
 /// another type, is refused before it changes anything, so that no handle
-/// that worked before the load fails after it.
+/// that worked before the load fails after it. A module with no current
+/// version takes any: refusing would keep nothing, and would fail every
+/// handle on it instead of the one the version does not fit (a host that
+/// makes its handles before its node boots).
 extension CodeServer {
     /// Refuses `module` v`version` by its entered exports, with the call
     /// path's own cast: exactly what each handle's next call would find.
@@ -29,7 +32,7 @@ extension CodeServer {
     private func refuseUnfit(
         _ module: String, version: Int, _ find: (ExportDemand) -> (type: ExportType, fits: Bool)?
     ) throws(LoadError) {
-        guard let demands = exports.slot(module)?.demands.all else { return }
+        guard let demands = exports.slot(module)?.demands.all, let keeps = versions(module).current?.version else { return }
         for demand in demands {
             let found = find(demand)
             if let found, found.fits { continue }
@@ -39,7 +42,7 @@ extension CodeServer {
             throw .exportType(
                 module: module, version: version, export: demand.function,
                 host: alike ? demand.type.exact : demand.type.shown, found: found.map { alike ? $0.type.exact : $0.type.shown },
-                keeps: versions(module).current?.version)
+                keeps: keeps)
         }
     }
 }

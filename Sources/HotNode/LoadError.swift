@@ -32,8 +32,8 @@ public enum LoadError: Error, Sendable, Equatable, CustomStringConvertible {
     case trialTimedOut(path: String, seconds: Double)
     /// A live typed handle of the host calls export `export` of `module` as
     /// `host`, and version `version` lacks it (`found` nil) or has it as
-    /// `found`; `keeps` is the version the node keeps current (nil: none).
-    case exportType(module: String, version: Int, export: String, host: String, found: String?, keeps: Int?)
+    /// `found`; `keeps` is the version the node keeps current.
+    case exportType(module: String, version: Int, export: String, host: String, found: String?, keeps: Int)
     /// The node died while loading this build before (its entry, on-load
     /// hook or initializers crashed the node, not the trial); it stays
     /// refused until a forced load.
@@ -59,7 +59,7 @@ public enum LoadError: Error, Sendable, Equatable, CustomStringConvertible {
         case .exportType(let module, let version, let export, let host, let found, let keeps):
             (found.map { "\(module) v\(version): export '\(export)' is \($0), the host calls it as \(host)" }
                 ?? "\(module) v\(version): no export '\(export)', which the host calls as \(host)")
-                + "; the node keeps \(keeps.map { "v\($0)" } ?? "no version of \(module)")"
+                + "; the node keeps v\(keeps)"
                 + ": export it with that type, or change the host's handle and restart the host"
         case .diedInLoad(let death):
             "the node died while loading \(death.module) v\(death.version) (key \(death.key.prefix(12))) on \(death.date); load it with --force (hot deploy --force) to try again"

@@ -101,6 +101,17 @@ struct TypedLoadTests {
         withExtendedLifetime(elsewhere) {}
     }
 
+    @Test("a module with no current version takes a version that does not fit a handle: refusing would keep nothing")
+    func nothingToKeep() async throws {
+        let t = try TestNode()
+        defer { t.close() }
+        let get = t.node.function("web", "get", ((Int) async throws -> String).self)
+        let other = t.node.function("web", "other", ((Int) async throws -> String).self)
+        try Self.load(t, 1, [Self.get(1)])
+        #expect(try await get(2) == "v1 2", "the handle the version fits works")
+        await #expect(throws: CallError.undefinedFunction(module: "web", function: "other")) { try await other(2) }
+    }
+
     @Test("a synchronous typed handle counts too")
     func syncHandle() throws {
         let t = try TestNode()
