@@ -20,7 +20,25 @@ extension Node {
         _ module: String, _ function: String, context: Context.Type = Context.self
     ) -> @Sendable (Request, Context) async throws -> Response {
         let handle = self.function(module, function, ((Request, Context) async throws -> Response).self)
-        return { request, context in try await handle(request, context) }
+        return { request, context in try await answering { try await handle(request, context) } }
+    }
+
+    /// A route handler like `handler(_:_:context:)` whose export also gets
+    /// `object`, something the app owns (a repository, a database client,
+    /// its configuration), on every request:
+    ///
+    ///     router.get("/todos", use: node.handler("todos", "list", with: repository))
+    ///
+    /// The module exports it as
+    /// `.function("list") { (request: Request, context: AppContext, repository: TodoRepository) async throws -> Response in … }`.
+    /// The object's type is part of the export's type: a version whose
+    /// export takes another type is refused by its load, as a version that
+    /// lacks the export is (docs/ARCHITECTURE.md, "Typed handles").
+    public func handler<Context: RequestContext, Object: Sendable>(
+        _ module: String, _ function: String, with object: Object, context: Context.Type = Context.self
+    ) -> @Sendable (Request, Context) async throws -> Response {
+        let handle = self.function(module, function, ((Request, Context, Object) async throws -> Response).self)
+        return { request, context in try await answering { try await handle(request, context, object) } }
     }
 
     /// Middleware that hands each request to the current version of
@@ -52,7 +70,7 @@ public struct HotMiddleware<Context: RequestContext>: RouterMiddleware {
 
     init(node: Node, module: String, function: String) {
         let handle = node.function(module, function, Export.self)
-        call = { request, context, next in try await handle(request, context, next) }
+        call = { request, context, next in try await answering { try await handle(request, context, next) } }
     }
 
     public func handle(
@@ -63,6 +81,24 @@ public struct HotMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await call(request, context) { request, context in try await responder.respond(request, context) }
         }
     }
+}
+
+/// Runs a call through a typed handle. When the handle cannot call its
+/// export (no module, no such export, another type: the node logs it at
+/// error level), a debug build answers 500 with that reason in the body; a
+/// release build leaves the body empty, as Hummingbird does for any error.
+@inline(__always)
+private func answering(_ call: () async throws -> Response) async throws -> Response {
+    #if DEBUG
+    do {
+        return try await call()
+    } catch {
+        guard let reason = HandleFailure.reason(error) else { throw error }
+        throw HTTPError(.internalServerError, message: reason)
+    }
+    #else
+    try await call()
+    #endif
 }
 
 /// Hummingbird's next responder, carried into the export as `@Sendable`.

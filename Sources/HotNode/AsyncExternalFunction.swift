@@ -6,24 +6,21 @@ extension ExportTable {
     public func function<A, R>(
         _ module: String, _ function: String, _ type: ((A) async throws -> R).Type
     ) -> AsyncExternalFunction<A, R> {
-        AsyncExternalFunction(handle: AsyncHandle(slot: slotCreating(module), function: function, type: "(\(A.self)) async -> \(R.self)"))
+        AsyncExternalFunction(handle: AsyncHandle(slot: slotCreating(module), function: function, failures: failureLog(module, function)))
     }
 
     /// A typed handle on an async function of two arguments (a request and its context, say).
     public func function<A, B, R>(
         _ module: String, _ function: String, _ type: ((A, B) async throws -> R).Type
     ) -> AsyncExternalFunction2<A, B, R> {
-        AsyncExternalFunction2(
-            handle: AsyncHandle(slot: slotCreating(module), function: function, type: "(\(A.self), \(B.self)) async -> \(R.self)"))
+        AsyncExternalFunction2(handle: AsyncHandle(slot: slotCreating(module), function: function, failures: failureLog(module, function)))
     }
 
     /// A typed handle on an async function of three arguments.
     public func function<A, B, C, R>(
         _ module: String, _ function: String, _ type: ((A, B, C) async throws -> R).Type
     ) -> AsyncExternalFunction3<A, B, C, R> {
-        AsyncExternalFunction3(
-            handle: AsyncHandle(
-                slot: slotCreating(module), function: function, type: "(\(A.self), \(B.self), \(C.self)) async -> \(R.self)"))
+        AsyncExternalFunction3(handle: AsyncHandle(slot: slotCreating(module), function: function, failures: failureLog(module, function)))
     }
 }
 
@@ -75,8 +72,9 @@ public final class AsyncExternalFunction3<A, B, C, R>: Sendable {
 public final class AsyncHandle<F: Sendable>: Sendable {
     @usableFromInline let slot: ModuleSlot
     private let function: String
-    private let type: String
     @usableFromInline let resolved = Published<Resolved>()
+    private let demand: UInt64
+    private let failures: CallFailureLog
 
     /// A function of one version, the version's address and its calls in flight.
     @usableFromInline
@@ -92,11 +90,16 @@ public final class AsyncHandle<F: Sendable>: Sendable {
         }
     }
 
-    init(slot: ModuleSlot, function: String, type: String) {
+    /// A handle whose live demand for `function` of type `F` a load must keep
+    /// (docs/ARCHITECTURE.md, "Typed handles").
+    init(slot: ModuleSlot, function: String, failures: CallFailureLog) {
         self.slot = slot
         self.function = function
-        self.type = type
+        self.failures = failures
+        demand = slot.demands.add(ExportDemand(function: function, type: ExportType(F.self)) { $0.typed is F })
     }
+
+    deinit { slot.demands.withdraw(demand) }
 
     /// Runs `invoke` on the function of the current version, counted in flight there.
     /// Inlined with `callAsFunction` into the caller: each async frame between
@@ -121,13 +124,7 @@ public final class AsyncHandle<F: Sendable>: Sendable {
     /// Finds the function in the current version and caches it.
     @usableFromInline
     func resolve() throws -> Resolved {
-        guard let version = slot.current.object else { throw CallError.undefinedModule(slot.name) }
-        guard let export = version.exports[function]?.export else {
-            throw CallError.undefinedFunction(module: slot.name, function: function)
-        }
-        guard let body = export.typed as? F else {
-            throw CallError.badArgument(function: "\(slot.name):\(function)", index: 0, reason: "it is not of type \(type)")
-        }
+        let (version, body) = try failures.reporting { () throws(CallError) in try typedExport(slot, function, as: F.self) }
         let resolution = Resolved(version: version, body: body)
         resolved.publish(resolution)
         return resolution
@@ -156,5 +153,30 @@ extension Node {
         _ module: String, _ function: String, _ type: ((A, B, C) async throws -> R).Type
     ) -> AsyncExternalFunction3<A, B, C, R> {
         codeServer.exports.function(module, function, type)
+    }
+
+    /// A typed handle on an async function whose last argument is `object`,
+    /// something the host owns (a repository, a database client, its
+    /// configuration), handed to the current version on every call:
+    ///
+    ///     let list = node.function("todos", "list", ((Query, TodoRepository) async throws -> [Todo]).self, with: repository)
+    ///     let todos = try await list(query)
+    ///
+    /// The object's type is part of the export's type, which every load
+    /// checks against the live handles (docs/ARCHITECTURE.md, "Typed handles").
+    public func function<A, Object: Sendable, R>(
+        _ module: String, _ function: String, _ type: ((A, Object) async throws -> R).Type, with object: Object
+    ) -> @Sendable (A) async throws -> R {
+        let handle = codeServer.exports.function(module, function, type)
+        return { a in try await handle(a, object) }
+    }
+
+    /// The same for a function of two arguments and the object (a request,
+    /// its context and the object, say).
+    public func function<A, B, Object: Sendable, R>(
+        _ module: String, _ function: String, _ type: ((A, B, Object) async throws -> R).Type, with object: Object
+    ) -> @Sendable (A, B) async throws -> R {
+        let handle = codeServer.exports.function(module, function, type)
+        return { a, b in try await handle(a, b, object) }
     }
 }

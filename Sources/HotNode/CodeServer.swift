@@ -280,6 +280,8 @@ public final class CodeServer: Sendable {
     /// rollback, which needs no build since old is still loaded.
     public func rollback(_ module: String) throws(LoadError) -> LoadResult {
         try serialized { () throws(LoadError) in
+            // Old must fit the live typed handles as a load's version must.
+            if let old = versions(module).old { try refuseUnfit(module, version: old.version, module: old.module) }
             let result: Result<LoadResult, LoadError> = state.withLock { state in
                 guard var entry = state.modules[module] else { return .failure(.noFile(module)) }
                 guard let old = entry.old else { return .failure(.noFile("\(module) has no old version to roll back to")) }
@@ -302,10 +304,13 @@ public final class CodeServer: Sendable {
         for path in paths { try trialUnlessHeld(path, name: ArtifactName(fileName: lastPathComponent(path))) }
     }
 
-    /// Trial-loads an object unless its version is current or old here already.
+    /// Trial-loads an object unless its version is current or old here
+    /// already, and refuses it when the exports the trial found do not fit
+    /// the live typed handles (a deploy's stage refuses it so).
     private func trialUnlessHeld(_ path: String, name: ArtifactName?) throws(LoadError) {
         if let name, try held(name.module, version: name.version, key: name.keyPrefix, alongside: []) != nil { return }
-        try loader.trial(path)
+        let types = try loader.trial(path)
+        if let name, let types { try refuseUnfit(name.module, version: name.version, trialTypes: types) }
     }
 
     /// Whether a version is current or old somewhere (a process may pin it).
@@ -334,10 +339,10 @@ public final class CodeServer: Sendable {
         if let name {
             try refuseSticky(name.module, force: force)
             if let known = try held(name.module, version: name.version, key: name.keyPrefix, alongside: batch) {
-                return .existing(known)
+                return try existing(known)
             }
         }
-        try loader.trial(path)
+        _ = try loader.trial(path)
         // dlopen runs the object's initializers: from here its code may run
         // in the node, so the marker goes first.
         if let name { try mark(name.module, version: name.version, key: name.keyPrefix, path: path, force: force) }
@@ -349,10 +354,14 @@ public final class CodeServer: Sendable {
         }
         try refuseSticky(descriptor.name, force: force)
         if let known = try held(descriptor.name, version: descriptor.version, key: descriptor.key, alongside: batch) {
-            return .existing(known)
+            return try existing(known)
         }
         if name == nil { try mark(descriptor.name, version: descriptor.version, key: descriptor.key, path: path, force: force) }
-        let module = try image.enterAndRunOnLoad()
+        // The entry hands over the exports; they must fit the live handles
+        // before the on-load hook runs (docs/ARCHITECTURE.md, "Typed handles").
+        let entered = try image.enter()
+        try refuseUnfit(descriptor.name, version: descriptor.version, module: entered)
+        let module = try image.runOnLoad(entered)
         return .fresh(ModuleVersion(image: image, module: module, loadedAt: now()))
     }
 
@@ -368,6 +377,17 @@ public final class CodeServer: Sendable {
         } catch {
             throw .badFile(path: path, reason: "cannot record the load in progress: \(error)")
         }
+    }
+
+    /// A version loaded already, again: refused as a new one would be when
+    /// it is not current and its exports no longer fit the live handles.
+    private func existing(_ known: ModuleVersion) throws(LoadError) -> Prepared {
+        if !isCurrent(known) { try refuseUnfit(known.name, version: known.version, module: known.module) }
+        return .existing(known)
+    }
+
+    private func isCurrent(_ version: ModuleVersion) -> Bool {
+        state.withLock { $0.modules[version.name]?.current === version }
     }
 
     /// Erlang's sticky directories: a sticky module with a current version

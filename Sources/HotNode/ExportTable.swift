@@ -1,4 +1,5 @@
 import Hot
+import Logging
 import Synchronization
 
 /// Where external calls find a module's current version.
@@ -8,7 +9,7 @@ import Synchronization
 /// a reader finds stays alive for the node's life. Only the code server
 /// publishes versions (`publish(_:as:)`).
 public final class ExportTable: @unchecked Sendable {
-    // @unchecked: `onMiss` is set once, before the node serves anything.
+    // @unchecked: `onMiss` and `logger` are set once, before the node serves anything.
     private let slots = Published(SlotMap(slots: NameTable([])))
     /// Serializes the making of slots (the code server's loads and callers
     /// of `function` may both add one); a leaf in the lock order
@@ -16,6 +17,8 @@ public final class ExportTable: @unchecked Sendable {
     private let addingSlot = Mutex(())
     /// Interactive mode's hook: asked to load a module a call found missing.
     var onMiss: (@Sendable (String) -> Bool)?
+    /// Where typed handles report the calls they could not make.
+    var logger: Logger?
 
     init() {}
 
@@ -92,6 +95,8 @@ final class ModuleSlot: Sendable {
     let name: String
     /// The version external calls reach; none before the first load and after a delete.
     @usableFromInline let current = Published<ModuleVersion>()
+    /// What the live typed handles on this module call: a load must keep it.
+    let demands = ExportDemands()
 
     init(name: String) { self.name = name }
 }
@@ -100,7 +105,7 @@ extension ExportTable {
     /// A typed handle on `module:function` for callers that know its Swift
     /// type: each call reaches the module's current version, with no terms.
     public func function<A, R>(_ module: String, _ function: String, _ type: ((A) throws -> R).Type) -> ExternalFunction<A, R> {
-        ExternalFunction(slot: slotCreating(module), function: function)
+        ExternalFunction(slot: slotCreating(module), function: function, failures: failureLog(module, function))
     }
 }
 
@@ -118,6 +123,8 @@ public final class ExternalFunction<A, R>: Sendable {
     private let function: String
     /// The last resolution; each one is published, so it outlives every caller still running it.
     @usableFromInline let resolved = Published<Resolved>()
+    private let demand: UInt64
+    private let failures: CallFailureLog
 
     /// A function of one version, and that version's address.
     @usableFromInline
@@ -130,10 +137,15 @@ public final class ExternalFunction<A, R>: Sendable {
         }
     }
 
-    init(slot: ModuleSlot, function: String) {
+    init(slot: ModuleSlot, function: String, failures: CallFailureLog) {
         self.slot = slot
         self.function = function
+        self.failures = failures
+        demand = slot.demands.add(
+            ExportDemand(function: function, type: ExportType((@Sendable (A) throws -> R).self)) { $0.typed is @Sendable (A) throws -> R })
     }
+
+    deinit { slot.demands.withdraw(demand) }
 
     /// Calls the function in the module's current version.
     @inlinable
@@ -152,12 +164,8 @@ public final class ExternalFunction<A, R>: Sendable {
     func resolve() throws -> @Sendable (A) throws -> R {
         // Read the version once and use its own address: a swap between the
         // caller's load and this one only means the newer version is cached.
-        guard let version = slot.current.object else { throw CallError.undefinedModule(slot.name) }
-        guard let export = version.exports[function]?.export else {
-            throw CallError.undefinedFunction(module: slot.name, function: function)
-        }
-        guard let body = export.typed as? @Sendable (A) throws -> R else {
-            throw CallError.badArgument(function: "\(slot.name):\(function)", index: 0, reason: "it is not of type (\(A.self)) -> \(R.self)")
+        let (version, body) = try failures.reporting { () throws(CallError) in
+            try typedExport(slot, function, as: (@Sendable (A) throws -> R).self)
         }
         resolved.publish(Resolved(version: Published.address(of: version), body: body))
         return body

@@ -30,6 +30,10 @@ public enum LoadError: Error, Sendable, Equatable, CustomStringConvertible {
     case trialFailed(path: String, reason: String, code: ErrorCode)
     /// The trial load did not end within its deadline and was killed.
     case trialTimedOut(path: String, seconds: Double)
+    /// A live typed handle of the host calls export `export` of `module` as
+    /// `host`, and version `version` lacks it (`found` nil) or has it as
+    /// `found`; `keeps` is the version the node keeps current.
+    case exportType(module: String, version: Int, export: String, host: String, found: String?, keeps: Int)
     /// The node died while loading this build before (its entry, on-load
     /// hook or initializers crashed the node, not the trial); it stays
     /// refused until a forced load.
@@ -52,6 +56,11 @@ public enum LoadError: Error, Sendable, Equatable, CustomStringConvertible {
         case .trialFailed(let path, let reason, _): "\(lastPathComponent(path)) was refused by its trial load: \(reason)"
         case .trialTimedOut(let path, let seconds):
             "the trial load of \(lastPathComponent(path)) did not finish in \(seconds == seconds.rounded() ? String(Int(seconds)) : String(seconds)) s (a constructor or on-load hook that never returns?); it was killed"
+        case .exportType(let module, let version, let export, let host, let found, let keeps):
+            (found.map { "\(module) v\(version): export '\(export)' is \($0), the host calls it as \(host)" }
+                ?? "\(module) v\(version): no export '\(export)', which the host calls as \(host)")
+                + "; the node keeps v\(keeps)"
+                + ": export it with that type, or change the host's handle and restart the host"
         case .diedInLoad(let death):
             "the node died while loading \(death.module) v\(death.version) (key \(death.key.prefix(12))) on \(death.date); load it with --force (hot deploy --force) to try again"
         }
@@ -68,7 +77,7 @@ public enum LoadError: Error, Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .noFile: .noFile
         case .badFile: .badFile
-        case .mismatch, .hostMismatch: .mismatch
+        case .mismatch, .hostMismatch, .exportType: .mismatch
         case .notPurged: .notPurged
         case .sticky: .sticky
         case .onLoadFailure: .onLoadFailure

@@ -15,8 +15,9 @@ final class Loader: ModuleLoader {
     /// The executable that runs trial loads (`--check FILE`); nil: none.
     private let trialExecutable: String?
     /// Objects whose trial passed, by path, size, modification time and
-    /// inode: a deploy checks while staging and need not check again.
-    private let trialPassed = Mutex<Set<String>>([])
+    /// inode: a deploy checks while staging and need not check again. Each
+    /// with the export types its trial said (nil: not known).
+    private let trialPassed = Mutex<[String: [String: ExportType]?]>([:])
     /// How long a trial may take before its child is killed and the object refused.
     private let trialTimeout: Duration
     /// Trial children running at once. Trials run outside the load lock, so
@@ -121,7 +122,9 @@ final class Loader: ModuleLoader {
 
     func trust(_ paths: [String]) {
         let identities = paths.compactMap(Self.identity)
-        trialPassed.withLock { $0.formUnion(identities) }
+        trialPassed.withLock { passed in
+            for identity in identities where passed[identity] == nil { passed[identity] = .some(nil) }
+        }
     }
 
     /// What a passed trial is remembered by: the path and what would change
@@ -132,11 +135,13 @@ final class Loader: ModuleLoader {
         return "\(path) \(info.st_size) \(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec) \(info.st_ino)"
     }
 
-    /// Runs the trial load of an object unless it passed one already.
-    func trial(_ path: String) throws(LoadError) {
+    /// Runs the trial load of an object unless it passed one already; the
+    /// types of its exports, as the trial said them.
+    @discardableResult
+    func trial(_ path: String) throws(LoadError) -> [String: ExportType]? {
         guard let identity = Self.identity(path) else { throw .noFile(lastPathComponent(path)) }
-        guard let trialExecutable else { return }
-        if trialPassed.withLock({ $0.contains(identity) }) { return }
+        guard let trialExecutable else { return nil }
+        if let passed = trialPassed.withLock({ $0[identity] }) { return passed }
         guard trialSlots.wait(timeout: .now() + .milliseconds(Int(trialTimeout.pollMilliseconds))) == .success else {
             throw .trialFailed(
                 path: path, reason: "\(Self.maxConcurrentTrials) other trial loads kept every slot for \(trialTimeout.shortDescription); try again",
@@ -147,10 +152,11 @@ final class Loader: ModuleLoader {
         // compete with this trial for the processor.
         defer { spare?.prepare() }
         let started = monotonic()
-        let inSpare = try TrialLoad.check(path, executable: trialExecutable, timeout: trialTimeout, spare: spare)
-        _ = trialPassed.withLock { $0.insert(identity) }
+        let (inSpare, exports) = try TrialLoad.check(path, executable: trialExecutable, timeout: trialTimeout, spare: spare)
+        trialPassed.withLock { $0[identity] = .some(exports) }
         let milliseconds = Int(((monotonic() - started) * 1000).rounded())
         logger?.info("trial load of \(lastPathComponent(path)) passed in \(milliseconds) ms, \(inSpare ? "in the spare child" : "in a child started for it")")
+        return exports
     }
 
     /// Runs the module's entry: from here on the module's own code runs.

@@ -12,8 +12,9 @@ protocol ModuleLoader: Sendable {
 
     /// Loads `path` where a crash cannot reach the node (a throwaway child
     /// process) and throws its reason if it fails; does nothing for an
-    /// object that passed before.
-    func trial(_ path: String) throws(LoadError)
+    /// object that passed before. The types of the module's exports as the
+    /// trial found them, by name; nil when no trial told them.
+    func trial(_ path: String) throws(LoadError) -> [String: ExportType]?
 
     /// Starts ahead of time what later trials need (a spare trial child).
     func prepareTrials()
@@ -58,7 +59,11 @@ extension ModuleImage {
     /// Runs the entry, then the on-load hook (Erlang's `-on_load`): what a
     /// load and a trial load both do once the object is accepted.
     func enterAndRunOnLoad() throws(LoadError) -> HotModule {
-        let module = try enter()
+        try runOnLoad(enter())
+    }
+
+    /// Runs the on-load hook of `module`, this image's entered module.
+    func runOnLoad(_ module: HotModule) throws(LoadError) -> HotModule {
         if let onLoad = module.onLoad {
             do {
                 try onLoad()

@@ -68,6 +68,7 @@ public final class Node: Sendable {
             kept: KeptStore(limit: limits.keptKeys), loader: loader, purgeTimeout: purgeTimeout, callsTimeout: callsTimeout,
             journal: LoadJournal(stateFolder: store.root), metrics: metrics)
         self.logger = logger
+        codeServer.exports.logger = logger
         self.kernel = Kernel(codeServer: codeServer, processes: processes, logger: logger)
         self.supervision = SupervisorWatch.start(logger: logger)
         Runtime.install(kernel)

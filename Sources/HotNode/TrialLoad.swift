@@ -41,6 +41,9 @@ public enum TrialLoad {
     /// without it never ran the trial (a host that does not call
     /// `runIfRequested`), whatever its exit status says.
     static let startedLine = "hot-trial-started"
+    /// The start of the line a passed trial says for each export:
+    /// `hot-trial-export NAME\tEXACT TYPE\tSHOWN TYPE` (see `ExportType`).
+    static let exportPrefix = "hot-trial-export "
 
     /// In a trial child (`HOT_TRIAL_LOAD` set): runs the trial and exits
     /// with its verdict; otherwise returns at once. A server that embeds
@@ -83,7 +86,14 @@ public enum TrialLoad {
         Runtime.install(TrialRuntime())
         do {
             let image = try Loader(trialExecutable: nil).open(path)
-            _ = try image.enterAndRunOnLoad()
+            let module = try image.enterAndRunOnLoad()
+            // The types as this executable's runtime names them: the node,
+            // which runs the same executable, compares them with what its
+            // typed handles call (docs/ARCHITECTURE.md, "Typed handles").
+            for export in module.exports where !export.name.contains(where: { $0 == "\t" || $0 == "\n" }) {
+                let type = ExportType(of: export)
+                print("\(exportPrefix)\(export.name)\t\(type.exact)\t\(type.shown)")
+            }
             print("ok \(image.descriptor.name) v\(image.descriptor.version)")
             return 0
         } catch {
@@ -105,12 +115,14 @@ public enum TrialLoad {
 
     /// In the node: runs the trial in `spare`'s waiting child if it has one,
     /// else in a child started now, killed after `timeout`; throws
-    /// the child's reason. Whether the trial ran in the spare.
+    /// the child's reason. Whether the trial ran in the spare, and the
+    /// types of the module's exports (nil when its output was cut).
     @discardableResult
-    static func check(_ path: String, executable: String, timeout: Duration, spare: TrialSpare? = nil) throws(LoadError) -> Bool {
+    static func check(
+        _ path: String, executable: String, timeout: Duration, spare: TrialSpare? = nil
+    ) throws(LoadError) -> (inSpare: Bool, exports: [String: ExportType]?) {
         if let child = spare?.take(), let capture = run(path, in: child, timeout: timeout) {
-            try judge(capture, path: path, executable: executable, timeout: timeout)
-            return true
+            return (true, try judge(capture, path: path, executable: executable, timeout: timeout))
         }
         let child: Subprocess
         do {
@@ -118,8 +130,7 @@ public enum TrialLoad {
         } catch {
             throw .badFile(path: path, reason: "trial load could not start: \(error)")
         }
-        try judge(child.waitCapturing(limit: outputLimit, timeout: timeout), path: path, executable: executable, timeout: timeout)
-        return false
+        return (false, try judge(child.waitCapturing(limit: outputLimit, timeout: timeout), path: path, executable: executable, timeout: timeout))
     }
 
     /// The environment of a trial child told `value` (a path, or `spareValue`).
@@ -147,8 +158,11 @@ public enum TrialLoad {
         return capture
     }
 
-    /// The verdict of a trial child's output and exit status.
-    private static func judge(_ capture: Subprocess.Capture, path: String, executable: String, timeout: Duration) throws(LoadError) {
+    /// The verdict of a trial child's output and exit status; for a passed
+    /// trial, the export types it said.
+    private static func judge(
+        _ capture: Subprocess.Capture, path: String, executable: String, timeout: Duration
+    ) throws(LoadError) -> [String: ExportType]? {
         var lines = capture.output.split(separator: "\n").map(String.init)
         guard let started = lines.firstIndex(of: startedLine) else {
             throw .trialFailed(path: path, reason: notStarted(executable, capture), code: .badFile)
@@ -156,7 +170,7 @@ public enum TrialLoad {
         lines.remove(at: started)
         if capture.timedOut { throw .trialTimedOut(path: path, seconds: timeout.inSeconds) }
         let status = capture.status
-        guard status != 0 else { return }
+        guard status != 0 else { return capture.truncated ? nil : exportTypes(lines) }
         var code = ErrorCode.badFile
         if let verdict = lines.firstIndex(where: { $0.hasPrefix(verdictPrefix) }) {
             code = ErrorCode(rawValue: String(lines[verdict].dropFirst(verdictPrefix.count))) ?? .badFile
@@ -171,6 +185,17 @@ public enum TrialLoad {
             throw .trialFailed(path: path, reason: "the trial load died: \(name)\(lastLine.isEmpty ? "" : " (\(lastLine))")\(cut)", code: .badFile)
         }
         throw .trialFailed(path: path, reason: (lastLine.isEmpty ? "the trial load failed (status \(status))" : lastLine) + cut, code: code)
+    }
+
+    /// The export types a passed trial said, by export name; the first of a name counts.
+    private static func exportTypes(_ lines: [String]) -> [String: ExportType] {
+        var types: [String: ExportType] = [:]
+        for line in lines where line.hasPrefix(exportPrefix) {
+            let fields = line.dropFirst(exportPrefix.count).split(separator: "\t", omittingEmptySubsequences: false)
+            guard fields.count == 3, types[String(fields[0])] == nil else { continue }
+            types[String(fields[0])] = ExportType(exact: String(fields[1]), shown: String(fields[2]))
+        }
+        return types
     }
 
     /// Why a child that never started the trial is refused: its executable

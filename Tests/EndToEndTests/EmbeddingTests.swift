@@ -104,6 +104,61 @@ struct EmbeddingTests {
         #expect(ran.stderr.contains("link it with -Xlinker --export-dynamic"), "\(ran)")
     }
 
+    @Test("a deploy whose version lacks an export a live handle calls, or has it with another type, is refused at stage in one line; the node keeps its version")
+    func typedHandlesRefuseUnfitDeploys() throws {
+        let scratch = try Scratch()
+        defer { scratch.close() }
+        let app = try Self.project(scratch)
+        let host = try EmbeddedHost.start(project: app, in: scratch.root)
+        defer { host.end() }
+        host.send("handle hello greet")
+        try #require(host.waitFor("handle hello:greet", seconds: 10), "\(host.output)")
+
+        let versions: [(source: String, refusal: String)] = [
+            ("func greet(_ name: String) -> Int { name.count }",
+             "export 'greet' is (String) throws -> Int, the host calls it as (String) throws -> String; the node keeps v1"),
+            ("func hello(_ name: String) -> String { name }",
+             "no export 'greet', which the host calls as (String) throws -> String; the node keeps v1"),
+        ]
+        for (body, refusal) in versions {
+            let name = body.contains("greet") ? "greet" : "hello"
+            try scratch.write(
+                "app/modules/hello/hello.swift", "import Hot\n\nlet module = HotModule(exports: [.function(\"\(name)\", \(name))])\n\n\(body)\n")
+            let deployed = try scratch.hot(["deploy"])
+            #expect(deployed.status != 0, "\(deployed)")
+            let lines = deployed.stderr.split(separator: "\n").filter { $0.contains(refusal) }
+            #expect(lines.count == 1, "one line names the export, both types and the version kept: \(deployed)")
+            #expect(!deployed.stdout.contains("v1 ->"), "\(deployed)")
+            host.send("call hello greet x")
+            #expect(host.waitFor("called Hello, x!", seconds: 10), "v1 still answers through the handle: \(host.output)")
+        }
+        // What the stage's trial child said of v2: its exports' types, in the
+        // host's own words, which the node compared with its handle's.
+        let v2 = try #require(
+            try FileManager.default.contentsOfDirectory(atPath: app + "/.hot/build/hello").first { $0.hasPrefix("hello.v2-") && $0.hasSuffix(".so") })
+        let trial = try scratch.run(
+            Binaries.directory + "/EmbeddedHostFixture", [], in: scratch.root, environment: ["HOT_TRIAL_LOAD": app + "/.hot/build/hello/" + v2])
+        #expect(trial.stdout.contains("hot-trial-export greet\t@Sendable (Swift.String) throws -> Swift.Int\t(String) throws -> Int\n"), "\(trial)")
+
+        let status = try scratch.hot(["status", "--json"])
+        let modules = try #require(try parseJSON(status.stdout) as? [String: Any])["modules"] as? [[String: Any]]
+        let current = try #require(modules?.first?["current"] as? [String: Any], "\(status)")
+        #expect(current["version"] as? Int == 1, "the node still runs v1: \(status)")
+
+        // The same type as the handle's: the trial child and the host name it alike, and the deploy goes through.
+        try scratch.write("app/modules/hello/hello.swift", Self.hello(greeting: "Hi"))
+        let fits = try scratch.hot(["deploy"])
+        try #require(fits.status == 0, "\(fits)")
+        host.send("call hello greet y")
+        #expect(host.waitFor("called Hi, y!", seconds: 10), "\(host.output)")
+
+        // A handle that cannot call its export logs why, at error level.
+        host.send("handle hello missing")
+        host.send("call hello missing z")
+        #expect(host.waitFor("failed undefined: 'hello' exports no function 'missing'", seconds: 10), "\(host.output)")
+        #expect(host.output.contains("error") && host.output.contains("a call through the handle on hello:missing failed"), "\(host.output)")
+    }
+
     /// `hot init app` and `hot build`: a project whose hello module is built, with no node.
     static func project(_ scratch: Scratch) throws -> String {
         let made = try scratch.hot(["init", "app"], in: "")

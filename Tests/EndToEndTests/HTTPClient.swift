@@ -54,8 +54,13 @@ final class KeepAliveConnection: @unchecked Sendable {
     deinit { close(fd) }
 
     /// Sends `GET path` and reads the whole response, keeping the connection open.
-    func get(_ path: String) throws -> Response {
-        let request = Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\n\r\n".utf8)
+    func get(_ path: String) throws -> Response { try exchange("GET", path) }
+
+    /// Sends `POST path` with an empty body, and reads the whole response.
+    func post(_ path: String) throws -> Response { try exchange("POST", path, headers: "Content-Length: 0\r\n") }
+
+    private func exchange(_ method: String, _ path: String, headers: String = "") throws -> Response {
+        let request = Array("\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\n\(headers)\r\n".utf8)
         var sent = 0
         while sent < request.count {
             let n = request[sent...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }

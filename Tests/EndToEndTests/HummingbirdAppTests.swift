@@ -127,8 +127,48 @@ struct HummingbirdAppTests {
         #expect((routes["current"] as? [String: Any])?["version"] as? Int == Self.deploys + 1)
 
         try purgeCancelsSlowRequest(scratch, port: port, release: Self.deploys + 1)
+        try objectReachesHandler(scratch, port: port)
         try missingPackageIsRefused(scratch)
         try otherHostBuildIsRefused(scratch, app: app)
+        try failedHandleAnswersItsReason(scratch, port: port, app: app)
+    }
+
+    /// The app's own guestbook reaches the `sign` handler on every request
+    /// (`node.handler("routes", "sign", with: guestbook)`); a version whose
+    /// `sign` has another type is refused by `hot deploy` in one line, and
+    /// the app answers from the version it runs.
+    private func objectReachesHandler(_ scratch: Scratch, port: Int) throws {
+        let connection = try KeepAliveConnection(port: port)
+        let first = try connection.post("/sign/ann")
+        #expect(first.status == 200 && first.body.contains("ann signed; 1 names so far"), "\(first.status) \(first.body)")
+        let source = try scratch.read("app/modules/routes/routes.swift")
+        // `sign` now answers a Greeting, not a Response.
+        let other = source.replacingOccurrences(
+            of: "guestbook: Guestbook) async throws -> Response in", with: "guestbook: Guestbook) async throws -> Greeting in"
+        ).replacingOccurrences(of: "\n                .response(from: request, context: context)", with: "")
+        try #require(other != source)
+        try scratch.write("app/modules/routes/routes.swift", other)
+        let deployed = try scratch.hot(["deploy"])
+        #expect(deployed.status != 0, "\(deployed)")
+        let lines = deployed.stderr.split(separator: "\n").filter { $0.contains("export 'sign' is") }
+        #expect(lines.count == 1, "\(deployed)")
+        #expect(
+            lines.first.map { $0.contains("Guestbook) async throws -> Greeting, the host calls it as (Request, ") && $0.contains("Guestbook) async throws -> Response; the node keeps v") } == true,
+            "\(deployed)")
+        try scratch.write("app/modules/routes/routes.swift", source)
+        let second = try connection.post("/sign/bob")
+        #expect(second.status == 200 && second.body.contains("bob signed; 2 names so far"), "\(second.status) \(second.body)")
+    }
+
+    /// With its module deleted, a route's handle cannot call its export:
+    /// the debug app answers 500 with the reason, and logs it at error level.
+    private func failedHandleAnswersItsReason(_ scratch: Scratch, port: Int, app: RunningApp) throws {
+        let deleted = try scratch.hot(["delete", "routes"])
+        try #require(deleted.status == 0, "\(deleted)")
+        let answer = try KeepAliveConnection(port: port).get("/hello/bob")
+        #expect(answer.status == 500, "\(answer.status) \(answer.body)")
+        #expect(answer.body.contains("hot: undefined: module 'routes' is not loaded"), "\(answer.body)")
+        #expect(app.log().contains("a call through the handle on routes:"), "\(app.log())")
     }
 
     /// A slow request runs in its version after a deploy; a purge of that

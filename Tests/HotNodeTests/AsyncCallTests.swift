@@ -263,7 +263,8 @@ struct AsyncCallTests {
         defer { t.close() }
         _ = try Web().load(t, 1)
         let wrong = t.node.function("web", "hello", ((Int) async throws -> String).self)
-        await #expect(throws: CallError.badArgument(function: "web:hello", index: 0, reason: "it is not of type (Int) async -> String")) {
+        let reason = "web v1 has it as (String) async throws -> String, the host calls it as (Int) async throws -> String"
+        await #expect(throws: CallError.notCallable(function: "web:hello", reason: reason)) {
             try await wrong(1)
         }
         let sync = t.codeServer.exports.function("web", "hello", ((String) throws -> String).self)

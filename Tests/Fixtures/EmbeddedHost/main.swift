@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Hot
 import HotNode
 import HotPlatform
 
@@ -8,7 +9,10 @@ import HotPlatform
 // an argument of its own (so a trial child that got past the first line
 // would fail on its missing argument), runs the project's node, reports on
 // stdout, and lives on after its node stops. Its stdin: "stop" stops the
-// node from inside (what a graceful shutdown does); end of input ends the host.
+// node from inside (what a graceful shutdown does); "handle M F" makes a
+// typed handle on the export M:F of type (String) throws -> String, as a
+// server's routes do, and keeps it; "call M F ARG" calls it and says
+// "called RESULT" or "failed REASON"; end of input ends the host.
 
 TrialLoad.runIfRequested()
 
@@ -31,8 +35,25 @@ try! startThread {
     host.waitUntilStopped()
     say("node stopped")
 }
+var handles: [String: ExternalFunction<String, String>] = [:]
 while let line = readLine() {
-    if line == "stop" { host.stop(reason: "the host stops it") }
+    let words = line.split(separator: " ").map(String.init)
+    switch (words.first, words.count) {
+    case ("stop", 1):
+        host.stop(reason: "the host stops it")
+    case ("handle", 3):
+        handles[words[1] + ":" + words[2]] = host.node.codeServer.exports.function(words[1], words[2], ((String) throws -> String).self)
+        say("handle \(words[1]):\(words[2])")
+    case ("call", 4):
+        do {
+            guard let handle = handles[words[1] + ":" + words[2]] else { throw CallError.undefinedFunction(module: words[1], function: words[2]) }
+            say("called \(try handle(words[3]))")
+        } catch {
+            say("failed \(error)")
+        }
+    default:
+        break
+    }
 }
 say("host exiting")
 exit(0)

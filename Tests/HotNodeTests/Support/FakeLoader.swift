@@ -19,6 +19,9 @@ final class FakeLoader: ModuleLoader {
     private let trialPaths = Mutex<[String]>([])
     private let trialPassed = Mutex<Set<String>>([])
     private let trialGates = Mutex<[String: Gate]>([:])
+    /// Whether trials tell the export types (a real one does unless its
+    /// output was cut); without them only the load's own check refuses.
+    let trialTellsTypes = Atomic<Bool>(true)
 
     /// A content key of 64 copies of one hex digit.
     static func key(_ digit: Character) -> String { String(repeating: digit, count: 64) }
@@ -85,15 +88,21 @@ final class FakeLoader: ModuleLoader {
         }
     }
 
-    func trial(_ path: String) throws(LoadError) {
+    /// As `Loader`'s trial, the export types are what the module's exports
+    /// say, named as a trial child names them (`ExportType(of:)`).
+    @discardableResult
+    func trial(_ path: String) throws(LoadError) -> [String: ExportType]? {
         let fileName = lastPathComponent(path)
-        guard versions.withLock({ $0[fileName] }) != nil else { throw .noFile(fileName) }
-        if trialPassed.withLock({ $0.contains(path) }) { return }
+        guard let version = versions.withLock({ $0[fileName] }) else { throw .noFile(fileName) }
+        let said = Dictionary(version.module.exports.map { ($0.name, ExportType(of: $0)) }) { first, _ in first }
+        let types = trialTellsTypes.load(ordering: .relaxed) ? said : nil
+        if trialPassed.withLock({ $0.contains(path) }) { return types }
         trialPaths.withLock { $0.append(path) }
         trialGates.withLock { $0[fileName] }?.pass()
         if trialFailures.withLock({ $0.contains(fileName) }) {
             throw .trialFailed(path: path, reason: "the trial load died: Trace/breakpoint trap", code: .badFile)
         }
         _ = trialPassed.withLock { $0.insert(path) }
+        return types
     }
 }

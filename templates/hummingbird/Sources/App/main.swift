@@ -16,11 +16,15 @@ let hot = try HotNodeService.project()
 _ = try await hot.host.start()
 let node = hot.node
 
+// An object the app owns: each version of the routes module gets this one.
+let guestbook = Guestbook()
+
 let router = Router(context: AppContext.self)
 // Each route below, and the middleware, reach the current version of a
 // function of the routes module.
 let routes = router.group().add(middleware: node.middleware("routes", "stamp"))
 routes.get("/hello/:name", use: node.handler("routes", "hello"))
+routes.post("/sign/:name", use: node.handler("routes", "sign", with: guestbook))
 routes.get("/count", use: node.handler("routes", "count"))
 routes.get("/slow/:ms", use: node.handler("routes", "slow"))
 router.get("/health") { _, _ in "ok" }

@@ -4,6 +4,22 @@ import Hummingbird
 /// app and its modules must agree on it: it lives here, where both import it.
 public typealias AppContext = BasicRequestContext
 
+/// The names signed so far. The app makes one and owns it, so it outlives
+/// every deploy; the handlers get it from the app on each request
+/// (`node.handler("routes", "sign", with: guestbook)`), and a version whose
+/// export takes something else is refused by `hot deploy`.
+public actor Guestbook {
+    private var names: [String] = []
+
+    public init() {}
+
+    /// Adds `name`; how many names the book holds now.
+    public func sign(_ name: String) -> Int {
+        names.append(name)
+        return names.count
+    }
+}
+
 /// What the greeting routes answer, as JSON.
 public struct Greeting: ResponseEncodable, Sendable {
     /// The text.

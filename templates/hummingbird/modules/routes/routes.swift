@@ -15,6 +15,13 @@ let module = HotModule(
             let name = context.parameters.get("name") ?? "world"
             return try Greeting(message: "Hello, \(name)!", release: release).response(from: request, context: context)
         },
+        // The app's guestbook, handed over by the app on each request.
+        .function("sign") { (request: Request, context: AppContext, guestbook: Guestbook) async throws -> Response in
+            let name = context.parameters.get("name") ?? "anonymous"
+            let count = await guestbook.sign(name)
+            return try Greeting(message: "\(name) signed; \(count) names so far", release: release)
+                .response(from: request, context: context)
+        },
         .function("count") { (request: Request, context: AppContext) async throws -> Response in
             let hits = try Counter.hit()
             return try Greeting(message: "\(hits) hits", release: release).response(from: request, context: context)
