@@ -33,16 +33,14 @@ final class Loader: ModuleLoader {
     private let logger: Logger?
 
     /// A loader whose trials run `trialExecutable` with `HOT_TRIAL_LOAD` for
-    /// at most `trialTimeout` seconds, or that runs none; with `spare`, each
+    /// for at most `trialTimeout`, or that runs none; with `spare`, each
     /// trial finds its child started ahead of time.
-    init(trialExecutable: String?, trialTimeout: Double = TrialLoad.defaultTimeout, spare: Bool = TrialSpare.isEnabled,
+    init(trialExecutable: String?, trialTimeout: Duration = TrialLoad.defaultTimeout, spare: Bool = TrialSpare.isEnabled,
          logger: Logger? = nil) {
         self.trialExecutable = trialExecutable
-        // Seconds from the node's flags, where a person types them.
-        let timeout = Duration.seconds(trialTimeout)
-        self.trialTimeout = timeout
+        self.trialTimeout = trialTimeout
         self.logger = logger
-        self.spare = spare ? trialExecutable.map { TrialSpare(executable: $0, readyTimeout: timeout, logger: logger) } : nil
+        self.spare = spare ? trialExecutable.map { TrialSpare(executable: $0, readyTimeout: trialTimeout, logger: logger) } : nil
     }
 
     /// Starts the spare trial child, so that even the first trial finds it.

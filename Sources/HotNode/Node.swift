@@ -42,12 +42,12 @@ public final class Node: Sendable {
 
     /// A node; `trialExecutable` runs each new object's trial load (told by
     /// `HOT_TRIAL_LOAD`) and defaults to this process's own executable; a
-    /// trial still running after `trialTimeout` seconds is killed and its
+    /// trial still running after `trialTimeout` is killed and its
     /// object refused. From `boot` to `stop` one trial child waits, started
     /// ahead of time, unless `HOT_TRIAL_SPARE=0`.
     public convenience init(name: String, store: Store, codePath: String?, mode: Mode = .interactive, sticky: Set<String> = [],
                             trialExecutable: String? = realPath("/proc/self/exe"),
-                            trialTimeout: Double = TrialLoad.defaultTimeout, logger: Logger) {
+                            trialTimeout: Duration = TrialLoad.defaultTimeout, logger: Logger) {
         self.init(
             name: name, store: store, codePath: codePath, mode: mode, sticky: sticky,
             loader: Loader(trialExecutable: trialExecutable, trialTimeout: trialTimeout, logger: logger), logger: logger)

@@ -13,12 +13,4 @@ extension NodeConfiguration {
     public init(arguments: some Sequence<String>) throws(ArgumentError) {
         self.init(flags: try NodeFlags(arguments: arguments))
     }
-
-    /// The node the flags describe; no project (`project` is nil).
-    public init(flags: NodeFlags) {
-        self.init(
-            name: flags.name, listen: flags.listen, cookieFile: flags.cookieFile, state: flags.state, codePath: flags.codePath,
-            mode: flags.mode, sticky: Set(flags.sticky), pidFile: flags.pidFile, trialTimeout: flags.trialTimeout ?? TrialLoad.defaultTimeout)
-        compaction = flags.compaction
-    }
 }

@@ -11,45 +11,51 @@ import HotWire
 /// one from its flags (`init(arguments:)`); a server that embeds a node in a
 /// Hot project takes the one `hot start` would use (`project(root:node:)`).
 public struct NodeConfiguration: Sendable, Equatable {
-    /// The name announced in every handshake.
-    public var name: String
-    /// Where the node listens for control connections (`unix:PATH`, `tcp://HOST:PORT`).
-    public var listen: [NodeAddress]
-    /// The file holding the cookie clients must prove.
-    public var cookieFile: String
-    /// The state folder: staged objects, the permanent set, the load journal.
-    public var state: String
-    /// Where boot and interactive mode find built versions.
-    public var codePath: String?
-    /// Interactive (load a module on its first call) or embedded.
-    public var mode: Node.Mode
-    /// Modules that refuse reload unless forced.
-    public var sticky: Set<String>
-    /// A file that holds the process id while the node runs.
-    public var pidFile: String?
-    /// How long a new object's trial load may run before it is refused.
-    public var trialTimeout: Double
-    /// When the node compacts by itself (docs/ARCHITECTURE.md, "Compaction");
-    /// never, by default.
-    public var compaction = CompactionThreshold()
+    /// The node as `hotnode`'s flags say it: the one home of its fields,
+    /// which the properties below read and write.
+    public var flags: NodeFlags
     /// The project the node belongs to, for a node made by `project(root:node:)`:
     /// its `.hot/` is made owner-only and its cookie made when missing, as
     /// `hot start` does. Nil for a node told every path.
     public var project: ProjectLayout?
 
+    /// The name announced in every handshake.
+    public var name: String { get { flags.name } set { flags.name = newValue } }
+    /// Where the node listens for control connections (`unix:PATH`, `tcp://HOST:PORT`).
+    public var listen: [NodeAddress] { get { flags.listen } set { flags.listen = newValue } }
+    /// The file holding the cookie clients must prove.
+    public var cookieFile: String { get { flags.cookieFile } set { flags.cookieFile = newValue } }
+    /// The state folder: staged objects, the permanent set, the load journal.
+    public var state: String { get { flags.state } set { flags.state = newValue } }
+    /// Where boot and interactive mode find built versions.
+    public var codePath: String? { get { flags.codePath } set { flags.codePath = newValue } }
+    /// Interactive (load a module on its first call) or embedded.
+    public var mode: Node.Mode { get { flags.mode } set { flags.mode = newValue } }
+    /// Modules that refuse reload unless forced.
+    public var sticky: Set<String> { get { Set(flags.sticky) } set { flags.sticky = newValue.sorted() } }
+    /// A file that holds the process id while the node runs.
+    public var pidFile: String? { get { flags.pidFile } set { flags.pidFile = newValue } }
+    /// How long a new object's trial load may run before it is refused.
+    public var trialTimeout: Duration {
+        get { flags.trialTimeout ?? TrialLoad.defaultTimeout }
+        set { flags.trialTimeout = newValue }
+    }
+    /// When the node compacts by itself (docs/ARCHITECTURE.md, "Compaction");
+    /// never, by default.
+    public var compaction: CompactionThreshold { get { flags.compaction } set { flags.compaction = newValue } }
+
     /// A node told every path.
     public init(name: String, listen: [NodeAddress], cookieFile: String, state: String, codePath: String? = nil,
                 mode: Node.Mode = .interactive, sticky: Set<String> = [], pidFile: String? = nil,
-                trialTimeout: Double = TrialLoad.defaultTimeout) {
-        self.name = name
-        self.listen = listen
-        self.cookieFile = cookieFile
-        self.state = state
-        self.codePath = codePath
-        self.mode = mode
-        self.sticky = sticky
-        self.pidFile = pidFile
-        self.trialTimeout = trialTimeout
+                trialTimeout: Duration = TrialLoad.defaultTimeout) {
+        flags = NodeFlags(
+            name: name, listen: listen, cookieFile: cookieFile, state: state, codePath: codePath, mode: mode,
+            sticky: sticky.sorted(), pidFile: pidFile, trialTimeout: trialTimeout)
+    }
+
+    /// The node the flags describe; no project (`project` is nil).
+    public init(flags: NodeFlags) {
+        self.flags = flags
     }
 
     /// The environment variable naming a project's root, for a server started

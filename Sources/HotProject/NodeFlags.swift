@@ -27,13 +27,13 @@ public struct NodeFlags: Sendable, Equatable {
     /// A file that holds the process id while the node runs.
     public var pidFile: String?
     /// How long a new object's trial load may run, in seconds; nil: the node's default.
-    public var trialTimeout: Double?
+    public var trialTimeout: Duration?
     /// When the node compacts by itself; never, by default.
     public var compaction: CompactionThreshold
 
     /// Flags from their values; only the four required ones have no default.
     public init(name: String, listen: [NodeAddress], cookieFile: String, state: String, codePath: String? = nil,
-                mode: NodeMode = .interactive, sticky: [String] = [], pidFile: String? = nil, trialTimeout: Double? = nil,
+                mode: NodeMode = .interactive, sticky: [String] = [], pidFile: String? = nil, trialTimeout: Duration? = nil,
                 compaction: CompactionThreshold = CompactionThreshold()) {
         self.name = name
         self.listen = listen
@@ -92,7 +92,7 @@ public struct NodeFlags: Sendable, Equatable {
         result.append((.mode, mode.rawValue))
         result += sticky.map { (.sticky, $0) }
         if let pidFile { result.append((.pidFile, pidFile)) }
-        if let trialTimeout { result.append((.trialTimeout, "\(trialTimeout)")) }
+        if let trialTimeout { result.append((.trialTimeout, "\(trialTimeout.inSeconds)")) }
         if let loads = compaction.loads { result.append((.compactAfterLoads, "\(loads)")) }
         if let bytes = compaction.retainedBytes { result.append((.compactAfterBytes, "\(bytes)")) }
         return result.flatMap { [$0.0.rawValue, $0.1] }
@@ -109,7 +109,7 @@ public struct NodeFlags: Sendable, Equatable {
         var sticky: [String] = []
         var pidFile: String?
         var mode = NodeMode.interactive
-        var trialTimeout: Double?
+        var trialTimeout: Duration?
         var compaction = CompactionThreshold()
         var rest = Array(arguments)[...]
         while let option = rest.popFirst() {
@@ -131,7 +131,7 @@ public struct NodeFlags: Sendable, Equatable {
                 guard let seconds = Double(text), seconds > 0, seconds.isFinite else {
                     throw .badValue(option: option, value: text, expected: "a number of seconds")
                 }
-                trialTimeout = seconds
+                trialTimeout = .seconds(seconds)
             case .compactAfterLoads, .compactAfterBytes:
                 guard let count = Int(text), count > 0 else {
                     throw .badValue(option: option, value: text, expected: "a whole number above 0")

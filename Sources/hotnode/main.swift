@@ -16,7 +16,7 @@ let usage = """
     usage: hotnode \(NodeConfiguration.argumentsUsage)
       ADDRESS is unix:PATH or tcp://HOST:PORT (TCP binds where told; use 127.0.0.1 for loopback)
       --trial-timeout: how long a new object's trial load may run before it is
-           killed and the object refused (default \(Int(TrialLoad.defaultTimeout)))
+           killed and the object refused (default \(TrialLoad.defaultTimeout.shortDescription))
            (HOT_TRIAL_SPARE=0 in the environment: start each trial's child on the
            spot instead of keeping one started ahead of time)
            hotnode --supervise [--supervisor-pid-file PATH] NODE-OPTIONS...

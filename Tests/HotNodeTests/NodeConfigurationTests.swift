@@ -63,7 +63,7 @@ struct NodeConfigurationTests {
         #expect(node.listen == [.unix(path: "/tmp/n1.sock"), .tcp(host: "127.0.0.1", port: 0)])
         #expect(node.mode == .embedded)
         #expect(node.sticky == ["db"])
-        #expect(node.trialTimeout == 2.5)
+        #expect(node.trialTimeout == .seconds(2.5))
         #expect(node.project == nil, "a node told every path makes no project folder")
 
         #expect(throws: NodeConfiguration.ArgumentError.missingRequired) { try NodeConfiguration(arguments: ["--name", "n1"]) }
@@ -102,7 +102,7 @@ struct NodeConfigurationTests {
         // /bin/true ends without a word; /bin/cat waits on its input, as a
         // host that went on to serve would.
         for executable in ["/bin/true", "/bin/cat"] {
-            let loader = Loader(trialExecutable: executable, trialTimeout: 1, spare: true)
+            let loader = Loader(trialExecutable: executable, trialTimeout: .seconds(1), spare: true)
             defer { loader.closeTrials() }
             loader.prepareTrials()
             let started = monotonic()

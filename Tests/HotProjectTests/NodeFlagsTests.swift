@@ -12,9 +12,9 @@ struct NodeFlagsTests {
         NodeFlags(
             name: "shop", listen: [.unix(path: "/p/.hot/node.sock"), .tcp(host: "127.0.0.1", port: 7070)], cookieFile: "/p/.hot/cookie",
             state: "/p/.hot/node", codePath: "/p/.hot/build", mode: .embedded, sticky: ["db", "auth"], pidFile: "/p/.hot/node.pid",
-            trialTimeout: 2.5, compaction: CompactionThreshold(loads: 500, retainedBytes: 64_000_000)),
+            trialTimeout: .seconds(2.5), compaction: CompactionThreshold(loads: 500, retainedBytes: 64_000_000)),
         NodeFlags(
-            name: "n-2", listen: [.tcp(host: "localhost", port: 0)], cookieFile: "/c", state: "/s", trialTimeout: 30,
+            name: "n-2", listen: [.tcp(host: "localhost", port: 0)], cookieFile: "/c", state: "/s", trialTimeout: .seconds(30),
             compaction: CompactionThreshold(retainedBytes: 1)),
     ])
     func roundTrip(flags: NodeFlags) throws {
@@ -42,7 +42,7 @@ struct NodeFlagsTests {
     func table() {
         let flags = NodeFlags(
             name: "n", listen: [.unix(path: "/x")], cookieFile: "/c", state: "/s", codePath: "/b", mode: .embedded, sticky: ["m"],
-            pidFile: "/p", trialTimeout: 1, compaction: CompactionThreshold(loads: 1, retainedBytes: 1))
+            pidFile: "/p", trialTimeout: .seconds(1), compaction: CompactionThreshold(loads: 1, retainedBytes: 1))
         let given = Set(flags.arguments.filter { $0.hasPrefix("--") })
         #expect(given == Set(NodeFlags.Flag.allCases.map(\.rawValue)), "every field set renders every flag")
         for flag in NodeFlags.Flag.allCases { #expect(NodeFlags.usage.contains(flag.rawValue), "usage lacks \(flag.rawValue)") }
