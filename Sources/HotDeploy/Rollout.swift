@@ -118,7 +118,7 @@ public struct Rollout: Sendable {
                 // checked again, and only a healthy canary lets the rest go on.
                 // The wait is the point: the canaries serve for that long,
                 // and no event could end it sooner.
-                if wait > 0 { pause(for: .seconds(wait)) }
+                if wait > .zero { pause(for: wait) }
                 let current = outcomes
                 let rechecked = forEach(batch, overdue: { index in overdue(current[index], progress) }) { index in
                     recheck(staged[index], current[index], progress)

@@ -5,7 +5,7 @@ public enum Strategy: Sendable, Equatable {
     /// `batch` nodes at a time, health checked between batches.
     case rolling(batch: Int)
     /// `canary` nodes first, a wait, a health check, then the rest.
-    case canary(count: Int, wait: Double)
+    case canary(count: Int, wait: Duration)
 
     /// The commit batches of `count` nodes, as indices into the node list, in
     /// order: every node in exactly one batch, batches in node order. A batch

@@ -80,7 +80,7 @@ func strategy(_ args: ParsedArguments) throws(CommandError) -> Strategy {
     case "all": return .all
     case "rolling": return .rolling(batch: Int(try positiveNumber(args, .batch, default: 1)))
     case "canary":
-        return .canary(count: Int(try positiveNumber(args, .canary, default: 1)), wait: try positiveNumber(args, .canaryWait, default: 5))
+        return .canary(count: Int(try positiveNumber(args, .canary, default: 1)), wait: .seconds(try positiveNumber(args, .canaryWait, default: 5)))
     case let other: throw .usage(.invalidValue(option: Option.strategy.name, value: other, reason: "all, rolling or canary"))
     }
 }

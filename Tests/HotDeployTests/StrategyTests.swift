@@ -21,16 +21,16 @@ struct StrategyTests {
 
     @Test("canary: the canaries first, then every other node at once")
     func canary() {
-        #expect(Strategy.canary(count: 1, wait: 5).batches(count: 4) == [[0], [1, 2, 3]])
-        #expect(Strategy.canary(count: 2, wait: 0).batches(count: 4) == [[0, 1], [2, 3]])
-        #expect(Strategy.canary(count: 4, wait: 0).batches(count: 4) == [[0, 1, 2, 3]], "all canaries: no second batch")
-        #expect(Strategy.canary(count: 9, wait: 0).batches(count: 2) == [[0, 1]])
-        #expect(Strategy.canary(count: 0, wait: 0).batches(count: 3) == [[0], [1, 2]], "at least one canary")
+        #expect(Strategy.canary(count: 1, wait: .seconds(5)).batches(count: 4) == [[0], [1, 2, 3]])
+        #expect(Strategy.canary(count: 2, wait: .zero).batches(count: 4) == [[0, 1], [2, 3]])
+        #expect(Strategy.canary(count: 4, wait: .zero).batches(count: 4) == [[0, 1, 2, 3]], "all canaries: no second batch")
+        #expect(Strategy.canary(count: 9, wait: .zero).batches(count: 2) == [[0, 1]])
+        #expect(Strategy.canary(count: 0, wait: .zero).batches(count: 3) == [[0], [1, 2]], "at least one canary")
     }
 
     @Test("no nodes, no batches")
     func empty() {
-        for strategy in [Strategy.all, .rolling(batch: 2), .canary(count: 1, wait: 1)] {
+        for strategy in [Strategy.all, .rolling(batch: 2), .canary(count: 1, wait: .seconds(1))] {
             #expect(strategy.batches(count: 0) == [], "\(strategy)")
         }
     }
@@ -38,7 +38,7 @@ struct StrategyTests {
     @Test("every strategy commits every node exactly once, in node order, in no empty batch")
     func partition() {
         var strategies: [Strategy] = [.all]
-        for n in 0...6 { strategies += [.rolling(batch: n), .canary(count: n, wait: 0)] }
+        for n in 0...6 { strategies += [.rolling(batch: n), .canary(count: n, wait: .zero)] }
         for strategy in strategies {
             for count in 0...9 {
                 let batches = strategy.batches(count: count)
