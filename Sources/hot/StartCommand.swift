@@ -81,30 +81,58 @@ let startCommand = Command(
     }
     let process: Subprocess
     let supervisor = SupervisorFlags(pidFile: local.supervisorPid, node: flags)
+    let channel: ReadyNotice.Channel
+    do throws(SystemError) { channel = try ReadyNotice.Channel() } catch { throw .failed("cannot start \(node): \(error)") }
     do {
-        process = try Subprocess.spawn(node, supervisor.arguments, output: .file(local.log), newSession: true)
+        // The supervisor hands the write end to the node it starts first,
+        // which writes `ready` once it serves (docs/ARCHITECTURE.md, "Waiting").
+        process = try Subprocess.spawn(
+            node, supervisor.arguments, output: .file(local.log), newSession: true,
+            environment: currentEnvironment().filter { !$0.hasPrefix(ReadyNotice.variable + "=") } + ["\(ReadyNotice.variable)=\(Subprocess.passedDescriptor)"],
+            passing: channel.writeEnd.number)
     } catch {
         throw .failed("cannot start \(node): \(error)")
     }
-    // Wait until the node answers, or until it dies and its log says why.
+    // The supervisor's copy of the write end is the only one left: its end,
+    // or the node's, reads as the end of the socket.
+    let readEnd = channel.keepingReadEnd()
     let deadline = ContinuousClock.now + nodeStartTimeout
-    while ContinuousClock.now < deadline {
-        if process.hasExited() {
-            let log = readFile(local.log).map { String(decoding: $0, as: UTF8.self) } ?? ""
-            let last = log.split(separator: "\n").suffix(1).joined()
-            throw .failed("node exited at start (see \(local.log)): \(last)")
-        }
+    // A supervisor that has its own pidfd is watched for its end; without
+    // one (a kernel before 5.3) the socket's end still tells.
+    let supervisorEnd = try? Descriptor.process(process.pid)
+    switch ReadyNotice.wait(on: readEnd, orEndOf: supervisorEnd, until: deadline) {
+    case .ready:
+        // Connecting once, for the name the node gives itself.
         if let client = try? NodeClient(address: address, cookieFile: project.cookiePath) {
             print("node \(client.nodeName) started (supervisor pid \(process.pid)), listening on \(listen.joined(separator: " and "))")
             return
         }
-        // The node tells no one when it serves (its socket file appears
-        // before it accepts, and it boots its modules first): connecting is
-        // the question, asked every 20 ms.
-        usleep(20_000)
+        throw .failed("node \(local.name) said it serves but does not answer on \(address); see \(local.log)")
+    case .timedOut:
+        process.signal(SIGTERM)
+        throw .failed("node did not answer within \(nodeStartTimeout.shortDescription); see \(local.log)")
+    case .closed, .exited:
+        // The first node ended before it served. Its supervisor, if still
+        // there, starts it again without the socket: a restarted node tells
+        // no one when it serves, so connecting is the question, asked every
+        // 20 ms until the supervisor gives up or the deadline passes.
+        while ContinuousClock.now < deadline {
+            if process.hasExited() { throw .failed("node exited at start (see \(local.log)): \(lastLine(of: local.log))") }
+            if let client = try? NodeClient(address: address, cookieFile: project.cookiePath) {
+                print("node \(client.nodeName) started again by its supervisor (pid \(process.pid)) after failing at start, listening on \(listen.joined(separator: " and ")); see \(local.log)")
+                return
+            }
+            usleep(20_000)
+        }
+        process.signal(SIGTERM)
+        throw .failed("node failed at start and did not answer within \(nodeStartTimeout.shortDescription) (see \(local.log)): \(lastLine(of: local.log))")
     }
-    process.signal(SIGTERM)
-    throw .failed("node did not answer within \(nodeStartTimeout.shortDescription); see \(local.log)")
+}
+
+/// The last line of a log, for a message saying why a node ended.
+private func lastLine(of path: String) -> String {
+    let log = readFile(path).map { String(decoding: $0, as: UTF8.self) } ?? ""
+    return log.split(separator: "\n").suffix(1).joined()
 }
 
 extension Option {
