@@ -161,18 +161,64 @@ let stopCommand = Command(
             print("node \(target.name) is not running")
             continue
         }
+        // A local node's pid and its supervisor's, read before the stop
+        // removes their files: their pidfds end the wait when they exit.
+        var nodeEnd: Descriptor? = nil
+        var supervisorEnd: Descriptor? = nil
+        if let project, case .unix(let path) = target.address, path == project.localNode(target.name).socket {
+            let local = project.localNode(target.name)
+            if let pid = readPid(local.pid) {
+                nodeEnd = try? Descriptor.process(pid)
+                // Its supervisor only if still its parent: a supervisor
+                // killed by a signal leaves a pid file naming anyone.
+                if let supervisor = readPid(local.supervisorPid), parentPid(of: pid) == supervisor {
+                    supervisorEnd = try? Descriptor.process(supervisor)
+                }
+            }
+        }
         let client = try connect(target)
         let name = client.nodeName
         do throws(ClientError) { _ = try client.request(.stop) } catch { throw clientFailure(error) }
-        // The node answers, then closes its listener and exits: wait for the socket to go.
         let deadline = ContinuousClock.now + nodeStopTimeout
-        while ContinuousClock.now < deadline {
-            if (try? NodeClient(address: target.address, cookieFile: target.cookieFile)) == nil { break }
-            // The node may be on another machine: no pidfd to wait on, so
-            // whether it still answers is asked every 20 ms.
-            usleep(20_000)
+        if nodeEnd.number != nil {
+            // The node exits, then its supervisor, which reaps it first: once
+            // both have gone, no process of the node is left.
+            guard hasEnded(nodeEnd, by: deadline), hasEnded(supervisorEnd, by: deadline) else {
+                throw .failed("node \(name) agreed to stop but is still running after \(nodeStopTimeout.shortDescription)")
+            }
+        } else {
+            // The node answers, then closes its listener and exits: wait for the socket to go.
+            while ContinuousClock.now < deadline {
+                if (try? NodeClient(address: target.address, cookieFile: target.cookieFile)) == nil { break }
+                // The node may be on another machine (or left no pid file):
+                // no pidfd to wait on, so whether it still answers is asked every 20 ms.
+                usleep(20_000)
+            }
         }
         print("node \(name) stopped")
+    }
+}
+
+/// The pid a pid file names; nil without the file.
+private func readPid(_ path: String) -> Int32? {
+    guard let bytes = readFile(path), let text = String(decoding: bytes, as: UTF8.self).split(separator: "\n").first,
+        let pid = Int32(text), pid > 0
+    else { return nil }
+    return pid
+}
+
+/// The parent of process `pid`, from the `PPid:` line of /proc/PID/status.
+private func parentPid(of pid: Int32) -> Int32? {
+    guard let bytes = readFile("/proc/\(pid)/status") else { return nil }
+    let line = String(decoding: bytes, as: UTF8.self).split(separator: "\n").first { $0.hasPrefix("PPid:") }
+    return line.flatMap { Int32($0.dropFirst("PPid:".count).filter { !$0.isWhitespace }) }
+}
+
+/// Whether the process behind a pidfd has ended by `deadline` (no pidfd: nothing to wait for).
+private func hasEnded(_ process: borrowing Descriptor?, by deadline: ContinuousClock.Instant) -> Bool {
+    switch process {
+    case .some(let end): (try? end.waitReadable(timeout: deadline.timeLeft)) == true
+    case .none: true
     }
 }
 

@@ -1,7 +1,8 @@
 import Foundation
 import Testing
 
-/// `hot start` waits for its node's `ready` line (docs/ARCHITECTURE.md, "Waiting").
+/// `hot start` waits for its node's `ready` line, `hot stop` for the
+/// node's and its supervisor's end (docs/ARCHITECTURE.md, "Waiting").
 @Suite("Start and stop waits", .serialized)
 struct StartStopWaitTests {
     private static func pid(_ scratch: Scratch, _ file: String) throws -> pid_t {
@@ -79,5 +80,26 @@ struct StartStopWaitTests {
         #expect(started.stderr.contains("cannot listen on tcp://127.0.0.1:\(port)"), "\(started)")
         #expect(took < .seconds(8), "well before the 15 s deadline: \(took)")
         #expect(!FileManager.default.fileExists(atPath: scratch.path("app/.hot/node.pid")), "no node left")
+    }
+
+    @Test("hot stop returns once the node and its supervisor are gone, though the node takes a second to exit after its listener closed")
+    func stopWaitsForTheProcess() throws {
+        let scratch = try Scratch()
+        defer { scratch.close() }
+        // The node exits a second after it stopped serving: its socket's
+        // silence says nothing of its end.
+        try Self.project(scratch, onLoad: "atexit { _ = usleep(1_000_000) }")
+        let started = try scratch.hot(["start", "--mode", "embedded"])
+        try #require(started.status == 0, "\(started)")
+        let node = try Self.pid(scratch, "app/.hot/node.pid")
+        let supervisor = try Self.pid(scratch, "app/.hot/supervisor.pid")
+        #expect(Scratch.isRunning(node) && Scratch.isRunning(supervisor))
+
+        let stopped = try scratch.hot(["stop"])
+        #expect(stopped.status == 0, "\(stopped)")
+        #expect(stopped.stdout.contains("node app stopped"), "\(stopped)")
+        // Reaped by its supervisor before that exited: no such process at all.
+        #expect(kill(node, 0) == -1 && errno == ESRCH, "the node is gone when hot stop returns")
+        #expect(!Scratch.isRunning(supervisor), "the supervisor is gone when hot stop returns")
     }
 }
