@@ -161,13 +161,14 @@ let stopCommand = Command(
             print("node \(target.name) is not running")
             continue
         }
-        // A local node's pid and its supervisor's, read before the stop
+        // A local hotnode's pid and its supervisor's, read before the stop
         // removes their files: their pidfds end the wait when they exit.
+        // Not a server that embeds the node: it lives on after its node stops.
         var nodeEnd: Descriptor? = nil
         var supervisorEnd: Descriptor? = nil
         if let project, case .unix(let path) = target.address, path == project.localNode(target.name).socket {
             let local = project.localNode(target.name)
-            if let pid = readPid(local.pid) {
+            if let pid = readPid(local.pid), let hotnode = try? realPath(nodeExecutable()), realPath("/proc/\(pid)/exe") == hotnode {
                 nodeEnd = try? Descriptor.process(pid)
                 // Its supervisor only if still its parent: a supervisor
                 // killed by a signal leaves a pid file naming anyone.
@@ -190,8 +191,9 @@ let stopCommand = Command(
             // The node answers, then closes its listener and exits: wait for the socket to go.
             while ContinuousClock.now < deadline {
                 if (try? NodeClient(address: target.address, cookieFile: target.cookieFile)) == nil { break }
-                // The node may be on another machine (or left no pid file):
-                // no pidfd to wait on, so whether it still answers is asked every 20 ms.
+                // The node may be on another machine, or inside a server that
+                // outlives it: no process end to wait on, so whether it still
+                // answers is asked every 20 ms.
                 usleep(20_000)
             }
         }

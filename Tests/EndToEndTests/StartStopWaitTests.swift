@@ -1,4 +1,5 @@
 import Foundation
+import HotPlatform
 import Testing
 
 /// `hot start` waits for its node's `ready` line, `hot stop` for the
@@ -7,6 +8,14 @@ import Testing
 struct StartStopWaitTests {
     private static func pid(_ scratch: Scratch, _ file: String) throws -> pid_t {
         try #require(pid_t(try scratch.read(file).trimmingCharacters(in: .whitespacesAndNewlines)))
+    }
+
+    /// `hot init app` and `hot build` in the scratch folder.
+    private static func builtProject(_ scratch: Scratch) throws {
+        let made = try scratch.hot(["init", "app"], in: "")
+        try #require(made.status == 0, "\(made)")
+        let built = try scratch.hot(["build"])
+        try #require(built.status == 0, "\(built)")
     }
 
     /// A project of one module, built, whose on-load hook is `onLoad`.
@@ -53,10 +62,7 @@ struct StartStopWaitTests {
     func failedStart() throws {
         let scratch = try Scratch()
         defer { scratch.close() }
-        let made = try scratch.hot(["init", "app"], in: "")
-        try #require(made.status == 0, "\(made)")
-        let built = try scratch.hot(["build"])
-        try #require(built.status == 0, "\(built)")
+        try Self.builtProject(scratch)
 
         // A port this test holds: the node's listen there fails.
         let held = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -101,5 +107,30 @@ struct StartStopWaitTests {
         // Reaped by its supervisor before that exited: no such process at all.
         #expect(kill(node, 0) == -1 && errno == ESRCH, "the node is gone when hot stop returns")
         #expect(!Scratch.isRunning(supervisor), "the supervisor is gone when hot stop returns")
+    }
+
+    @Test("a server that embeds a node writes the ready line once its node serves, when its starter names HOT_READY_FD")
+    func embeddedHostTellsItsStarter() throws {
+        let scratch = try Scratch()
+        defer { scratch.close() }
+        try Self.builtProject(scratch)
+
+        let channel = try ReadyNotice.Channel()
+        // Its standard input a socket this test holds: closed, the host ends.
+        let host = try Subprocess.spawn(
+            Binaries.directory + "/EmbeddedHostFixture", ["--project", scratch.path("app")], output: .file(scratch.path("host.log")),
+            input: .socket,
+            environment: currentEnvironment() + ["\(ReadyNotice.variable)=\(Subprocess.passedDescriptor)"],
+            passing: channel.writeEnd.number)
+        defer {
+            host.shutdownInput()
+            if host.waitCapturing(limit: 0, timeout: .seconds(10)).timedOut { Issue.record("the host did not end with its input") }
+        }
+        let readEnd = channel.keepingReadEnd()
+        let end = try? Descriptor.process(host.pid)
+        let outcome = ReadyNotice.wait(on: readEnd, orEndOf: end, until: .now + .seconds(30))
+        #expect(outcome == .ready, "\((try? scratch.read("host.log")) ?? "")")
+        let status = try scratch.hot(["status"])
+        #expect(status.status == 0, "\(status)")
     }
 }
