@@ -110,7 +110,7 @@ let startCommand = Command(
         throw .failed("node \(local.name) said it serves but does not answer on \(address); see \(local.log)")
     case .timedOut:
         process.signal(SIGTERM)
-        throw .failed("node did not answer within \(nodeStartTimeout.shortDescription); see \(local.log)")
+        throw .failed("node did not say it serves within \(nodeStartTimeout.shortDescription); see \(local.log)")
     case .closed, .exited:
         // The first node ended before it served. Its supervisor, if still
         // there, starts it again without the socket: a restarted node tells
@@ -122,6 +122,7 @@ let startCommand = Command(
                 print("node \(client.nodeName) started again by its supervisor (pid \(process.pid)) after failing at start, listening on \(listen.joined(separator: " and ")); see \(local.log)")
                 return
             }
+            // A restarted node has no ready socket: asking is all there is.
             usleep(20_000)
         }
         process.signal(SIGTERM)
