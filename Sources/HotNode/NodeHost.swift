@@ -25,6 +25,9 @@ public final class NodeHost: Sendable {
     private let cookie: [UInt8]
     /// The addresses listened on, once started.
     private let started = Mutex<[NodeAddress]?>(nil)
+    /// The socket `ReadyNotice` names, if the process that started this one
+    /// waits for it to serve: written once `start` has everything listening.
+    private let ready: Mutex<Descriptor?>
 
     /// The C symbol of the SDK a node looks for in its own process.
     static let sdkProbe = "hot_sdk_exported"
@@ -35,6 +38,9 @@ public final class NodeHost: Sendable {
     /// and opens the state folder. Nothing listens yet.
     public init(_ configuration: NodeConfiguration, logger: Logger? = nil) throws(Failure) {
         TrialLoad.runIfRequested()
+        // Taken first, so that nothing this process starts inherits it; a
+        // failure below closes it unwritten, which the starter reads as such.
+        ready = Mutex(ReadyNotice.take())
         try Self.checkSDKExported()
         if let project = configuration.project {
             do {
@@ -62,7 +68,8 @@ public final class NodeHost: Sendable {
     }
 
     /// Boots the permanent set, listens on every address and writes the pid
-    /// file; returns the addresses listened on (a TCP port 0 made concrete).
+    /// file, then tells the process that started this one, if it waits
+    /// (`ReadyNotice`); returns the addresses listened on (a TCP port 0 made concrete).
     /// A second call, even a concurrent one, returns the same addresses. On
     /// failure the node is stopped: whatever listened is closed again.
     @discardableResult
@@ -72,8 +79,14 @@ public final class NodeHost: Sendable {
         try started.withLock { (started) throws(Failure) -> [NodeAddress] in
             if let started { return started }
             guard !node.isStopped else { throw .stopped }
-            let addresses = try bootAndListen()
+            let addresses: [NodeAddress]
+            do throws(Failure) { addresses = try bootAndListen() } catch {
+                // The starter reads the end without the line: this node failed.
+                _ = ready.withLock { $0.take() }
+                throw error
+            }
             started = addresses
+            if let notice = ready.withLock({ $0.take() }) { ReadyNotice.send(notice) }
             if configuration.compaction != CompactionThreshold(), node.compaction.withLock({ $0.arguments == nil }) {
                 node.logger.warning("the compaction threshold is ignored: this node runs inside a server that embeds it, and only hotnode re-executes itself (docs/EMBEDDING.md, \"Compaction\")")
             }

@@ -69,15 +69,26 @@ public struct Supervisor: Sendable {
             log("supervisor: no thread to wait for stop signals: \(error)")
             return 1
         }
+        // The starter's ready socket goes to the first node alone: a node
+        // started again finds nobody reading (docs/ARCHITECTURE.md, "Waiting").
+        var ready = ReadyNotice.take()
         let environment = currentEnvironment().filter { !$0.hasPrefix(Self.pidVariable + "=") } + ["\(Self.pidVariable)=\(getpid())"]
         var policy = RestartPolicy(maxRestarts: maxRestarts, window: window, startGrace: startGrace)
         while true {
             let started = ContinuousClock.now
-            let node: Subprocess
-            do {
-                node = try Subprocess.spawn(executable, arguments, output: .inherit, environment: environment)
+            let given = ready.take()
+            let told = given.number == nil ? [] : ["\(ReadyNotice.variable)=\(Subprocess.passedDescriptor)"]
+            let spawned: Result<Subprocess, SystemError>
+            do throws(SystemError) {
+                spawned = .success(try Subprocess.spawn(executable, arguments, output: .inherit, environment: environment + told, passing: given.number))
             } catch {
-                log("supervisor: cannot start the node: \(error)")
+                spawned = .failure(error)
+            }
+            // Closed here once the node has its copy: the starter then reads
+            // the socket's end if the node ends without the line.
+            _ = consume given
+            guard case .success(let node) = spawned else {
+                if case .failure(let error) = spawned { log("supervisor: cannot start the node: \(error)") }
                 return 1
             }
             shared.child.store(node.pid, ordering: .sequentiallyConsistent)

@@ -10,8 +10,9 @@ import SystemPackage
 /// The child inherits standard input, output and error and nothing else: the
 /// spawn closes every other descriptor in the child alone
 /// (`posix_spawn_file_actions_addclosefrom_np`), so this process never changes
-/// flags on descriptors it does not own. Every wait names this child's pid or
-/// pidfd, never `-1`: a library must not reap children it did not start.
+/// flags on descriptors it does not own. One more may be passed on purpose
+/// (`passing`): the child finds it as `passedDescriptor`. Every wait names
+/// this child's pid or pidfd, never `-1`: a library must not reap children it did not start.
 public final class Subprocess: @unchecked Sendable {
     // @unchecked: `pid` and the descriptors are set once at spawn; `wait` is
     // called by one thread.
@@ -63,12 +64,17 @@ public final class Subprocess: @unchecked Sendable {
         case stdio(Int32)
     }
 
+    /// The number a descriptor given as `passing` has in the child.
+    public static let passedDescriptor: Int32 = 3
+
     /// Spawns `executable` with `arguments` (argv[0] excluded). With
     /// `newSession`, the child leads a session of its own (`setsid`), so the
-    /// terminal's Ctrl-C and the parent's exit do not reach it.
+    /// terminal's Ctrl-C and the parent's exit do not reach it. With
+    /// `passing`, the child gets that descriptor as `passedDescriptor`, open
+    /// across its exec (`ReadyNotice`'s socket).
     public static func spawn(
         _ executable: String, _ arguments: [String], output: Output = .capture, input: Input = .inherit,
-        newSession: Bool = false, environment: [String]? = nil
+        newSession: Bool = false, environment: [String]? = nil, passing: Int32? = nil
     ) throws(SystemError) -> Subprocess {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -127,8 +133,22 @@ public final class Subprocess: @unchecked Sendable {
             childEnds.append(fds[1])
             posix_spawn_file_actions_adddup2(&actions, fds[1], 0)
         }
+        var passed = passing
+        if let fd = passing, fd == passedDescriptor {
+            // dup2 onto itself would leave it close-on-exec: pass a copy.
+            let copy: Int32
+            do { copy = try SystemError.retrying("fcntl F_DUPFD_CLOEXEC") { fcntl(fd, F_DUPFD_CLOEXEC, passedDescriptor + 1) } } catch {
+                if let readEnd { close(readEnd) }
+                if let inputFD { close(inputFD) }
+                throw error
+            }
+            childEnds.append(copy)
+            passed = copy
+        }
+        // After the dup2s onto 0, 1 and 2, so that none of those sources is lost.
+        if let passed { posix_spawn_file_actions_adddup2(&actions, passed, passedDescriptor) }
         do {
-            return try launch(executable, arguments, &actions, &attributes, environment, readEnd, inputFD)
+            return try launch(executable, arguments, &actions, &attributes, environment, readEnd, inputFD, closeFrom: passed == nil ? 3 : passedDescriptor + 1)
         } catch {
             if let readEnd { close(readEnd) }
             if let inputFD { close(inputFD) }
@@ -138,10 +158,11 @@ public final class Subprocess: @unchecked Sendable {
 
     private static func launch(
         _ executable: String, _ arguments: [String], _ actions: inout posix_spawn_file_actions_t,
-        _ attributes: inout posix_spawnattr_t, _ environment: [String]?, _ readEnd: Int32?, _ inputFD: Int32?
+        _ attributes: inout posix_spawnattr_t, _ environment: [String]?, _ readEnd: Int32?, _ inputFD: Int32?, closeFrom: Int32
     ) throws(SystemError) -> Subprocess {
-        // Last of the actions: after the dup2s above, everything from 3 up goes.
-        hot_spawn_addclosefrom(&actions, 3)
+        // Last of the actions: after the dup2s above, everything from 3 (or
+        // past the passed descriptor) up goes.
+        hot_spawn_addclosefrom(&actions, closeFrom)
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { for p in argv { free(p) } }
         let env = (environment ?? currentEnvironment()).map { strdup($0) } + [nil]

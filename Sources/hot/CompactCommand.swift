@@ -125,8 +125,10 @@ private func statusAfterCompaction(_ target: NodeTarget, name: String) throws(Co
             case .refused, .cookie, .badReply: throw clientFailure(error)
             case .unreachable, .busy, .protocolError, .failed: last = error
             }
-            // A connection the new process dropped as it came up: asked again,
-            // as nothing else says when it serves.
+            // A connection the new process dropped as it came up: asked again.
+            // No event says when it serves: the exec keeps the pid (its pidfd
+            // does not fire) and this command did not start it, so holds no
+            // ready socket (docs/ARCHITECTURE.md, "Waiting").
             usleep(50_000)
         }
     } while ContinuousClock.now < deadline

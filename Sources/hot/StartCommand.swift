@@ -81,30 +81,59 @@ let startCommand = Command(
     }
     let process: Subprocess
     let supervisor = SupervisorFlags(pidFile: local.supervisorPid, node: flags)
+    let channel: ReadyNotice.Channel
+    do throws(SystemError) { channel = try ReadyNotice.Channel() } catch { throw .failed("cannot start \(node): \(error)") }
     do {
-        process = try Subprocess.spawn(node, supervisor.arguments, output: .file(local.log), newSession: true)
+        // The supervisor hands the write end to the node it starts first,
+        // which writes `ready` once it serves (docs/ARCHITECTURE.md, "Waiting").
+        process = try Subprocess.spawn(
+            node, supervisor.arguments, output: .file(local.log), newSession: true,
+            environment: currentEnvironment().filter { !$0.hasPrefix(ReadyNotice.variable + "=") } + ["\(ReadyNotice.variable)=\(Subprocess.passedDescriptor)"],
+            passing: channel.writeEnd.number)
     } catch {
         throw .failed("cannot start \(node): \(error)")
     }
-    // Wait until the node answers, or until it dies and its log says why.
+    // The supervisor's copy of the write end is the only one left: its end,
+    // or the node's, reads as the end of the socket.
+    let readEnd = channel.keepingReadEnd()
     let deadline = ContinuousClock.now + nodeStartTimeout
-    while ContinuousClock.now < deadline {
-        if process.hasExited() {
-            let log = readFile(local.log).map { String(decoding: $0, as: UTF8.self) } ?? ""
-            let last = log.split(separator: "\n").suffix(1).joined()
-            throw .failed("node exited at start (see \(local.log)): \(last)")
-        }
+    // A supervisor that has its own pidfd is watched for its end; without
+    // one (a kernel before 5.3) the socket's end still tells.
+    let supervisorEnd = try? Descriptor.process(process.pid)
+    switch ReadyNotice.wait(on: readEnd, orEndOf: supervisorEnd, until: deadline) {
+    case .ready:
+        // Connecting once, for the name the node gives itself.
         if let client = try? NodeClient(address: address, cookieFile: project.cookiePath) {
             print("node \(client.nodeName) started (supervisor pid \(process.pid)), listening on \(listen.joined(separator: " and "))")
             return
         }
-        // The node tells no one when it serves (its socket file appears
-        // before it accepts, and it boots its modules first): connecting is
-        // the question, asked every 20 ms.
-        usleep(20_000)
+        throw .failed("node \(local.name) said it serves but does not answer on \(address); see \(local.log)")
+    case .timedOut:
+        process.signal(SIGTERM)
+        throw .failed("node did not say it serves within \(nodeStartTimeout.shortDescription); see \(local.log)")
+    case .closed, .exited:
+        // The first node ended before it served. Its supervisor, if still
+        // there, starts it again without the socket: a restarted node tells
+        // no one when it serves, so connecting is the question, asked every
+        // 20 ms until the supervisor gives up or the deadline passes.
+        while ContinuousClock.now < deadline {
+            if process.hasExited() { throw .failed("node exited at start (see \(local.log)): \(lastLine(of: local.log))") }
+            if let client = try? NodeClient(address: address, cookieFile: project.cookiePath) {
+                print("node \(client.nodeName) started again by its supervisor (pid \(process.pid)) after failing at start, listening on \(listen.joined(separator: " and ")); see \(local.log)")
+                return
+            }
+            // A restarted node has no ready socket: asking is all there is.
+            usleep(20_000)
+        }
+        process.signal(SIGTERM)
+        throw .failed("node failed at start and did not answer within \(nodeStartTimeout.shortDescription) (see \(local.log)): \(lastLine(of: local.log))")
     }
-    process.signal(SIGTERM)
-    throw .failed("node did not answer within \(nodeStartTimeout.shortDescription); see \(local.log)")
+}
+
+/// The last line of a log, for a message saying why a node ended.
+private func lastLine(of path: String) -> String {
+    let log = readFile(path).map { String(decoding: $0, as: UTF8.self) } ?? ""
+    return log.split(separator: "\n").suffix(1).joined()
 }
 
 extension Option {
@@ -133,18 +162,66 @@ let stopCommand = Command(
             print("node \(target.name) is not running")
             continue
         }
+        // A local hotnode's pid and its supervisor's, read before the stop
+        // removes their files: their pidfds end the wait when they exit.
+        // Not a server that embeds the node: it lives on after its node stops.
+        var nodeEnd: Descriptor? = nil
+        var supervisorEnd: Descriptor? = nil
+        if let project, case .unix(let path) = target.address, path == project.localNode(target.name).socket {
+            let local = project.localNode(target.name)
+            if let pid = readPid(local.pid), let hotnode = try? realPath(nodeExecutable()), realPath("/proc/\(pid)/exe") == hotnode {
+                nodeEnd = try? Descriptor.process(pid)
+                // Its supervisor only if still its parent: a supervisor
+                // killed by a signal leaves a pid file naming anyone.
+                if let supervisor = readPid(local.supervisorPid), parentPid(of: pid) == supervisor {
+                    supervisorEnd = try? Descriptor.process(supervisor)
+                }
+            }
+        }
         let client = try connect(target)
         let name = client.nodeName
         do throws(ClientError) { _ = try client.request(.stop) } catch { throw clientFailure(error) }
-        // The node answers, then closes its listener and exits: wait for the socket to go.
         let deadline = ContinuousClock.now + nodeStopTimeout
-        while ContinuousClock.now < deadline {
-            if (try? NodeClient(address: target.address, cookieFile: target.cookieFile)) == nil { break }
-            // The node may be on another machine: no pidfd to wait on, so
-            // whether it still answers is asked every 20 ms.
-            usleep(20_000)
+        if nodeEnd.number != nil {
+            // The node exits, then its supervisor, which reaps it first: once
+            // both have gone, no process of the node is left.
+            guard hasEnded(nodeEnd, by: deadline), hasEnded(supervisorEnd, by: deadline) else {
+                throw .failed("node \(name) agreed to stop but is still running after \(nodeStopTimeout.shortDescription)")
+            }
+        } else {
+            // The node answers, then closes its listener and exits: wait for the socket to go.
+            while ContinuousClock.now < deadline {
+                if (try? NodeClient(address: target.address, cookieFile: target.cookieFile)) == nil { break }
+                // The node may be on another machine, or inside a server that
+                // outlives it: no process end to wait on, so whether it still
+                // answers is asked every 20 ms.
+                usleep(20_000)
+            }
         }
         print("node \(name) stopped")
+    }
+}
+
+/// The pid a pid file names; nil without the file.
+private func readPid(_ path: String) -> Int32? {
+    guard let bytes = readFile(path), let text = String(decoding: bytes, as: UTF8.self).split(separator: "\n").first,
+        let pid = Int32(text), pid > 0
+    else { return nil }
+    return pid
+}
+
+/// The parent of process `pid`, from the `PPid:` line of /proc/PID/status.
+private func parentPid(of pid: Int32) -> Int32? {
+    guard let bytes = readFile("/proc/\(pid)/status") else { return nil }
+    let line = String(decoding: bytes, as: UTF8.self).split(separator: "\n").first { $0.hasPrefix("PPid:") }
+    return line.flatMap { Int32($0.dropFirst("PPid:".count).filter { !$0.isWhitespace }) }
+}
+
+/// Whether the process behind a pidfd has ended by `deadline` (no pidfd: nothing to wait for).
+private func hasEnded(_ process: borrowing Descriptor?, by deadline: ContinuousClock.Instant) -> Bool {
+    switch process {
+    case .some(let end): (try? end.waitReadable(timeout: deadline.timeLeft)) == true
+    case .none: true
     }
 }
 

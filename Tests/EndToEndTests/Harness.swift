@@ -115,6 +115,14 @@ final class Scratch: Sendable {
 
     /// Whether a process id is alive.
     static func isAlive(_ pid: pid_t) -> Bool { kill(pid, 0) == 0 }
+
+    /// Running, not merely a zombie: an orphan is reaped by whatever pid 1 is, perhaps never.
+    static func isRunning(_ pid: pid_t) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { return false }
+        return !stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).hasPrefix("Z")
+    }
 }
 
 /// Parses JSON output with Foundation (the test's own reading, not the product's).

@@ -8,14 +8,6 @@ import Testing
 /// second node beside it.
 @Suite("Supervision", .serialized)
 struct SupervisionTests {
-    /// Running, not merely a zombie: an orphan is reaped by whatever pid 1 is, perhaps never.
-    private static func running(_ pid: pid_t) -> Bool {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-            let close = stat.lastIndex(of: ")")
-        else { return false }
-        return !stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).hasPrefix("Z")
-    }
-
     @Test("kill -9 the supervisor: the node lives, status says it runs unsupervised, start refuses in one line, stop stops it")
     func supervisorKilled() throws {
         let scratch = try Scratch()
@@ -40,7 +32,7 @@ struct SupervisionTests {
             usleep(50_000)
             status = try scratch.hot(["status"])
         }
-        #expect(Self.running(node), "the node lives on")
+        #expect(Scratch.isRunning(node), "the node lives on")
         #expect(
             status.stdout.contains("unsupervised: the supervisor (pid \(supervisor)) died; restart with `hot stop && hot start`"),
             "\(status)")
@@ -57,7 +49,7 @@ struct SupervisionTests {
         let stopped = try scratch.hot(["stop"])
         #expect(stopped.status == 0, "\(stopped)")
         let gone = ContinuousClock.now + .seconds(10)
-        while Self.running(node), ContinuousClock.now < gone { usleep(20_000) }
-        #expect(!Self.running(node), "hot stop ends it")
+        while Scratch.isRunning(node), ContinuousClock.now < gone { usleep(20_000) }
+        #expect(!Scratch.isRunning(node), "hot stop ends it")
     }
 }

@@ -170,3 +170,57 @@ extension SubprocessTests {
         #expect(monotonic() - start < 5, "waited for the grandchild")
     }
 }
+
+/// A started process says it serves by `ReadyNotice`: the starter reads the
+/// line, or the socket's end without it, or the child's end, never a clock.
+@Suite struct ReadyNoticeTests {
+    /// Spawns `script` with the channel's write end passed as descriptor 3,
+    /// closes the parent's copy, and waits for what comes first.
+    private func outcome(of script: String, timeout: Duration = .seconds(20)) throws -> (ReadyNotice.Outcome, Subprocess) {
+        let channel = try ReadyNotice.Channel()
+        let child = try Subprocess.spawn(
+            "/bin/sh", ["-c", script], output: .inherit, environment: ["\(ReadyNotice.variable)=\(Subprocess.passedDescriptor)"],
+            passing: channel.writeEnd.number)
+        let readEnd = channel.keepingReadEnd()
+        let end = try? Descriptor.process(child.pid)
+        return (ReadyNotice.wait(on: readEnd, orEndOf: end, until: .now + timeout), child)
+    }
+
+    @Test func theLineMeansReady() throws {
+        let (outcome, child) = try outcome(of: "echo ready >&$HOT_READY_FD; sleep 0.2")
+        #expect(outcome == .ready)
+        #expect(child.wait() == 0)
+    }
+
+    @Test func anEndWithoutTheLineIsSeenAtOnce() throws {
+        let begun = ContinuousClock.now
+        let (outcome, child) = try outcome(of: "exit 3")
+        #expect(outcome == .closed || outcome == .exited)
+        #expect(ContinuousClock.now - begun < .seconds(5))
+        #expect(child.wait() == 3)
+    }
+
+    @Test func anotherLineIsNotReady() throws {
+        let (outcome, child) = try outcome(of: "echo nope >&3; exec sleep 5")
+        #expect(outcome == .closed)
+        child.signal(SIGKILL)
+        _ = child.wait()
+    }
+
+    @Test func silenceRunsIntoTheDeadline() throws {
+        let (outcome, child) = try outcome(of: "exec sleep 5", timeout: .milliseconds(200))
+        #expect(outcome == .timedOut)
+        child.signal(SIGKILL)
+        _ = child.wait()
+    }
+
+    @Test func thePassedDescriptorIsTheOnlyOneBeyondStandardOnes() throws {
+        let channel = try ReadyNotice.Channel()
+        let child = try Subprocess.spawn("/bin/sh", ["-c", "ls /proc/self/fd"], passing: channel.writeEnd.number)
+        let listing = child.waitCapturing(limit: 1 << 20, timeout: .seconds(20)).output
+        let open = listing.split(separator: "\n").compactMap { Int32($0) }
+        #expect(open.contains(Subprocess.passedDescriptor), "\(open)")
+        // 3, and the descriptor `ls` opens on /proc/self/fd itself.
+        #expect(open.filter { $0 > 3 }.count <= 1, "\(open)")
+    }
+}
