@@ -15,7 +15,10 @@ public final class Socket: @unchecked Sendable {
     // to wake that owner: a close from elsewhere could close a descriptor
     // number that the kernel had meanwhile handed to someone else.
     private let fd: Int32
-    private var closed = false
+    /// Whether `close` ran: every use after it throws EBADF instead of
+    /// reaching a number the kernel may have handed to another file, and a
+    /// `shutdown` from another thread takes the same lock as the close.
+    private let closed = Mutex(false)
     /// What ends whatever holds the other end, for an adopted socket (a
     /// tunnel's: HotDeploy's `SSHTunnel`); run once, after the close.
     private var afterClose: (() -> Void)?
@@ -38,8 +41,14 @@ public final class Socket: @unchecked Sendable {
     }
 
     deinit {
-        if !closed { sysClose(fd) }
+        if !closed.withLock({ $0 }) { sysClose(fd) }
         runAfterClose()
+    }
+
+    /// The descriptor, for the owner's next call; EBADF once closed.
+    private func descriptor() throws(SystemError) -> Int32 {
+        guard !closed.withLock({ $0 }) else { throw SystemError("socket used after its close", errno: .badFileDescriptor) }
+        return fd
     }
 
     private func runAfterClose() {
@@ -71,6 +80,7 @@ public final class Socket: @unchecked Sendable {
 
     /// Reads up to `count` bytes; an empty result means the peer closed.
     public func read(upTo count: Int) throws(SystemError) -> [UInt8] {
+        let fd = try descriptor()
         var bytes = [UInt8](repeating: 0, count: count)
         let n = try bytes.withUnsafeMutableBytes { buffer in
             Result { () throws(SystemError) in try sysRead(fd, buffer) }
@@ -81,6 +91,7 @@ public final class Socket: @unchecked Sendable {
 
     /// Writes every byte (`send(2)` in a loop).
     public func write(_ bytes: [UInt8]) throws(SystemError) {
+        let fd = try descriptor()
         try bytes.withUnsafeBytes { buffer in
             Result { () throws(SystemError) in
                 var offset = 0
@@ -93,28 +104,31 @@ public final class Socket: @unchecked Sendable {
 
     /// Sets how long a read may block (`SO_RCVTIMEO`); a read past it throws EAGAIN.
     public func setReadTimeout(_ timeout: Duration) throws(SystemError) {
-        try sysSetTimeout(fd, option: SO_RCVTIMEO, timeout: timeout)
+        try sysSetTimeout(descriptor(), option: SO_RCVTIMEO, timeout: timeout)
     }
 
     /// Sets how long a write may block (`SO_SNDTIMEO`).
     public func setWriteTimeout(_ timeout: Duration) throws(SystemError) {
-        try sysSetTimeout(fd, option: SO_SNDTIMEO, timeout: timeout)
+        try sysSetTimeout(descriptor(), option: SO_SNDTIMEO, timeout: timeout)
     }
 
     /// Wakes a reader blocked on this socket from another thread (`shutdown(2)`).
-    public func shutdown() { sysShutdown(fd) }
+    public func shutdown() { closed.withLock { if !$0 { sysShutdown(fd) } } }
 
     /// Shuts down the reading side only, from any thread: the owner's read
     /// returns end of input, and it can still send (a node compacting tells
     /// each client to reconnect this way).
-    public func shutdownReading() { _ = Glibc.shutdown(fd, Int32(SHUT_RD)) }
+    public func shutdownReading() { closed.withLock { if !$0 { _ = Glibc.shutdown(fd, Int32(SHUT_RD)) } } }
 
     /// Closes the descriptor now rather than at deinit.
     public func close() {
-        guard !closed else { return }
-        closed = true
-        sysClose(fd)
-        runAfterClose()
+        let closing = closed.withLock { (closed: inout Bool) -> Bool in
+            guard !closed else { return false }
+            closed = true
+            sysClose(fd)
+            return true
+        }
+        if closing { runAfterClose() }
     }
 }
 
