@@ -19,6 +19,8 @@ public enum AdoptError: Error, Sendable, Equatable, CustomStringConvertible {
     case appShape(String)
     /// A file that exists already and is not what it would write.
     case existing(path: String, reason: String)
+    /// A file whose edit would not parse: a layout the edits do not know.
+    case uneditable(file: String)
     /// Writing failed; whatever was written is gone again.
     case write(path: String, reason: String)
 
@@ -34,6 +36,8 @@ public enum AdoptError: Error, Sendable, Equatable, CustomStringConvertible {
         case .moduleName(let what): what
         case .appShape(let what): what
         case .existing(let path, let reason): "\(path) \(reason)"
+        case .uneditable(let file):
+            "\(file) is laid out in a way hot adopt cannot edit (its edit does not parse); make the changes `hot help adopt` lists by hand"
         case .write(let path, let reason): "cannot write \(path): \(reason); nothing was changed"
         }
     }

@@ -124,7 +124,7 @@ public struct AppEdit: Sendable {
             guard var fileEdits = edits[file.path] else { continue }
             fileEdits += importEdits(imports[file.path] ?? [], in: sources[file.path]!)
             let text = applying(fileEdits, to: file.text)
-            if ParsedSource.parse(text).hasError { preconditionFailure("the edited \(file.path) does not parse:\n\(text)") }
+            if ParsedSource.parse(text).hasError { throw .uneditable(file: file.path) }
             changed.append(SourceFile(path: file.path, text: text))
         }
         return AppEdit(changed: changed, context: context)

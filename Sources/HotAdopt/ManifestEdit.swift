@@ -68,7 +68,7 @@ public struct ManifestEdit: Sendable {
             edits += source.append([moduleTarget(module, identity: identity, unit: source.indentUnit)], to: targets)
         }
         let text = applying(edits, to: manifest)
-        if ParsedSource.parse(text).hasError { preconditionFailure("the edited Package.swift does not parse:\n\(text)") }
+        if ParsedSource.parse(text).hasError { throw .uneditable(file: "Package.swift") }
         return ManifestEdit(text: text, target: appName, targetPath: targetPath, product: product)
     }
 

@@ -145,5 +145,5 @@ private func copyTemplate(from source: String, to destination: String, values: [
 extension Option {
     static let template = Option("--template", .value, valueName: "NAME", values: .fixed(templateNames), help: "project (default) or hummingbird")
     static let hotPackage = Option(
-        "--hot-package", .value, valueName: "DIR", values: .directories, help: "Hot's package folder, for the hummingbird template")
+        "--hot-package", .value, valueName: "DIR", values: .directories, help: "Hot's package folder, which the app depends on (hummingbird template, adopt)")
 }
