@@ -252,6 +252,49 @@ struct AdoptTests {
         #expect(badName.status == 1 && badName.stderr.contains("invalid module name 'Routes'"), "\(badName)")
     }
 
+    @Test("a main.swift app: the trial first, then the node, the route and the service")
+    func mainSwift() throws {
+        let scratch = try Scratch()
+        defer { scratch.close() }
+        try writePackage(scratch, "shop")
+        try FileManager.default.removeItem(atPath: scratch.path("shop/Sources/App/App.swift"))
+        try FileManager.default.removeItem(atPath: scratch.path("shop/Sources/App/Application+build.swift"))
+        try scratch.write("shop/Sources/App/main.swift", """
+            import Hummingbird
+
+            let router = Router()
+            router.get("/health") { _, _ in "ok" }
+            let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 8080)))
+            try await app.runService()
+
+            """)
+        let applied = try scratch.hot(["adopt", "--apply", "--module", "api"], in: "shop")
+        try #require(applied.status == 0, "\(applied)")
+        let main = try scratch.read("shop/Sources/App/main.swift")
+        let order = ["TrialLoad.runIfRequested()", "let hot = try HotNodeService.project()", "_ = try await hot.host.start()",
+            "let router = Router()", #"router.get("/hot", use: hot.node.handler("api", "hello"))"#, "services: [hot])", "try await app.runService()"]
+        let positions = order.map { main.range(of: $0)?.lowerBound }
+        #expect(positions.allSatisfy { $0 != nil }, "\(main)")
+        #expect(positions.compactMap { $0 } == positions.compactMap { $0 }.sorted(), "in this order: \(main)")
+        #expect(try scratch.read("shop/modules/api/api.swift").contains(#".function("hello")"#))
+        #expect(try scratch.hot(["adopt", "--module", "api"], in: "shop").stdout.contains("nothing to do"))
+    }
+
+    @Test("a write that fails leaves the package as it was, with no temporary file")
+    func failedWrite() throws {
+        let scratch = try Scratch()
+        defer { scratch.close() }
+        try writePackage(scratch, "todos")
+        // A file where the module's folder must go: the last file to write cannot be.
+        try scratch.write("todos/modules", "not a folder\n")
+        let before = try snapshot(scratch, "todos")
+        let failed = try scratch.hot(["adopt", "--apply"], in: "todos")
+        #expect(failed.status == 1, "\(failed)")
+        #expect(failed.stderr.split(separator: "\n").count == 1, "\(failed)")
+        #expect(failed.stderr.contains("cannot write modules/routes/routes.swift"), "\(failed)")
+        #expect(try snapshot(scratch, "todos").filter { !$0.key.hasPrefix(".hot/") } == before)
+    }
+
     @Test("two at once: one writes, the other finds nothing to do")
     func twoAtOnce() throws {
         let scratch = try Scratch()
