@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import HotPlatform
+import SwiftSyntax
 
 /// What `hot adopt` would change to make a package holding a Hummingbird
 /// app a Hot host (docs/EMBEDDING.md, "Adopting an app"): every file it
@@ -36,18 +37,23 @@ public struct Adoption: Sendable {
         }
 
         let manifestText = try read(root, "Package.swift")
-        let manifest = try ManifestEdit.edit(manifestText, module: module, hotPackage: hotPackage, identity: identity)
-        note("Package.swift", manifestText, manifest.text)
+        var manifest = try ManifestEdit.edit(manifestText, module: module, hotPackage: hotPackage, identity: identity)
 
-        let files = swiftFiles(root, manifest.targetPath).compactMap { path in readFile(root + "/" + path).map { SourceFile(path: path, text: String(decoding: $0, as: UTF8.self)) } }
+        let files = sources(root, manifest.targetPath)
         guard !files.isEmpty else { throw .missingFile("Swift source in \(manifest.targetPath) (the sources of executable target \(manifest.target))") }
         let app = try AppEdit.edit(files, targetPath: manifest.targetPath, module: module)
+        // A context from a library target of the package: the module depends on it and imports it.
+        let library = library(declaring: app.context, among: manifest.libraries, root: root)
+        if let library {
+            manifest = try ManifestEdit.edit(manifestText, module: module, hotPackage: hotPackage, identity: identity, uses: [library])
+        }
+        note("Package.swift", manifestText, manifest.text)
         for file in app.changed { note(file.path, files.first { $0.path == file.path }?.text, file.text) }
 
         let modulePath = "modules/\(module)/\(module).swift"
         let moduleFolder = root + "/modules/" + module
         if !isDirectory(moduleFolder) || listDirectory(moduleFolder).allSatisfy({ !$0.hasSuffix(".swift") }) {
-            note(modulePath, nil, Scaffold.module(module, context: app.context))
+            note(modulePath, nil, Scaffold.module(module, context: app.context, imports: library.map { [$0] } ?? []))
         }
 
         if let existing = readFile(root + "/hot.json").map({ String(decoding: $0, as: UTF8.self) }) {
@@ -110,6 +116,26 @@ public struct Adoption: Sendable {
     private static func read(_ root: String, _ path: String) throws(AdoptError) -> String {
         guard let bytes = readFile(root + "/" + path) else { throw .missingFile(path) }
         return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// The library target that declares the type `context` (`Shared.AppContext`,
+    /// or a type or typealias of that name in its sources), if one does.
+    static func library(declaring context: String, among libraries: [(name: String, path: String)], root: String) -> String? {
+        if let dot = context.firstIndex(of: "."), libraries.contains(where: { $0.name == context[..<dot] }) { return String(context[..<dot]) }
+        for library in libraries {
+            for file in sources(root, library.path) where file.text.contains(context) {
+                let tree = ParsedSource.parse(file.text)
+                let names = declarations(StructDeclSyntax.self, in: tree).map(\.name.text) + declarations(ClassDeclSyntax.self, in: tree).map(\.name.text)
+                    + declarations(EnumDeclSyntax.self, in: tree).map(\.name.text) + declarations(TypeAliasDeclSyntax.self, in: tree).map(\.name.text)
+                if names.contains(context) { return library.name }
+            }
+        }
+        return nil
+    }
+
+    /// The `.swift` files under `folder` of the package, with their text.
+    private static func sources(_ root: String, _ folder: String) -> [SourceFile] {
+        swiftFiles(root, folder).compactMap { path in readFile(root + "/" + path).map { SourceFile(path: path, text: String(decoding: $0, as: UTF8.self)) } }
     }
 
     /// The `.swift` files under `folder` of the package, relative to it, sorted.

@@ -14,6 +14,8 @@ public struct ManifestEdit: Sendable {
     public let targetPath: String
     /// The executable product that builds it: hot.json's `host.product`.
     public let product: String
+    /// The package's library targets (`.target`), each with its sources' folder.
+    public let libraries: [(name: String, path: String)]
 
     /// The tools version the trait on a dependency needs.
     static let toolsVersion = (major: 6, minor: 1)
@@ -28,8 +30,12 @@ public struct ManifestEdit: Sendable {
     static let afterLinkerSettings = ["plugins"]
 
     /// Edits `manifest` for `module`, Hot's package being at `hotPackage`
-    /// (SwiftPM's identity of it: `identity`).
-    public static func edit(_ manifest: String, module: String, hotPackage: String, identity: String) throws(AdoptError) -> ManifestEdit {
+    /// (SwiftPM's identity of it: `identity`); the module's target also
+    /// depends on the package's targets `uses` (the one declaring the app's
+    /// request context, when a library target does).
+    public static func edit(
+        _ manifest: String, module: String, hotPackage: String, identity: String, uses: [String] = []
+    ) throws(AdoptError) -> ManifestEdit {
         let source = ParsedSource(manifest)
         if source.tree.hasError { throw .unparsable(file: "Package.swift") }
         guard let package = calls(in: source.tree).first(where: { calledName($0) == "Package" && $0.calledExpression.is(DeclReferenceExprSyntax.self) })
@@ -65,20 +71,27 @@ public struct ManifestEdit: Sendable {
             $0.expression.as(FunctionCallExprSyntax.self).map { stringValue(argument("name", of: $0)?.expression) == module } ?? false
         }
         if !hasModule {
-            edits += source.append([moduleTarget(module, identity: identity, unit: source.indentUnit)], to: targets)
+            edits += source.append([moduleTarget(module, identity: identity, uses: uses, unit: source.indentUnit)], to: targets)
         }
         let text = applying(edits, to: manifest)
         if ParsedSource.parse(text).hasError { throw .uneditable(file: "Package.swift") }
-        return ManifestEdit(text: text, target: appName, targetPath: targetPath, product: product)
+        let libraries = targets.elements.compactMap { element -> (name: String, path: String)? in
+            guard let call = element.expression.as(FunctionCallExprSyntax.self), calledName(call) == "target",
+                let name = stringValue(argument("name", of: call)?.expression), name != module
+            else { return nil }
+            return (name, stringValue(argument("path", of: call)?.expression) ?? "Sources/" + name)
+        }
+        return ManifestEdit(text: text, target: appName, targetPath: targetPath, product: product, libraries: libraries)
     }
 
     /// The `.target(…)` of the module: an ordinary target of the package, so
     /// `swift build` builds it into the app as the module's built-in version.
-    static func moduleTarget(_ module: String, identity: String, unit: String) -> String {
-        """
+    static func moduleTarget(_ module: String, identity: String, uses: [String] = [], unit: String) -> String {
+        let dependencies = uses.map { "\"\($0)\"" } + [#".product(name: "Hot", package: "\#(identity)")"#, #".product(name: "Hummingbird", package: "hummingbird")"#]
+        return """
         .target(
         \(unit)name: "\(module)",
-        \(unit)dependencies: [.product(name: "Hot", package: "\(identity)"), .product(name: "Hummingbird", package: "hummingbird")],
+        \(unit)dependencies: [\(dependencies.joined(separator: ", "))],
         \(unit)path: "modules/\(module)",
         \(unit)plugins: [.plugin(name: "HotModuleEntry", package: "\(identity)")])
         """

@@ -3,11 +3,12 @@
 enum Scaffold {
     /// The module's one file: one export, the handler of `AppEdit.route`,
     /// typed as the app's router calls it (Hummingbird's `Request`, the
-    /// router's context, a `Response`).
-    static func module(_ module: String, context: String) -> String {
-        """
-        import Hot
-        import Hummingbird
+    /// router's context, a `Response`); `imports`: the library target that
+    /// declares the context.
+    static func module(_ module: String, context: String, imports: [String] = []) -> String {
+        let imports = (["Hot", "Hummingbird"] + imports).sorted().map { "import \($0)" }.joined(separator: "\n")
+        return """
+        \(imports)
 
         // A hot module of this app. `swift build` builds it into the app (its
         // built-in version); `hot deploy` loads a new version of it while the

@@ -280,6 +280,39 @@ struct AdoptTests {
         #expect(try scratch.hot(["adopt", "--module", "api"], in: "shop").stdout.contains("nothing to do"))
     }
 
+    @Test("a request context from a library target of the package: the module depends on it and imports it")
+    func contextFromALibrary() throws {
+        let scratch = try Scratch()
+        defer { scratch.close() }
+        try writePackage(scratch, "shop", manifest: Self.manifest.replacing("""
+                    .testTarget(name: "AppTests",
+            """, with: """
+                    .target(name: "Shared", dependencies: [.product(name: "Hummingbird", package: "hummingbird")]),
+                    .testTarget(name: "AppTests",
+            """).replacing("""
+                            .product(name: "Hummingbird", package: "hummingbird"),
+                        ],
+                        path: "Sources/App"
+            """, with: """
+                            .product(name: "Hummingbird", package: "hummingbird"),
+                            "Shared",
+                        ],
+                        path: "Sources/App"
+            """))
+        try FileManager.default.createDirectory(atPath: scratch.path("shop/Sources/Shared"), withIntermediateDirectories: true)
+        try scratch.write("shop/Sources/Shared/Shared.swift", "import Hummingbird\n\npublic typealias AppContext = BasicRequestContext\n")
+        try scratch.write("shop/Sources/App/Application+build.swift", Self.build
+            .replacing("typealias AppRequestContext = BasicRequestContext", with: "")
+            .replacing("AppRequestContext", with: "AppContext").replacing("import Logging", with: "import Logging\nimport Shared"))
+        let applied = try scratch.hot(["adopt", "--apply"], in: "shop")
+        try #require(applied.status == 0, "\(applied)")
+        let manifest = try scratch.read("shop/Package.swift")
+        #expect(manifest.contains(#"name: "routes",\#n            dependencies: ["Shared", .product(name: "Hot", package: "#), "\(manifest)")
+        let module = try scratch.read("shop/modules/routes/routes.swift")
+        #expect(module.hasPrefix("import Hot\nimport Hummingbird\nimport Shared\n"), "\(module)")
+        #expect(module.contains("(request: Request, context: AppContext) async throws -> Response"), "\(module)")
+    }
+
     @Test("a write that fails leaves the package as it was, with no temporary file")
     func failedWrite() throws {
         let scratch = try Scratch()
