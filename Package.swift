@@ -94,9 +94,16 @@ let package = Package(
             dependencies: [
                 .product(name: "SwiftSyntax", package: "swift-syntax"), .product(name: "SwiftParser", package: "swift-syntax"),
             ]),
+        // What `hot adopt` changes in an existing Hummingbird app's package to
+        // make it a host, found and edited in its syntax tree (CLI side only).
+        .target(
+            name: "HotAdopt",
+            dependencies: [
+                "HotPlatform", .product(name: "SwiftSyntax", package: "swift-syntax"), .product(name: "SwiftParser", package: "swift-syntax"),
+            ]),
         .target(name: "HotBuild", dependencies: ["CLibGit2", "Hot", "HotCheck", "HotPlatform", "HotProject"]),
         .target(name: "HotDeploy", dependencies: ["Hot", "HotPlatform", "HotWire"]),
-        .executableTarget(name: "hot", dependencies: ["Hot", "HotBuild", "HotCheck", "HotDeploy", "HotPlatform", "HotProject", "HotWire"]),
+        .executableTarget(name: "hot", dependencies: ["Hot", "HotAdopt", "HotBuild", "HotCheck", "HotDeploy", "HotPlatform", "HotProject", "HotWire"]),
         .executableTarget(
             name: "hotnode",
             dependencies: ["HotNode", "HotPlatform", "HotProject", "HotWire", .product(name: "Logging", package: "swift-log")],
@@ -119,6 +126,7 @@ let package = Package(
                 .product(name: "CoreMetrics", package: "swift-metrics"),
             ]),
         .testTarget(name: "HotCheckTests", dependencies: ["HotCheck"]),
+        .testTarget(name: "HotAdoptTests", dependencies: ["HotAdopt"]),
         .testTarget(name: "HotBuildTests", dependencies: ["HotBuild", "HotCheck", "HotPlatform", "HotProject"]),
         .testTarget(name: "HotDeployTests", dependencies: ["HotDeploy", "HotPlatform"]),
         .testTarget(name: "hotTests", dependencies: ["hot"]),

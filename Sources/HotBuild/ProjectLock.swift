@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import HotPlatform
+import HotProject
 
 /// The right to write a project's `.hot/` build output and manifest, held by
 /// one `hot` process at a time: flock(2) on `.hot/lock`. Two builds at once
@@ -40,8 +41,16 @@ public final class ProjectLock {
     public static func acquire(
         _ project: Project, timeout: Duration, waiting: (_ holder: Int32?) -> Void
     ) throws(Failure) -> ProjectLock {
-        do { try project.makeHotDirectory() } catch { throw .system(error) }
-        let path = project.lockPath
+        try acquire(project.layout, timeout: timeout, waiting: waiting)
+    }
+
+    /// Takes the lock of the project laid out as `layout`, which may have no
+    /// hot.json yet (`hot adopt` writes it).
+    public static func acquire(
+        _ layout: ProjectLayout, timeout: Duration, waiting: (_ holder: Int32?) -> Void
+    ) throws(Failure) -> ProjectLock {
+        do { try layout.makeHotDirectory() } catch { throw .system(error) }
+        let path = layout.lockPath
         // Close-on-exec: a node `hot start` spawns must not inherit, and so
         // hold, the lock for its whole life.
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)

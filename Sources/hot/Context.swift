@@ -5,6 +5,7 @@ import HotBuild
 import HotDeploy
 import Hot
 import HotPlatform
+import HotProject
 import HotWire
 
 /// The project of the current folder, or a usage-level failure explaining how to get one.
@@ -26,8 +27,13 @@ private func lockTimeout() -> Duration {
 /// Takes the project's writer lock, for a command that builds: says once on
 /// stderr that it waits, and fails when the wait is over.
 func lockProject(_ project: Project) throws(CommandError) -> ProjectLock {
+    try lockProject(project.layout)
+}
+
+/// Takes the writer lock of the project laid out as `layout` (it may have no hot.json yet).
+func lockProject(_ layout: ProjectLayout) throws(CommandError) -> ProjectLock {
     do throws(ProjectLock.Failure) {
-        return try ProjectLock.acquire(project, timeout: lockTimeout()) { holder in
+        return try ProjectLock.acquire(layout, timeout: lockTimeout()) { holder in
             printError("waiting for another hot command\(holder.map { " (pid \($0))" } ?? "") to finish writing this project's builds")
         }
     } catch {

@@ -70,7 +70,7 @@ let templateNames = ["project", "hummingbird"]
 
 /// The folder of Hot's own package, which the hummingbird template's
 /// Package.swift depends on by path.
-private func hotPackageDirectory(given: String?) throws(CommandError) -> String {
+func hotPackageDirectory(given: String?) throws(CommandError) -> String {
     func isHotPackage(_ folder: String) -> Bool {
         fileExists(folder + "/Package.swift") && isDirectory(folder + "/Sources/HotHummingbird")
     }
@@ -87,7 +87,7 @@ private func hotPackageDirectory(given: String?) throws(CommandError) -> String 
 }
 
 /// SwiftPM's identity of a package depended on by path: its folder's name, lowercased.
-private func packageIdentity(of folder: String) -> String {
+func packageIdentity(of folder: String) -> String {
     lastPathComponent(folder).lowercased()
 }
 
@@ -145,5 +145,5 @@ private func copyTemplate(from source: String, to destination: String, values: [
 extension Option {
     static let template = Option("--template", .value, valueName: "NAME", values: .fixed(templateNames), help: "project (default) or hummingbird")
     static let hotPackage = Option(
-        "--hot-package", .value, valueName: "DIR", values: .directories, help: "Hot's package folder, for the hummingbird template")
+        "--hot-package", .value, valueName: "DIR", values: .directories, help: "Hot's package folder, which the app depends on (hummingbird template, adopt)")
 }

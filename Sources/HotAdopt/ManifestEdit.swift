@@ -1,0 +1,188 @@
+import SwiftSyntax
+
+/// What `hot adopt` changes in Package.swift (docs/EMBEDDING.md, "Adopting
+/// an app"): Hot's package as a dependency with the Hummingbird trait; on
+/// the app's executable target, Hot's three products, the module's target
+/// and the linker flag that lets modules bind to the app's libraries; and
+/// the module as a target of the package, built into the app.
+public struct ManifestEdit: Sendable {
+    /// Package.swift after the edit (the same text when nothing was missing).
+    public let text: String
+    /// The app's executable target.
+    public let target: String
+    /// The folder of its sources, relative to the package.
+    public let targetPath: String
+    /// The executable product that builds it: hot.json's `host.product`.
+    public let product: String
+    /// The package's library targets (`.target`), each with its sources' folder.
+    public let libraries: [(name: String, path: String)]
+
+    /// The tools version the trait on a dependency needs.
+    static let toolsVersion = (major: 6, minor: 1)
+    static let exportDynamic = #".unsafeFlags(["-Xlinker", "--export-dynamic"])"#
+    /// The labels of `Package(…)`'s arguments that follow `swiftLanguageModes:`.
+    static let afterLanguageModes = ["cLanguageStandard", "cxxLanguageStandard"]
+    /// The labels of a target's arguments after `dependencies:`, and after `linkerSettings:`.
+    static let afterDependencies = [
+        "path", "exclude", "sources", "resources", "publicHeadersPath", "packageAccess", "cSettings", "cxxSettings", "swiftSettings",
+        "linkerSettings", "plugins",
+    ]
+    static let afterLinkerSettings = ["plugins"]
+
+    /// Edits `manifest` for `module`, Hot's package being at `hotPackage`
+    /// (SwiftPM's identity of it: `identity`); the module's target also
+    /// depends on the package's targets `uses` (the one declaring the app's
+    /// request context, when a library target does).
+    public static func edit(
+        _ manifest: String, module: String, hotPackage: String, identity: String, uses: [String] = []
+    ) throws(AdoptError) -> ManifestEdit {
+        let source = ParsedSource(manifest)
+        if source.tree.hasError { throw .unparsable(file: "Package.swift") }
+        guard let package = calls(in: source.tree).first(where: { calledName($0) == "Package" && $0.calledExpression.is(DeclReferenceExprSyntax.self) })
+        else { throw .manifestShape("no `let package = Package(...)`") }
+        guard let dependencies = argument("dependencies", of: package)?.expression.as(ArrayExprSyntax.self) else {
+            throw .manifestShape("Package(...) has no `dependencies: [...]` array")
+        }
+        guard let targets = argument("targets", of: package)?.expression.as(ArrayExprSyntax.self) else {
+            throw .manifestShape("Package(...) has no `targets: [...]` array")
+        }
+        guard let hummingbird = packageIdentities(in: dependencies).first(where: { $0.identity == "hummingbird" }) else { throw .noHummingbird }
+        _ = hummingbird
+        let app = try executableTarget(in: targets)
+        let appName = stringValue(argument("name", of: app)?.expression) ?? ""
+        let targetPath = stringValue(argument("path", of: app)?.expression) ?? "Sources/" + appName
+        let product = executableProduct(of: appName, in: argument("products", of: package)?.expression.as(ArrayExprSyntax.self)) ?? appName
+
+        for element in targets.elements {
+            guard let call = element.expression.as(FunctionCallExprSyntax.self), stringValue(argument("name", of: call)?.expression) == module else { continue }
+            let path = stringValue(argument("path", of: call)?.expression)
+            if path != "modules/" + module {
+                throw .moduleName("the package already has a target named \(module) (not in modules/\(module)); pick another name with --module")
+            }
+        }
+
+        var edits: [TextEdit] = []
+        edits += try toolsVersionEdits(source, package: package)
+        if !packageIdentities(in: dependencies).contains(where: { $0.identity == identity }) {
+            edits += source.append([#".package(path: "\#(hotPackage)", traits: ["Hummingbird"])"#], to: dependencies)
+        }
+        edits += appEdits(source, app: app, module: module, identity: identity)
+        let hasModule = targets.elements.contains {
+            $0.expression.as(FunctionCallExprSyntax.self).map { stringValue(argument("name", of: $0)?.expression) == module } ?? false
+        }
+        if !hasModule {
+            edits += source.append([moduleTarget(module, identity: identity, uses: uses, unit: source.indentUnit)], to: targets)
+        }
+        let text = applying(edits, to: manifest)
+        if ParsedSource.parse(text).hasError { throw .uneditable(file: "Package.swift") }
+        let libraries = targets.elements.compactMap { element -> (name: String, path: String)? in
+            guard let call = element.expression.as(FunctionCallExprSyntax.self), calledName(call) == "target",
+                let name = stringValue(argument("name", of: call)?.expression), name != module
+            else { return nil }
+            return (name, stringValue(argument("path", of: call)?.expression) ?? "Sources/" + name)
+        }
+        return ManifestEdit(text: text, target: appName, targetPath: targetPath, product: product, libraries: libraries)
+    }
+
+    /// The `.target(…)` of the module: an ordinary target of the package, so
+    /// `swift build` builds it into the app as the module's built-in version.
+    static func moduleTarget(_ module: String, identity: String, uses: [String] = [], unit: String) -> String {
+        let dependencies = uses.map { "\"\($0)\"" } + [#".product(name: "Hot", package: "\#(identity)")"#, #".product(name: "Hummingbird", package: "hummingbird")"#]
+        return """
+        .target(
+        \(unit)name: "\(module)",
+        \(unit)dependencies: [\(dependencies.joined(separator: ", "))],
+        \(unit)path: "modules/\(module)",
+        \(unit)plugins: [.plugin(name: "HotModuleEntry", package: "\(identity)")])
+        """
+    }
+
+    /// The tools version the trait needs, and, for a package written for
+    /// Swift 5, the language mode it had, so the app compiles as before.
+    private static func toolsVersionEdits(_ source: ParsedSource, package: FunctionCallExprSyntax) throws(AdoptError) -> [TextEdit] {
+        let firstLine = source.text.prefix { $0 != "\n" }
+        guard let match = firstLine.firstMatch(of: /^\/\/ ?swift-tools-version: ?(\d+)\.(\d+)(\.\d+)?/),
+            let major = Int(match.1), let minor = Int(match.2)
+        else { throw .noToolsVersion }
+        guard (major, minor) < toolsVersion else { return [] }
+        var edits = [TextEdit(offset: 0, length: match.0.utf8.count, text: "// swift-tools-version:\(toolsVersion.major).\(toolsVersion.minor)")]
+        if major < 6, argument("swiftLanguageModes", of: package) == nil, argument("swiftLanguageVersions", of: package) == nil {
+            edits += source.insert(argument: "swiftLanguageModes: [.v5]", into: package, before: afterLanguageModes)
+        }
+        return edits
+    }
+
+    /// The executable target's dependencies and linker flag.
+    private static func appEdits(_ source: ParsedSource, app: FunctionCallExprSyntax, module: String, identity: String) -> [TextEdit] {
+        var edits: [TextEdit] = []
+        let wanted = [#""\#(module)""#] + ["HotNode", "HotLifecycle", "HotHummingbird"].map { #".product(name: "\#($0)", package: "\#(identity)")"# }
+        if let dependencies = argument("dependencies", of: app)?.expression.as(ArrayExprSyntax.self) {
+            let present = Set(dependencies.elements.map { $0.expression.trimmedDescription })
+            edits += source.append(wanted.filter { !present.contains($0) }, to: dependencies)
+        } else {
+            edits += source.insert(argument: "dependencies: [\(wanted.joined(separator: ", "))]", into: app, before: afterDependencies)
+        }
+        if let linker = argument("linkerSettings", of: app)?.expression {
+            if !linker.description.contains("--export-dynamic") {
+                if let array = linker.as(ArrayExprSyntax.self) {
+                    edits += source.append([exportDynamic], to: array)
+                } else {
+                    edits.append(.replace(linker, with: "\(linker.trimmedDescription) + [\(exportDynamic)]"))
+                }
+            }
+        } else {
+            edits += source.insert(argument: "linkerSettings: [\(exportDynamic)]", into: app, before: afterLinkerSettings)
+        }
+        return edits
+    }
+
+    /// The app's target: the one executable target, or the one of several
+    /// that depends on Hummingbird.
+    private static func executableTarget(in targets: ArrayExprSyntax) throws(AdoptError) -> FunctionCallExprSyntax {
+        let executables = targets.elements.compactMap { $0.expression.as(FunctionCallExprSyntax.self) }.filter { calledName($0) == "executableTarget" }
+        if executables.count == 1 { return executables[0] }
+        let serving = executables.filter { dependsOnHummingbird($0) }
+        if serving.count == 1 { return serving[0] }
+        if executables.isEmpty { throw .executable("no .executableTarget in targets: [...]") }
+        let names = (serving.isEmpty ? executables : serving).map { stringValue(argument("name", of: $0)?.expression) ?? "?" }
+        throw .executable("\(names.count) executable targets (\(names.joined(separator: ", "))) and not one that alone depends on Hummingbird")
+    }
+
+    private static func dependsOnHummingbird(_ target: FunctionCallExprSyntax) -> Bool {
+        guard let dependencies = argument("dependencies", of: target)?.expression.as(ArrayExprSyntax.self) else { return false }
+        return dependencies.elements.contains { element in
+            guard let call = element.expression.as(FunctionCallExprSyntax.self), calledName(call) == "product" else { return false }
+            return stringValue(argument("package", of: call)?.expression) == "hummingbird"
+        }
+    }
+
+    /// The name of the `.executable` product whose targets hold `target`.
+    private static func executableProduct(of target: String, in products: ArrayExprSyntax?) -> String? {
+        for element in products?.elements ?? [] {
+            guard let call = element.expression.as(FunctionCallExprSyntax.self), calledName(call) == "executable",
+                let targets = argument("targets", of: call)?.expression.as(ArrayExprSyntax.self),
+                targets.elements.contains(where: { stringValue($0.expression) == target })
+            else { continue }
+            return stringValue(argument("name", of: call)?.expression)
+        }
+        return nil
+    }
+
+    /// Each `.package(url:…)` or `.package(path:…)` of the array with SwiftPM's identity of it.
+    static func packageIdentities(in dependencies: ArrayExprSyntax) -> [(call: FunctionCallExprSyntax, identity: String)] {
+        dependencies.elements.compactMap { element in
+            guard let call = element.expression.as(FunctionCallExprSyntax.self), calledName(call) == "package",
+                let location = stringValue((argument("url", of: call) ?? argument("path", of: call))?.expression)
+            else { return nil }
+            return (call, identity(of: location))
+        }
+    }
+
+    /// SwiftPM's identity of a package location: its last path component,
+    /// without `.git`, lowercased (a path dependency's is its folder's name).
+    public static func identity(of location: String) -> String {
+        var last = String(location.split(separator: "/").last ?? "")
+        if last.hasSuffix(".git") { last.removeLast(4) }
+        return last.lowercased()
+    }
+}

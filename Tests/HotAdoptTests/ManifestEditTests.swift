@@ -1,0 +1,210 @@
+import Testing
+
+@testable import HotAdopt
+
+/// Package.swift's edits, on manifests as strings.
+@Suite struct ManifestEditTests {
+    static let hotPackage = "/opt/src/Hot-Main"
+    static let identity = "hot-main"
+
+    private func edit(_ manifest: String, module: String = "routes") throws -> ManifestEdit {
+        try ManifestEdit.edit(manifest, module: module, hotPackage: Self.hotPackage, identity: Self.identity)
+    }
+
+    /// The shape of Hummingbird's examples: tools 5.9, an executable product,
+    /// `.executableTarget` with `path:` and no linker settings, a test target.
+    static let examples = """
+        // swift-tools-version:5.9
+        import PackageDescription
+
+        let package = Package(
+            name: "todos",
+            platforms: [.macOS(.v14)],
+            products: [
+                .executable(name: "Server", targets: ["App"]),
+            ],
+            dependencies: [
+                .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.4.0"),
+                .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.0.0"),
+            ],
+            targets: [
+                .executableTarget(
+                    name: "App",
+                    dependencies: [
+                        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                        .product(name: "Hummingbird", package: "hummingbird"),
+                    ],
+                    path: "Sources/App"
+                ),
+                .testTarget(
+                    name: "AppTests",
+                    dependencies: [
+                        .byName(name: "App"),
+                        .product(name: "HummingbirdTesting", package: "hummingbird")
+                    ],
+                    path: "Tests/AppTests"
+                ),
+            ]
+        )
+
+        """
+
+    @Test func examplesShape() throws {
+        let edited = try edit(Self.examples)
+        #expect(edited.target == "App")
+        #expect(edited.targetPath == "Sources/App")
+        #expect(edited.product == "Server")
+        #expect(
+            edited.text == """
+                // swift-tools-version:6.1
+                import PackageDescription
+
+                let package = Package(
+                    name: "todos",
+                    platforms: [.macOS(.v14)],
+                    products: [
+                        .executable(name: "Server", targets: ["App"]),
+                    ],
+                    dependencies: [
+                        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.4.0"),
+                        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.0.0"),
+                        .package(path: "/opt/src/Hot-Main", traits: ["Hummingbird"]),
+                    ],
+                    targets: [
+                        .executableTarget(
+                            name: "App",
+                            dependencies: [
+                                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                                .product(name: "Hummingbird", package: "hummingbird"),
+                                "routes",
+                                .product(name: "HotNode", package: "hot-main"),
+                                .product(name: "HotLifecycle", package: "hot-main"),
+                                .product(name: "HotHummingbird", package: "hot-main"),
+                            ],
+                            path: "Sources/App",
+                            linkerSettings: [.unsafeFlags(["-Xlinker", "--export-dynamic"])]
+                        ),
+                        .testTarget(
+                            name: "AppTests",
+                            dependencies: [
+                                .byName(name: "App"),
+                                .product(name: "HummingbirdTesting", package: "hummingbird")
+                            ],
+                            path: "Tests/AppTests"
+                        ),
+                        .target(
+                            name: "routes",
+                            dependencies: [.product(name: "Hot", package: "hot-main"), .product(name: "Hummingbird", package: "hummingbird")],
+                            path: "modules/routes",
+                            plugins: [.plugin(name: "HotModuleEntry", package: "hot-main")]),
+                    ],
+                    swiftLanguageModes: [.v5]
+                )
+
+                """)
+        // Idempotent: the edited manifest needs nothing more.
+        #expect(try edit(edited.text).text == edited.text)
+    }
+
+    /// Existing linker settings take the flag beside theirs; a 6.1 package keeps its version and mode.
+    @Test func existingLinkerSettings() throws {
+        let manifest = """
+            // swift-tools-version:6.1
+            import PackageDescription
+
+            let package = Package(
+                name: "shop",
+                dependencies: [.package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1")],
+                targets: [
+                    .executableTarget(
+                        name: "Shop", dependencies: [.product(name: "Hummingbird", package: "hummingbird")],
+                        linkerSettings: [.linkedLibrary("z")], plugins: []),
+                ]
+            )
+            """
+        let edited = try edit(manifest, module: "api").text
+        #expect(edited.hasPrefix("// swift-tools-version:6.1\n"))
+        #expect(!edited.contains("swiftLanguageModes"))
+        #expect(edited.contains(#"linkerSettings: [.linkedLibrary("z"), .unsafeFlags(["-Xlinker", "--export-dynamic"])], plugins: []"#), "\(edited)")
+        #expect(edited.contains(#"dependencies: [.package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"), .package(path: "/opt/src/Hot-Main", traits: ["Hummingbird"])]"#), "\(edited)")
+        #expect(edited.contains(#"dependencies: [.product(name: "Hummingbird", package: "hummingbird"), "api", .product(name: "HotNode", package: "hot-main"), "#), "\(edited)")
+        #expect(edited.contains(#"path: "modules/api","#))
+        #expect(try edit(edited, module: "api").text == edited)
+    }
+
+    /// Linker settings held in a constant get the flag added to it; 6.0 stays Swift 6.
+    @Test func linkerSettingsInAConstantAndNoDependencies() throws {
+        let manifest = """
+            // swift-tools-version: 6.0
+            import PackageDescription
+
+            let flags: [LinkerSetting] = []
+            let package = Package(
+                name: "shop",
+                dependencies: [
+                    .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.0.0")
+                ],
+                targets: [
+                    .executableTarget(name: "Shop", path: "Sources", linkerSettings: flags)
+                ]
+            )
+            """
+        let edited = try edit(manifest).text
+        #expect(edited.hasPrefix("// swift-tools-version:6.1\n"))
+        #expect(!edited.contains("swiftLanguageModes"), "a 6.0 package is in Swift 6 already")
+        #expect(edited.contains(#".executableTarget(name: "Shop", dependencies: ["routes", .product(name: "HotNode", package: "hot-main"), "#), "\(edited)")
+        #expect(edited.contains(#"path: "Sources", linkerSettings: flags + [.unsafeFlags(["-Xlinker", "--export-dynamic"])])"#), "\(edited)")
+        #expect(edited.contains("""
+                    .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.0.0"),
+                    .package(path: "/opt/src/Hot-Main", traits: ["Hummingbird"])
+                ],
+            """), "\(edited)")
+        #expect(try edit(edited).text == edited)
+    }
+
+    @Test func refusals() {
+        #expect(throws: AdoptError.noHummingbird) {
+            try edit("""
+                // swift-tools-version:6.1
+                import PackageDescription
+                let package = Package(name: "x", dependencies: [], targets: [.executableTarget(name: "x")])
+                """)
+        }
+        #expect(throws: AdoptError.noToolsVersion) {
+            try edit("""
+                import PackageDescription
+                let package = Package(name: "x", dependencies: [.package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.0.0")], targets: [.executableTarget(name: "x")])
+                """)
+        }
+        #expect(throws: AdoptError.executable("no .executableTarget in targets: [...]")) {
+            try edit("""
+                // swift-tools-version:6.1
+                import PackageDescription
+                let package = Package(name: "x", dependencies: [.package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.0.0")], targets: [.target(name: "x")])
+                """)
+        }
+        #expect(throws: AdoptError.moduleName("the package already has a target named routes (not in modules/routes); pick another name with --module")) {
+            try edit("""
+                // swift-tools-version:6.1
+                import PackageDescription
+                let package = Package(name: "x", dependencies: [.package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.0.0")], targets: [.executableTarget(name: "x"), .target(name: "routes")])
+                """)
+        }
+        #expect(throws: AdoptError.manifestShape("Package(...) has no `targets: [...]` array")) {
+            try edit("""
+                // swift-tools-version:6.1
+                import PackageDescription
+                let package = Package(name: "x", dependencies: [.package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.0.0")])
+                """)
+        }
+        for error in [AdoptError.noHummingbird, .noToolsVersion, .executable("two"), .manifestShape("m")] {
+            #expect(!error.description.contains("\n"))
+        }
+    }
+
+    @Test func identities() {
+        #expect(ManifestEdit.identity(of: "https://github.com/hummingbird-project/hummingbird.git") == "hummingbird")
+        #expect(ManifestEdit.identity(of: "/home/me/src/Hot") == "hot")
+        #expect(ManifestEdit.identity(of: "../hot-checkout/") == "hot-checkout")
+    }
+}
