@@ -117,7 +117,13 @@ private func shippedFolders(variable: String, installed: String, inSourceTree: S
 
 /// A project name from a folder name: lowercase letters, digits and `_`.
 func projectName(for dir: String) -> String {
-    let base = dir.split(separator: "/").last.map(String.init) ?? "app"
+    // The folder's own name: `.` and `..` are read as the path means them,
+    // so `hot init` in a folder named `shop` names the project `shop`.
+    var parts: [Substring] = []
+    for part in dir.split(separator: "/") where part != "." {
+        if part == ".." { _ = parts.popLast() } else { parts.append(part) }
+    }
+    let base = parts.last.map(String.init) ?? "app"
     var name = String(base.lowercased().map { $0.isLetter || $0.isNumber ? $0 : "_" })
     if name.first?.isLetter != true { name = "app_" + name }
     return name
