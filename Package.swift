@@ -16,6 +16,9 @@ let package = Package(
         .library(name: "HotNode", targets: ["HotNode"]),
         .library(name: "HotLifecycle", targets: ["HotLifecycle"]),
         .library(name: "HotHummingbird", targets: ["HotHummingbird"]),
+        // A host's package applies it to each hot module it also builds as a
+        // target of its own: the module's built-in version (docs/EMBEDDING.md).
+        .plugin(name: "HotModuleEntry", targets: ["HotModuleEntry"]),
     ],
     // A server that embeds a node turns this on to get `HotLifecycle` (the
     // node as a swift-service-lifecycle `Service`) and `HotHummingbird` (route
@@ -96,6 +99,9 @@ let package = Package(
             ]),
         .target(name: "HotBuild", dependencies: ["CLibGit2", "Hot", "HotCheck", "HotPlatform", "HotProject"]),
         .target(name: "HotDeploy", dependencies: ["Hot", "HotPlatform", "HotWire"]),
+        // What the HotModuleEntry plugin runs: writes a built-in module's entry and descriptor.
+        .executableTarget(name: "HotModuleEntryTool", dependencies: ["Hot", "HotPlatform"]),
+        .plugin(name: "HotModuleEntry", capability: .buildTool(), dependencies: ["HotModuleEntryTool"]),
         .executableTarget(name: "hot", dependencies: ["Hot", "HotBuild", "HotCheck", "HotDeploy", "HotPlatform", "HotProject", "HotWire"]),
         .executableTarget(
             name: "hotnode",
@@ -105,6 +111,12 @@ let package = Package(
         // a host must be, one without the flag.
         .executableTarget(
             name: "EmbeddedHostFixture", dependencies: ["HotNode", "HotPlatform"], path: "Tests/Fixtures/EmbeddedHost",
+            linkerSettings: exportDynamic),
+        // A host with a built-in module, `greet`: a target of the package
+        // through the plugin, as a host's Package.swift declares one.
+        .target(name: "greet", dependencies: ["Hot"], path: "Tests/Fixtures/BuiltinHost/modules/greet", plugins: ["HotModuleEntry"]),
+        .executableTarget(
+            name: "BuiltinHostFixture", dependencies: ["HotNode", "HotPlatform", "greet"], path: "Tests/Fixtures/BuiltinHost/Host",
             linkerSettings: exportDynamic),
         .executableTarget(
             name: "UnexportedHostFixture", dependencies: ["HotNode", "HotPlatform"], path: "Tests/Fixtures/UnexportedHost"),
@@ -125,7 +137,7 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "hot", "hotnode", "EmbeddedHostFixture", "UnexportedHostFixture", "Hot", "HotBuild", "HotDeploy", "HotPlatform", "HotProject", "HotWire",
+                "hot", "hotnode", "EmbeddedHostFixture", "BuiltinHostFixture", "UnexportedHostFixture", "Hot", "HotBuild", "HotDeploy", "HotPlatform", "HotProject", "HotWire",
                 .product(name: "SystemPackage", package: "swift-system"),
             ]),
     ]

@@ -19,6 +19,7 @@ final class FakeLoader: ModuleLoader {
     private let trialPaths = Mutex<[String]>([])
     private let trialPassed = Mutex<Set<String>>([])
     private let trialGates = Mutex<[String: Gate]>([:])
+    private let builtinModules = Mutex<[String]>([])
 
     /// A content key of 64 copies of one hex digit.
     static func key(_ digit: Character) -> String { String(repeating: digit, count: 64) }
@@ -30,11 +31,11 @@ final class FakeLoader: ModuleLoader {
     @discardableResult
     func add(
         _ module: String, _ version: Int, key: String = FakeLoader.key("a"), folder: String = "/fake",
-        extra: [Export] = [], onLoad: (@Sendable () throws -> Void)? = nil
+        extra: [Export] = [], onLoad: (@Sendable () throws -> Void)? = nil, host: String? = nil
     ) -> String {
         let descriptor = ModuleDescriptor(
             abi: HotSDK.abiVersion, sdk: HotSDK.fingerprint, compiler: HotSDK.compiler,
-            name: module, version: version, key: key)
+            name: module, version: version, key: key, host: host)
         let exports = [
             Export.function("version") { () -> Int in version },
             Export(name: "wait", arity: 0) { _ in
@@ -43,6 +44,13 @@ final class FakeLoader: ModuleLoader {
             },
         ]
         let hotModule = HotModule(exports: exports + extra, onLoad: onLoad)
+        if version == 0 {
+            // Version 0 is a built-in version, linked into the host rather than built by hot build.
+            builtinModules.withLock { $0.append(module) }
+            let path = BuiltinModules.path(module)
+            serve(path, Version(descriptor: descriptor, module: hotModule))
+            return path
+        }
         let fileName = ArtifactName(module: module, version: version, key: key).fileName
         serve(fileName, Version(descriptor: descriptor, module: hotModule))
         return "\(folder)/\(fileName)"
@@ -85,7 +93,12 @@ final class FakeLoader: ModuleLoader {
         }
     }
 
+    func builtins() -> [String] { builtinModules.withLock { $0.sorted() } }
+
+    func descriptor(of path: String) -> ModuleDescriptor? { versions.withLock { $0[lastPathComponent(path)] }?.descriptor }
+
     func trial(_ path: String) throws(LoadError) {
+        if BuiltinModules.module(of: path) != nil { return }
         let fileName = lastPathComponent(path)
         guard versions.withLock({ $0[fileName] }) != nil else { throw .noFile(fileName) }
         if trialPassed.withLock({ $0.contains(path) }) { return }
