@@ -99,8 +99,10 @@ let package = Package(
             ]),
         .target(name: "HotBuild", dependencies: ["CLibGit2", "Hot", "HotCheck", "HotPlatform", "HotProject"]),
         .target(name: "HotDeploy", dependencies: ["Hot", "HotPlatform", "HotWire"]),
-        // What the HotModuleEntry plugin runs: writes a built-in module's entry and descriptor.
-        .executableTarget(name: "HotModuleEntryTool", dependencies: ["Hot", "HotPlatform"]),
+        // What the HotModuleEntry plugin runs: writes a built-in module's entry
+        // and descriptor. `Hot` alone: SwiftPM builds a plugin's tool, and all
+        // it depends on, again in every build.
+        .executableTarget(name: "HotModuleEntryTool", dependencies: ["Hot"]),
         .plugin(name: "HotModuleEntry", capability: .buildTool(), dependencies: ["HotModuleEntryTool"]),
         .executableTarget(name: "hot", dependencies: ["Hot", "HotBuild", "HotCheck", "HotDeploy", "HotPlatform", "HotProject", "HotWire"]),
         .executableTarget(
@@ -113,7 +115,10 @@ let package = Package(
             name: "EmbeddedHostFixture", dependencies: ["HotNode", "HotPlatform"], path: "Tests/Fixtures/EmbeddedHost",
             linkerSettings: exportDynamic),
         // A host with a built-in module, `greet`: a target of the package
-        // through the plugin, as a host's Package.swift declares one.
+        // through the plugin, as a host's Package.swift declares one. No test
+        // target depends on it (`swift build --build-tests` builds it): the
+        // test executable, which links the executables it depends on, would
+        // otherwise carry `greet` too, and every node made in it boot it.
         .target(name: "greet", dependencies: ["Hot"], path: "Tests/Fixtures/BuiltinHost/modules/greet", plugins: ["HotModuleEntry"]),
         .executableTarget(
             name: "BuiltinHostFixture", dependencies: ["HotNode", "HotPlatform", "greet"], path: "Tests/Fixtures/BuiltinHost/Host",
@@ -137,7 +142,7 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "hot", "hotnode", "EmbeddedHostFixture", "BuiltinHostFixture", "UnexportedHostFixture", "Hot", "HotBuild", "HotDeploy", "HotPlatform", "HotProject", "HotWire",
+                "hot", "hotnode", "EmbeddedHostFixture", "UnexportedHostFixture", "Hot", "HotBuild", "HotDeploy", "HotPlatform", "HotProject", "HotWire",
                 .product(name: "SystemPackage", package: "swift-system"),
             ]),
     ]

@@ -63,8 +63,10 @@ public struct HostBuild: Codable, Sendable, Equatable {
     public let modulesDirectory: String
     /// The sizes and times of the description and the executable this was read from.
     let stamp: String
-    /// The Swift sources of the linked modules: none may be newer than the executable.
-    var sources: [String] = []
+    /// The Swift sources of the linked modules, each with the dependency
+    /// file its compile writes ("" when the description names none): a
+    /// source newer than the executable and than that file was not compiled since.
+    var sources: [String: String] = [:]
 
     /// Reads the host's build description, or the copy cached in
     /// `.hot/host/` when neither it nor the executable changed since, and
@@ -124,7 +126,22 @@ public struct HostBuild: Codable, Sendable, Equatable {
             fingerprint: fingerprint, executable: executable,
             modules: Dictionary(linked.map { ($0.name, $0.path) }, uniquingKeysWith: { first, _ in first }),
             clangFlags: BuildDescription.clangImportFlags(of: linked), modulesDirectory: files.modulesDirectory,
-            stamp: descriptionStamp + " " + executableStamp, sources: linked.flatMap { $0.command.inputs.filter { $0.hasSuffix(".swift") } })
+            stamp: descriptionStamp + " " + executableStamp, sources: compiledSources(linked))
+    }
+
+    /// Each Swift source of `modules` and the dependency file the compiler
+    /// writes each time it compiles it (`X.d` beside the object `X.swift.o`).
+    private static func compiledSources(_ modules: [BuildDescription.SwiftModule]) -> [String: String] {
+        var sources: [String: String] = [:]
+        for module in modules {
+            let objects = module.command.outputs.filter { $0.hasSuffix(".o") }
+            for source in module.command.inputs where source.hasSuffix(".swift") {
+                let name = lastPathComponent(source)
+                let object = objects.first { lastPathComponent($0) == name + ".o" }
+                sources[source] = object.map { parentDirectory($0) + "/" + name.dropLast(".swift".count) + ".d" } ?? ""
+            }
+        }
+        return sources
     }
 
     /// Refuses a host whose modules were compiled after its executable was
@@ -146,10 +163,23 @@ public struct HostBuild: Codable, Sendable, Equatable {
             throw .outOfDate(package: package, product: product, module: name, command: command)
         }
         // A source deleted since is the build's business, not a staleness
-        // this can judge: only the ones still there are compared.
-        for source in sources where newer(source) == true {
+        // this can judge: only the ones still there are compared. A source
+        // only touched is compiled again to the same object, and the link
+        // is not run again: its dependency file, written by that compile,
+        // says it was built.
+        for (source, dependencies) in sources.sorted(by: { $0.key < $1.key }) where newer(source) == true {
+            if !dependencies.isEmpty, let compiled = modificationTime(dependencies), let edited = modificationTime(source),
+                compiled.tv_sec > edited.tv_sec || (compiled.tv_sec == edited.tv_sec && compiled.tv_nsec >= edited.tv_nsec)
+            {
+                continue
+            }
             throw .sourceNewer(package: package, product: product, file: relativePath(source, to: root), command: command)
         }
+    }
+
+    private func modificationTime(_ path: String) -> timespec? {
+        var info = stat()
+        return stat(path, &info) == 0 ? info.st_mtim : nil
     }
 
     /// `path` relative to `folder` when it lies inside it.

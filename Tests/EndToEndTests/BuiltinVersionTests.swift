@@ -31,13 +31,7 @@ struct BuiltinVersionTests {
     func lifecycle() throws {
         let scratch = try Scratch()
         defer { scratch.close() }
-        let made = try scratch.hot(["init", "app"], in: "")
-        try #require(made.status == 0, "\(made)")
-        let app = scratch.path("app")
-        try FileManager.default.removeItem(atPath: app + "/modules/hello")
-        try FileManager.default.createDirectory(atPath: app + "/modules/greet", withIntermediateDirectories: true)
-        try scratch.write("app/hot.json", Self.config(product: "BuiltinHostFixture"))
-        try scratch.write("app/modules/greet/greet.swift", Self.greet("v1"))
+        let app = try Self.project(scratch)
 
         // Nothing built: the node serves what the executable links.
         var host = try EmbeddedHost.start(project: app, in: scratch.root, executable: "BuiltinHostFixture")
@@ -47,6 +41,10 @@ struct BuiltinVersionTests {
         var greet = try Self.module("greet", scratch)
         #expect((greet["current"] as? [String: Any])?["version"] as? Int == 0, "\(greet)")
         #expect(greet["builtIn"] as? Bool == true, "\(greet)")
+        // Its key is the key of the sources the host was built from, which hot computes alike.
+        let sources = Self.hotPackage + "/Tests/Fixtures/BuiltinHost/modules/greet"
+        let key = try #require(SourceKey.of(folder: sources, files: [sources + "/greet.swift"]))
+        #expect((greet["current"] as? [String: Any])?["key"] as? String == key, "\(greet)")
         let text = try scratch.hot(["status"])
         #expect(text.stdout.contains("current v0 (built in)"), "\(text)")
 
@@ -88,6 +86,44 @@ struct BuiltinVersionTests {
         #expect(skipped.first?.contains("booting its built-in v0 instead") == true, "\(host.output)")
         #expect(try scratch.hot(["call", "greet:greet", "x"]).stdout == "\"Hello, x (built in)\"\n")
         #expect(host.finish() == 0, "\(host.output)")
+    }
+
+    @Test("hot watch notices a restarted host, which booted its built-in version, and loads the newest sources into it again")
+    func watchAfterRestart() throws {
+        let scratch = try Scratch()
+        defer { scratch.close() }
+        let app = try Self.project(scratch)
+        var host = try EmbeddedHost.start(project: app, in: scratch.root, executable: "BuiltinHostFixture")
+        defer { host.end() }
+        let watch = try WatchProcess(scratch)
+        defer { watch.stop() }
+        try watch.expect("greet v0 -> v1")
+        #expect(try scratch.hot(["call", "greet:greet", "x"]).stdout == "\"Hello, x (v1)\"\n")
+
+        // Rolled back to the built-in version, made permanent: what the
+        // restarted host boots, behind the watch's back.
+        let rolled = try scratch.hot(["rollback", "greet"])
+        #expect(rolled.stdout.contains("greet v1 -> v0"), "\(rolled)")
+        #expect(host.finish() == 0, "\(host.output)")
+        host = try EmbeddedHost.start(project: app, in: scratch.root, executable: "BuiltinHostFixture")
+        try watch.expect("node app restarted", timeout: 60)
+        let deadline = Date().addingTimeInterval(60)
+        while watch.count("greet v0 -> v1") < 2, Date() < deadline { usleep(50_000) }
+        #expect(watch.count("greet v0 -> v1") == 2, "\(watch.output)")
+        #expect(try scratch.hot(["call", "greet:greet", "x"]).stdout == "\"Hello, x (v1)\"\n")
+    }
+
+    /// `hot init app` with one module, greet, whose sources say v1, and the
+    /// fixture host as hot.json's host; nothing built. Its folder.
+    static func project(_ scratch: Scratch) throws -> String {
+        let made = try scratch.hot(["init", "app"], in: "")
+        try #require(made.status == 0, "\(made)")
+        let app = scratch.path("app")
+        try FileManager.default.removeItem(atPath: app + "/modules/hello")
+        try FileManager.default.createDirectory(atPath: app + "/modules/greet", withIntermediateDirectories: true)
+        try scratch.write("app/hot.json", config(product: "BuiltinHostFixture"))
+        try scratch.write("app/modules/greet/greet.swift", greet("v1"))
+        return app
     }
 
     static func config(product: String) -> String {

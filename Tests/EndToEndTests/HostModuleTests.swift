@@ -219,6 +219,14 @@ struct HostModuleTests {
         try FileManager.default.setAttributes(attributes, ofItemAtPath: source)
         let again = try project.hot(["build"])
         #expect(again.status == 0, "\(again)")
+
+        // Touched, not changed: swift build compiles it to the same object
+        // and links nothing, and the host is current all the same.
+        try FileManager.default.setAttributes([.modificationDate: Date()], ofItemAtPath: source)
+        let rebuilt = try project.scratch.swiftBuild(in: HostPackage.folder)
+        try #require(rebuilt.status == 0, "\(rebuilt)")
+        let touched = try project.hot(["build"])
+        #expect(touched.status == 0, "\(touched)")
     }
 
     @Test("rebuilding the host rebuilds every module: a new version, a new key, the new build-id")
