@@ -16,6 +16,9 @@ let package = Package(
         .library(name: "HotNode", targets: ["HotNode"]),
         .library(name: "HotLifecycle", targets: ["HotLifecycle"]),
         .library(name: "HotHummingbird", targets: ["HotHummingbird"]),
+        // A host's package applies it to each hot module it also builds as a
+        // target of its own: the module's built-in version (docs/EMBEDDING.md).
+        .plugin(name: "HotModuleEntry", targets: ["HotModuleEntry"]),
     ],
     // A server that embeds a node turns this on to get `HotLifecycle` (the
     // node as a swift-service-lifecycle `Service`) and `HotHummingbird` (route
@@ -103,6 +106,11 @@ let package = Package(
             ]),
         .target(name: "HotBuild", dependencies: ["CLibGit2", "Hot", "HotCheck", "HotPlatform", "HotProject"]),
         .target(name: "HotDeploy", dependencies: ["Hot", "HotPlatform", "HotWire"]),
+        // What the HotModuleEntry plugin runs: writes a built-in module's entry
+        // and descriptor. `Hot` alone: SwiftPM builds a plugin's tool, and all
+        // it depends on, again in every build.
+        .executableTarget(name: "HotModuleEntryTool", dependencies: ["Hot"]),
+        .plugin(name: "HotModuleEntry", capability: .buildTool(), dependencies: ["HotModuleEntryTool"]),
         .executableTarget(name: "hot", dependencies: ["Hot", "HotAdopt", "HotBuild", "HotCheck", "HotDeploy", "HotPlatform", "HotProject", "HotWire"]),
         .executableTarget(
             name: "hotnode",
@@ -112,6 +120,15 @@ let package = Package(
         // a host must be, one without the flag.
         .executableTarget(
             name: "EmbeddedHostFixture", dependencies: ["HotNode", "HotPlatform"], path: "Tests/Fixtures/EmbeddedHost",
+            linkerSettings: exportDynamic),
+        // A host with a built-in module, `greet`: a target of the package
+        // through the plugin, as a host's Package.swift declares one. No test
+        // target depends on it (`swift build --build-tests` builds it): the
+        // test executable, which links the executables it depends on, would
+        // otherwise carry `greet` too, and every node made in it boot it.
+        .target(name: "greet", dependencies: ["Hot"], path: "Tests/Fixtures/BuiltinHost/modules/greet", plugins: ["HotModuleEntry"]),
+        .executableTarget(
+            name: "BuiltinHostFixture", dependencies: ["HotNode", "HotPlatform", "greet"], path: "Tests/Fixtures/BuiltinHost/Host",
             linkerSettings: exportDynamic),
         .executableTarget(
             name: "UnexportedHostFixture", dependencies: ["HotNode", "HotPlatform"], path: "Tests/Fixtures/UnexportedHost"),

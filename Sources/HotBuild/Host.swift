@@ -23,6 +23,9 @@ public enum HostError: Error, Sendable, Equatable, CustomStringConvertible {
     case unreadableDescription(path: String, reason: Reason)
     /// A module of the host is newer than its executable: a build that did not finish.
     case outOfDate(package: String, product: String, module: String, command: String)
+    /// A source of the host is newer than its executable: the host was
+    /// edited and not built since, or its last build failed.
+    case sourceNewer(package: String, product: String, file: String, command: String)
     /// A file of the host could not be read, or `.hot/host/` written.
     case system(SystemError)
 
@@ -36,6 +39,8 @@ public enum HostError: Error, Sendable, Equatable, CustomStringConvertible {
             "\(path):\(reason.line): \(reason.text); run swift build again to rewrite it"
         case .outOfDate(let package, let product, let module, let command):
             "the host's module \(module) is newer than its executable \(product) (did its last build fail?): run `\(command)` in \(package)"
+        case .sourceNewer(let package, let product, let file, let command):
+            "the host's source \(file) is newer than its executable \(product) (not built since, or its last build failed): run `\(command)` in \(package), then build again"
         case .system(let error): error.description
         }
     }
@@ -58,6 +63,10 @@ public struct HostBuild: Codable, Sendable, Equatable {
     public let modulesDirectory: String
     /// The sizes and times of the description and the executable this was read from.
     let stamp: String
+    /// The Swift sources of the linked modules, each with the dependency
+    /// file its compile writes ("" when the description names none): a
+    /// source newer than the executable and than that file was not compiled since.
+    var sources: [String: String] = [:]
 
     /// Reads the host's build description, or the copy cached in
     /// `.hot/host/` when neither it nor the executable changed since, and
@@ -92,7 +101,7 @@ public struct HostBuild: Codable, Sendable, Equatable {
                 throw .system(error)
             }
         }
-        try build.checkCurrent(package: config.package, product: config.product, command: command)
+        try build.checkCurrent(package: config.package, product: config.product, command: command, root: package)
         return build
     }
 
@@ -117,24 +126,66 @@ public struct HostBuild: Codable, Sendable, Equatable {
             fingerprint: fingerprint, executable: executable,
             modules: Dictionary(linked.map { ($0.name, $0.path) }, uniquingKeysWith: { first, _ in first }),
             clangFlags: BuildDescription.clangImportFlags(of: linked), modulesDirectory: files.modulesDirectory,
-            stamp: descriptionStamp + " " + executableStamp)
+            stamp: descriptionStamp + " " + executableStamp, sources: compiledSources(linked))
+    }
+
+    /// Each Swift source of `modules` and the dependency file the compiler
+    /// writes each time it compiles it (`X.d` beside the object `X.swift.o`).
+    private static func compiledSources(_ modules: [BuildDescription.SwiftModule]) -> [String: String] {
+        var sources: [String: String] = [:]
+        for module in modules {
+            let objects = module.command.outputs.filter { $0.hasSuffix(".o") }
+            for source in module.command.inputs where source.hasSuffix(".swift") {
+                let name = lastPathComponent(source)
+                let object = objects.first { lastPathComponent($0) == name + ".o" }
+                sources[source] = object.map { parentDirectory($0) + "/" + name.dropLast(".swift".count) + ".d" } ?? ""
+            }
+        }
+        return sources
     }
 
     /// Refuses a host whose modules were compiled after its executable was
-    /// linked: modules built against them would carry the fingerprint of an
-    /// executable that does not hold their code.
-    private func checkCurrent(package: String, product: String, command: String) throws(HostError) {
+    /// linked, or whose sources changed since: modules built against them
+    /// would carry the fingerprint of an executable that does not hold
+    /// their code, or be compiled against declarations the sources no
+    /// longer make (a failed host build leaves both behind).
+    private func checkCurrent(package: String, product: String, command: String, root: String) throws(HostError) {
         var info = stat()
         guard stat(executable, &info) == 0 else { throw .notBuilt(package: package, product: product, command: command) }
         let linked = info.st_mtim
-        for (name, path) in modules.sorted(by: { $0.key < $1.key }) {
-            var module = stat()
-            guard stat(path, &module) == 0 else { throw .outOfDate(package: package, product: product, module: name, command: command) }
-            let m = module.st_mtim
-            if m.tv_sec > linked.tv_sec || (m.tv_sec == linked.tv_sec && m.tv_nsec > linked.tv_nsec) {
-                throw .outOfDate(package: package, product: product, module: name, command: command)
-            }
+        func newer(_ path: String) -> Bool? {
+            var file = stat()
+            guard stat(path, &file) == 0 else { return nil }
+            let m = file.st_mtim
+            return m.tv_sec > linked.tv_sec || (m.tv_sec == linked.tv_sec && m.tv_nsec > linked.tv_nsec)
         }
+        for (name, path) in modules.sorted(by: { $0.key < $1.key }) where newer(path) != false {
+            throw .outOfDate(package: package, product: product, module: name, command: command)
+        }
+        // A source deleted since is the build's business, not a staleness
+        // this can judge: only the ones still there are compared. A source
+        // only touched is compiled again to the same object, and the link
+        // is not run again: its dependency file, written by that compile,
+        // says it was built.
+        for (source, dependencies) in sources.sorted(by: { $0.key < $1.key }) where newer(source) == true {
+            if !dependencies.isEmpty, let compiled = modificationTime(dependencies), let edited = modificationTime(source),
+                compiled.tv_sec > edited.tv_sec || (compiled.tv_sec == edited.tv_sec && compiled.tv_nsec >= edited.tv_nsec)
+            {
+                continue
+            }
+            throw .sourceNewer(package: package, product: product, file: relativePath(source, to: root), command: command)
+        }
+    }
+
+    private func modificationTime(_ path: String) -> timespec? {
+        var info = stat()
+        return stat(path, &info) == 0 ? info.st_mtim : nil
+    }
+
+    /// `path` relative to `folder` when it lies inside it.
+    private func relativePath(_ path: String, to folder: String) -> String {
+        let prefix = (realPath(folder) ?? folder) + "/"
+        return path.hasPrefix(prefix) ? String(path.dropFirst(prefix.count)) : path
     }
 
     /// Makes `folder` hold one link per module and nothing else, so that an

@@ -13,6 +13,8 @@ public enum ProjectError: Error, Sendable, Equatable, CustomStringConvertible {
     case badConfig(path: String, reason: String)
     /// A folder under `modules/` whose name is not `[a-z][a-z0-9_]*`.
     case invalidModuleName(String, path: String)
+    /// A module folder named as another module's version is compiled (`hello_v3`).
+    case versionedModuleName(String, path: String)
     /// No module folders.
     case noModules(path: String)
     /// A module named on the command line that the project does not have.
@@ -25,6 +27,8 @@ public enum ProjectError: Error, Sendable, Equatable, CustomStringConvertible {
         case .badConfig(let path, let reason): "\(path): \(reason); fix the file and run the command again"
         case .invalidModuleName(let name, let path):
             "module folder '\(name)' in \(path) is not a valid module name: use lowercase letters, digits and _ , starting with a letter"
+        case .versionedModuleName(let name, let path):
+            "module folder '\(name)' in \(path) ends in _v and a number, the Swift module name a hot version of another module is compiled as: rename it"
         case .noModules(let path): "no modules in \(path): add a folder with .swift files, e.g. \(path)/hello/hello.swift"
         case .unknownModule(let name, let known):
             "no module '\(name)' in this project (modules: \(known.isEmpty ? "none" : known.joined(separator: ", ")))"
@@ -89,6 +93,11 @@ public struct Project: Sendable {
             .map(\.name).sorted()
         for name in names where !HotSDK.isValidModuleName(name) {
             throw .invalidModuleName(name, path: config.modules)
+        }
+        // A module that is also a target of the host's package is a Swift
+        // module of its own name in the host, beside the versions hot builds.
+        for name in names where ModuleDescriptor.looksVersioned(name) {
+            throw .versionedModuleName(name, path: config.modules)
         }
         return names
     }

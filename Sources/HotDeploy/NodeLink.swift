@@ -17,6 +17,9 @@ public final class NodeLink {
     public private(set) var currentKeys: [String: String] = [:]
     /// Each module's current version in the node, as last seen.
     public private(set) var currentVersions: [String: Int] = [:]
+    /// The node's process id and host build as last seen: a restarted node
+    /// has another pid, a rebuilt host another build.
+    public private(set) var nodeIdentity: String?
 
     /// A link to `target`; connects on first use.
     public init(target: RolloutTarget) { self.target = target }
@@ -24,6 +27,7 @@ public final class NodeLink {
     /// Connects now if not connected, and reads what the node runs.
     public func refresh() throws(ClientError) {
         let status = try request(.status, as: StatusReply.self)
+        nodeIdentity = "pid \(status.pid)" + (status.host.map { ", host build \($0.prefix(12))" } ?? "")
         currentKeys = [:]
         currentVersions = [:]
         for module in status.modules {
@@ -70,6 +74,17 @@ public final class NodeLink {
     /// idle for `ControlServer.idleTimeout`).
     public func ping() throws(ClientError) {
         _ = try retrying { client throws(ClientError) in try client.request(.ping) }
+    }
+
+    /// Reads what the node runs again, and says how the node was before
+    /// when it is another process or host build since the last look (a
+    /// restart, a rebuilt host): what it runs now is what it booted, not
+    /// what was loaded into the one before. Keeps the connection open too.
+    public func restartedFrom() throws(ClientError) -> String? {
+        let before = nodeIdentity
+        try refresh()
+        guard let before, before != nodeIdentity else { return nil }
+        return before
     }
 
     /// Closes the connection; the next request opens another.

@@ -278,8 +278,15 @@ public final class CodeServer: Sendable {
 
     /// Makes old current again and current old: the release handler's
     /// rollback, which needs no build since old is still loaded.
+    /// With no old version left, a module the host has built in rolls
+    /// back to its built-in version (docs/ARCHITECTURE.md, "Built-in versions").
     public func rollback(_ module: String) throws(LoadError) -> LoadResult {
         try serialized { () throws(LoadError) in
+            let entry = state.withLock { $0.modules[module] }
+            if entry != nil, entry?.old == nil, entry?.current?.version != 0, loader.builtins().contains(module) {
+                // Forced: a rollback is the operator's explicit choice, as it is for a sticky module's old version.
+                return try loadSerialized([BuiltinModules.path(module)], purge: false, force: true)[0]
+            }
             // Old must fit the live typed handles as a load's version must.
             if let old = versions(module).old { try refuseUnfit(module, version: old.version, module: old.module) }
             let result: Result<LoadResult, LoadError> = state.withLock { state in
@@ -341,6 +348,12 @@ public final class CodeServer: Sendable {
             if let known = try held(name.module, version: name.version, key: name.keyPrefix, alongside: batch) {
                 return try existing(known)
             }
+        }
+        // A built-in version entered before (a rollback to it, a boot after
+        // a compaction) is the same code: made current again, not entered again.
+        if BuiltinModules.module(of: path) != nil, let known = state.withLock({ $0.loaded.first { $0.path == path } }) {
+            try refuseSticky(known.name, force: force)
+            return try existing(known)
         }
         _ = try loader.trial(path)
         // dlopen runs the object's initializers: from here its code may run

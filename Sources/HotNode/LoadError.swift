@@ -46,7 +46,7 @@ public enum LoadError: Error, Sendable, Equatable, CustomStringConvertible {
         case .mismatch(let field, let expected, let found):
             "module built for \(field) \(found), but this node has \(field) \(expected); rebuild it with this node's hot"
         case .hostMismatch(let module, let expected, let found):
-            "module '\(module)' was built against another build of the host (\(found.prefix(16))), not the one this node runs (\(expected.map { String($0.prefix(16)) } ?? "unreadable")); run `hot build` against this host and load it again"
+            "module '\(module)' was built against another build of the host (\(found.prefix(16))), not the one this node runs (\(expected.map { String($0.prefix(16)) } ?? "unreadable")): restart the host if it was rebuilt since it started (it boots its built-in versions), else `hot deploy` builds the module for the build that runs"
         case .notPurged(let module, let pids, let calls, let tasks):
             "old code of '\(module)' still runs in \(Self.runners(pids, calls, tasks)); let them end or switch, or stop them (hot purge \(module), or hot deploy --purge)"
         case .sticky(let module): "module '\(module)' is sticky; reload it with --force"

@@ -57,6 +57,7 @@ final class Loader: ModuleLoader {
     /// `dlopen(RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE)`, then the descriptor
     /// checks; no Swift code of the module runs here.
     func open(_ path: String) throws(LoadError) -> ModuleImage {
+        if let module = BuiltinModules.module(of: path) { return try openBuiltin(module, path: path) }
         var info = stat()
         guard stat(path, &info) == 0 else { throw .noFile(path) }
         guard Self.isELF(path) else { throw .badFile(path: path, reason: "not an ELF shared object") }
@@ -95,8 +96,44 @@ final class Loader: ModuleLoader {
             throw .hostMismatch(module: descriptor.name, expected: HostFingerprint.current, found: host)
         }
         return ModuleImage(descriptor: descriptor, path: path, bytes: Int(info.st_size)) { () throws(LoadError) in
-            try Self.enter(handle.pointer, path: path)
+            guard let entry = Self.symbol(handle.pointer, "hot_module_entry") else {
+                throw .badFile(path: path, reason: "no hot_module_entry symbol")
+            }
+            return try Self.enter(entry, path: path)
         }
+    }
+
+    /// A built-in version: its descriptor and entry found by `dlsym` in
+    /// the process itself. No SDK, compiler or host check: it is code of
+    /// the executable that runs, compiled with the rest of it.
+    private func openBuiltin(_ module: String, path: String) throws(LoadError) -> ModuleImage {
+        guard let descriptor = Self.builtinDescriptor(module) else {
+            throw .noFile("\(module) has no built-in version in this executable (\(ModuleDescriptor.builtinDescriptorPrefix)\(module))")
+        }
+        guard descriptor.name == module, descriptor.version == 0 else {
+            throw .badFile(path: path, reason: "its descriptor names \(descriptor.name) v\(descriptor.version), not \(module) v0")
+        }
+        return ModuleImage(descriptor: descriptor, path: path, bytes: 0) { () throws(LoadError) in
+            guard let entry = Self.symbol(nil, ModuleDescriptor.builtinEntryPrefix + module) else {
+                throw .badFile(path: path, reason: "no \(ModuleDescriptor.builtinEntryPrefix)\(module) symbol")
+            }
+            return try Self.enter(entry, path: path)
+        }
+    }
+
+    /// The descriptor of `module`'s built-in version; nil when this process links none.
+    private static func builtinDescriptor(_ module: String) -> ModuleDescriptor? {
+        // A nil handle is RTLD_DEFAULT: the executable and what it linked.
+        guard let describe = symbol(nil, ModuleDescriptor.builtinDescriptorPrefix + module) else { return nil }
+        typealias DescriptorFunction = @convention(c) () -> UnsafePointer<CChar>
+        return ModuleDescriptor(parsing: String(cString: unsafeBitCast(describe, to: DescriptorFunction.self)()))
+    }
+
+    func builtins() -> [String] { BuiltinModules.linked }
+
+    func descriptor(of path: String) -> ModuleDescriptor? {
+        if let module = BuiltinModules.module(of: path) { return Self.builtinDescriptor(module) }
+        return Self.embeddedDescriptor(path)
     }
 
     /// Takes every trial slot, so that no trial runs, then ends the spare.
@@ -134,9 +171,12 @@ final class Loader: ModuleLoader {
     }
 
     /// Runs the trial load of an object unless it passed one already; the
-    /// types of its exports, as the trial said them.
+    /// types of its exports, as the trial said them (nil: not known).
     @discardableResult
     func trial(_ path: String) throws(LoadError) -> [String: ExportType]? {
+        // A built-in version already runs in this process: nothing to try,
+        // and the load's own check of the handles' types applies.
+        if BuiltinModules.module(of: path) != nil { return nil }
         guard let identity = Self.identity(path) else { throw .noFile(lastPathComponent(path)) }
         guard let trialExecutable else { return nil }
         if let passed = trialPassed.withLock({ $0[identity] }) { return passed }
@@ -158,10 +198,7 @@ final class Loader: ModuleLoader {
     }
 
     /// Runs the module's entry: from here on the module's own code runs.
-    private static func enter(_ handle: UnsafeMutableRawPointer, path: String) throws(LoadError) -> HotModule {
-        guard let entry = symbol(handle, "hot_module_entry") else {
-            throw .badFile(path: path, reason: "no hot_module_entry symbol")
-        }
+    private static func enter(_ entry: UnsafeMutableRawPointer, path: String) throws(LoadError) -> HotModule {
         typealias EntryFunction = @convention(c) () -> UnsafeMutableRawPointer
         let pointer = unsafeBitCast(entry, to: EntryFunction.self)()
         // A module linked against its own copy of the SDK hands back an object
@@ -178,7 +215,7 @@ final class Loader: ModuleLoader {
         return ModuleEntry.receive(pointer).module
     }
 
-    private static func symbol(_ handle: UnsafeMutableRawPointer, _ name: String) -> UnsafeMutableRawPointer? {
+    private static func symbol(_ handle: UnsafeMutableRawPointer?, _ name: String) -> UnsafeMutableRawPointer? {
         _ = dlerror()
         return dlsym(handle, name)
     }

@@ -32,6 +32,15 @@ protocol ModuleLoader: Sendable {
     /// Records objects as having passed their trial: the versions a
     /// compacted node boots ran in the process before it.
     func trust(_ paths: [String])
+
+    /// The modules whose built-in version this process links (see
+    /// `BuiltinModules`), each loaded by the path `builtin:NAME`.
+    func builtins() -> [String]
+
+    /// What the object at `path` says it is, read without running any of
+    /// it; nil when that cannot be read. Boot skips a version built for
+    /// another build of the host by it.
+    func descriptor(of path: String) -> ModuleDescriptor?
 }
 
 extension ModuleLoader {
@@ -40,6 +49,8 @@ extension ModuleLoader {
     func suspendTrials(until deadline: ContinuousClock.Instant) -> Bool { true }
     func resumeTrials() {}
     func trust(_ paths: [String]) {}
+    func builtins() -> [String] { [] }
+    func descriptor(of path: String) -> ModuleDescriptor? { nil }
 }
 
 /// An opened object whose descriptor the node accepted: enough to refuse it

@@ -119,9 +119,13 @@ public final class Node: Sendable {
 
     /// Boots the permanent set: the versions last made permanent, else the
     /// newest built version of every module under the code path (which then
-    /// becomes the permanent set). A module that fails to load is logged and
-    /// skipped: one bad module must not keep the others from booting.
-    /// First, a load the node died in last time is recorded as refused.
+    /// becomes the permanent set), and the built-in version of every module
+    /// the host links (docs/ARCHITECTURE.md, "Built-in versions"). For each
+    /// module the newest of those that fits this build of the host boots: a
+    /// version built for another build is skipped with one line naming it,
+    /// and the built-in version boots instead. A module that fails to load is
+    /// logged and skipped: one bad module must not keep the others from
+    /// booting. First, a load the node died in last time is recorded as refused.
     public func boot() {
         // At boot, not when the node is made: a process that makes a node
         // and never runs it (a test) must not start children of itself.
@@ -137,19 +141,42 @@ public final class Node: Sendable {
                 if let path = newestBuilt(module) { boot[module] = path }
             }
         }
+        let builtins = Set(codeServer.loader.builtins())
         var booted: [String: String] = [:]
-        for (module, path) in boot.sorted(by: { $0.key < $1.key }) {
-            do {
-                let results = try codeServer.load([path])
-                for r in results { logger.info("booted \(r.module) v\(r.to)") }
-                booted[module] = path
-            } catch {
-                logger.error("could not boot \(module) from \(path): \(error)")
+        for module in Set(boot.keys).union(builtins).sorted() {
+            var candidates: [String] = []
+            if let path = boot[module], bootable(module, path, builtIn: builtins.contains(module)) { candidates.append(path) }
+            if builtins.contains(module), !candidates.contains(BuiltinModules.path(module)) { candidates.append(BuiltinModules.path(module)) }
+            for path in candidates {
+                do {
+                    let results = try codeServer.load([path])
+                    for r in results { logger.info("booted \(r.module) v\(r.to)\(r.to == 0 ? " (built in)" : "")") }
+                    booted[module] = path
+                    break
+                } catch {
+                    logger.error("could not boot \(module) from \(path): \(error)")
+                }
             }
         }
-        if !recorded || booted.count > (permanentSet.read()?.count ?? 0) {
-            do { try permanentSet.write(booted) } catch { logger.error("could not record the permanent set: \(error)") }
+        // A built-in version boots whatever the set says: the set records
+        // one only when it was made permanent (a rollback to it).
+        let recordable = booted.filter { BuiltinModules.module(of: $0.value) == nil || boot[$0.key] == $0.value }
+        if !recorded || recordable.count > (permanentSet.read()?.count ?? 0) {
+            do { try permanentSet.write(recordable) } catch { logger.error("could not record the permanent set: \(error)") }
         }
+    }
+
+    /// Whether the version at `path` was built for this build of the host
+    /// (or for none); if not, says in one line which build it is, that it
+    /// is skipped and what boots instead.
+    private func bootable(_ module: String, _ path: String, builtIn: Bool) -> Bool {
+        guard let descriptor = codeServer.loader.descriptor(of: path), let host = descriptor.host, host != HostFingerprint.current
+        else { return true }
+        let instead = builtIn
+            ? "booting its built-in v0 instead; `hot deploy` builds and loads the newest sources for this host"
+            : "\(module) has no version until `hot deploy` builds one for this host"
+        logger.warning("skipped \(module) v\(descriptor.version) (\(lastPathComponent(path))): it was built for another build of the host (\(host.prefix(16))), not this one (\(HostFingerprint.current.map { String($0.prefix(16)) } ?? "unreadable")); \(instead)")
+        return false
     }
 
     /// A marker of a load in progress means the node died in that load: its
@@ -190,7 +217,7 @@ public final class Node: Sendable {
     /// The version each module boots after a restart.
     func permanentVersions() -> [String: Int] {
         (PermanentSet(stateFolder: store.root).read() ?? [:]).compactMapValues { path in
-            ArtifactName(fileName: lastPathComponent(path))?.version
+            BuiltinModules.module(of: path) != nil ? 0 : ArtifactName(fileName: lastPathComponent(path))?.version
         }
     }
 
@@ -271,6 +298,7 @@ public final class Node: Sendable {
     /// The document of `hot status --json`.
     public func statusDocument() -> StatusReply {
         let permanent = permanentVersions()
+        let builtins = Set(codeServer.loader.builtins())
         let snapshot = codeServer.snapshot()
         let tasks = codeServer.tasks.all()
         func taskCount(_ v: ModuleVersion) -> Int { tasks.count { $0.module == v.name && $0.version == v.version } }
@@ -287,7 +315,8 @@ public final class Node: Sendable {
                         version: v.version, processes: processes.pinned(to: v).count, key: v.key, calls: v.calls.inFlight,
                         tasks: taskCount(v))
                 },
-                sticky: m.sticky, permanent: permanent[m.name], kept: codeServer.kept.keys(of: m.name).nilIfEmpty)
+                sticky: m.sticky, permanent: permanent[m.name], kept: codeServer.kept.keys(of: m.name).nilIfEmpty,
+                builtIn: builtins.contains(m.name) ? true : nil)
         }
         let current = Dictionary(snapshot.compactMap { m in m.current.map { (m.name, $0) } }, uniquingKeysWith: { a, _ in a })
         let processList = processes.all().map { entry in
@@ -308,7 +337,7 @@ public final class Node: Sendable {
         }
         let deaths = codeServer.journal?.deaths ?? []
         return StatusReply(
-            node: name, pid: Int(getpid()), mode: mode.rawValue, modules: modules, processes: processList,
+            node: name, pid: Int(getpid()), host: HostFingerprint.current, mode: mode.rawValue, modules: modules, processes: processList,
             retainedBytes: codeServer.retainedBytes(),
             refused: deaths.isEmpty ? nil : deaths, mappedVersions: codeServer.mappedVersions,
             lastCompaction: compaction.withLock { $0.last }, tasks: taskList, unsupervised: supervision?.unsupervised)

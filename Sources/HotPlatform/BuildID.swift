@@ -103,14 +103,8 @@ public enum ELFNotes {
     }
 
     private static func section(named name: String, _ fd: Int32, _ header: [UInt8]) throws(SystemError) -> [UInt8]? {
-        let sectionHeaders = Int(load(UInt64.self, header, at: 0x28))
-        let entrySize = Int(load(UInt16.self, header, at: 0x3A))
-        // 0 sections means more than fit in the header (extended numbering): not read here.
-        let count = Int(load(UInt16.self, header, at: 0x3C))
         let namesIndex = Int(load(UInt16.self, header, at: 0x3E))
-        guard entrySize >= 64, count > 0, namesIndex < count else { return nil }
-        let table = try readAt(fd, offset: sectionHeaders, count: entrySize * count)
-        guard table.count == entrySize * count else { return nil }
+        guard let (table, entrySize, count) = try sectionHeaders(fd, header), namesIndex < count else { return nil }
         func range(_ index: Int) -> (offset: Int, size: Int) {
             (Int(load(UInt64.self, table, at: index * entrySize + 0x18)), Int(load(UInt64.self, table, at: index * entrySize + 0x20)))
         }
@@ -127,6 +121,60 @@ public enum ELFNotes {
             return bytes.count == contents.size ? bytes : nil
         }
         return nil
+    }
+
+    /// `SHT_DYNSYM`: the symbols the dynamic linker sees.
+    static let dynamicSymbolTable: UInt32 = 11
+    /// The size of one `Elf64_Sym`.
+    static let symbolSize = 24
+
+    /// The names of the symbols a 64-bit little-endian ELF file defines in
+    /// its dynamic symbol table (`.dynsym`, what `dlsym` finds) that start
+    /// with `prefix`, in the table's order; empty when it has none. A host
+    /// linked with `--export-dynamic` lists its built-in modules' entries
+    /// there (docs/ARCHITECTURE.md, "Built-in versions").
+    public static func dynamicSymbols(withPrefix prefix: String, ofFile path: String) throws(SystemError) -> [String] {
+        try reading(path) { (fd, header) throws(SystemError) in try dynamicSymbols(withPrefix: prefix, fd, header) } ?? []
+    }
+
+    private static func dynamicSymbols(withPrefix prefix: String, _ fd: Int32, _ header: [UInt8]) throws(SystemError) -> [String]? {
+        guard let (table, entrySize, count) = try sectionHeaders(fd, header) else { return nil }
+        func field<T: FixedWidthInteger>(_: T.Type, _ index: Int, _ offset: Int) -> T { load(T.self, table, at: index * entrySize + offset) }
+        guard let symbolsIndex = (0..<count).first(where: { field(UInt32.self, $0, 0x04) == dynamicSymbolTable }) else { return nil }
+        let namesIndex = Int(field(UInt32.self, symbolsIndex, 0x28))
+        guard namesIndex < count else { return nil }
+        // A large server linked with --export-dynamic holds tens of
+        // megabytes of mangled names; the bound only refuses nonsense.
+        let limit = 1 << 30
+        let symbolsSize = Int(field(UInt64.self, symbolsIndex, 0x20))
+        let namesSize = Int(field(UInt64.self, namesIndex, 0x20))
+        guard symbolsSize < limit, namesSize < limit else { return nil }
+        let symbols = try readAt(fd, offset: Int(field(UInt64.self, symbolsIndex, 0x18)), count: symbolsSize)
+        let names = try readAt(fd, offset: Int(field(UInt64.self, namesIndex, 0x18)), count: namesSize)
+        let wanted = Array(prefix.utf8)
+        var found: [String] = []
+        for at in stride(from: 0, to: symbols.count - symbolSize + 1, by: symbolSize) {
+            let name = Int(load(UInt32.self, symbols, at: at))
+            // Section index 0 (SHN_UNDEF): a symbol this file uses, not one it defines.
+            guard load(UInt16.self, symbols, at: at + 6) != 0, name + wanted.count <= names.count,
+                names[name..<name + wanted.count].elementsEqual(wanted),
+                let end = names[name...].firstIndex(of: 0)
+            else { continue }
+            found.append(String(decoding: names[name..<end], as: UTF8.self))
+        }
+        return found
+    }
+
+    /// The section header table: its bytes, the size of one entry and the count.
+    private static func sectionHeaders(_ fd: Int32, _ header: [UInt8]) throws(SystemError) -> ([UInt8], Int, Int)? {
+        let sectionHeaders = Int(load(UInt64.self, header, at: 0x28))
+        let entrySize = Int(load(UInt16.self, header, at: 0x3A))
+        // 0 sections means more than fit in the header (extended numbering): not read here.
+        let count = Int(load(UInt16.self, header, at: 0x3C))
+        guard entrySize >= 64, count > 0 else { return nil }
+        let table = try readAt(fd, offset: sectionHeaders, count: entrySize * count)
+        guard table.count == entrySize * count else { return nil }
+        return (table, entrySize, count)
     }
 
     private static func load<T: FixedWidthInteger>(_: T.Type, _ bytes: [UInt8], at offset: Int) -> T {

@@ -9,6 +9,10 @@ public struct StatusReply: ReplyDocument {
     public var node: String
     /// The node's operating-system process id.
     public var pid: Int
+    /// The fingerprint of the executable the node runs in (its GNU
+    /// build-id, `HostFingerprint`): what a module compiled against this
+    /// host must carry; absent from nodes that predate it.
+    public var host: String?
     /// `interactive` or `embedded`.
     public var mode: String
     public var modules: [Module]
@@ -30,7 +34,7 @@ public struct StatusReply: ReplyDocument {
     /// any more; absent for a supervised node, an unsupervised one, and nodes that predate it.
     public var unsupervised: Unsupervised?
 
-    public init(node: String, pid: Int, mode: String, modules: [Module], processes: [Process], retainedBytes: Int,
+    public init(node: String, pid: Int, host: String? = nil, mode: String, modules: [Module], processes: [Process], retainedBytes: Int,
                 refused: [Refused]? = nil, mappedVersions: Int? = nil, lastCompaction: Compaction? = nil, tasks: [TrackedTask]? = nil,
                 unsupervised: Unsupervised? = nil) {
         self.unsupervised = unsupervised
@@ -40,6 +44,7 @@ public struct StatusReply: ReplyDocument {
         self.lastCompaction = lastCompaction
         self.node = node
         self.pid = pid
+        self.host = host
         self.mode = mode
         self.modules = modules
         self.processes = processes
@@ -139,9 +144,15 @@ public struct StatusReply: ReplyDocument {
         /// The keys the node keeps for the module across reloads (`Kept`),
         /// sorted; absent when it keeps none (and from nodes that predate it).
         public var kept: [KeptKey]?
+        /// True when the host's executable links a built-in version of the
+        /// module (version 0, docs/ARCHITECTURE.md, "Built-in versions");
+        /// absent otherwise.
+        public var builtIn: Bool?
 
-        public init(name: String, current: Current?, old: Old?, sticky: Bool, permanent: Int?, kept: [KeptKey]? = nil) {
+        public init(name: String, current: Current?, old: Old?, sticky: Bool, permanent: Int?, kept: [KeptKey]? = nil,
+                    builtIn: Bool? = nil) {
             self.kept = kept
+            self.builtIn = builtIn
             self.name = name
             self.current = current
             self.old = old

@@ -106,6 +106,7 @@ private func deploy(_ request: DeployRequest) throws(CommandError) {
     // Held to the end: a second deploy builds and ships after this one, not across it.
     let lock = try lockProject(project)
     defer { lock.release() }
+    try refuseOtherHostBuild(project, targets: targets)
     let report = try runBuild(project, request.build, quiet: json)
     let versions = report.versions.map { v in
         ShippedVersion(module: v.module, version: v.version, key: v.key, path: "\(project.buildDirectory)/\(v.module)/\(v.file)")

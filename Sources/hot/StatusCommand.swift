@@ -36,7 +36,8 @@ func describeStatus(_ document: StatusReply) -> String {
         var line = "  \(module.name.padding(16))"
         if let current = module.current {
             let commit = current.commit.map { " (\(String($0.prefix(12)))\($0.hasSuffix("+dirty") ? "+dirty" : ""))" } ?? ""
-            line += " current v\(current.version)\(commit) loaded \(utcTime(current.loadedAt))"
+            let builtIn = current.version == 0 && module.builtIn == true ? " (built in)" : ""
+            line += " current v\(current.version)\(builtIn)\(commit) loaded \(utcTime(current.loadedAt))"
             let work = [
                 (current.calls ?? 0) > 0 ? "\(current.calls ?? 0) calls in flight" : nil,
                 (current.tasks ?? 0) > 0 ? "\(current.tasks ?? 0) tracked task\(current.tasks == 1 ? "" : "s")" : nil,
@@ -49,6 +50,7 @@ func describeStatus(_ document: StatusReply) -> String {
             line += ", old v\(old.version) (\(old.processes) processes\((old.calls ?? 0) > 0 ? ", \(old.calls ?? 0) calls in flight" : "")"
             line += "\((old.tasks ?? 0) > 0 ? ", \(old.tasks ?? 0) tracked task\(old.tasks == 1 ? "" : "s")" : ""))"
         }
+        if module.builtIn == true, module.current?.version != 0 { line += ", built in v0" }
         if module.sticky { line += ", sticky" }
         if let kept = module.kept, !kept.isEmpty {
             line += ", keeps \(kept.map { "\($0.key) (\($0.bytes) bytes)" }.joined(separator: ", "))"

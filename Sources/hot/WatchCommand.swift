@@ -93,8 +93,10 @@ private final class Watch {
     private var unshipped: Set<String> = []
     /// Modules whose last build failed: told when they compile again.
     private var broken: Set<String> = []
-    /// How long the loop waits for a change before it pings the node.
-    private let idleSeconds = 60.0
+    /// How long the loop waits for a change before it asks the node's
+    /// status: that keeps the connection open, and finds a restarted host
+    /// (there is no event for it short of the next request) within this bound.
+    private let idleSeconds = 5.0
 
     init(project: Project, watcher: SourceWatcher, only: Set<String>, link: NodeLink,
          purge: Bool, force: Bool, temporary: Bool, release: Bool, strict: Bool) {
@@ -134,10 +136,12 @@ private final class Watch {
                 changes = SourceWatcher.Changes()
                 if !unshipped.isEmpty {
                     changes.modules = unshipped
-                } else {
-                    // Keeps the connection from the node's idle timeout; a
-                    // node gone is said at the next load.
-                    try? link.ping()
+                } else if let before = try? link.restartedFrom() {
+                    // A restarted host boots its built-in and permanent
+                    // versions: every module is built for it again and
+                    // loaded where it differs. A node gone is said at the next load.
+                    say("node \(link.target.name) restarted (was \(before), now \(link.nodeIdentity ?? "unknown")); bringing it to the newest sources")
+                    changes.overflowed = true
                 }
             }
         }

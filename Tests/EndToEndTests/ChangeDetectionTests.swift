@@ -291,7 +291,7 @@ struct ChangeDetectionTests {
     }
 
     enum Failure: String, CaseIterable, Sendable {
-        case noCommit, notARepository, unknownRevision, unparsableConfig, invalidModuleName, noModules
+        case noCommit, notARepository, unknownRevision, unparsableConfig, invalidModuleName, versionedModuleName, noModules
     }
 
     @Test("errors: exit 1 and one stderr line that says what to do", arguments: Failure.allCases)
@@ -324,6 +324,11 @@ struct ChangeDetectionTests {
             try repo.write("modules/Bad-Name/bad.swift", moduleSource("bad", 1))
             outcome = try repo.hot(["build"])
             phrases = ["'Bad-Name'", "use lowercase letters"]
+        case .versionedModuleName:
+            let repo = try TestRepo(scratch, modules: ["a"])
+            try repo.write("modules/a_v2/a.swift", moduleSource("a_v2", 1))
+            outcome = try repo.hot(["build"])
+            phrases = ["'a_v2'", "ends in _v and a number", "rename it"]
         case .noModules:
             let repo = try TestRepo(scratch, modules: [])
             outcome = try repo.hot(["build"])

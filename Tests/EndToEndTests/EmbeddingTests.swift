@@ -183,7 +183,7 @@ struct EmbeddingTests {
 
 /// The fixture host, started by a test with its stdin and stdout on pipes;
 /// `end()` kills and reaps it whatever the test did.
-private final class EmbeddedHost {
+final class EmbeddedHost {
     let process: Foundation.Process
     private let input: FileHandle
     private let collected = Collected()
@@ -208,9 +208,9 @@ private final class EmbeddedHost {
     }
 
     /// Starts the fixture for the project in `project`, from `folder`, and waits for "ready".
-    static func start(project: String, in folder: String) throws -> EmbeddedHost {
+    static func start(project: String, in folder: String, executable: String = "EmbeddedHostFixture") throws -> EmbeddedHost {
         let process = Foundation.Process()
-        process.executableURL = URL(fileURLWithPath: Binaries.directory + "/EmbeddedHostFixture")
+        process.executableURL = URL(fileURLWithPath: Binaries.directory + "/" + executable)
         process.arguments = ["--project", project]
         process.currentDirectoryURL = URL(fileURLWithPath: folder)
         let stdin = Pipe()

@@ -190,7 +190,7 @@ private func withWatch(
 }
 
 /// `hot watch` running in the background, its output collected as it comes.
-private final class WatchProcess {
+final class WatchProcess {
     private let process: Process
     private let collected = Collected()
     private let reader: Thread

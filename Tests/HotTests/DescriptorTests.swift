@@ -109,3 +109,27 @@ extension String {
         #expect(try #require(ModuleDescriptor(parsing: sample.render())).host == nil)
     }
 }
+
+@Suite struct BuiltinDescriptorTests {
+    @Test(arguments: ["hello_v3", "a_v0", "chat_room_v12"])
+    func versionedNamesAreRefused(_ name: String) {
+        #expect(ModuleDescriptor.looksVersioned(name))
+    }
+
+    @Test(arguments: ["hello", "v3", "hello_v", "hello_v3a", "hello_va", "hello_3", "hello_v3_x"])
+    func otherNamesAreNot(_ name: String) {
+        #expect(!ModuleDescriptor.looksVersioned(name))
+    }
+
+    @Test func builtinEntryNamesItsSymbolsAfterTheModuleAndEmbedsTheDescriptor() {
+        var descriptor = sample
+        descriptor.version = 0
+        let source = descriptor.builtinEntrySource
+        #expect(source.contains("@_cdecl(\"hot_builtin_descriptor_\(descriptor.name)\")"))
+        #expect(source.contains("@_cdecl(\"hot_builtin_entry_\(descriptor.name)\")"))
+        #expect(!source.contains("@_cdecl(\"hot_module_entry\")"), "a hot version's symbol would clash between two built-in modules")
+        #expect(source.contains("hot-module\\nabi \(descriptor.abi)\\n"))
+        #expect(source.contains("ModuleEntry.handOff(module)"))
+        #expect(sample.entrySource.contains("@_cdecl(\"hot_module_entry\")"))
+    }
+}

@@ -22,6 +22,7 @@ final class FakeLoader: ModuleLoader {
     /// Whether trials tell the export types (a real one does unless its
     /// output was cut); without them only the load's own check refuses.
     let trialTellsTypes = Atomic<Bool>(true)
+    private let builtinModules = Mutex<[String]>([])
 
     /// A content key of 64 copies of one hex digit.
     static func key(_ digit: Character) -> String { String(repeating: digit, count: 64) }
@@ -33,11 +34,11 @@ final class FakeLoader: ModuleLoader {
     @discardableResult
     func add(
         _ module: String, _ version: Int, key: String = FakeLoader.key("a"), folder: String = "/fake",
-        extra: [Export] = [], servers: [ServerSpec] = [], onLoad: (@Sendable () throws -> Void)? = nil
+        extra: [Export] = [], servers: [ServerSpec] = [], onLoad: (@Sendable () throws -> Void)? = nil, host: String? = nil
     ) -> String {
         let descriptor = ModuleDescriptor(
             abi: HotSDK.abiVersion, sdk: HotSDK.fingerprint, compiler: HotSDK.compiler,
-            name: module, version: version, key: key)
+            name: module, version: version, key: key, host: host)
         let exports = [
             Export.function("version") { () -> Int in version },
             Export(name: "wait", arity: 0) { _ in
@@ -46,6 +47,13 @@ final class FakeLoader: ModuleLoader {
             },
         ]
         let hotModule = HotModule(exports: exports + extra, servers: servers, onLoad: onLoad)
+        if version == 0 {
+            // Version 0 is a built-in version, linked into the host rather than built by hot build.
+            builtinModules.withLock { $0.append(module) }
+            let path = BuiltinModules.path(module)
+            serve(path, Version(descriptor: descriptor, module: hotModule))
+            return path
+        }
         let fileName = ArtifactName(module: module, version: version, key: key).fileName
         serve(fileName, Version(descriptor: descriptor, module: hotModule))
         return "\(folder)/\(fileName)"
@@ -88,10 +96,16 @@ final class FakeLoader: ModuleLoader {
         }
     }
 
+    func builtins() -> [String] { builtinModules.withLock { $0.sorted() } }
+
+    func descriptor(of path: String) -> ModuleDescriptor? { versions.withLock { $0[lastPathComponent(path)] }?.descriptor }
+
     /// As `Loader`'s trial, the export types are what the module's exports
-    /// say, named as a trial child names them (`ExportType(of:)`).
+    /// say, named as a trial child names them (`ExportType(of:)`); a built-in
+    /// version runs no trial.
     @discardableResult
     func trial(_ path: String) throws(LoadError) -> [String: ExportType]? {
+        if BuiltinModules.module(of: path) != nil { return nil }
         let fileName = lastPathComponent(path)
         guard let version = versions.withLock({ $0[fileName] }) else { throw .noFile(fileName) }
         let said = Dictionary(version.module.exports.map { ($0.name, ExportType(of: $0)) }) { first, _ in first }

@@ -20,7 +20,8 @@ final class TestNode: Sendable {
     var codePath: String { folder + "/code" }
 
     init(mode: Node.Mode = .embedded, sticky: Set<String> = [], purgeTimeout: Double = 0.3, callsTimeout: Double = 0.3,
-         metrics: NodeMetrics = NodeMetrics(), limits: NodeLimits = NodeLimits()) throws {
+         metrics: NodeMetrics = NodeMetrics(), limits: NodeLimits = NodeLimits(),
+         logger: Logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })) throws {
         var template = Array("/tmp/hotnode-test-XXXXXX".utf8CString)
         guard let made = mkdtemp(&template) else { throw SystemError("mkdtemp") }
         folder = String(cString: made)
@@ -29,7 +30,7 @@ final class TestNode: Sendable {
             node = Node(
                 name: "test", store: try Store(root: folder + "/state"), codePath: folder + "/code", mode: mode,
                 sticky: sticky, loader: loader, purgeTimeout: .seconds(purgeTimeout), callsTimeout: .seconds(callsTimeout), metrics: metrics, limits: limits,
-                logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+                logger: logger)
         } catch {
             removeTree(folder)
             throw error
@@ -70,10 +71,10 @@ final class TestNode: Sendable {
     /// Writes an empty object of `module` v`version` where a build puts it,
     /// served by the fake loader; its path.
     @discardableResult
-    func build(_ module: String, _ version: Int, key: String = FakeLoader.key("a")) throws -> String {
+    func build(_ module: String, _ version: Int, key: String = FakeLoader.key("a"), host: String? = nil) throws -> String {
         let folder = "\(codePath)/\(module)"
         try makeDirectories(folder)
-        let path = loader.add(module, version, key: key, folder: folder)
+        let path = loader.add(module, version, key: key, folder: folder, host: host)
         try writeFileAtomically(path, [])
         return path
     }
