@@ -45,9 +45,10 @@ let package = Package(
             providers: [.apt(["libgit2-dev"])]
         ),
         .target(name: "Hot"),
+        // The few glibc calls Swift's Glibc module hides, out of line.
+        .target(name: "CHotPlatform"),
         // Files, processes, threads, clocks, system errors, hex, digests and
         // JSON: what every layer above needs from the system, and no protocol.
-        .target(name: "CHotPlatform"),
         .target(
             name: "HotPlatform",
             dependencies: [
@@ -119,7 +120,7 @@ let package = Package(
         // Servers that embed a node, for the end-to-end tests: one linked as
         // a host must be, one without the flag.
         .executableTarget(
-            name: "EmbeddedHostFixture", dependencies: ["HotNode", "HotPlatform"], path: "Tests/Fixtures/EmbeddedHost",
+            name: "EmbeddedHostFixture", dependencies: ["Hot", "HotNode", "HotPlatform"], path: "Tests/Fixtures/EmbeddedHost",
             linkerSettings: exportDynamic),
         // A host with a built-in module, `greet`: a target of the package
         // through the plugin, as a host's Package.swift declares one. No test
@@ -128,7 +129,7 @@ let package = Package(
         // otherwise carry `greet` too, and every node made in it boot it.
         .target(name: "greet", dependencies: ["Hot"], path: "Tests/Fixtures/BuiltinHost/modules/greet", plugins: ["HotModuleEntry"]),
         .executableTarget(
-            name: "BuiltinHostFixture", dependencies: ["HotNode", "HotPlatform", "greet"], path: "Tests/Fixtures/BuiltinHost/Host",
+            name: "BuiltinHostFixture", dependencies: ["Hot", "HotNode", "HotPlatform", "greet"], path: "Tests/Fixtures/BuiltinHost/Host",
             linkerSettings: exportDynamic),
         .executableTarget(
             name: "UnexportedHostFixture", dependencies: ["HotNode", "HotPlatform"], path: "Tests/Fixtures/UnexportedHost"),
@@ -144,13 +145,13 @@ let package = Package(
             ]),
         .testTarget(name: "HotCheckTests", dependencies: ["HotCheck"]),
         .testTarget(name: "HotAdoptTests", dependencies: ["HotAdopt"]),
-        .testTarget(name: "HotBuildTests", dependencies: ["HotBuild", "HotCheck", "HotPlatform", "HotProject"]),
-        .testTarget(name: "HotDeployTests", dependencies: ["HotDeploy", "HotPlatform"]),
-        .testTarget(name: "hotTests", dependencies: ["hot"]),
+        .testTarget(name: "HotBuildTests", dependencies: ["Hot", "HotBuild", "HotCheck", "HotPlatform", "HotProject", "HotWire"]),
+        .testTarget(name: "HotDeployTests", dependencies: ["Hot", "HotDeploy", "HotPlatform", "HotWire"]),
+        .testTarget(name: "hotTests", dependencies: ["hot", "HotBuild", "HotPlatform", "HotProject", "HotWire"]),
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "hot", "hotnode", "EmbeddedHostFixture", "UnexportedHostFixture", "Hot", "HotBuild", "HotDeploy", "HotPlatform", "HotProject", "HotWire",
+                "hot", "hotnode", "EmbeddedHostFixture", "UnexportedHostFixture", "Hot", "HotBuild", "HotDeploy", "HotPlatform", "HotWire",
                 .product(name: "SystemPackage", package: "swift-system"),
             ]),
     ]
@@ -162,6 +163,6 @@ let package = Package(
 if Context.environment["HOT_FUZZ"] != nil {
     package.targets.append(
         .executableTarget(
-            name: "HotWireFuzz", dependencies: ["Hot", "HotWire"], path: "Fuzz/HotWireFuzz",
+            name: "HotWireFuzz", dependencies: ["Hot", "HotPlatform", "HotWire"], path: "Fuzz/HotWireFuzz",
             swiftSettings: [.unsafeFlags(["-parse-as-library"])]))
 }

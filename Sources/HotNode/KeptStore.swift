@@ -19,7 +19,8 @@ final class KeptStore: Sendable {
         let value = Mutex<Term?>(nil)
     }
 
-    /// Module → key → slot. A leaf lock, held only to find or change a slot.
+    /// Module → key → slot. A leaf in the node's lock order (docs/ARCHITECTURE.md,
+    /// "Lock order"), held only to find or change a slot; a slot's value lock is a leaf too.
     private let slots = Mutex<[String: [String: Slot]]>([:])
     /// Keys per module (`NodeLimits.keptKeys`).
     let limit: Int
