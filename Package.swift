@@ -105,7 +105,7 @@ let package = Package(
                 "HotPlatform", .product(name: "SwiftSyntax", package: "swift-syntax"), .product(name: "SwiftParser", package: "swift-syntax"),
             ]),
         .target(name: "HotBuild", dependencies: ["CLibGit2", "Hot", "HotCheck", "HotPlatform", "HotProject"]),
-        .target(name: "HotDeploy", dependencies: ["Hot", "HotPlatform", "HotWire"]),
+        .target(name: "HotDeploy", dependencies: ["Hot", "HotPlatform", "HotProject", "HotWire"]),
         // What the HotModuleEntry plugin runs: writes a built-in module's entry
         // and descriptor. `Hot` alone: SwiftPM builds a plugin's tool, and all
         // it depends on, again in every build.
