@@ -102,7 +102,8 @@ let package = Package(
         .target(
             name: "HotAdopt",
             dependencies: [
-                "HotPlatform", .product(name: "SwiftSyntax", package: "swift-syntax"), .product(name: "SwiftParser", package: "swift-syntax"),
+                "HotPlatform", "HotProject", .product(name: "SwiftSyntax", package: "swift-syntax"),
+                .product(name: "SwiftParser", package: "swift-syntax"),
             ]),
         .target(name: "HotBuild", dependencies: ["CLibGit2", "Hot", "HotCheck", "HotPlatform", "HotProject"]),
         .target(name: "HotDeploy", dependencies: ["Hot", "HotPlatform", "HotProject", "HotWire"]),
@@ -143,7 +144,7 @@ let package = Package(
                 .product(name: "CoreMetrics", package: "swift-metrics"),
             ]),
         .testTarget(name: "HotCheckTests", dependencies: ["HotCheck"]),
-        .testTarget(name: "HotAdoptTests", dependencies: ["HotAdopt"]),
+        .testTarget(name: "HotAdoptTests", dependencies: ["HotAdopt", "HotPlatform", "HotProject"]),
         .testTarget(name: "HotBuildTests", dependencies: ["HotBuild", "HotCheck", "HotPlatform", "HotProject"]),
         .testTarget(name: "HotDeployTests", dependencies: ["HotDeploy", "HotPlatform"]),
         .testTarget(name: "hotTests", dependencies: ["hot"]),

@@ -26,6 +26,8 @@ public struct ProjectLayout: Sendable, Equatable {
 
     /// The folder under the root that holds what the project generates.
     public static let hotFolder = ".hot"
+    /// The line of `.gitignore` that keeps what the project generates out of git.
+    public static let ignoreEntry = hotFolder + "/"
 
     /// The nearest folder holding `hot.json`: `folder` or one above it.
     public static func findRoot(from folder: String) -> String? {

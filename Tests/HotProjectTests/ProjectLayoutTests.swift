@@ -60,6 +60,22 @@ struct ProjectLayoutTests {
         #expect(folder.refusedPath == "/var/lib/hot/refused.json")
     }
 
+    @Test("hot.json's text, as hot adopt writes it, reads back as the same configuration, host and all")
+    func fileText() throws {
+        let configs = [
+            ProjectConfig(name: "shop", host: HostConfig(package: ".", product: "App")),
+            ProjectConfig(
+                name: "shop", include: ["shared"], sticky: ["db"], swiftcFlags: ["-Onone"], nodes: ["n2": "ssh://host/p.sock"],
+                host: HostConfig(package: "server", product: "Server", configuration: .release), compact: CompactionThreshold(loads: 9)),
+            ProjectConfig(name: "bare"),
+        ]
+        for config in configs {
+            let text = config.fileText
+            #expect(text.hasSuffix("}\n"))
+            #expect(try withConfig(text) { try ProjectConfig.read(root: $0) } == config, "\(text)")
+        }
+    }
+
     /// A temporary project folder holding `config` as its hot.json; removed by `body`'s end.
     private func withConfig<T>(_ config: String?, _ body: (String) throws -> T) throws -> T {
         var template = Array("/tmp/hot-project-layout-XXXXXX".utf8CString)
