@@ -103,10 +103,11 @@ let package = Package(
         .target(
             name: "HotAdopt",
             dependencies: [
-                "HotPlatform", .product(name: "SwiftSyntax", package: "swift-syntax"), .product(name: "SwiftParser", package: "swift-syntax"),
+                "HotPlatform", "HotProject", .product(name: "SwiftSyntax", package: "swift-syntax"),
+                .product(name: "SwiftParser", package: "swift-syntax"),
             ]),
         .target(name: "HotBuild", dependencies: ["CLibGit2", "Hot", "HotCheck", "HotPlatform", "HotProject"]),
-        .target(name: "HotDeploy", dependencies: ["Hot", "HotPlatform", "HotWire"]),
+        .target(name: "HotDeploy", dependencies: ["Hot", "HotPlatform", "HotProject", "HotWire"]),
         // What the HotModuleEntry plugin runs: writes a built-in module's entry
         // and descriptor. `Hot` alone: SwiftPM builds a plugin's tool, and all
         // it depends on, again in every build.
@@ -144,7 +145,7 @@ let package = Package(
                 .product(name: "CoreMetrics", package: "swift-metrics"),
             ]),
         .testTarget(name: "HotCheckTests", dependencies: ["HotCheck"]),
-        .testTarget(name: "HotAdoptTests", dependencies: ["HotAdopt"]),
+        .testTarget(name: "HotAdoptTests", dependencies: ["HotAdopt", "HotPlatform", "HotProject"]),
         .testTarget(name: "HotBuildTests", dependencies: ["Hot", "HotBuild", "HotCheck", "HotPlatform", "HotProject", "HotWire"]),
         .testTarget(name: "HotDeployTests", dependencies: ["Hot", "HotDeploy", "HotPlatform", "HotWire"]),
         .testTarget(name: "hotTests", dependencies: ["hot", "HotBuild", "HotPlatform", "HotProject", "HotWire"]),

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import HotPlatform
+import HotProject
 import SwiftSyntax
 
 /// What `hot adopt` would change to make a package holding a Hummingbird
@@ -56,16 +57,12 @@ public struct Adoption: Sendable {
             note(modulePath, nil, Scaffold.module(module, context: app.context, imports: library.map { [$0] } ?? []))
         }
 
-        if let existing = readFile(root + "/hot.json").map({ String(decoding: $0, as: UTF8.self) }) {
-            if !existing.contains("\"host\"") {
-                throw .existing(path: "hot.json", reason: "exists without \"host\"; add \"host\": {\"package\": \".\", \"product\": \"\(manifest.product)\"} to it, then run hot adopt again")
-            }
-        } else {
-            note("hot.json", nil, Scaffold.hotJSON(name: name, product: manifest.product))
+        if let hotJSON = try Scaffold.hotJSON(root: root, name: name, product: manifest.product) {
+            note(ProjectLayout.configFile, nil, hotJSON)
         }
 
         let gitignore = readFile(root + "/.gitignore").map { String(decoding: $0, as: UTF8.self) }
-        note(".gitignore", gitignore, Scaffold.ignoring(".hot/", in: gitignore))
+        note(".gitignore", gitignore, Scaffold.ignoring(ProjectLayout.ignoreEntry, in: gitignore))
         return Adoption(changes: changes, product: manifest.product)
     }
 

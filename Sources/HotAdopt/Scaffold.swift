@@ -1,3 +1,5 @@
+import HotProject
+
 /// The files `hot adopt` creates: the module, hot.json, and the line of
 /// .gitignore that keeps `.hot/` out of git.
 enum Scaffold {
@@ -26,20 +28,23 @@ enum Scaffold {
         """
     }
 
-    /// hot.json, laid out as `hot init` writes it, with `host` naming the app.
-    static func hotJSON(name: String, product: String) -> String {
-        """
-        {
-          "name": "\(name)",
-          "modules": "modules",
-          "include": [],
-          "sticky": [],
-          "swiftcFlags": [],
-          "nodes": {},
-          "host": { "package": ".", "product": "\(product)" }
+    /// The text of a new hot.json for the package in `root`, named `name`,
+    /// whose `host` is the package's `product`; nil when its hot.json names
+    /// a host already. Read by the one reader of hot.json, so that one
+    /// without a host (or with `"host": null`) and one that does not read
+    /// are refused with what to do, and never written over.
+    static func hotJSON(root: String, name: String, product: String) throws(AdoptError) -> String? {
+        let file = ProjectLayout.configFile
+        let config: ProjectConfig
+        do { config = try ProjectConfig.read(root: root) } catch {
+            switch error {
+            case .missing: return ProjectConfig(name: name, host: HostConfig(package: ".", product: product)).fileText
+            case .badConfig(_, let reason): throw .existing(path: file, reason: "is refused: \(reason); fix it, then run hot adopt again")
+            }
         }
-
-        """
+        guard config.host == nil else { return nil }
+        throw .existing(
+            path: file, reason: "exists without \"host\"; add \"host\": {\"package\": \".\", \"product\": \"\(product)\"} to it, then run hot adopt again")
     }
 
     /// `gitignore` (nil: none yet) with the line `entry`, unless it ignores it already.

@@ -203,7 +203,7 @@ public struct Builder: Sendable {
             let snapshot = try workspace.snapshot(module, release: options.release)
             sources[module] = snapshot.files.keys.sorted()
             if let known = manifest.version(module, key: snapshot.key),
-                fileExists("\(project.buildDirectory)/\(module)/\(known.file)")
+                fileExists(project.builds.builtPath(module: module, file: known.file))
             {
                 results.append(ModuleBuild(module: module, version: known, status: .cached))
                 continue
@@ -248,7 +248,7 @@ public struct Builder: Sendable {
         // what a node boots, and what `hot changed` compares with.
         for result in results where result.status != .deleted {
             guard let version = result.version else { continue }
-            let link = "\(project.buildDirectory)/\(version.module)/current"
+            let link = project.builds.currentLink(module: version.module)
             if readLink(link) != version.file {
                 do { try replaceSymlink(link, target: version.file) } catch { throw .system(error) }
             }

@@ -1,5 +1,6 @@
 import Hot
 import HotPlatform
+import HotProject
 
 /// One swiftc run that builds one version of one module, as a value: tests
 /// check `arguments`, the builder runs them.
@@ -31,10 +32,10 @@ public struct CompileJob: Sendable, Equatable {
         self.key = key
         self.sources = sources
         let name = ArtifactName(module: module, version: version, key: key)
-        let folder = "\(buildDirectory)/\(module)"
-        self.output = "\(folder)/\(name.fileName)"
-        self.temporaryOutput = "\(folder)/.\(name.fileName).tmp"
-        self.entryFile = "\(folder)/.entry.v\(version).swift"
+        let code = CodePath(buildDirectory)
+        self.output = code.builtPath(module: module, file: name.fileName)
+        self.temporaryOutput = code.temporaryPath(module: module, file: name.fileName)
+        self.entryFile = code.entryFile(module: module, version: version)
         let descriptor = ModuleDescriptor(
             abi: HotSDK.abiVersion, sdk: HotSDK.fingerprint, compiler: toolchain.version, name: module,
             version: version, key: key, commit: commit, host: host?.fingerprint)

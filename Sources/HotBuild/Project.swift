@@ -72,6 +72,10 @@ public struct Project: Sendable {
     public func makeHotDirectory() throws(SystemError) { try layout.makeHotDirectory() }
     /// Where versions are built: `<module>/<module>.vN-KEY.so`.
     public var buildDirectory: String { layout.buildDirectory }
+    /// Every path inside the build folder (`CodePath`).
+    public var builds: CodePath { layout.builds }
+    /// Where version `file` of `module` is built.
+    public func builtPath(module: String, file: String) -> String { builds.builtPath(module: module, file: file) }
     /// The record of every built version.
     public var manifestPath: String { layout.manifestPath }
     /// The lock one `hot` command at a time holds while it writes the builds (`ProjectLock`).

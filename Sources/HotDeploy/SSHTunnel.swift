@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import HotPlatform
+import HotProject
 import HotWire
 
 /// How a client reaches a node on another machine, `ssh://[USER@]HOST[:PORT]/SOCKET`:
@@ -48,7 +49,7 @@ public enum SSHTunnel {
         let remote = environment("HOT_REMOTE_NODE") ?? "hotnode"
         var arguments = ["-o", "BatchMode=yes", "-T"] + extra
         if let port { arguments += ["-p", "\(port)"] }
-        return arguments + ["--", (user.map { $0 + "@" } ?? "") + host, remote, "--relay", shellQuoted(path)]
+        return arguments + ["--", (user.map { $0 + "@" } ?? "") + host, remote] + RelayFlags.arguments(socket: shellQuoted(path))
     }
 
     private static func environment(_ name: String) -> String? {

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Hot
 import HotPlatform
+import HotProject
 import HotWire
 import Synchronization
 
@@ -36,9 +37,10 @@ final class LoadJournal: Sendable {
 
     /// The journal in `stateFolder`.
     init(stateFolder: String) {
-        markerPath = stateFolder + "/loading.json"
-        refusedPath = stateFolder + "/refused.json"
-        refused = Mutex(Self.read(stateFolder + "/refused.json"))
+        let folder = StateFolder(stateFolder)
+        markerPath = folder.loadingPath
+        refusedPath = folder.refusedPath
+        refused = Mutex(Self.read(folder.refusedPath))
     }
 
     /// The builds refused because the node died loading them, oldest first.

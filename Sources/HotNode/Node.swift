@@ -108,13 +108,14 @@ public final class Node: Sendable {
     /// link), or else its highest version.
     func newestBuilt(_ module: String) -> String? {
         guard let codePath else { return nil }
-        let folder = "\(codePath)/\(module)"
-        if let target = realPath(folder + "/current"), ArtifactName(fileName: lastPathComponent(target)) != nil { return target }
+        let code = CodePath(codePath)
+        let folder = code.moduleFolder(module)
+        if let target = realPath(code.currentLink(module: module)), ArtifactName(fileName: lastPathComponent(target)) != nil { return target }
         let newest = listDirectory(folder)
             .compactMap { ArtifactName(fileName: $0) }
             .filter { $0.module == module }
             .max { $0.version < $1.version }
-        return newest.map { "\(folder)/\($0.fileName)" }
+        return newest.map { code.builtPath(module: module, file: $0.fileName) }
     }
 
     /// Boots the permanent set: the versions last made permanent, else the

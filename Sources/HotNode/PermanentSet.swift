@@ -1,5 +1,6 @@
 import Hot
 import HotPlatform
+import HotProject
 
 /// The versions a node boots after a restart (release_handler's permanent
 /// release), kept in its state folder as `permanent.json`: module → object
@@ -7,7 +8,7 @@ import HotPlatform
 struct PermanentSet: Sendable {
     let path: String
 
-    init(stateFolder: String) { path = stateFolder + "/permanent.json" }
+    init(stateFolder: String) { path = StateFolder(stateFolder).permanentPath }
 
     /// The set, or nil when the node never recorded one.
     func read() -> [String: String]? {

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import HotPlatform
+import HotProject
 import HotWire
 
 /// `hotnode --relay SOCKET`: joins standard input and output to a node's
@@ -11,7 +12,7 @@ import HotWire
 /// the node.
 public enum Relay {
     /// The flag that selects relay mode.
-    public static let flag = "--relay"
+    public static let flag = RelayFlags.flag
 
     /// Copies until either side closes; the exit status.
     public static func run(socketPath: String) -> Int32 {

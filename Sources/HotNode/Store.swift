@@ -3,23 +3,26 @@ import Glibc
 #endif
 import Hot
 import HotPlatform
+import HotProject
 import HotWire
 
 /// The node's state folder: staged uploads (`staged/`).
 public struct Store: Sendable {
     /// The folder itself.
     public let root: String
+    /// The paths inside it.
+    public var folder: StateFolder { StateFolder(root) }
     /// The largest object a client may upload.
     public static let maxUpload = 256 << 20
 
     /// A store rooted at `root`, created if missing.
     public init(root: String) throws(SystemError) {
         self.root = root
-        try makeDirectories(root + "/staged")
+        try makeDirectories(folder.stagedDirectory)
     }
 
     /// Where a staged file lives.
-    public func stagedPath(_ file: ArtifactName) -> String { "\(root)/staged/\(file.fileName)" }
+    public func stagedPath(_ file: ArtifactName) -> String { folder.stagedPath(file.fileName) }
 
     /// Receives an upload of `size` bytes from `next` into `staged/` through a
     /// temporary file: verified by sha256, fsynced and linked into place (never over
@@ -37,7 +40,7 @@ public struct Store: Sendable {
             let digest = SHA256Hasher.hex(of: existing)
             guard digest == sha256 else { throw .nameTaken(file: file.fileName, staged: digest, announced: sha256) }
         }
-        let temporary = "\(root)/staged/.\(file.fileName).\(getpid()).\(randomSuffix()).tmp"
+        let temporary = folder.stagedPath(".\(file.fileName).\(getpid()).\(randomSuffix()).tmp")
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw .system(SystemError("open \(temporary)")) }
         // The temporary name goes whatever happens: a staged file is its link under the final name.

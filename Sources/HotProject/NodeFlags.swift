@@ -55,7 +55,7 @@ public struct NodeFlags: Sendable, Equatable {
         let local = layout.localNode(node)
         self.init(
             name: local.name, listen: [.unix(path: local.socket)] + alsoListen, cookieFile: layout.cookiePath, state: local.state,
-            codePath: layout.buildDirectory, mode: mode, sticky: config.sticky, pidFile: local.pid,
+            codePath: layout.builds.directory, mode: mode, sticky: config.sticky, pidFile: local.pid,
             compaction: config.compact ?? CompactionThreshold())
     }
 
@@ -210,5 +210,22 @@ public struct SupervisorFlags: Sendable, Equatable {
             rest = rest.dropFirst(2)
         }
         node = Array(rest)
+    }
+}
+
+/// `hotnode --relay SOCKET`: a relay that joins its standard input and
+/// output to the node's socket at SOCKET, the far end of an ssh tunnel. The
+/// one spelling of the flag: `HotDeploy`'s `SSHTunnel` renders it and
+/// `hotnode` reads it back (`HotNode`'s `Relay`).
+public enum RelayFlags {
+    /// The first argument of a relay's command line.
+    public static let flag = "--relay"
+
+    /// A relay's command line (after the executable's name) to the socket `socket`.
+    public static func arguments(socket: String) -> [String] { [flag, socket] }
+
+    /// The socket a relay's command line names; nil when `arguments` are not a relay's.
+    public static func socket(in arguments: [String]) -> String? {
+        arguments.count == 2 && arguments[0] == flag ? arguments[1] : nil
     }
 }

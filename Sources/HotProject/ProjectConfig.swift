@@ -84,6 +84,18 @@ public struct ProjectConfig: Codable, Sendable, Equatable {
         return config
     }
 
+    /// The configuration as hot.json holds it: every field, keys sorted,
+    /// indented by two spaces, with a final newline; `read(root:)` reads it
+    /// back as this value.
+    public var fileText: String {
+        let term: Term
+        do { term = try TermEncoder().encode(self) } catch {
+            // Strings, lists and maps of them always encode: a failure is a bug here.
+            preconditionFailure("hot.json's schema does not encode: \(error)")
+        }
+        return JSON.render(term, pretty: true) + "\n"
+    }
+
     /// What is wrong with fields that decoded, as one line; nil when nothing is.
     public var problem: String? {
         if name.isEmpty { return "\"name\" is empty" }

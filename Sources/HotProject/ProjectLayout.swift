@@ -26,6 +26,8 @@ public struct ProjectLayout: Sendable, Equatable {
 
     /// The folder under the root that holds what the project generates.
     public static let hotFolder = ".hot"
+    /// The line of `.gitignore` that keeps what the project generates out of git.
+    public static let ignoreEntry = hotFolder + "/"
 
     /// The nearest folder holding `hot.json`: `folder` or one above it.
     public static func findRoot(from folder: String) -> String? {
@@ -43,8 +45,11 @@ public struct ProjectLayout: Sendable, Equatable {
     public var hotDirectory: String { root + "/" + Self.hotFolder }
     /// Where versions are built: `<module>/<module>.vN-KEY.so`.
     public var buildDirectory: String { hotDirectory + "/build" }
+    /// The build folder as a code path: every path inside it, and what a
+    /// local node's `--code-path` names.
+    public var builds: CodePath { CodePath(buildDirectory) }
     /// Where the command lines derived from the driver are kept (`DriverPlanCache`).
-    public var driverPlansDirectory: String { buildDirectory + "/.driver-plans" }
+    public var driverPlansDirectory: String { builds.driverPlansDirectory }
     /// The record of every built version.
     public var manifestPath: String { hotDirectory + "/manifest.json" }
     /// The lock one `hot` command at a time holds while it writes the builds.
@@ -93,6 +98,9 @@ public struct LocalNode: Sendable, Equatable {
     public let directory: String
     /// Its state folder (staged objects, permanent set).
     public let state: String
+
+    /// The files in its state folder.
+    public var stateFolder: StateFolder { StateFolder(state) }
 
     /// Its control socket.
     public var socket: String { directory + "/node.sock" }

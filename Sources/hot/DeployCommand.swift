@@ -109,7 +109,7 @@ private func deploy(_ request: DeployRequest) throws(CommandError) {
     try refuseOtherHostBuild(project, targets: targets)
     let report = try runBuild(project, request.build, quiet: json)
     let versions = report.versions.map { v in
-        ShippedVersion(module: v.module, version: v.version, key: v.key, path: "\(project.buildDirectory)/\(v.module)/\(v.file)")
+        ShippedVersion(module: v.module, version: v.version, key: v.key, path: project.builtPath(module: v.module, file: v.file))
     }
     let rollout = Rollout(
         targets: targets.map { RolloutTarget(name: $0.name, address: $0.address, cookieFile: $0.cookieFile) },

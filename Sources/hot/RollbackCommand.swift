@@ -29,7 +29,7 @@ let rollbackCommand = Command(
         guard let built = manifest.versions.last(where: { $0.module == module && $0.version == number }) else {
             throw .failed("no build of \(module) v\(number) in \(project.manifestPath); `hot build` makes new versions only")
         }
-        shipped = ShippedVersion(module: module, version: number, key: built.key, path: "\(project.buildDirectory)/\(module)/\(built.file)")
+        shipped = ShippedVersion(module: module, version: number, key: built.key, path: project.builtPath(module: module, file: built.file))
     }
     var report: [Term] = []
     try eachNode(args) { (client) throws(ClientError) in

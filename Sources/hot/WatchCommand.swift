@@ -223,7 +223,7 @@ private final class Watch {
     private func load(_ versions: [BuiltVersion], compileSeconds: [String: Double], buildSeconds: Double) {
         guard !versions.isEmpty else { return }
         let shipped = versions.map { v in
-            ShippedVersion(module: v.module, version: v.version, key: v.key, path: "\(project.buildDirectory)/\(v.module)/\(v.file)")
+            ShippedVersion(module: v.module, version: v.version, key: v.key, path: project.builtPath(module: v.module, file: v.file))
         }
         let started = monotonic()
         do {

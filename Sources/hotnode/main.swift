@@ -37,8 +37,8 @@ TrialLoad.runIfRequested()
 if CommandLine.arguments.count == 3, CommandLine.arguments[1] == TrialLoad.flag {
     exit(TrialLoad.runChild(path: CommandLine.arguments[2]))
 }
-if CommandLine.arguments.count == 3, CommandLine.arguments[1] == Relay.flag {
-    exit(Relay.run(socketPath: CommandLine.arguments[2]))
+if let socket = RelayFlags.socket(in: Array(CommandLine.arguments.dropFirst())) {
+    exit(Relay.run(socketPath: socket))
 }
 let supervisor: SupervisorFlags?
 do { supervisor = try SupervisorFlags(arguments: Array(CommandLine.arguments.dropFirst())) } catch { fail("\(error)\n\(usage)") }

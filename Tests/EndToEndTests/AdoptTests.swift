@@ -210,7 +210,7 @@ struct AdoptTests {
         #expect(try #require(after["modules/routes/routes.swift"]).contains("(request: Request, context: BasicRequestContext) async throws -> Response"))
         let hotJSON = try #require(after["hot.json"])
         let config = try #require(try parseJSON(hotJSON) as? [String: Any])
-        #expect((config["host"] as? [String: String]) == ["package": ".", "product": "App"])
+        #expect((config["host"] as? [String: String]) == ["package": ".", "product": "App", "configuration": "debug"])
         #expect(config["name"] as? String == "todos")
         #expect(after[".gitignore"] == ".build/\n.hot/\n")
         #expect(after["Tests/AppTests/AppTests.swift"] == before["Tests/AppTests/AppTests.swift"], "the app's tests are left alone")

@@ -86,4 +86,13 @@ struct NodeFlagsTests {
             try SupervisorFlags(arguments: ["--supervise", "--supervisor-pid-file"])
         }
     }
+
+    @Test("a relay's command line: the one --relay that an ssh tunnel renders and hotnode reads back")
+    func relay() {
+        #expect(RelayFlags.arguments(socket: "/p/.hot/node.sock") == ["--relay", "/p/.hot/node.sock"])
+        #expect(RelayFlags.socket(in: RelayFlags.arguments(socket: "/p/.hot/node.sock")) == "/p/.hot/node.sock")
+        #expect(RelayFlags.socket(in: ["--relay"]) == nil, "no socket")
+        #expect(RelayFlags.socket(in: ["--relay", "/a", "/b"]) == nil, "a second socket")
+        #expect(RelayFlags.socket(in: ["--supervise", "/a"]) == nil)
+    }
 }

@@ -33,6 +33,49 @@ struct ProjectLayoutTests {
                 "/p/.hot/nodes/n2/supervisor.pid", "/p/.hot/nodes/n2/state"])
     }
 
+    @Test("every path in the build folder comes from its code path, which a local node's --code-path names")
+    func builds() {
+        let layout = ProjectLayout(root: "/p", name: "shop")
+        let builds = layout.builds
+        #expect(builds.directory == layout.buildDirectory)
+        #expect(builds.moduleFolder("greet") == "/p/.hot/build/greet")
+        #expect(builds.builtPath(module: "greet", file: "greet.v3-0123456789ab.so") == "/p/.hot/build/greet/greet.v3-0123456789ab.so")
+        #expect(builds.currentLink(module: "greet") == "/p/.hot/build/greet/current")
+        #expect(builds.temporaryPath(module: "greet", file: "greet.v3-0123456789ab.so") == "/p/.hot/build/greet/.greet.v3-0123456789ab.so.tmp")
+        #expect(builds.entryFile(module: "greet", version: 3) == "/p/.hot/build/greet/.entry.v3.swift")
+        #expect(builds.driverPlansDirectory == layout.driverPlansDirectory)
+        #expect(NodeFlags(project: layout, config: ProjectConfig(name: "shop")).codePath == builds.directory)
+        #expect(CodePath("/srv/code").currentLink(module: "m") == "/srv/code/m/current", "a code path outside any project")
+    }
+
+    @Test("a state folder's files, wherever the folder is: a local node's under .hot/, or one --state names")
+    func stateFolder() {
+        let node = ProjectLayout(root: "/p", name: "shop").localNode("n2")
+        #expect(node.stateFolder == StateFolder("/p/.hot/nodes/n2/state"))
+        let folder = StateFolder("/var/lib/hot")
+        #expect(folder.stagedDirectory == "/var/lib/hot/staged")
+        #expect(folder.stagedPath("greet.v3-0123456789ab.so") == "/var/lib/hot/staged/greet.v3-0123456789ab.so")
+        #expect(folder.permanentPath == "/var/lib/hot/permanent.json")
+        #expect(folder.loadingPath == "/var/lib/hot/loading.json")
+        #expect(folder.refusedPath == "/var/lib/hot/refused.json")
+    }
+
+    @Test("hot.json's text, as hot adopt writes it, reads back as the same configuration, host and all")
+    func fileText() throws {
+        let configs = [
+            ProjectConfig(name: "shop", host: HostConfig(package: ".", product: "App")),
+            ProjectConfig(
+                name: "shop", include: ["shared"], sticky: ["db"], swiftcFlags: ["-Onone"], nodes: ["n2": "ssh://host/p.sock"],
+                host: HostConfig(package: "server", product: "Server", configuration: .release), compact: CompactionThreshold(loads: 9)),
+            ProjectConfig(name: "bare"),
+        ]
+        for config in configs {
+            let text = config.fileText
+            #expect(text.hasSuffix("}\n"))
+            #expect(try withConfig(text) { try ProjectConfig.read(root: $0) } == config, "\(text)")
+        }
+    }
+
     /// A temporary project folder holding `config` as its hot.json; removed by `body`'s end.
     private func withConfig<T>(_ config: String?, _ body: (String) throws -> T) throws -> T {
         var template = Array("/tmp/hot-project-layout-XXXXXX".utf8CString)
