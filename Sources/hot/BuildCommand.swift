@@ -176,7 +176,7 @@ final class Progress {
             lineShown = true
         case .compiled(let module, let version, let took, let ok):
             clear()
-            if ok { print("built \(module) v\(version) in \(formatSeconds(took.inSeconds))") }
+            if ok { print("built \(module) v\(version) in \(formatDuration(took))") }
         case .usingDriver, .warnings: break
         }
     }
@@ -200,8 +200,9 @@ func buildTerm(_ r: ModuleBuild) -> Term {
     ]
 }
 
-func formatSeconds(_ seconds: Double) -> String {
-    let ms = Int((seconds * 1000).rounded())
+/// `850 ms`, `2.05 s`: how long a module took to compile.
+func formatDuration(_ duration: Duration) -> String {
+    let ms = Int((duration.inSeconds * 1000).rounded())
     if ms < 1000 { return "\(ms) ms" }
     let hundredths = (ms % 1000) / 10
     return "\(ms / 1000).\(hundredths < 10 ? "0" : "")\(hundredths) s"
