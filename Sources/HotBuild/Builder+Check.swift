@@ -10,7 +10,7 @@ public struct BuildChecks: Sendable {
     /// The files read and parsed.
     public var files = 0
     /// The time spent reading and parsing them.
-    public var seconds = 0.0
+    public var time = Duration.zero
 
     public init() {}
 }
@@ -23,7 +23,7 @@ struct CheckedModules {
     /// every checked module's too.
     var includes: [Finding] = []
     var files = 0
-    var seconds = 0.0
+    var time = Duration.zero
 
     /// A module's findings, its include files' among them.
     func findings(_ module: String) -> [Finding] { (modules[module] ?? []) + includes }
@@ -37,7 +37,7 @@ extension Builder {
     func check(_ modules: [(name: String, files: [String])], includes: [String], settings: CheckSettings) -> CheckedModules {
         var result = CheckedModules()
         guard !modules.isEmpty else { return result }
-        let started = monotonic()
+        let started = ContinuousClock.now
         func parse(_ paths: [String]) -> [FileCheck] {
             paths.compactMap { path in
                 readFile(project.root + "/" + path).map { FileCheck(file: path, source: $0) }
@@ -55,7 +55,7 @@ extension Builder {
             let found = kept(SourceCheck.findings(in: files, alongside: included))
             if !found.isEmpty { result.modules[module.name] = found }
         }
-        result.seconds = monotonic() - started
+        result.time = ContinuousClock.now - started
         return result
     }
 
@@ -76,7 +76,7 @@ extension Builder {
         let checked = check(names.sorted().map { ($0, sources[$0] ?? []) }, includes: includes, settings: settings)
         var checks = BuildChecks()
         checks.files = checked.files
-        checks.seconds = checked.seconds
+        checks.time = checked.time
         guard strict else {
             checks.warnings = checked.modules.keys.sorted().flatMap { checked.modules[$0] ?? [] } + checked.includes
             return checks

@@ -9,7 +9,7 @@ import HotProject
 extension Builder {
     /// How one job ended.
     enum Outcome {
-        case success(sha256: String, seconds: Double)
+        case success(sha256: String, took: Duration)
         case failure(CompileFailure)
     }
 
@@ -24,7 +24,7 @@ extension Builder {
         let index: Int
         let process: Subprocess
         let log: String
-        let started: Double
+        let started: ContinuousClock.Instant
         /// 0 for the driver or the frontend, then autolink (1) and link (2).
         let stage: Int
     }
@@ -94,7 +94,7 @@ extension Builder {
         }
         /// Starts step `stage` of job `index`, its output appended to `log`;
         /// the link takes the autolink entries.
-        func start(_ index: Int, stage: Int, log: String, started: Double, entries: [String] = []) throws(SystemError) {
+        func start(_ index: Int, stage: Int, log: String, started: ContinuousClock.Instant, entries: [String] = []) throws(SystemError) {
             let command: [String]
             switch (routes[index], stage) {
             case (.driver, _): command = [toolchain.swiftc] + plan[index].arguments
@@ -142,7 +142,7 @@ extension Builder {
                     // Read once by the compiler and removed: no fsync.
                     try writeFileAtomically(job.entryFile, Array(job.entrySource.utf8), durable: false)
                     unlink(log)
-                    try start(next, stage: 0, log: log, started: monotonic())
+                    try start(next, stage: 0, log: log, started: .now)
                     progress(.compiling(module: job.module, version: job.version, index: next + 1, total: plan.count))
                 } catch {
                     abandon()
@@ -154,7 +154,12 @@ extension Builder {
             // children that other parts of the process started.
             let ended: Subprocess?
             do {
-                ended = try Subprocess.firstExited(of: running.values.map(\.process), alsoWatching: supersession?.descriptor)
+                let steps = running.values.map(\.process)
+                if let supersession {
+                    ended = try Subprocess.firstExited(of: steps, alsoWatching: supersession.events.descriptor)
+                } else {
+                    ended = try Subprocess.firstExited(of: steps)
+                }
             } catch {
                 abandon()
                 throw .system(error)
@@ -179,17 +184,17 @@ extension Builder {
             unlink(entry.log)
             unlink(job.entryFile)
             for file in intermediates(entry.index) { unlink(file) }
-            let seconds = monotonic() - entry.started
+            let took = ContinuousClock.now - entry.started
             if !Interruption.happened, exit == 0, let bytes = readFile(job.temporaryOutput),
                 rename(job.temporaryOutput, job.output) == 0
             {
-                outcomes[entry.index] = .success(sha256: SHA256Hasher.hex(of: bytes), seconds: seconds)
-                progress(.compiled(module: job.module, version: job.version, seconds: seconds, ok: true))
+                outcomes[entry.index] = .success(sha256: SHA256Hasher.hex(of: bytes), took: took)
+                progress(.compiled(module: job.module, version: job.version, took: took, ok: true))
             } else {
                 unlink(job.temporaryOutput)
                 outcomes[entry.index] = .failure(CompileFailure(module: job.module, status: exit, output: output))
                 if !Interruption.happened {
-                    progress(.compiled(module: job.module, version: job.version, seconds: seconds, ok: false))
+                    progress(.compiled(module: job.module, version: job.version, took: took, ok: false))
                 }
             }
         }

@@ -41,7 +41,7 @@ public struct ModuleBuild: Sendable {
     /// What happened.
     public let status: Status
     /// How long its compile took, when it was built now.
-    public var seconds: Double? = nil
+    public var compileTime: Duration? = nil
 }
 
 /// What a build did.
@@ -129,13 +129,13 @@ public enum BuildError: Error, Sendable, CustomStringConvertible {
 }
 
 /// What can make a running build pointless: `hot watch`'s sources, saved
-/// again while the build runs. The builder waits on `descriptor` beside its
+/// again while the build runs. The builder waits on `events` beside its
 /// compilers; when it is readable, `supersedes` says whether the modules
 /// being built changed again, and if so the build stops as an interrupted
 /// one does and throws `.superseded`, having recorded nothing.
 public protocol BuildSupersession: AnyObject {
     /// Readable when there may be news.
-    var descriptor: Int32 { get }
+    var events: Inotify { get }
     /// Takes the news; true when any of `modules` changed again.
     func supersedes(_ modules: [String]) -> Bool
 }
@@ -143,7 +143,7 @@ public protocol BuildSupersession: AnyObject {
 /// What the builder reports as it goes.
 public enum BuildEvent: Sendable {
     case compiling(module: String, version: Int, index: Int, total: Int)
-    case compiled(module: String, version: Int, seconds: Double, ok: Bool)
+    case compiled(module: String, version: Int, took: Duration, ok: Bool)
     /// What the build checks found in the modules about to compile, as
     /// warnings (a build that is not strict); said before they compile.
     case warnings([Finding])
@@ -234,14 +234,14 @@ public struct Builder: Sendable {
                     failure.missingFromHost = HostBuild.missingModules(in: failure.output)
                 }
                 failures.append(failure)
-            case .success(let sha256, let seconds):
+            case .success(let sha256, let took):
                 let built = BuiltVersion(
                     module: job.module, version: job.version, key: job.key, file: lastPathComponent(job.output),
                     sha256: sha256, commit: workspace.source.head, dirty: try workspace.isDirty(job.module),
                     compiler: toolchain.version, time: now(), release: options.release,
                     files: snapshot.files, includes: workspace.includes)
                 manifest.versions.append(built)
-                results.append(ModuleBuild(module: job.module, version: built, status: .built, seconds: seconds))
+                results.append(ModuleBuild(module: job.module, version: built, status: .built, compileTime: took))
             }
         }
         // Each module's `current` link names the build of its present sources:

@@ -127,12 +127,18 @@ extension DriverPlan {
             originals: [moduleName, parentDirectory(object), parentDirectory(list), scratch])
     }
 
+    /// How long `swiftc -###` may take to print its plan: it only plans,
+    /// so a minute means it hangs.
+    private static let planTimeout: Duration = .seconds(60)
+    /// The most of its output kept: a plan is a few kilobytes of commands.
+    private static let planOutputLimit = 1 << 20
+
     /// What `executable` prints (standard output and error) when it exits 0.
     private static func printedCommands(_ executable: String, _ arguments: [String], environment: [String]) throws(Unusable) -> String {
         let capture: Subprocess.Capture
         do {
             capture = try Subprocess.spawn(executable, Array(arguments), environment: environment)
-                .waitCapturing(limit: 1 << 20, timeout: .seconds(60))
+                .waitCapturing(limit: planOutputLimit, timeout: planTimeout)
         } catch { throw Unusable("cannot run \(executable) -###: \(error)") }
         guard capture.status == 0, !capture.truncated, !capture.timedOut else {
             throw Unusable("\(lastPathComponent(executable)) -### exited with \(capture.status): \(capture.output.prefix(400))")

@@ -19,15 +19,15 @@ public final class ProjectLock {
     /// Why the lock was not taken.
     public enum Failure: Error, Sendable, CustomStringConvertible {
         /// Another process held it for the whole wait.
-        case timedOut(path: String, holder: Int32?, seconds: Double)
+        case timedOut(path: String, holder: Int32?, after: Duration)
         /// The lock file could not be made or locked.
         case system(SystemError)
 
         public var description: String {
             switch self {
-            case .timedOut(let path, let holder, let seconds):
+            case .timedOut(let path, let holder, let after):
                 "another hot command\(holder.map { " (pid \($0))" } ?? "") has been writing this project's builds for over "
-                    + "\(Int(seconds)) s (lock \(path)); run this again when it has finished"
+                    + "\(after.shortDescription) (lock \(path)); run this again when it has finished"
             case .system(let error): "cannot lock the project: \(error)"
             }
         }
@@ -63,8 +63,15 @@ public final class ProjectLock {
         // write). The watch starts before the next try, so a release
         // between a failed try and the watch is not missed.
         var releases: Inotify?
-        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
-            guard errno == EWOULDBLOCK || errno == EINTR else { throw .system(SystemError("flock \(path)")) }
+        func locked() throws(Failure) -> Bool {
+            do {
+                _ = try SystemError.retrying("flock \(path)") { flock(fd, LOCK_EX | LOCK_NB) }
+                return true
+            } catch where error.errno == .wouldBlock {
+                return false
+            } catch { throw .system(error) }
+        }
+        while try !locked() {
             guard let watch = releases else {
                 waiting(lock.holder())
                 let watch: Inotify
@@ -75,7 +82,7 @@ public final class ProjectLock {
                 releases = watch
                 continue
             }
-            guard ContinuousClock.now < deadline else { throw .timedOut(path: path, holder: lock.holder(), seconds: timeout.inSeconds) }
+            guard ContinuousClock.now < deadline else { throw .timedOut(path: path, holder: lock.holder(), after: timeout) }
             do { _ = try watch.read(timeout: deadline.timeLeft) } catch { throw .system(error) }
         }
         lock.held = true

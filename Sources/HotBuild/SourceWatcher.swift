@@ -87,6 +87,11 @@ public final class SourceWatcher {
     /// How many folders are watched.
     public var watchedFolders: Int { folders.count }
 
+    /// The longest one read of the sources waits: a signal that lands
+    /// between the check of the flag and the poll does not interrupt the
+    /// poll, so it is seen at the next check, this soon.
+    static let interruptionCheck: Duration = .milliseconds(500)
+
     /// Waits up to `timeout` for a change. After the first event it keeps
     /// reading until `quiet` passes with none (at most `settle` in all), so
     /// that a burst of saves is one batch.
@@ -99,8 +104,7 @@ public final class SourceWatcher {
             if interrupted { return .interrupted }
             let left = deadline.timeLeft
             guard left > .zero else { return .idle }
-            // Short waits, so that a signal between the check and the poll is seen soon.
-            changes.merge(try take(try inotify.read(timeout: min(left, .milliseconds(500)))))
+            changes.merge(try take(try inotify.read(timeout: min(left, Self.interruptionCheck))))
         }
         let settled = ContinuousClock.now + settle
         while ContinuousClock.now < settled {
@@ -202,7 +206,7 @@ public final class SourceWatcher {
 }
 
 extension SourceWatcher: BuildSupersession {
-    public var descriptor: Int32 { inotify.descriptor }
+    public var events: Inotify { inotify }
 
     /// Reads what came during a build and keeps it for `pending`; whether
     /// any of `modules` (or an include folder) changed again.

@@ -71,6 +71,10 @@ public final class NodeClient: @unchecked Sendable {
     /// again: a compaction pauses a node for well under a second, and a
     /// node that crashed in its exec is restarted by its supervisor.
     public static let reconnectWait: Duration = .seconds(10)
+    /// How often a client asks again while nothing listens yet or the node
+    /// is busy: nothing tells a client when it will answer (the node may be
+    /// another machine's).
+    static let retryInterval: Duration = .milliseconds(50)
 
     /// How many `reconnect` answers in a row one request accepts: each is a
     /// compaction, and a node does not compact again and again.
@@ -105,11 +109,10 @@ public final class NodeClient: @unchecked Sendable {
                 case .unreachable, .busy: break
                 default: throw failure
                 }
-                guard ContinuousClock.now + .milliseconds(50) < deadline else { throw failure }
+                guard ContinuousClock.now + retryInterval < deadline else { throw failure }
                 // Nothing listens yet (or the node is busy), and nothing tells
-                // a client when it will answer (the node may be another
-                // machine's): the question is asked again every 50 ms.
-                usleep(50_000)
+                // a client when it will answer: the question is asked again.
+                pause(for: retryInterval)
             }
         }
     }

@@ -8,6 +8,8 @@ extension Rollout {
     /// How long a rollout waits for a node that dropped the connection during
     /// `load` to come back under its supervisor.
     static let restartWait: Duration = .seconds(15)
+    /// How often a rollout asks a restarting node whether it serves again.
+    static let restartAskInterval: Duration = .milliseconds(100)
 
     /// A connection that dropped during `load` most likely means the node
     /// died in the new versions' code (an on-load hook that crashes only in
@@ -30,8 +32,8 @@ extension Rollout {
                 return "the node died while loading \(death.module) v\(death.version); it restarted on its permanent versions and refuses that build until a deploy with --force"
             }
             // The node is restarting under its supervisor, perhaps on another
-            // machine: only asking tells when it serves again, every 100 ms.
-            usleep(100_000)
+            // machine: only asking tells when it serves again.
+            pause(for: Self.restartAskInterval)
         }
         return "the connection dropped while loading \(names) and the node did not come back within \(Self.restartWait.shortDescription): it may have died in that load (a node started by hot start or systemd restarts by itself)"
     }

@@ -113,12 +113,12 @@ struct CompactionHandoff: Codable, Sendable {
     /// the exec failed, having taken back what it set up.
     func exec(arguments: [String]) -> SystemError {
         let bytes = TermCodec.encode(term)
-        let fd = hot_memfd_inherited("hot-compaction")
-        guard fd >= 0 else { return SystemError("memfd_create") }
+        let number = hot_memfd_inherited("hot-compaction")
+        guard number >= 0 else { return SystemError("memfd_create") }
+        let handoff = Descriptor(taking: number)
+        let fd = handoff.number
         guard writeAll(fd, bytes), lseek(fd, 0, SEEK_SET) == 0 else {
-            let error = SystemError("write the compaction handoff")
-            close(fd)
-            return error
+            return SystemError("write the compaction handoff")
         }
         setenv(Self.variable, "\(fd)", 1)
         var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
@@ -128,7 +128,6 @@ struct CompactionHandoff: Codable, Sendable {
         let error = SystemError("execv /proc/self/exe")
         for pointer in argv { free(pointer) }
         unsetenv(Self.variable)
-        close(fd)
         return error
     }
 
@@ -144,8 +143,9 @@ struct CompactionHandoff: Codable, Sendable {
     static func takeInherited() throws(SystemError) -> CompactionHandoff? {
         guard let text = getenv(variable).map({ String(cString: $0) }) else { return nil }
         unsetenv(variable)
-        guard let fd = Int32(text), fd >= 0 else { throw SystemError("\(variable)=\(text) names no descriptor", errno: .invalidArgument) }
-        defer { close(fd) }
+        guard let number = Int32(text), number >= 0 else { throw SystemError("\(variable)=\(text) names no descriptor", errno: .invalidArgument) }
+        let handoff = Descriptor(taking: number)
+        let fd = handoff.number
         guard lseek(fd, 0, SEEK_SET) == 0, let bytes = readAll(fd) else { throw SystemError("read the compaction handoff") }
         do {
             // The handoff holds servers' states, as deep as they are.

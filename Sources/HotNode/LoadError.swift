@@ -29,7 +29,7 @@ public enum LoadError: Error, Sendable, Equatable, CustomStringConvertible {
     /// the child's own verdict (`mismatch`, `onLoadFailure`...) or `badFile`.
     case trialFailed(path: String, reason: String, code: ErrorCode)
     /// The trial load did not end within its deadline and was killed.
-    case trialTimedOut(path: String, seconds: Double)
+    case trialTimedOut(path: String, after: Duration)
     /// A live typed handle of the host calls export `export` of `module` as
     /// `host`, and version `version` lacks it (`found` nil) or has it as
     /// `found`; `keeps` is the version the node keeps current.
@@ -54,8 +54,8 @@ public enum LoadError: Error, Sendable, Equatable, CustomStringConvertible {
         case .versionTaken(let module, let version, let loadedKey, let key):
             "\(module) v\(version) is loaded here with key \(loadedKey.prefix(12)); this object is v\(version) with key \(key.prefix(12)); one version number cannot name two builds: build it again so that it gets a new number"
         case .trialFailed(let path, let reason, _): "\(lastPathComponent(path)) was refused by its trial load: \(reason)"
-        case .trialTimedOut(let path, let seconds):
-            "the trial load of \(lastPathComponent(path)) did not finish in \(seconds == seconds.rounded() ? String(Int(seconds)) : String(seconds)) s (a constructor or on-load hook that never returns?); it was killed"
+        case .trialTimedOut(let path, let after):
+            "the trial load of \(lastPathComponent(path)) did not finish in \(after.shortDescription) (a constructor or on-load hook that never returns?); it was killed"
         case .exportType(let module, let version, let export, let host, let found, let keeps):
             (found.map { "\(module) v\(version): export '\(export)' is \($0), the host calls it as \(host)" }
                 ?? "\(module) v\(version): no export '\(export)', which the host calls as \(host)")

@@ -1,7 +1,6 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Dispatch
 import Hot
 import HotPlatform
 import Logging
@@ -23,7 +22,7 @@ final class Loader: ModuleLoader {
     /// Trial children running at once. Trials run outside the load lock, so
     /// without a cap every authenticated connection could start one; a trial
     /// that finds no slot waits for one at most `trialTimeout`.
-    private let trialSlots = DispatchSemaphore(value: Loader.maxConcurrentTrials)
+    private let trialSlots = CountingSemaphore(units: Loader.maxConcurrentTrials)
     /// How many trial children may run at once.
     static let maxConcurrentTrials = 4
     /// The trial child started ahead of time; nil when trials start theirs
@@ -140,7 +139,7 @@ final class Loader: ModuleLoader {
     func suspendTrials(until deadline: ContinuousClock.Instant) -> Bool {
         var taken = 0
         while taken < Self.maxConcurrentTrials {
-            guard trialSlots.wait(timeout: .now() + .milliseconds(Int(deadline.timeLeft.pollMilliseconds))) == .success else {
+            guard trialSlots.wait(until: deadline) else {
                 for _ in 0..<taken { trialSlots.signal() }
                 return false
             }
@@ -180,7 +179,7 @@ final class Loader: ModuleLoader {
         guard let identity = Self.identity(path) else { throw .noFile(lastPathComponent(path)) }
         guard let trialExecutable else { return nil }
         if let passed = trialPassed.withLock({ $0[identity] }) { return passed }
-        guard trialSlots.wait(timeout: .now() + .milliseconds(Int(trialTimeout.pollMilliseconds))) == .success else {
+        guard trialSlots.wait(until: ContinuousClock.now + trialTimeout) else {
             throw .trialFailed(
                 path: path, reason: "\(Self.maxConcurrentTrials) other trial loads kept every slot for \(trialTimeout.shortDescription); try again",
                 code: .badFile)
@@ -189,11 +188,11 @@ final class Loader: ModuleLoader {
         // After the trial, not during it: a fresh spare's start-up must not
         // compete with this trial for the processor.
         defer { spare?.prepare() }
-        let started = monotonic()
+        let started = ContinuousClock.now
         let (inSpare, exports) = try TrialLoad.check(path, executable: trialExecutable, timeout: trialTimeout, spare: spare)
         trialPassed.withLock { $0[identity] = .some(exports) }
-        let milliseconds = Int(((monotonic() - started) * 1000).rounded())
-        logger?.info("trial load of \(lastPathComponent(path)) passed in \(milliseconds) ms, \(inSpare ? "in the spare child" : "in a child started for it")")
+        let elapsed = ContinuousClock.now - started
+        logger?.info("trial load of \(lastPathComponent(path)) passed in \(elapsed.shortDescription), \(inSpare ? "in the spare child" : "in a child started for it")")
         return exports
     }
 
@@ -268,11 +267,11 @@ final class Loader: ModuleLoader {
     }
 
     private static func isELF(_ path: String) -> Bool {
-        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
+        guard let file = try? Descriptor("open \(path)", { Glibc.open(path, O_RDONLY | O_CLOEXEC) }) else { return false }
         var magic = [UInt8](repeating: 0, count: 4)
-        let n = magic.withUnsafeMutableBytes { read(fd, $0.baseAddress, 4) }
+        let n = magic.withUnsafeMutableBytes { buffer in
+            try? SystemError.retrying("read \(path)") { read(file.number, buffer.baseAddress, 4) }
+        }
         return n == 4 && magic == [0x7F, 0x45, 0x4C, 0x46]
     }
 }

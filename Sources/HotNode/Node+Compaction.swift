@@ -72,7 +72,10 @@ extension Node {
         var handOffs: [ServerHandOff] = []
         var trialsSuspended = false
         do throws(CompactionRefusal) {
-            // Monotonic seconds, carried across the exec to tell how long clients waited.
+            // Monotonic seconds, not a ContinuousClock instant: it is carried
+            // across the exec in the hand-off (a number the new image reads),
+            // and CLOCK_MONOTONIC goes on counting across it, so the new image
+            // can tell how long clients waited.
             let pausedAt = monotonic()
             let deadline = ContinuousClock.now + Self.compactionDrainTimeout
             for (listener, server, _) in listening {

@@ -10,6 +10,9 @@ import Synchronization
 
 /// A running node: its code server, its store, its control listeners.
 public final class Node: Sendable {
+    /// How often the node publishes its metrics: gauges a person or a
+    /// scraper reads, for whom a second is fresh.
+    static let metricsInterval: Duration = .seconds(1)
     /// The node's name, announced in every handshake.
     public let name: String
     /// The owner of the module table.
@@ -72,7 +75,7 @@ public final class Node: Sendable {
         self.kernel = Kernel(codeServer: codeServer, processes: processes, logger: logger)
         self.supervision = SupervisorWatch.start(logger: logger)
         Runtime.install(kernel)
-        do { try codeServer.metrics.report(codeServer, every: .seconds(1)) } catch {
+        do { try codeServer.metrics.report(codeServer, every: Self.metricsInterval) } catch {
             logger.warning("no thread to publish the node's metrics: \(error)")
         }
         if mode == .interactive, codePath != nil {

@@ -41,13 +41,9 @@ public struct Store: Sendable {
             guard digest == sha256 else { throw .nameTaken(file: file.fileName, staged: digest, announced: sha256) }
         }
         let temporary = folder.stagedPath(".\(file.fileName).\(getpid()).\(randomSuffix()).tmp")
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw .system(SystemError("open \(temporary)")) }
+        let output = try createdFile(temporary)
         // The temporary name goes whatever happens: a staged file is its link under the final name.
-        defer {
-            close(fd)
-            unlink(temporary)
-        }
+        defer { unlink(temporary) }
         var hasher = SHA256Hasher()
         var received = 0
         while received < size {
@@ -55,12 +51,12 @@ public struct Store: Sendable {
             do { chunk = try next() } catch { throw .wire(error) }
             guard received + chunk.count <= size else { throw .sizeMismatch(expected: size, got: received + chunk.count) }
             hasher.update(chunk)
-            guard writeAll(fd, chunk) else { throw .system(SystemError("write \(temporary)")) }
+            guard writeAll(output.number, chunk) else { throw .system(SystemError("write \(temporary)")) }
             received += chunk.count
         }
         let digest = hasher.hexDigest()
         guard digest == sha256 else { throw .hashMismatch(expected: sha256, got: digest) }
-        guard fsync(fd) == 0 else { throw .system(SystemError("fsync \(temporary)")) }
+        do { _ = try SystemError.retrying("fsync \(temporary)") { fsync(output.number) } } catch { throw .system(error) }
         // Into place without replacing: another connection may have staged
         // the name since the check above (two uploads of one name at once),
         // and a rename would swap its bytes for these under it. link() fails
@@ -74,6 +70,13 @@ public struct Store: Sendable {
         }
         return final
     }
+}
+
+/// A file made now at `path` (`O_EXCL`), open to write.
+private func createdFile(_ path: String) throws(UploadError) -> Descriptor {
+    do {
+        return try Descriptor("open \(path)") { open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644) }
+    } catch { throw .system(error) }
 }
 
 /// Why an upload was refused.

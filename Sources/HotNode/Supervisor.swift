@@ -22,6 +22,12 @@ public struct Supervisor: Sendable {
     /// (`SupervisorWatch`). Kept across a compaction's exec, as the
     /// supervisor is still the parent there.
     public static let pidVariable = "HOT_SUPERVISOR_PID"
+    /// The wait before the first restart after a crash; each further crash
+    /// within the window doubles it, so a node that dies at once does not spin.
+    static let firstRestartDelay: Duration = .milliseconds(250)
+    /// The longest wait between restarts: long enough to calm a crash loop,
+    /// short enough that a node that can run again soon does.
+    static let longestRestartDelay: Duration = .seconds(8)
     /// The node executable and its arguments.
     public let executable: String
     public let arguments: [String]
@@ -80,7 +86,12 @@ public struct Supervisor: Sendable {
             let told = given.number == nil ? [] : ["\(ReadyNotice.variable)=\(Subprocess.passedDescriptor)"]
             let spawned: Result<Subprocess, SystemError>
             do throws(SystemError) {
-                spawned = .success(try Subprocess.spawn(executable, arguments, output: .inherit, environment: environment + told, passing: given.number))
+                switch given {
+                case .some(let end):
+                    spawned = .success(try Subprocess.spawn(executable, arguments, output: .inherit, environment: environment + told, passing: end))
+                case .none:
+                    spawned = .success(try Subprocess.spawn(executable, arguments, output: .inherit, environment: environment + told))
+                }
             } catch {
                 spawned = .failure(error)
             }
@@ -154,7 +165,7 @@ public struct Supervisor: Sendable {
             guard restarts.count < maxRestarts else {
                 return .stop(reason: "the node died \(restarts.count + 1) times within \(window.shortDescription)")
             }
-            let delay = min(.seconds(8), .milliseconds(250) * (1 << restarts.count))
+            let delay = min(Supervisor.longestRestartDelay, Supervisor.firstRestartDelay * (1 << restarts.count))
             restarts.append(time)
             return .restart(after: delay)
         }

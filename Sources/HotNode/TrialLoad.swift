@@ -168,7 +168,7 @@ public enum TrialLoad {
             throw .trialFailed(path: path, reason: notStarted(executable, capture), code: .badFile)
         }
         lines.remove(at: started)
-        if capture.timedOut { throw .trialTimedOut(path: path, seconds: timeout.inSeconds) }
+        if capture.timedOut { throw .trialTimedOut(path: path, after: timeout) }
         let status = capture.status
         guard status != 0 else { return capture.truncated ? nil : exportTypes(lines) }
         var code = ErrorCode.badFile

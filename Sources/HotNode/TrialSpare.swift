@@ -27,6 +27,9 @@ final class TrialSpare: @unchecked Sendable {
     /// How long `close` waits for a keeper that is starting a spare: it
     /// kills that spare first, so the keeper is only reaping it.
     private static let keeperStopWait: Duration = .seconds(5)
+    /// What `take` waits beyond a spare's own start-up bound: the keeper
+    /// notes the spare ready a moment after the spare said so.
+    private static let takeSlack: Duration = .seconds(1)
     private let logger: Logger?
     private let condition = Condition()
     private var state = State()
@@ -84,7 +87,7 @@ final class TrialSpare: @unchecked Sendable {
     /// it is never slower than a child started now.
     func take() -> Subprocess? {
         let taken = condition.withLock { () -> Subprocess? in
-            let deadline = ContinuousClock.now + readyTimeout + .seconds(1)
+            let deadline = ContinuousClock.now + readyTimeout + Self.takeSlack
             while state.keeping, state.ready == nil, !state.closed {
                 if !condition.wait(until: deadline) { break }
             }

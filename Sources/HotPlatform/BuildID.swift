@@ -92,14 +92,12 @@ public enum ELFNotes {
     private static func reading<T>(
         _ path: String, _ body: (Int32, [UInt8]) throws(SystemError) -> T?
     ) throws(SystemError) -> T? {
-        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw SystemError("open \(path)") }
-        defer { close(fd) }
-        let header = try readAt(fd, offset: 0, count: 64)
+        let file = try Descriptor("open \(path)") { Glibc.open(path, O_RDONLY | O_CLOEXEC) }
+        let header = try readAt(file.number, offset: 0, count: 64)
         guard header.count == 64, header[0..<4] == [0x7F, 0x45, 0x4C, 0x46], header[4] == 2, header[5] == 1 else {
             return nil
         }
-        return try body(fd, header)
+        return try body(file.number, header)
     }
 
     private static func section(named name: String, _ fd: Int32, _ header: [UInt8]) throws(SystemError) -> [UInt8]? {

@@ -2,8 +2,9 @@
 import Glibc
 #endif
 
-// The project's two clocks: wall time for what people read (when a version
-// was loaded), the monotonic clock for every duration and deadline.
+// Wall time for what people read (when a version was loaded). Durations and
+// deadlines are `Duration` and `ContinuousClock` instants
+// (docs/ARCHITECTURE.md, "Waiting").
 
 /// Seconds since the epoch.
 public func now() -> Double {
@@ -12,7 +13,9 @@ public func now() -> Double {
     return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
 }
 
-/// Seconds on the monotonic clock, for durations and deadlines.
+/// Seconds on CLOCK_MONOTONIC, for a moment that must outlive the process
+/// image: a compaction notes when it paused in the hand-off it carries
+/// across its exec, and the clock counts on across it.
 public func monotonic() -> Double {
     var ts = timespec()
     clock_gettime(CLOCK_MONOTONIC, &ts)

@@ -29,41 +29,44 @@ public final class Inotify {
     public static let sourceEvents = UInt32(IN_CLOSE_WRITE | IN_MODIFY | IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO
         | IN_DELETE_SELF | IN_MOVE_SELF) | UInt32(IN_ONLYDIR) | UInt32(IN_EXCL_UNLINK)
 
-    private let owned: Descriptor
-    /// The inotify descriptor, for a `poll` beside others; good while this object lives.
-    public var descriptor: Int32 { owned.number }
+    /// The inotify descriptor, borrowed for a `poll` beside others
+    /// (`Subprocess.firstExited(of:alsoWatching:)`).
+    public let descriptor: Descriptor
     /// One read's buffer: room for a few hundred events; more stay queued
     /// in the kernel for the next read (its queue is capped by
     /// /proc/sys/fs/inotify/max_queued_events and says so with IN_Q_OVERFLOW).
     private var buffer = [UInt8](repeating: 0, count: 64 * 1024)
 
     public init() throws(SystemError) {
-        owned = try Descriptor("inotify_init1") { inotify_init1(Int32(IN_CLOEXEC | IN_NONBLOCK)) }
+        descriptor = try Descriptor("inotify_init1") { inotify_init1(Int32(IN_CLOEXEC | IN_NONBLOCK)) }
     }
 
     /// Watches a folder; the watch's number. Watching a folder twice gives
     /// the same number.
     public func watch(_ path: String, mask: UInt32 = Inotify.sourceEvents) throws(SystemError) -> Int32 {
-        try SystemError.retrying("inotify_add_watch \(path)") { inotify_add_watch(descriptor, path, mask) }
+        try SystemError.retrying("inotify_add_watch \(path)") { inotify_add_watch(descriptor.number, path, mask) }
     }
 
     /// Stops a watch (its IN_IGNORED event follows).
     public func unwatch(_ watch: Int32) {
-        _ = inotify_rm_watch(descriptor, watch)
+        _ = inotify_rm_watch(descriptor.number, watch)
     }
 
     /// The events that arrived, waiting up to `timeout` for the first
     /// (zero: do not wait). Empty when none came or a signal interrupted
     /// the wait (so that a caller sees its interruption flag).
     public func read(timeout: Duration) throws(SystemError) -> [Event] {
-        var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+        // Not SystemError.retrying, deliberately: EINTR here is the answer
+        // (no events), so that a Ctrl-C caught without SA_RESTART ends the
+        // wait and `hot watch` sees its interruption flag at once.
+        var poller = pollfd(fd: descriptor.number, events: Int16(POLLIN), revents: 0)
         let ready = poll(&poller, 1, min(timeout, .seconds(3_600)).pollMilliseconds)
         if ready < 0 {
             if errno == EINTR { return [] }
             throw SystemError("poll inotify")
         }
         guard ready > 0 else { return [] }
-        let count = buffer.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
+        let count = buffer.withUnsafeMutableBytes { Glibc.read(descriptor.number, $0.baseAddress, $0.count) }
         if count < 0 {
             if errno == EAGAIN || errno == EINTR { return [] }
             throw SystemError("read inotify")

@@ -69,12 +69,28 @@ public final class Subprocess: @unchecked Sendable {
 
     /// Spawns `executable` with `arguments` (argv[0] excluded). With
     /// `newSession`, the child leads a session of its own (`setsid`), so the
-    /// terminal's Ctrl-C and the parent's exit do not reach it. With
-    /// `passing`, the child gets that descriptor as `passedDescriptor`, open
-    /// across its exec (`ReadyNotice`'s socket).
+    /// terminal's Ctrl-C and the parent's exit do not reach it.
     public static func spawn(
         _ executable: String, _ arguments: [String], output: Output = .capture, input: Input = .inherit,
-        newSession: Bool = false, environment: [String]? = nil, passing: Int32? = nil
+        newSession: Bool = false, environment: [String]? = nil
+    ) throws(SystemError) -> Subprocess {
+        try spawn(executable, arguments, output: output, input: input, newSession: newSession, environment: environment, passingNumber: nil)
+    }
+
+    /// The same, and the child gets `passing` as `passedDescriptor`, open
+    /// across its exec (`ReadyNotice`'s socket); the caller keeps its own.
+    public static func spawn(
+        _ executable: String, _ arguments: [String], output: Output = .capture, input: Input = .inherit,
+        newSession: Bool = false, environment: [String]? = nil, passing: borrowing Descriptor
+    ) throws(SystemError) -> Subprocess {
+        try spawn(
+            executable, arguments, output: output, input: input, newSession: newSession, environment: environment,
+            passingNumber: passing.number)
+    }
+
+    private static func spawn(
+        _ executable: String, _ arguments: [String], output: Output, input: Input,
+        newSession: Bool, environment: [String]?, passingNumber passing: Int32?
     ) throws(SystemError) -> Subprocess {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -270,12 +286,13 @@ public final class Subprocess: @unchecked Sendable {
             var fds: [pollfd] = []
             if pipeOpen, let outputFD { fds.append(pollfd(fd: outputFD, events: Int16(POLLIN), revents: 0)) }
             if pidFD >= 0 { fds.append(pollfd(fd: pidFD, events: Int16(POLLIN), revents: 0)) }
-            // Without a pidfd (a kernel before 5.3), look at the child every 50 ms.
-            let slice = pidFD >= 0 ? remaining : min(remaining, .milliseconds(50))
+            // Without a pidfd (a kernel before 5.3), look at the child every
+            // `childCheckInterval`: no event tells of its end.
+            let slice = pidFD >= 0 ? remaining : min(remaining, childCheckInterval)
             if fds.isEmpty {
                 // No event to wait on: the pipe is closed and a kernel before
                 // 5.3 gives no descriptor for the child's end, so the clock it is.
-                usleep(UInt32(slice.pollMilliseconds) * 1000)
+                pause(for: slice)
             } else if (try? SystemError.retrying("poll", { poll(&fds, nfds_t(fds.count), max(1, slice.pollMilliseconds)) })) == nil {
                 break
             }
@@ -288,7 +305,9 @@ public final class Subprocess: @unchecked Sendable {
         // waiting for a grandchild that may keep the write end open.
         if pipeOpen, let outputFD {
             var entry = pollfd(fd: outputFD, events: Int16(POLLIN), revents: 0)
-            while ContinuousClock.now < deadline, poll(&entry, 1, 0) > 0, drain(outputFD) { entry.revents = 0 }
+            while ContinuousClock.now < deadline, (try? SystemError.retrying("poll", { poll(&entry, 1, 0) })) ?? 0 > 0, drain(outputFD) {
+                entry.revents = 0
+            }
         }
         return Capture(status: wait(), output: String(decoding: output, as: UTF8.self), truncated: truncated, timedOut: false)
     }
@@ -319,8 +338,20 @@ public final class Subprocess: @unchecked Sendable {
     /// other child of this process is touched.
     /// With `alsoWatching`, returns nil as well when that descriptor becomes
     /// readable (`hot watch`'s inotify descriptor: newer sources came).
-    public static func firstExited(of children: [Subprocess], alsoWatching other: Int32? = nil) throws(SystemError) -> Subprocess? {
+    public static func firstExited(of children: [Subprocess], alsoWatching other: borrowing Descriptor) throws(SystemError) -> Subprocess? {
+        try firstExited(of: children, alsoWatchingNumber: other.number)
+    }
+
+    /// The same without another descriptor: nil only for a signal.
+    public static func firstExited(of children: [Subprocess]) throws(SystemError) -> Subprocess? {
+        try firstExited(of: children, alsoWatchingNumber: nil)
+    }
+
+    private static func firstExited(of children: [Subprocess], alsoWatchingNumber other: Int32?) throws(SystemError) -> Subprocess? {
         precondition(!children.isEmpty, "firstExited needs a child to wait for")
+        // Not SystemError.retrying, deliberately: EINTR returns nil, so that a
+        // build's SIGINT or SIGTERM (caught without SA_RESTART, HotBuild's
+        // Interruption) ends the wait and the builder stops its compilers.
         var fds = children.map { pollfd(fd: $0.pidFD, events: Int16(POLLIN), revents: 0) }
         if let other { fds.append(pollfd(fd: other, events: Int16(POLLIN), revents: 0)) }
         guard children.allSatisfy({ $0.pidFD >= 0 }) else {
@@ -364,3 +395,7 @@ public func findExecutable(_ name: String) -> String? {
     }
     return nil
 }
+
+/// How often `waitCapturing` looks at a child it has no pidfd for (a kernel
+/// before 5.3).
+private let childCheckInterval: Duration = .milliseconds(50)

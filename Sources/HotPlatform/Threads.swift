@@ -2,7 +2,6 @@
 import Glibc
 #endif
 import CHotPlatform
-import Dispatch
 import Synchronization
 import SystemPackage
 
@@ -62,7 +61,8 @@ public func concurrentMap<T: Sendable, R: Sendable>(
     let results = Mutex([R?](repeating: nil, count: items.count))
     let next = Atomic<Int>(0)
     let open = Atomic<Bool>(true)
-    let finished = DispatchGroup()
+    // Each thread gives one unit back as it ends; the caller takes them.
+    let finished = CountingSemaphore(units: 0)
     @Sendable func work() {
         while open.load(ordering: .relaxed) {
             let index = next.add(1, ordering: .relaxed).oldValue
@@ -73,26 +73,22 @@ public func concurrentMap<T: Sendable, R: Sendable>(
     }
     var started = 0
     for _ in 0..<min(max(1, width), items.count) {
-        finished.enter()
         do {
             try startThread {
-                defer { finished.leave() }
+                defer { finished.signal() }
                 work()
             }
             started += 1
         } catch {
             // Fewer threads than asked: those that started take every item.
-            finished.leave()
             break
         }
     }
     // Not one thread: the caller does the work itself, deadline or not.
     if started == 0 { work() }
-    if let timeout {
-        let (seconds, attoseconds) = max(.zero, min(timeout, .seconds(1_000_000_000))).components
-        _ = finished.wait(timeout: .now() + .seconds(Int(seconds)) + .nanoseconds(Int(attoseconds / 1_000_000_000)))
-    } else {
-        finished.wait()
+    let deadline = timeout.map { ContinuousClock.now + max(.zero, $0) }
+    for _ in 0..<started {
+        if !finished.wait(until: deadline) { break }
     }
     open.store(false, ordering: .relaxed)
     return results.withLock { $0 }

@@ -28,9 +28,11 @@ public enum Cookie {
     public static func read(path: String) throws(Failure) -> [UInt8] {
         // Mode and content from one open descriptor: the file cannot be
         // swapped between the check and the read.
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw .unreadable(path: path, reason: String(cString: strerror(errno))) }
-        defer { close(fd) }
+        let file: Descriptor
+        do { file = try Descriptor("open \(path)") { open(path, O_RDONLY | O_CLOEXEC) } } catch {
+            throw .unreadable(path: path, reason: error.errno.description)
+        }
+        let fd = file.number
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw .unreadable(path: path, reason: String(cString: strerror(errno))) }
         guard info.st_mode & 0o077 == 0 else { throw .notOwnerOnly(path: path, mode: info.st_mode) }
@@ -44,18 +46,26 @@ public enum Cookie {
         return cookie
     }
 
+    /// The file at `path`, made now (owner-only), or nil when it exists.
+    private static func createdFile(_ path: String) throws(Failure) -> Descriptor? {
+        do {
+            return try Descriptor("open \(path)") { open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600) }
+        } catch {
+            if error.errno == .fileExists { return nil }
+            throw .unreadable(path: path, reason: error.errno.description)
+        }
+    }
+
     /// Writes a fresh random cookie (owner-only) unless the file exists; returns it.
     public static func create(path: String) throws(Failure) -> [UInt8] {
         let hex = Hex.encode(randomBytes(32))
         // O_EXCL with mode 0600 from the start: the secret is never readable by others, not even briefly.
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        if fd < 0 {
-            if errno == EEXIST { return try read(path: path) }
-            throw .unreadable(path: path, reason: String(cString: strerror(errno)))
-        }
-        defer { close(fd) }
+        guard let file = try createdFile(path) else { return try read(path: path) }
+        let fd = file.number
         let bytes = Array((hex + "\n").utf8)
-        let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        let written = bytes.withUnsafeBytes { buffer in
+            (try? SystemError.retrying("write \(path)") { write(fd, buffer.baseAddress, buffer.count) }) ?? -1
+        }
         guard written == bytes.count else { throw .unreadable(path: path, reason: String(cString: strerror(errno))) }
         return Array(hex.utf8)
     }

@@ -56,7 +56,7 @@ let buildCommand = Command(
             "commit": report.commit.map { .string($0) } ?? .null, "dirty": .bool(report.dirty),
             "modules": .list(report.modules.map(buildTerm)),
             "warnings": .list(report.checks.warnings.map(findingTerm)),
-            "checks": ["files": .int(report.checks.files), "seconds": .double(report.checks.seconds)],
+            "checks": ["files": .int(report.checks.files), "seconds": .double(report.checks.time.inSeconds)],
         ])
         return
     }
@@ -174,9 +174,9 @@ final class Progress {
             guard live else { return }
             writeStdout("\r[\(index)/\(total)] compiling \(module) v\(version)\u{1B}[K")
             lineShown = true
-        case .compiled(let module, let version, let seconds, let ok):
+        case .compiled(let module, let version, let took, let ok):
             clear()
-            if ok { print("built \(module) v\(version) in \(formatSeconds(seconds))") }
+            if ok { print("built \(module) v\(version) in \(formatDuration(took))") }
         case .usingDriver, .warnings: break
         }
     }
@@ -196,12 +196,13 @@ func buildTerm(_ r: ModuleBuild) -> Term {
     return [
         "name": .string(r.module), "version": v.map { .int($0.version) } ?? .null, "key": v.map { .string($0.key) } ?? .null,
         "file": v.map { .string($0.file) } ?? .null, "sha256": v.map { .string($0.sha256) } ?? .null,
-        "status": .string(r.status.rawValue), "seconds": r.seconds.map { .double($0) } ?? .null,
+        "status": .string(r.status.rawValue), "seconds": r.compileTime.map { .double($0.inSeconds) } ?? .null,
     ]
 }
 
-func formatSeconds(_ seconds: Double) -> String {
-    let ms = Int((seconds * 1000).rounded())
+/// `850 ms`, `2.05 s`: how long a module took to compile.
+func formatDuration(_ duration: Duration) -> String {
+    let ms = Int((duration.inSeconds * 1000).rounded())
     if ms < 1000 { return "\(ms) ms" }
     let hundredths = (ms % 1000) / 10
     return "\(ms / 1000).\(hundredths < 10 ? "0" : "")\(hundredths) s"

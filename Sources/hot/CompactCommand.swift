@@ -43,6 +43,8 @@ let compactCommand = Command(
 /// record of its compaction: a compaction pauses a node for well under a
 /// second, a restart after a crash in it for a few.
 private let compactionWait: Duration = .seconds(30)
+/// How often `hot compact` asks the node again while it comes back.
+private let compactionAskInterval: Duration = .milliseconds(50)
 
 /// A compaction as `hot compact` saw it: the node's reply before it
 /// re-executed, and the status of the process after.
@@ -129,7 +131,7 @@ private func statusAfterCompaction(_ target: NodeTarget, name: String) throws(Co
             // No event says when it serves: the exec keeps the pid (its pidfd
             // does not fire) and this command did not start it, so holds no
             // ready socket (docs/ARCHITECTURE.md, "Waiting").
-            usleep(50_000)
+            pause(for: compactionAskInterval)
         }
     } while ContinuousClock.now < deadline
     throw .failed("\(name) did not answer within \(compactionWait.shortDescription) after it was asked to compact\(last.map { ": \($0)" } ?? ""); is it running? (hot start)")

@@ -89,7 +89,7 @@ let startCommand = Command(
         process = try Subprocess.spawn(
             node, supervisor.arguments, output: .file(local.log), newSession: true,
             environment: currentEnvironment().filter { !$0.hasPrefix(ReadyNotice.variable + "=") } + ["\(ReadyNotice.variable)=\(Subprocess.passedDescriptor)"],
-            passing: channel.writeEnd.number)
+            passing: channel.writeEnd)
     } catch {
         throw .failed("cannot start \(node): \(error)")
     }
@@ -115,7 +115,7 @@ let startCommand = Command(
         // The first node ended before it served. Its supervisor, if still
         // there, starts it again without the socket: a restarted node tells
         // no one when it serves, so connecting is the question, asked every
-        // 20 ms until the supervisor gives up or the deadline passes.
+        // `askInterval` until the supervisor gives up or the deadline passes.
         while ContinuousClock.now < deadline {
             if process.hasExited() { throw .failed("node exited at start (see \(local.log)): \(lastLine(of: local.log))") }
             if let client = try? NodeClient(address: address, cookieFile: project.cookiePath) {
@@ -123,7 +123,7 @@ let startCommand = Command(
                 return
             }
             // A restarted node has no ready socket: asking is all there is.
-            usleep(20_000)
+            pause(for: askInterval)
         }
         process.signal(SIGTERM)
         throw .failed("node failed at start and did not answer within \(nodeStartTimeout.shortDescription) (see \(local.log)): \(lastLine(of: local.log))")
@@ -147,6 +147,10 @@ extension Option {
 
 /// How long `hot start` waits for its node to answer: a boot loads every permanent version.
 let nodeStartTimeout: Duration = .seconds(15)
+/// How often `hot start` and `hot stop` ask a node that gives no event for
+/// what they wait on (a restarted node has no ready socket; a stopping one
+/// may be on another machine): connecting is the question.
+private let askInterval: Duration = .milliseconds(20)
 /// How long `hot stop` waits for a node that agreed to stop to go.
 let nodeStopTimeout: Duration = .seconds(10)
 
@@ -194,8 +198,8 @@ let stopCommand = Command(
                 if (try? NodeClient(address: target.address, cookieFile: target.cookieFile)) == nil { break }
                 // The node may be on another machine, or inside a server that
                 // outlives it: no process end to wait on, so whether it still
-                // answers is asked every 20 ms.
-                usleep(20_000)
+                // answers is asked every `askInterval`.
+                pause(for: askInterval)
             }
         }
         print("node \(name) stopped")

@@ -167,14 +167,14 @@ private final class Watch {
 
             let lock = try lockProject(project)
             defer { lock.release() }
-            let started = monotonic()
-            var compileSeconds: [String: Double] = [:]
+            let started = ContinuousClock.now
+            var compileTimes: [String: Duration] = [:]
             let versions: [BuiltVersion]
             do {
                 versions = building.isEmpty ? [] : try Builder(project: project).build(
                     BuildOptions(modules: building, release: release, strict: strict), supersession: watcher,
                     progress: { event in
-                        if case .compiled(let module, _, let seconds, true) = event { compileSeconds[module] = seconds }
+                        if case .compiled(let module, _, let took, true) = event { compileTimes[module] = took }
                         if case .warnings(let findings) = event { printWarnings(findings, root: project.root) }
                     }).versions
             } catch .interrupted {
@@ -199,7 +199,7 @@ private final class Watch {
                 say(error.description, error: true)
                 return true
             }
-            let buildSeconds = monotonic() - started
+            let buildTime = ContinuousClock.now - started
             // Saves made during the build: build again before loading, so the
             // node only ever gets the newest sources.
             let during: SourceWatcher.Changes
@@ -214,25 +214,25 @@ private final class Watch {
             for version in versions where broken.remove(version.module) != nil && link.currentKeys[version.module] == version.key {
                 say("\(version.module) compiles again; the node runs it (v\(link.currentVersions[version.module] ?? version.version))")
             }
-            load(versions, compileSeconds: compileSeconds, buildSeconds: buildSeconds)
+            load(versions, compileTimes: compileTimes, buildTime: buildTime)
             for module in gone { delete(module) }
             return true
         }
     }
 
-    private func load(_ versions: [BuiltVersion], compileSeconds: [String: Double], buildSeconds: Double) {
+    private func load(_ versions: [BuiltVersion], compileTimes: [String: Duration], buildTime: Duration) {
         guard !versions.isEmpty else { return }
         let shipped = versions.map { v in
             ShippedVersion(module: v.module, version: v.version, key: v.key, path: project.builtPath(module: v.module, file: v.file))
         }
-        let started = monotonic()
+        let started = ContinuousClock.now
         do {
             let changes = try link.load(shipped, purge: purge, force: force, temporary: temporary)
-            let loadSeconds = monotonic() - started
+            let loadTime = ContinuousClock.now - started
             unshipped.subtract(versions.map(\.module))
             for change in changes {
                 var line = "\(change.module) \(change.from.map { "v\($0)" } ?? "none") -> v\(change.to)"
-                line += "  build \(milliseconds(compileSeconds[change.module] ?? buildSeconds))  load \(milliseconds(loadSeconds))"
+                line += "  build \(milliseconds(compileTimes[change.module] ?? buildTime))  load \(milliseconds(loadTime))"
                 if !change.work.stopped.isEmpty { line += "  (purged: stopped \(change.work.stopped.map(\.description).joined(separator: " ")))" }
                 if change.work.cancelledCalls > 0 { line += "  (purged: cancelled \(change.work.cancelledCalls) calls in flight)" }
                 if !change.work.cancelledTasks.isEmpty { line += "  (purged: cancelled tracked tasks \(change.work.cancelledTasks.joined(separator: ", ")))" }
@@ -263,6 +263,9 @@ private final class Watch {
 
 /// `142 ms` for seconds.
 func milliseconds(_ seconds: Double) -> String { "\(Int((seconds * 1000).rounded())) ms" }
+
+/// `142 ms` for a duration.
+func milliseconds(_ duration: Duration) -> String { milliseconds(duration.inSeconds) }
 
 /// One line on stdout (or stderr), written at once: `hot watch` runs for
 /// hours with its output piped into editors and logs.

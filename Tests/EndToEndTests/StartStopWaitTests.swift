@@ -121,7 +121,7 @@ struct StartStopWaitTests {
             Binaries.directory + "/EmbeddedHostFixture", ["--project", scratch.path("app")], output: .file(scratch.path("host.log")),
             input: .socket,
             environment: currentEnvironment() + ["\(ReadyNotice.variable)=\(Subprocess.passedDescriptor)"],
-            passing: channel.writeEnd.number)
+            passing: channel.writeEnd)
         defer {
             host.shutdownInput()
             if host.waitCapturing(limit: 0, timeout: .seconds(10)).timedOut { Issue.record("the host did not end with its input") }

@@ -180,7 +180,7 @@ extension SubprocessTests {
         let channel = try ReadyNotice.Channel()
         let child = try Subprocess.spawn(
             "/bin/sh", ["-c", script], output: .inherit, environment: ["\(ReadyNotice.variable)=\(Subprocess.passedDescriptor)"],
-            passing: channel.writeEnd.number)
+            passing: channel.writeEnd)
         let readEnd = channel.keepingReadEnd()
         let end = try? Descriptor.process(child.pid)
         return (ReadyNotice.wait(on: readEnd, orEndOf: end, until: .now + timeout), child)
@@ -216,7 +216,7 @@ extension SubprocessTests {
 
     @Test func thePassedDescriptorIsTheOnlyOneBeyondStandardOnes() throws {
         let channel = try ReadyNotice.Channel()
-        let child = try Subprocess.spawn("/bin/sh", ["-c", "ls /proc/self/fd"], passing: channel.writeEnd.number)
+        let child = try Subprocess.spawn("/bin/sh", ["-c", "ls /proc/self/fd"], passing: channel.writeEnd)
         let listing = child.waitCapturing(limit: 1 << 20, timeout: .seconds(20)).output
         let open = listing.split(separator: "\n").compactMap { Int32($0) }
         #expect(open.contains(Subprocess.passedDescriptor), "\(open)")

@@ -62,4 +62,35 @@ struct WaitingTests {
         #expect(Duration.milliseconds(1500).shortDescription == "1.5 s")
         #expect(Duration.milliseconds(1500).inSeconds == 1.5)
     }
+
+    @Test("a semaphore hands out its units, times out when none is left, and wakes a waiter when one comes back")
+    func semaphore() throws {
+        let slots = CountingSemaphore(units: 2)
+        #expect(slots.wait(until: ContinuousClock.now))
+        #expect(slots.wait(until: nil))
+        let started = ContinuousClock.now
+        #expect(!slots.wait(until: ContinuousClock.now + .milliseconds(100)))
+        #expect(ContinuousClock.now - started >= .milliseconds(100))
+        try startThread {
+            pause(for: .milliseconds(50))
+            slots.signal()
+        }
+        let waited = ContinuousClock.now
+        #expect(slots.wait(until: ContinuousClock.now + .seconds(10)))
+        #expect(ContinuousClock.now - waited < .seconds(5))
+    }
+
+    @Test("concurrentMap with a deadline returns what finished by then, and nil for an item still running")
+    func fanOutDeadline() {
+        let release = Latch()
+        let started = ContinuousClock.now
+        let results = concurrentMap([0, 1], width: 2, timeout: .milliseconds(200)) { item -> Int in
+            if item == 1 { _ = release.wait(until: .now + .seconds(10)) }
+            return item
+        }
+        release.open()
+        #expect(results == [0, nil])
+        #expect(ContinuousClock.now - started < .seconds(5))
+        #expect(concurrentMap([1, 2, 3], width: 3) { $0 * 2 } == [2, 4, 6])
+    }
 }

@@ -45,5 +45,11 @@ public func pause(for duration: Duration) {
     let (seconds, attoseconds) = duration.components
     var request = timespec(tv_sec: Int(clamping: seconds), tv_nsec: Int(attoseconds / 1_000_000_000))
     var remaining = timespec()
-    while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
+    // After a signal, sleep on for what nanosleep says was left. Nothing but
+    // EINTR can fail here (the timespec is valid), so the error is dropped.
+    _ = try? SystemError.retrying("nanosleep") {
+        let result = nanosleep(&request, &remaining)
+        request = remaining
+        return result
+    }
 }

@@ -159,25 +159,27 @@ public final class Listener: @unchecked Sendable {
     // between two accepts would let its next accept land on whatever the
     // process opened next under that number (in a server that embeds a
     // node, the server's own listening socket).
+    // A number, not a `Descriptor`: its close is explicit (`close`, by the
+    // serving thread) while `shutdown` reaches it from any thread, so the
+    // `closed` flag, not a consumed value, says whether it is still open.
     private let fd: Int32
     /// What it listens on; for TCP port 0, the port the kernel chose.
     public let address: NodeAddress
     private let shutDown = Atomic<Bool>(false)
     private var closed = false
     /// An eventfd that `interruptAccept` writes to, so that the thread
-    /// blocked in `accept` returns without the listening socket being touched.
-    private let wake: Int32
+    /// blocked in `accept` returns without the listening socket being
+    /// touched; nil when the kernel gave none (then only `shutdown` wakes it).
+    private let wake: Descriptor?
 
     private init(fd: Int32, address: NodeAddress) {
         self.fd = fd
         self.address = address
-        wake = hot_wake_fd()
+        let number = hot_wake_fd()
+        wake = number >= 0 ? Descriptor(taking: number) : nil
     }
 
-    deinit {
-        close()
-        if wake >= 0 { sysClose(wake) }
-    }
+    deinit { close() }
 
     /// A listening socket this process already has, inherited across an
     /// exec (docs/ARCHITECTURE.md, "Compaction"): checked to be one, and made
@@ -211,8 +213,9 @@ public final class Listener: @unchecked Sendable {
     /// `SystemError` with `EAGAIN`; the socket goes on listening, and
     /// connections arriving meanwhile wait in its backlog. From any thread.
     public func interruptAccept() {
+        guard let wake = self.wake.number else { return }
         var one: UInt64 = 1
-        _ = write(wake, &one, 8)
+        _ = try? SystemError.retrying("write eventfd") { write(wake, &one, 8) }
     }
 
     /// Binds and listens (`bind(2)`, `listen(2)`). A stale Unix socket file is
@@ -253,11 +256,13 @@ public final class Listener: @unchecked Sendable {
 
     /// Waits for the next connection (`accept4(2)`).
     public func accept() throws(SystemError) -> Socket {
+        let wake = self.wake.number ?? -1
+        // poll(2) passes over an entry whose descriptor is negative.
         var fds = [pollfd(fd: fd, events: Int16(POLLIN), revents: 0), pollfd(fd: wake, events: Int16(POLLIN), revents: 0)]
         _ = try SystemError.retrying("poll") { poll(&fds, 2, -1) }
         if fds[1].revents != 0 && fds[0].revents == 0 {
             var count: UInt64 = 0
-            _ = read(wake, &count, 8)
+            _ = try? SystemError.retrying("read eventfd") { read(wake, &count, 8) }
             throw SystemError("accept interrupted", errno: .resourceTemporarilyUnavailable)
         }
         let client = try sysAccept(fd)
@@ -334,7 +339,7 @@ private func withUnixAddress<R>(
     }
 }
 
-private func withInetAddress<R>(
+func withInetAddress<R>(
     _ host: String, _ port: UInt16, _ body: (UnsafePointer<sockaddr>, socklen_t) throws(SystemError) -> R
 ) throws(SystemError) -> R {
     var address = sockaddr_in()

@@ -1,5 +1,6 @@
 import CHotPlatform
 import HotPlatform
+import SystemPackage
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -33,7 +34,48 @@ func sysShutdown(_ fd: Int32) {
 }
 
 func sysConnect(_ fd: Int32, _ address: UnsafePointer<sockaddr>, _ length: socklen_t) throws(SystemError) {
-    _ = try SystemError.retrying("connect") { connect(fd, address, length) }
+    // connect(2) is the one call here not asked again after EINTR: POSIX
+    // says the handshake then goes on in the kernel and a second connect
+    // fails with EALREADY. (Linux's blocking connect, asked again, waits on
+    // the same handshake and answers 0 once it finished; ConnectInterrupted
+    // Tests shows both ways end connected.) The outcome is read the way a
+    // non-blocking connect's is, which holds on every system.
+    if connect(fd, address, length) == 0 { return }
+    let failure = SystemError("connect")
+    switch ConnectStep(afterFailure: failure.errno) {
+    case .fail: throw failure
+    case .awaitOutcome: try sysAwaitConnection(fd)
+    }
+}
+
+/// What to do after connect(2) failed with `errno`.
+enum ConnectStep: Equatable {
+    /// The attempt is over: the error is the answer.
+    case fail
+    /// The handshake is still under way in the kernel (interrupted by a
+    /// signal, or a non-blocking socket): wait until the socket is writable,
+    /// then read its `SO_ERROR`.
+    case awaitOutcome
+
+    init(afterFailure errno: Errno) {
+        switch errno {
+        case .interrupted, .nowInProgress: self = .awaitOutcome
+        default: self = .fail
+        }
+    }
+}
+
+/// Waits for the outcome of a connect under way on `fd` (`poll(2)` for
+/// writability, then `SO_ERROR`). The poll has no bound of its own: the
+/// kernel ends a handshake that gets no answer (ETIMEDOUT after its SYN
+/// retries), the same bound a blocking connect(2) has.
+func sysAwaitConnection(_ fd: Int32) throws(SystemError) {
+    var entry = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+    _ = try SystemError.retrying("poll") { poll(&entry, 1, -1) }
+    var code: Int32 = 0
+    var length = socklen_t(MemoryLayout<Int32>.size)
+    _ = try SystemError.retrying("getsockopt SO_ERROR") { getsockopt(fd, SOL_SOCKET, SO_ERROR, &code, &length) }
+    if code != 0 { throw SystemError("connect", errno: Errno(rawValue: code)) }
 }
 
 func sysBind(_ fd: Int32, _ address: UnsafePointer<sockaddr>, _ length: socklen_t) throws(SystemError) {
