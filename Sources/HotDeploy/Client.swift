@@ -152,15 +152,11 @@ public final class NodeClient: @unchecked Sendable {
         }
     }
 
-    /// Sends a request; returns the result or throws the node's error.
-    public func request(_ request: Request) throws(ClientError) -> Term {
-        let frame = Frame(.request, TermCodec.encode(request.term))
-        return try exchange { (connection) throws(WireError) in try connection.send(frame) }
-    }
-
-    /// Sends a request whose result is a reply document, and reads it.
-    public func request<Reply: ReplyDocument>(_ request: Request, as type: Reply.Type) throws(ClientError) -> Reply {
-        let result = try self.request(request)
+    /// Sends a request and reads the document it is answered with; throws
+    /// the node's error, or `badReply` when the answer is not that document.
+    public func request<Reply>(_ request: TypedRequest<Reply>) throws(ClientError) -> Reply {
+        let frame = Frame(.request, TermCodec.encode(request.request.term))
+        let result = try exchange { (connection) throws(WireError) in try connection.send(frame) }
         do { return try Reply(term: result) } catch { throw .badReply(error) }
     }
 
@@ -170,7 +166,8 @@ public final class NodeClient: @unchecked Sendable {
             throw .failed(code: .noFile, message: "cannot read \(path)")
         }
         let sha256 = SHA256Hasher.hex(of: bytes)
-        let header = Frame(.request, TermCodec.encode(Request.stage(file: fileName, size: bytes.count, sha256: sha256).term))
+        let stage: TypedRequest<StageReply> = .stage(file: fileName, size: bytes.count, sha256: sha256)
+        let header = Frame(.request, TermCodec.encode(stage.request.term))
         let result = try exchange { (connection) throws(WireError) in
             try connection.send(header)
             var offset = 0

@@ -23,7 +23,7 @@ extension Rollout {
         let deadline = ContinuousClock.now + Self.restartWait
         while ContinuousClock.now < deadline {
             if let client = try? NodeClient(address: target.address, cookieFile: target.cookieFile),
-                let status = try? client.request(.status, as: StatusReply.self)
+                let status = try? client.request(.status)
             {
                 let refused = status.refused ?? []
                 guard let death = loading.first(where: { v in refused.contains { $0.names(v.module, version: v.version, key: v.key) } }) else {

@@ -26,7 +26,7 @@ public final class NodeLink {
 
     /// Connects now if not connected, and reads what the node runs.
     public func refresh() throws(ClientError) {
-        let status = try request(.status, as: StatusReply.self)
+        let status = try request(.status)
         nodeIdentity = "pid \(status.pid)" + (status.host.map { ", host build \($0.prefix(12))" } ?? "")
         currentKeys = [:]
         currentVersions = [:]
@@ -46,14 +46,14 @@ public final class NodeLink {
         guard !needed.isEmpty else { return [] }
         let client = try live()
         for version in needed { try once { () throws(ClientError) in try client.stage(path: version.path, fileName: version.fileName) } }
-        let reply = try once { () throws(ClientError) in try client.request(.load(files: needed.map(\.fileName), purge: purge, force: force), as: LoadReply.self) }
+        let reply = try once { () throws(ClientError) in try client.request(.load(files: needed.map(\.fileName), purge: purge, force: force)) }
         let changes = reply.modules.map(VersionChange.init)
         for change in changes {
             currentVersions[change.module] = change.to
             currentKeys[change.module] = needed.first { $0.module == change.module && $0.version == change.to }?.key
         }
         if !temporary {
-            _ = try once { () throws(ClientError) in try client.request(.makePermanent(modules: changes.map(\.module)), as: MakePermanentReply.self) }
+            _ = try once { () throws(ClientError) in try client.request(.makePermanent(modules: changes.map(\.module))) }
         }
         return changes
     }
@@ -63,10 +63,10 @@ public final class NodeLink {
     /// Unless `temporary`, a restart of the node no longer boots it either.
     public func delete(_ module: String, temporary: Bool) throws(ClientError) -> DeleteReply {
         let client = try live()
-        let reply = try once { () throws(ClientError) in try client.request(.delete(module: module), as: DeleteReply.self) }
+        let reply = try once { () throws(ClientError) in try client.request(.delete(module: module)) }
         currentKeys[module] = nil
         currentVersions[module] = nil
-        if !temporary { _ = try once { () throws(ClientError) in try client.request(.makePermanent(modules: [module]), as: MakePermanentReply.self) } }
+        if !temporary { _ = try once { () throws(ClientError) in try client.request(.makePermanent(modules: [module])) } }
         return reply
     }
 
@@ -92,8 +92,8 @@ public final class NodeLink {
 
     /// A request that changes nothing in the node (status, say), repeated
     /// once on a new connection if the open one was broken.
-    public func request<Reply: ReplyDocument>(_ request: Request, as type: Reply.Type) throws(ClientError) -> Reply {
-        try retrying { client throws(ClientError) in try client.request(request, as: type) }
+    public func request<Reply>(_ request: TypedRequest<Reply>) throws(ClientError) -> Reply {
+        try retrying { client throws(ClientError) in try client.request(request) }
     }
 
     /// The open connection, checked by a ping (opened again if the node closed it).

@@ -195,7 +195,7 @@ public struct Rollout: Sendable {
             return failed(error.description, unreachable: error.isUnreachable)
         }
         do throws(ClientError) {
-            let status = try client.request(.status, as: StatusReply.self)
+            let status = try client.request(.status)
             var running: [String: (key: String, version: Int)] = [:]
             var permanent: [String: Int] = [:]
             for module in status.modules {
@@ -209,7 +209,7 @@ public struct Rollout: Sendable {
             // this deploy makes it permanent all the same.
             let notPermanent = versions.filter { running[$0.module]?.key == $0.key && permanent[$0.module] != $0.version }.map(\.module)
             for version in needed { try client.stage(path: version.path, fileName: version.fileName) }
-            if !needed.isEmpty { _ = try client.request(.check(files: needed.map(\.fileName)), as: CheckReply.self) }
+            if !needed.isEmpty { _ = try client.request(.check(files: needed.map(\.fileName))) }
             let state: NodeOutcome.State = needed.isEmpty ? .unchanged : .staged
             progress(target.name, state, needed.map { "\($0.module) v\($0.version)" }.joined(separator: ", "))
             return Staged(target: target, client: client, needed: needed, previous: running.mapValues(\.version),
@@ -226,7 +226,7 @@ public struct Rollout: Sendable {
             return outcome
         }
         do throws(ClientError) {
-            let result = try client.request(.load(files: staged.needed.map(\.fileName), purge: purge, force: force), as: LoadReply.self)
+            let result = try client.request(.load(files: staged.needed.map(\.fileName), purge: purge, force: force))
             outcome.changes = result.modules.map(VersionChange.init)
             outcome.state = .committed
             progress(staged.target.name, .committed, outcome.changes.map { change in
@@ -272,10 +272,10 @@ public struct Rollout: Sendable {
     /// A module's exported `health` function (no arguments; `true` or `"ok"`
     /// is healthy), then the health command, if any.
     private func healthCheck(_ target: RolloutTarget, _ client: NodeClient, modules: [String]) throws(ClientError) {
-        let status = try client.request(.status, as: StatusReply.self)
+        let status = try client.request(.status)
         for module in status.modules where modules.contains(module.name) && module.current?.exports.contains("health") == true {
             let name = module.name
-            let answer = try client.request(.call(module: name, function: "health", args: []))
+            let answer = try client.request(.call(module: name, function: "health", args: [])).result
             guard answer == .bool(true) || answer == .string("ok") else {
                 throw .failed(code: .failed, message: "health check \(name):health answered \(JSON.render(answer))")
             }
@@ -313,9 +313,9 @@ public struct Rollout: Sendable {
         for change in outcome.changes {
             do {
                 if change.from != nil {
-                    _ = try client.request(.rollback(module: change.module), as: RollbackReply.self)
+                    _ = try client.request(.rollback(module: change.module))
                 } else {
-                    _ = try client.request(.delete(module: change.module), as: DeleteReply.self)
+                    _ = try client.request(.delete(module: change.module))
                 }
             } catch {
                 problems.append("\(change.module): \(error)")
@@ -333,7 +333,7 @@ public struct Rollout: Sendable {
         let modules = outcome.changes.map(\.module) + staged.notPermanent
         guard let client = staged.client, !modules.isEmpty else { return outcome }
         do {
-            _ = try client.request(.makePermanent(modules: modules), as: MakePermanentReply.self)
+            _ = try client.request(.makePermanent(modules: modules))
             outcome.state = .permanent
             progress(staged.target.name, .permanent, "")
         } catch {

@@ -192,6 +192,16 @@ public final class ControlServer: Sendable {
         }
     }
 
+    /// Tells a client whose connection is closed just after its welcome
+    /// why, and that the node acted on nothing: it has a session, so
+    /// `reconnect` reaches it as it does on a compacting node, where a
+    /// silent close would leave it unsure whether its request was done
+    /// (docs/PROTOCOL.md, "Connections").
+    private func sendReconnect(_ connection: Connection, _ why: String) {
+        let response = Response.error(code: .reconnect, message: "\(why); send the request again on a new connection")
+        try? connection.send(Frame(.response, response.boundedPayload()))
+    }
+
     /// Runs a connection's handshake, then serves it until it ends.
     private func handle(_ socket: Socket) {
         let connection: Connection
@@ -222,12 +232,8 @@ public final class ControlServer: Sendable {
         }
         guard endHandshake(socket) else {
             // Evicted between its welcome and here: its reading side is shut
-            // down, so it cannot be served. It has a session, though, and
-            // `reconnect` tells it to send its request again elsewhere, as
-            // a compacting node does, rather than meet a silent close.
-            let response = Response.error(
-                code: .reconnect, message: "the node was busy with other handshakes and dropped this connection; send the request again on a new one")
-            try? connection.send(Frame(.response, response.boundedPayload()))
+            // down, so it cannot be served.
+            sendReconnect(connection, "the node was busy with other handshakes and dropped this connection")
             refuse(.evicted, "\(socket.peer): evicted just after its handshake")
             connection.close()
             return
@@ -242,6 +248,7 @@ public final class ControlServer: Sendable {
         }
         guard connections.add(1, ordering: .relaxed).newValue <= Self.maxConnections else {
             connections.subtract(1, ordering: .relaxed)
+            sendReconnect(connection, "the node serves \(Self.maxConnections) connections already, its limit, and closed this one")
             refuse(.tooManyConnections, "\(Self.maxConnections) connections already open")
             connection.close()
             return
@@ -256,7 +263,6 @@ public final class ControlServer: Sendable {
             connections.subtract(1, ordering: .relaxed)
             connection.close()
         }
-        var served = ControlConnection(connection, server: self, id: ObjectIdentifier(socket))
-        served.run()
+        ControlConnection(connection, server: self, id: ObjectIdentifier(socket)).run()
     }
 }

@@ -4,6 +4,7 @@ import Glibc
 import Hot
 import HotPlatform
 import Logging
+import Synchronization
 
 /// The node's side of `NodeRuntime`: external calls, processes, servers.
 final class Kernel: NodeRuntime, @unchecked Sendable {
@@ -16,6 +17,24 @@ final class Kernel: NodeRuntime, @unchecked Sendable {
         self.codeServer = codeServer
         self.processes = processes
         self.logger = logger
+        self.threadStarter = Mutex(HotPlatform.startThread)
+    }
+
+    /// How a process's thread is started: `HotPlatform.startThread`. A
+    /// test puts one that fails as `pthread_create` does in a container
+    /// short of threads, to reach that path without such a container.
+    typealias ThreadStarter = @Sendable (@escaping @Sendable () -> Void) throws -> Void
+
+    private let threadStarter: Mutex<ThreadStarter>
+
+    /// Replaces how process threads start, for a test; returns the one it replaced.
+    @discardableResult
+    func replaceThreadStarter(_ starter: @escaping ThreadStarter) -> ThreadStarter {
+        threadStarter.withLock { current in
+            let previous = current
+            current = starter
+            return previous
+        }
     }
 
     // MARK: the calling process
@@ -126,8 +145,9 @@ final class Kernel: NodeRuntime, @unchecked Sendable {
     /// thread limit, below the node's own), the process leaves the table
     /// and the caller gets `systemLimit`, not a node that traps.
     private func startProcessThread(_ process: NodeProcess, _ body: @escaping @Sendable () -> Void) throws(ProcessError) {
+        let start = threadStarter.withLock { $0 }
         do {
-            try HotPlatform.startThread(body)
+            try start(body)
         } catch {
             process.mailbox.close(reason: "no thread")
             processes.remove(process.pid)

@@ -26,32 +26,61 @@ struct OperationFailure: Error {
     init(_ error: LoadError) { self.init(error.code, error.description) }
 }
 
-/// Maps each request but `stage` and `compact` (which need the connection:
-/// `ControlConnection` serves them) to its operation, and the operation's
-/// reply or refusal to the response.
+/// What a connection lends the two operations that need more than the
+/// node: `stage` reads its chunks from it, `compact` answers through it
+/// just before the exec, and both leave word of how the connection fares.
+final class ConnectionSide {
+    let connection: Connection
+    /// The connection's identity in the server's tables, which a compaction
+    /// it asked for leaves open.
+    let id: ObjectIdentifier
+    /// A frame read in place of an upload's chunk, to serve next.
+    var interrupting: Frame?
+    /// Why the stream broke under an upload: the connection cannot go on.
+    var broken: WireError?
+    /// Whether a compaction's reply went out (its exec then failed, and the
+    /// connection closes with no second answer).
+    var answered = false
+
+    init(_ connection: Connection, id: ObjectIdentifier) {
+        self.connection = connection
+        self.id = id
+    }
+}
+
+/// Maps each request to its operation, and the operation's reply or
+/// refusal to the response.
 struct RequestHandler {
     let node: Node
 
-    func response(to request: Request) -> Response {
+    /// The response to `request`, or nil when the connection is to close
+    /// without one: an upload's stream broke, or a compaction answered already.
+    func response(to request: Request, on side: ConnectionSide) -> Response? {
+        let response: Response
         switch request {
-        case .ping: answer(Ping())
-        case .status: answer(Status())
-        case .stop: answer(Stop())
-        case .call(let module, let function, let args): answer(Call(module: module, function: function, args: args))
+        case .ping: response = answer(Ping(), request)
+        case .status: response = answer(Status(), request)
+        case .stop: response = answer(Stop(), request)
+        case .call(let module, let function, let args): response = answer(Call(module: module, function: function, args: args), request)
         case .spawn(let module, let function, let args, let name):
-            answer(Spawn(module: module, function: function, args: args, name: name))
-        case .send(let to, let message): answer(Send(to: to, message: message))
-        case .purge(let module, let soft): answer(Purge(module: module, soft: soft))
-        case .delete(let module): answer(Delete(module: module))
-        case .check(let files): answer(Check(files: files))
-        case .makePermanent(let modules): answer(MakePermanent(modules: modules))
-        case .rollback(let module): answer(Rollback(module: module))
-        case .load(let files, let purge, let force): answer(Load(files: files, purge: purge, force: force))
-        case .stage, .compact: preconditionFailure("\(request) is served by its connection, not by RequestHandler")
+            response = answer(Spawn(module: module, function: function, args: args, name: name), request)
+        case .send(let to, let message): response = answer(Send(to: to, message: message), request)
+        case .purge(let module, let soft): response = answer(Purge(module: module, soft: soft), request)
+        case .delete(let module): response = answer(Delete(module: module), request)
+        case .check(let files): response = answer(Check(files: files), request)
+        case .makePermanent(let modules): response = answer(MakePermanent(modules: modules), request)
+        case .rollback(let module): response = answer(Rollback(module: module), request)
+        case .load(let files, let purge, let force): response = answer(Load(files: files, purge: purge, force: force), request)
+        case .stage(let file, let size, let sha256): response = answer(Stage(file: file, size: size, sha256: sha256, side: side), request)
+        case .compact(let purge): response = answer(Compact(purge: purge, side: side), request)
         }
+        return side.broken == nil && !side.answered ? response : nil
     }
 
-    private func answer<Operation: NodeOperation>(_ operation: Operation) -> Response {
+    private func answer<Operation: NodeOperation>(_ operation: Operation, _ request: Request) -> Response {
+        // The reply document names the op it answers: an operation mapped
+        // to another op's request is a bug in the switch above.
+        assert(Operation.Reply.request == request.op, "\(request.op) is answered with a \(Operation.Reply.request) reply")
         do {
             return .ok(try operation.perform(on: node).term)
         } catch {
@@ -191,6 +220,68 @@ extension RequestHandler {
                 return RollbackReply(module: module, from: r.from, to: r.to, codeChangeFailures: migrateServers(of: module, on: node))
             } catch {
                 throw OperationFailure(error)
+            }
+        }
+    }
+
+    /// Receives an upload. A refusal is answered at once, and the chunks
+    /// the client may already be streaming are then dropped as they come
+    /// (`ControlConnection.run`), so that the client reads the refusal
+    /// rather than a broken pipe (docs/PROTOCOL.md, "stage").
+    struct Stage: NodeOperation {
+        let file: String
+        let size: Int
+        let sha256: String
+        let side: ConnectionSide
+
+        func perform(on node: Node) throws(OperationFailure) -> StageReply {
+            guard let name = ArtifactName(fileName: file) else {
+                throw OperationFailure(.badRequest, "'\(file)' is not a module version file name")
+            }
+            guard size <= Store.maxUpload else {
+                throw OperationFailure(.badUpload, "upload of \(size) bytes exceeds the limit of \(Store.maxUpload)")
+            }
+            let side = side
+            do throws(UploadError) {
+                let path = try node.store.receive(name, size: size, sha256: sha256) { () throws(WireError) -> [UInt8] in
+                    let frame: Frame
+                    do throws(WireError) { frame = try side.connection.receive() } catch {
+                        side.broken = error
+                        throw error
+                    }
+                    guard frame.type == .chunk else {
+                        // A request cut the upload short: it is served after the refusal.
+                        side.interrupting = frame
+                        throw .unexpectedFrame(expected: "chunk", got: "\(frame.type)")
+                    }
+                    return frame.payload
+                }
+                return StageReply(file: lastPathComponent(path))
+            } catch {
+                if side.broken == nil { node.logger.warning("upload of \(file) refused: \(error)") }
+                throw OperationFailure(.badUpload, error.description)
+            }
+        }
+    }
+
+    /// Compacts the node: answered by `Node.compact` itself, through the
+    /// connection, just before the exec, so a success never returns here.
+    /// A refusal is thrown; an exec that failed after the answer went out
+    /// leaves `side.answered` set, and the connection closes.
+    struct Compact: NodeOperation {
+        let purge: Bool
+        let side: ConnectionSide
+
+        func perform(on node: Node) throws(OperationFailure) -> CompactReply {
+            let side = side
+            do {
+                try node.compact(trigger: "request", purge: purge, requester: side.id) { reply in
+                    side.answered = (try? side.connection.send(Frame(.response, Response.ok(reply.term).boundedPayload()))) != nil
+                    return side.answered
+                }
+            } catch {
+                node.logger.warning("\(error)")
+                throw OperationFailure(error.code, error.description)
             }
         }
     }

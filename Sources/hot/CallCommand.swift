@@ -13,7 +13,7 @@ let callCommand = Command(
     let (module, function) = try splitTarget(args.positionals[0])
     let callArgs = try args.positionals.dropFirst().map { (word) throws(CommandError) in try termArgument(word) }
     try eachNode(args) { (client) throws(ClientError) in
-        let result = try client.request(.call(module: module, function: function, args: Array(callArgs)))
+        let result = try client.request(.call(module: module, function: function, args: Array(callArgs))).result
         printJSON(result, pretty: false)
     }
 }

@@ -86,10 +86,10 @@ private func compact(_ target: NodeTarget, purge: Bool) throws(CommandError) -> 
     let client = try connect(target)
     let name = client.nodeName
     let before: StatusReply
-    do { before = try client.request(.status, as: StatusReply.self) } catch { throw clientFailure(error) }
+    do { before = try client.request(.status) } catch { throw clientFailure(error) }
     var reply: CompactReply?
     do {
-        reply = try client.request(.compact(purge: purge), as: CompactReply.self)
+        reply = try client.request(.compact(purge: purge))
     } catch .failed(_, let message) {
         // The node's refusal says what stood in the way (plain processes
         // named, with --purge as the way on) and that nothing changed.
@@ -120,7 +120,7 @@ private func statusAfterCompaction(_ target: NodeTarget, name: String) throws(Co
     repeat {
         do throws(ClientError) {
             let client = try NodeClient(address: target.address, cookieFile: target.cookieFile, waiting: deadline.timeLeft)
-            return try client.request(.status, as: StatusReply.self)
+            return try client.request(.status)
         } catch {
             switch error {
             // A cookie refused, or a document not understood, will not change.

@@ -19,8 +19,8 @@ let spawnCommand = Command(
     let (module, function) = try splitTarget(args.positionals[0])
     let callArgs = try args.positionals.dropFirst().map { (word) throws(CommandError) in try termArgument(word) }
     try eachNode(args) { (client) throws(ClientError) in
-        let pid = try client.request(.spawn(module: module, function: function, args: Array(callArgs), name: args.value(.processName)))
-        if case .pid(let p) = pid { print(p.description) } else { printJSON(pid, pretty: false) }
+        let spawned = try client.request(.spawn(module: module, function: function, args: Array(callArgs), name: args.value(.processName)))
+        print(spawned.pid.description)
     }
 }
 
@@ -50,7 +50,7 @@ let purgeCommand = Command(
 ) { (args) throws(CommandError) in
     let module = args.positionals[0]
     try eachNode(args) { (client) throws(ClientError) in
-        let result = try client.request(.purge(module: module, soft: args.has(.soft)), as: PurgeReply.self)
+        let result = try client.request(.purge(module: module, soft: args.has(.soft)))
         if args.has(.json) { return printJSON(result.term) }
         guard let version = result.purged else {
             print("\(client.nodeName): \(module) has no old code")
@@ -87,7 +87,7 @@ let deleteCommand = Command(
 ) { (args) throws(CommandError) in
     let module = args.positionals[0]
     try eachNode(args) { (client) throws(ClientError) in
-        let result = try client.request(.delete(module: module), as: DeleteReply.self)
+        let result = try client.request(.delete(module: module))
         print("\(client.nodeName): \(module) v\(result.old) is now old; calls to \(module) fail until the next deploy")
     }
 }

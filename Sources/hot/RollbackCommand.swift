@@ -36,16 +36,16 @@ let rollbackCommand = Command(
         let change: (from: Int?, to: Int)
         if let shipped {
             try client.stage(path: shipped.path, fileName: lastPathComponent(shipped.path))
-            let loaded = try client.request(.load(files: [lastPathComponent(shipped.path)], purge: false, force: true), as: LoadReply.self)
+            let loaded = try client.request(.load(files: [lastPathComponent(shipped.path)], purge: false, force: true))
             guard let result = loaded.modules.first(where: { $0.module == module }) else {
                 throw .badReply(ReplyError(request: LoadReply.request, problem: .dataCorrupted("no entry for \(module)", path: "")))
             }
             change = (result.from, result.to)
         } else {
-            let result = try client.request(.rollback(module: module), as: RollbackReply.self)
+            let result = try client.request(.rollback(module: module))
             change = (result.from, result.to)
         }
-        if !args.has(.rollbackTemporary) { _ = try client.request(.makePermanent(modules: [module]), as: MakePermanentReply.self) }
+        if !args.has(.rollbackTemporary) { _ = try client.request(.makePermanent(modules: [module])) }
         if args.has(.json) {
             report.append([
                 "node": .string(client.nodeName), "module": .string(module), "from": change.from.map { .int($0) } ?? .null,

@@ -15,7 +15,7 @@ func refuseOtherHostBuild(_ project: Project, targets: [NodeTarget]) throws(Comm
     do { built = try HostBuild.resolve(config, project: project) } catch { throw .failed(error.description) }
     for target in targets {
         guard let client = try? NodeClient(address: target.address, cookieFile: target.cookieFile),
-            let status = try? client.request(.status, as: StatusReply.self), let running = status.host
+            let status = try? client.request(.status), let running = status.host
         else { continue }
         if let refusal = otherHostBuild(node: target.name, running: running, built: built.fingerprint, product: config.product) {
             throw .failed(refusal)

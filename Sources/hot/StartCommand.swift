@@ -34,7 +34,7 @@ let startCommand = Command(
     if let running = try? NodeClient(address: address, cookieFile: project.cookiePath) {
         // A node whose supervisor died is refused, not reported running:
         // started again beside it, two nodes would share one state folder.
-        if let unsupervised = (try? running.request(.status, as: StatusReply.self))?.unsupervised {
+        if let unsupervised = (try? running.request(.status))?.unsupervised {
             throw .failed("node \(local.name) is running on \(address) but \(unsupervised.description)")
         }
         print("node \(local.name) is already running on \(address)")

@@ -18,7 +18,7 @@ let statusCommand = Command(
     var documents: [StatusReply] = []
     for target in try resolveNodes(NodeSelection(args), project: project) {
         let client = try connect(target)
-        do throws(ClientError) { documents.append(try client.request(.status, as: StatusReply.self)) } catch { throw clientFailure(error) }
+        do throws(ClientError) { documents.append(try client.request(.status)) } catch { throw clientFailure(error) }
     }
     if args.has(.json) {
         printJSON(documents.count == 1 ? documents[0].term : .list(documents.map(\.term)))

@@ -127,7 +127,7 @@ struct CompactCommandTests {
         defer { scratch.close() }
         let app = try CodeServerProject(scratch, modules: ["alpha": CodeServerModules.constant("alpha", version: 1)])
         let client = try NodeClient(address: .unix(path: scratch.path("app/.hot/node.sock")), cookieFile: scratch.path("app/.hot/cookie"))
-        let before = try client.request(.status, as: StatusReply.self)
+        let before = try client.request(.status)
         // The next version, built but not loaded, to load over the old connection.
         try app.write("alpha", CodeServerModules.constant("alpha", version: 2))
         let built = try app.hot(["build", "--json"])
@@ -138,11 +138,11 @@ struct CompactCommandTests {
         let compacted = try app.hot(["compact"])
         try #require(compacted.status == 0, "\(compacted)")
         // The node told this idle connection to reconnect and closed it.
-        let after = try client.request(.status, as: StatusReply.self)
+        let after = try client.request(.status)
         #expect(after.pid == before.pid)
         #expect(after.lastCompaction != nil, "\(after)")
         try client.stage(path: scratch.path("app/.hot/build/alpha/\(object)"), fileName: object)
-        let loaded = try client.request(.load(files: [object], purge: false, force: false), as: LoadReply.self)
+        let loaded = try client.request(.load(files: [object], purge: false, force: false))
         #expect(loaded.modules.map(\.to) == [2])
         #expect(try app.call("alpha:v") as? Int == 2)
     }

@@ -39,11 +39,11 @@ struct CompactionTests {
         let client = try project.client()
         _ = try client.request(.spawn(module: "counter", function: "counter", args: [], name: "counter"))
         _ = try client.request(.spawn(module: "ledger", function: "ledger", args: [], name: "ledger"))
-        for _ in 0..<3 { _ = try client.request(.call(module: "counter", function: "bump", args: [])) }
-        for entry in ["a", "b"] { _ = try client.request(.call(module: "ledger", function: "add", args: [.string(entry)])) }
+        for _ in 0..<3 { _ = try client.request(.call(module: "counter", function: "bump", args: [])).result }
+        for entry in ["a", "b"] { _ = try client.request(.call(module: "ledger", function: "add", args: [.string(entry)])).result }
         // Versions that become retained: each deploy of hello maps one more.
         try project.deploy("hello", versions: 2...25) { CodeServerModules.constant("hello", version: $0) }
-        let before = try client.request(.status, as: StatusReply.self)
+        let before = try client.request(.status)
         try #require((before.mappedVersions ?? 0) >= 27, "\(before)")
         let memoryBefore = try #require(ProcessMemory.of(pid: Int32(before.pid)))
 
@@ -68,18 +68,16 @@ struct CompactionTests {
         let servers = Dictionary(after.processes.map { ($0.name ?? "", $0.pid) }, uniquingKeysWith: { a, _ in a })
         #expect(servers == Dictionary(before.processes.map { ($0.name ?? "", $0.pid) }, uniquingKeysWith: { a, _ in a }))
         let again = try project.client()
-        let count = try again.request(.call(module: "counter", function: "bump", args: []))
+        let count = try again.request(.call(module: "counter", function: "bump", args: [])).result
         #expect(count["count"]?.intValue == 4, "\(count)")
-        let entries = try again.request(.call(module: "ledger", function: "entries", args: []))
+        let entries = try again.request(.call(module: "ledger", function: "entries", args: [])).result
         #expect(entries == .list(["a", "b"]), "\(entries)")
         // A pid handed out now was never handed out before.
-        let fresh = try again.request(.spawn(module: "counter", function: "counter", args: [], name: "counter2"))
-        guard case .pid(let newestPid) = fresh else { throw CompactionTestError("spawn answered \(fresh)") }
-        let newest = newestPid.id
+        let newest = try again.request(.spawn(module: "counter", function: "counter", args: [], name: "counter2")).pid.id
         #expect(before.processes.allSatisfy { (Pid(parsing: $0.pid)?.id ?? 0) < newest })
         // A deploy right after works, and numbers on from the current version.
         try project.deploy("hello", versions: 26...26) { CodeServerModules.constant("hello", version: $0) }
-        #expect(try again.request(.call(module: "hello", function: "hi", args: [])).stringValue == "hello v26")
+        #expect(try again.request(.call(module: "hello", function: "hi", args: [])).result.stringValue == "hello v26")
     }
 
     @Test("after a compaction the node holds what a fresh node with the same versions holds, by /proc")
@@ -94,7 +92,7 @@ struct CompactionTests {
         let fresh = try scratch.hot(["start", "--node", "fresh"])
         try #require(fresh.status == 0, "\(fresh)")
         let freshStatus = try NodeClient(address: .unix(path: scratch.path("app/.hot/nodes/fresh/node.sock")), cookieFile: project.cookie)
-            .request(.status, as: StatusReply.self)
+            .request(.status)
         #expect(freshStatus.modules.map { "\($0.name) v\($0.current?.version ?? 0)" }.sorted()
             == compacted.modules.map { "\($0.name) v\($0.current?.version ?? 0)" }.sorted())
         let ours = try #require(ProcessMemory.of(pid: Int32(compacted.pid)))
@@ -121,7 +119,7 @@ struct CompactionTests {
                     // `reconnect` again on a new connection.
                     let client = try project.client()
                     while tally.running.load(ordering: .relaxed) {
-                        let answer = try client.request(.call(module: "hello", function: "hi", args: []))
+                        let answer = try client.request(.call(module: "hello", function: "hi", args: [])).result
                         tally.record(answer)
                     }
                 } catch {
@@ -165,11 +163,9 @@ struct CompactionTests {
         try scratch.write("app/modules/t2/t2.swift", CodeServerModules.process(version: 1))
         try project.deploy("t2", versions: 1...1) { CodeServerModules.process(version: $0) }
         let client = try project.client()
-        guard case .pid(let pid) = try client.request(.spawn(module: "t2", function: "loop", args: [0], name: "looper")) else {
-            throw CompactionTestError("spawn answered no pid")
-        }
-        let before = try client.request(.status, as: StatusReply.self)
-        let refused = Result { () throws(ClientError) in try client.request(.compact(purge: false), as: CompactReply.self) }
+        let pid = try client.request(.spawn(module: "t2", function: "loop", args: [0], name: "looper")).pid
+        let before = try client.request(.status)
+        let refused = Result { () throws(ClientError) in try client.request(.compact(purge: false)) }
         guard case .failure(let error) = refused, case .failed(let code, let message) = error else {
             Issue.record("a compaction with a plain process running was not refused: \(refused)")
             return
@@ -178,10 +174,10 @@ struct CompactionTests {
         #expect(message.contains(pid.description), "\(message)")
         #expect(message.contains("--purge"), "\(message)")
         // Refused before anything changed: the same process serves, with its process.
-        let still = try client.request(.status, as: StatusReply.self)
+        let still = try client.request(.status)
         #expect(still.pid == before.pid && still.lastCompaction == nil)
         #expect(still.processes.map(\.pid) == before.processes.map(\.pid))
-        #expect(try client.request(.call(module: "t2", function: "version", args: [])) == .int(1))
+        #expect(try client.request(.call(module: "t2", function: "version", args: [])).result == .int(1))
 
         let reply = try project.compact(purge: true)
         #expect(reply.stopped == [pid.description])
@@ -200,9 +196,9 @@ struct CompactionTests {
         let client = try project.client()
         _ = try client.request(.spawn(module: "counter", function: "counter", args: [], name: "counter"))
         _ = try client.request(.spawn(module: "fragile", function: "fragile", args: [], name: "fragile"))
-        _ = try client.request(.call(module: "counter", function: "bump", args: []))
-        let before = try client.request(.status, as: StatusReply.self)
-        let refused = Result { () throws(ClientError) in try client.request(.compact(purge: false), as: CompactReply.self) }
+        _ = try client.request(.call(module: "counter", function: "bump", args: [])).result
+        let before = try client.request(.status)
+        let refused = Result { () throws(ClientError) in try client.request(.compact(purge: false)) }
         guard case .failure(.failed(let code, let message)) = refused else {
             Issue.record("a server whose state does not decode did not refuse the compaction: \(refused)")
             return
@@ -211,10 +207,10 @@ struct CompactionTests {
         #expect(message.contains("fragile-refuses-to-decode"), "\(message)")
         // Everything resumed: the servers answer, with their state, on the
         // connection that asked and on a new one; the same process serves.
-        #expect(try client.request(.call(module: "counter", function: "bump", args: []))["count"]?.intValue == 2)
+        #expect(try client.request(.call(module: "counter", function: "bump", args: [])).result["count"]?.intValue == 2)
         let fresh = try project.client()
-        #expect(try fresh.request(.call(module: "fragile", function: "poke", args: [])) == .int(1))
-        let after = try fresh.request(.status, as: StatusReply.self)
+        #expect(try fresh.request(.call(module: "fragile", function: "poke", args: [])).result == .int(1))
+        let after = try fresh.request(.status)
         #expect(after.pid == before.pid && after.lastCompaction == nil)
         #expect(after.mappedVersions == before.mappedVersions)
         #expect(after.processes.map(\.pid) == before.processes.map(\.pid))
@@ -230,7 +226,7 @@ struct CompactionTests {
         try scratch.write("app/modules/hello/hello.swift", CodeServerModules.constant("hello", version: 3))
         let temporary = try scratch.hot(["deploy", "--temporary"])
         try #require(temporary.status == 0, "\(temporary)")
-        let before = try project.client().request(.status, as: StatusReply.self)
+        let before = try project.client().request(.status)
         try #require(before.modules.first { $0.name == "hello" }?.current?.version == 3)
         _ = try project.compact()
         // The exec has started once the process's environment (as /proc
@@ -270,7 +266,7 @@ struct CompactionProject {
 
     /// Asks for a compaction; the reply the old process sent before its exec.
     func compact(purge: Bool = false) throws -> CompactReply {
-        try client().request(.compact(purge: purge), as: CompactReply.self)
+        try client().request(.compact(purge: purge))
     }
 
     /// The status of a node that has compacted since `since` (or at all).
@@ -287,7 +283,7 @@ struct CompactionProject {
         var last: String = "no answer"
         while Date() < deadline {
             do {
-                let status = try client().request(.status, as: StatusReply.self)
+                let status = try client().request(.status)
                 if accept(status) { return status }
                 last = "\(status)"
             } catch {

@@ -87,7 +87,7 @@ struct NodeHardeningTests {
         // While the hanging trial runs, another client loads and calls.
         usleep(1_000_000)
         let otherStart = ContinuousClock.now
-        let loaded = try Self.client(scratch).request(.load(files: [quick.file], purge: false, force: false), as: LoadReply.self)
+        let loaded = try Self.client(scratch).request(.load(files: [quick.file], purge: false, force: false))
         let otherSeconds = seconds(since: otherStart)
         #expect(loaded.modules.map(\.module) == ["quick"])
         #expect(otherSeconds < 5, "another client's load waited \(otherSeconds) s behind the hanging trial")
@@ -185,7 +185,7 @@ struct NodeHardeningTests {
         let call = try scratch.hot(["call", "hello:greet", "x"])
         #expect(call.stdout == "\"Hello, x!\"\n", "the restarted node must run its permanent hello v1: \(call)")
 
-        let status = try Self.client(scratch).request(.status, as: StatusReply.self)
+        let status = try Self.client(scratch).request(.status)
         let refused = try #require(status.refused, "status must list the refused build")
         #expect(refused.map(\.module) == ["hello"] && refused.map(\.version) == [2], "\(refused)")
         #expect(status.modules.first { $0.name == "hello" }?.current?.version == 1)

@@ -70,7 +70,7 @@ struct ReloadStressTests {
                     let low = completed.load(ordering: .acquiring)
                     let result: Term
                     do {
-                        result = try client.request(.call(module: "spin", function: "version", args: []))
+                        result = try client.request(.call(module: "spin", function: "version", args: [])).result
                     } catch {
                         failures.withLock { $0.append("call failed: \(error)") }
                         continue

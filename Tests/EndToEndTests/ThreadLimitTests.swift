@@ -65,7 +65,7 @@ struct ThreadLimitTests {
         let cookie = scratch.path("app/.hot/cookie")
         let client = try NodeClient(address: address, cookieFile: cookie)
         try client.stage(path: spawner.path, fileName: spawner.file)
-        _ = try client.request(.load(files: [spawner.file], purge: false, force: false), as: LoadReply.self)
+        _ = try client.request(.load(files: [spawner.file], purge: false, force: false))
 
         let cgroups = try #require(Self.cgroups)
         let group = cgroups + "/hot-test-\(getpid())-\(node)"
@@ -87,7 +87,7 @@ struct ThreadLimitTests {
         let current = try String(contentsOfFile: group + "/pids.current", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
         try Self.write(group + "/pids.max", current)
 
-        let answer = try client.request(.call(module: "spawner", function: "fill", args: [.int(50)]))
+        let answer = try client.request(.call(module: "spawner", function: "fill", args: [.int(50)])).result
         guard case .list(let parts) = answer, parts.count == 2, case .string(let error) = parts[1] else {
             Issue.record("fill answered \(answer)")
             return
@@ -96,10 +96,10 @@ struct ThreadLimitTests {
         #expect(error.contains("no thread"), "systemLimit names the cause: \(error)")
         #expect(Scratch.isAlive(node), "the node lives")
         // Still answering on the connection it had.
-        _ = try client.request(.status, as: StatusReply.self)
+        _ = try client.request(.status)
 
         try Self.write(group + "/pids.max", "max")
-        let after = try client.request(.call(module: "spawner", function: "fill", args: [.int(2)]))
+        let after = try client.request(.call(module: "spawner", function: "fill", args: [.int(2)])).result
         #expect(after == .list([.string("2"), .string("")]), "spawns work again once threads can be had: \(after)")
     }
 }
