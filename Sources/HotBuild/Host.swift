@@ -101,7 +101,8 @@ public struct HostBuild: Codable, Sendable, Equatable {
                 throw .system(error)
             }
         }
-        try build.checkCurrent(package: config.package, product: config.product, command: command, root: package)
+        let hotModules = realPath(project.modulesDirectory) ?? project.modulesDirectory
+        try build.checkCurrent(package: config.package, product: config.product, command: command, root: package, hotModules: hotModules)
         return build
     }
 
@@ -149,7 +150,11 @@ public struct HostBuild: Codable, Sendable, Equatable {
     /// would carry the fingerprint of an executable that does not hold
     /// their code, or be compiled against declarations the sources no
     /// longer make (a failed host build leaves both behind).
-    private func checkCurrent(package: String, product: String, command: String, root: String) throws(HostError) {
+    /// The sources under `hotModules` are left out: they are the built-in
+    /// versions' (docs/ARCHITECTURE.md, "Built-in versions"), which nothing
+    /// in the host imports, and an edit to one is what `hot deploy` builds
+    /// over the built-in version, not a host out of date.
+    private func checkCurrent(package: String, product: String, command: String, root: String, hotModules: String) throws(HostError) {
         var info = stat()
         guard stat(executable, &info) == 0 else { throw .notBuilt(package: package, product: product, command: command) }
         let linked = info.st_mtim
@@ -167,7 +172,8 @@ public struct HostBuild: Codable, Sendable, Equatable {
         // only touched is compiled again to the same object, and the link
         // is not run again: its dependency file, written by that compile,
         // says it was built.
-        for (source, dependencies) in sources.sorted(by: { $0.key < $1.key }) where newer(source) == true {
+        for (source, dependencies) in sources.sorted(by: { $0.key < $1.key })
+        where newer(source) == true && !source.hasPrefix(hotModules + "/") {
             if !dependencies.isEmpty, let compiled = modificationTime(dependencies), let edited = modificationTime(source),
                 compiled.tv_sec > edited.tv_sec || (compiled.tv_sec == edited.tv_sec && compiled.tv_nsec >= edited.tv_nsec)
             {

@@ -30,14 +30,21 @@ public struct HotNodeService: Service {
     }
 
     /// The service of the node `configuration` describes; see `NodeHost.init`.
+    /// An in-process node starts here already (see `project(root:)`).
     public init(_ configuration: NodeConfiguration) throws(NodeHost.Failure) {
         self.host = try NodeHost(configuration)
+        if configuration.inProcess { try host.start() }
     }
 
     /// The service of the project's local node, the one `hot start` would
-    /// run (`NodeConfiguration.project(root:node:)`).
+    /// run (`NodeConfiguration.project(root:node:)`). In a test bundle it is
+    /// an in-process node (`NodeConfiguration.inProcess`; docs/EMBEDDING.md,
+    /// "Testing a host in-process"), started here: HummingbirdTesting runs
+    /// the services beside the test, not before it, and the test's first
+    /// request must find the built-in versions booted. Booting them takes
+    /// no trial and no file of the project.
     public static func project(root: String? = nil) throws -> HotNodeService {
-        HotNodeService(try NodeHost(try NodeConfiguration.project(root: root)))
+        try HotNodeService(try NodeConfiguration.project(root: root))
     }
 
     /// The node: its code server and the typed handles of its exports.
@@ -52,7 +59,9 @@ public struct HotNodeService: Service {
             host.stop(reason: "graceful shutdown")
         }
         guard !Task.isCancelled, !Task.isShuttingDownGracefully else { return }
-        kill(getpid(), SIGTERM)
+        // Only `hot stop` ends a server's node this way; an in-process one
+        // has no listener, and its process is a test run, not a server.
+        if !host.configuration.inProcess { kill(getpid(), SIGTERM) }
         // Back when the group begins its graceful shutdown, or is cancelled.
         try? await gracefulShutdown()
     }

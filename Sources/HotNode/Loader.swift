@@ -30,13 +30,17 @@ final class Loader: ModuleLoader {
     private let spare: TrialSpare?
     /// Where a passed trial says how long it took, and in which child.
     private let logger: Logger?
+    /// Whether an object built against another build of the host is
+    /// refused; not in an in-process node (`NodeHost.loadForTesting`).
+    private let checksHost: Bool
 
     /// A loader whose trials run `trialExecutable` with `HOT_TRIAL_LOAD` for
     /// for at most `trialTimeout`, or that runs none; with `spare`, each
     /// trial finds its child started ahead of time.
     init(trialExecutable: String?, trialTimeout: Duration = TrialLoad.defaultTimeout, spare: Bool = TrialSpare.isEnabled,
-         logger: Logger? = nil) {
+         checksHost: Bool = true, logger: Logger? = nil) {
         self.trialExecutable = trialExecutable
+        self.checksHost = checksHost
         self.trialTimeout = trialTimeout
         self.logger = logger
         self.spare = spare ? trialExecutable.map { TrialSpare(executable: $0, readyTimeout: trialTimeout, logger: logger) } : nil
@@ -65,7 +69,7 @@ final class Loader: ModuleLoader {
             let message = Self.lastDLError()
             // A module built for another host usually fails here, on a symbol
             // of that host this executable lacks; its descriptor says why.
-            if let descriptor = Self.embeddedDescriptor(path), let host = descriptor.host, host != HostFingerprint.current {
+            if checksHost, let descriptor = Self.embeddedDescriptor(path), let host = descriptor.host, host != HostFingerprint.current {
                 throw .hostMismatch(module: descriptor.name, expected: HostFingerprint.current, found: host)
             }
             throw .badFile(path: path, reason: Self.explain(message))
@@ -91,7 +95,9 @@ final class Loader: ModuleLoader {
         // A module compiled against a host binds to that build's symbols and
         // type layouts; any other executable, hotnode included, may lack
         // them or lay them out otherwise (docs/ARCHITECTURE.md, "Host modules").
-        if let host = descriptor.host, host != HostFingerprint.current {
+        // Not in an in-process node: its test bundle is another build that
+        // links the same code, and only the test itself loads there.
+        if checksHost, let host = descriptor.host, host != HostFingerprint.current {
             throw .hostMismatch(module: descriptor.name, expected: HostFingerprint.current, found: host)
         }
         return ModuleImage(descriptor: descriptor, path: path, bytes: Int(info.st_size)) { () throws(LoadError) in

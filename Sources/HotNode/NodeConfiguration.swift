@@ -18,6 +18,16 @@ public struct NodeConfiguration: Sendable, Equatable {
     /// its `.hot/` is made owner-only and its cookie made when missing, as
     /// `hot start` does. Nil for a node told every path.
     public var project: ProjectLayout?
+    /// An in-process node (docs/EMBEDDING.md, "Testing a host in-process"):
+    /// a node inside a process that is not the project's host, a test
+    /// bundle above all. It listens nowhere and writes no pid file, keeps its
+    /// state in a temporary folder removed at stop, runs no trial loads (a
+    /// trial re-runs this executable) and loads no object built for the host
+    /// unless told (`NodeHost.loadForTesting`); its built-in versions boot
+    /// as in the host. `listen`, `pidFile`, `state` and `codePath` are unused.
+    public var inProcess = false
+    /// Why the node runs in-process, for the one line it logs at start.
+    public var inProcessReason = "its configuration says so"
 
     /// The name announced in every handshake.
     public var name: String { get { flags.name } set { flags.name = newValue } }
@@ -58,6 +68,13 @@ public struct NodeConfiguration: Sendable, Equatable {
         self.flags = flags
     }
 
+    /// An in-process node named `name` (see `inProcess`), with `sticky` modules.
+    public static func inProcess(name: String, sticky: Set<String> = []) -> NodeConfiguration {
+        var configuration = NodeConfiguration(name: name, listen: [], cookieFile: "", state: "", sticky: sticky)
+        configuration.inProcess = true
+        return configuration
+    }
+
     /// The environment variable naming a project's root, for a server started
     /// outside its project folder.
     public static let projectVariable = "HOT_PROJECT"
@@ -70,7 +87,18 @@ public struct NodeConfiguration: Sendable, Equatable {
     /// `node` names a further local node (`.hot/nodes/NAME/`). The project is
     /// `root`, else `HOT_PROJECT`, else the nearest folder holding hot.json
     /// from the working directory up.
+    ///
+    /// Run by a test bundle (an executable named `*.xctest`, as `swift test`
+    /// builds), the node is an in-process one (`inProcess`), so that the
+    /// app's tests neither bind the running app's socket nor re-run
+    /// themselves in trials. Only a test bundle: a host copied under another
+    /// name (into a container image, say) stays the node `hot` reaches.
     public static func project(root: String? = nil, node: String? = nil) throws(ProjectFailure) -> NodeConfiguration {
+        try project(root: root, node: node, executable: realPath("/proc/self/exe") ?? "")
+    }
+
+    /// `project(root:node:)` as run by `executable`.
+    static func project(root: String?, node: String?, executable: String) throws(ProjectFailure) -> NodeConfiguration {
         let folder: String
         if let root {
             folder = root
@@ -94,7 +122,19 @@ public struct NodeConfiguration: Sendable, Equatable {
         let layout = ProjectLayout(root: absolutePath(folder), name: config.name)
         var configuration = NodeConfiguration(flags: NodeFlags(project: layout, config: config, node: node))
         configuration.project = layout
+        if let reason = testBundle(executable) {
+            configuration = .inProcess(name: configuration.name, sticky: configuration.sticky)
+            configuration.project = layout
+            configuration.inProcessReason = reason
+        }
         return configuration
+    }
+
+    /// Why `executable` runs its project's node in-process, or nil when it
+    /// does not: it is a test bundle, not the project's host.
+    static func testBundle(_ executable: String) -> String? {
+        let name = lastPathComponent(executable)
+        return name.hasSuffix(".xctest") ? "\(name) is a test bundle, not the project's host" : nil
     }
 
     /// Why a project's node could not be configured.

@@ -42,6 +42,11 @@ public final class NodeHost: Sendable {
         // failure below closes it unwritten, which the starter reads as such.
         ready = Mutex(ReadyNotice.take())
         try Self.checkSDKExported()
+        if configuration.inProcess {
+            (self.cookie, self.node) = try Self.inProcessNode(configuration, logger: logger)
+            self.configuration = configuration
+            return
+        }
         if let project = configuration.project {
             do {
                 try project.makeHotDirectory()
@@ -97,6 +102,9 @@ public final class NodeHost: Sendable {
 
     private func bootAndListen() throws(Failure) -> [NodeAddress] {
         node.boot()
+        // An in-process node listens nowhere and owns no pid file: the app
+        // its tests belong to may be running, on those very files.
+        if configuration.inProcess { return [] }
         var addresses: [NodeAddress] = []
         for address in configuration.listen {
             do {

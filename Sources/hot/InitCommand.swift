@@ -16,7 +16,7 @@ let initCommand = Command(
         .gitignore holding .hot/; `hot start` runs a node for it.
 
         --template hummingbird: a Hummingbird app that is itself the node: Package.swift,
-        Sources/App (the app, which runs a Hot node beside its routes), Sources/Shared
+        Sources/App (the app, which runs a Hot node beside its routes), Sources/Server, Tests/AppTests, Sources/Shared
         (types the app and its modules share), modules/routes (two handlers, a slow one,
         and a counter server) and a README with the first steps. Its Package.swift
         depends on Hot's package by path: --hot-package DIR, else HOT_PACKAGE, else the
@@ -59,7 +59,7 @@ let initCommand = Command(
     }
     print("made hot project '\(name)' in \(dir)\(committed ? " (new git repository, first commit)" : "")")
     if template == "hummingbird" {
-        print("next: cd \(dir) && swift build --product App && hot build && .build/debug/App   (then see README.md)")
+        print("next: cd \(dir) && swift build && .build/debug/Server   (then see README.md)")
     } else {
         print("next: cd \(dir) && hot start && hot call hello:greet bob")
     }

@@ -30,7 +30,7 @@ struct HummingbirdAppTests {
         let made = try scratch.hot(["init", "app", "--template", "hummingbird"], in: "")
         try #require(made.status == 0, "\(made)")
         try #require(try scratch.read("app/hot.json").contains("\"host\""))
-        let built = try scratch.swiftBuild(["--product", "App"], in: "app")
+        let built = try scratch.swiftBuild(["--product", "Server"], in: "app")
         try #require(built.status == 0, "\(built)")
 
         // The routes module's first version, which the app boots.
@@ -130,6 +130,7 @@ struct HummingbirdAppTests {
         try objectReachesHandler(scratch, port: port)
         try missingPackageIsRefused(scratch)
         try otherHostBuildIsRefused(scratch, app: app)
+        try appTestsPassInProcess(scratch, port: port, app: app)
         try failedHandleAnswersItsReason(scratch, port: port, app: app)
     }
 
@@ -229,7 +230,7 @@ struct HummingbirdAppTests {
     private func otherHostBuildIsRefused(_ scratch: Scratch, app: RunningApp) throws {
         let shared = try scratch.read("app/Sources/Shared/Shared.swift")
         try scratch.write("app/Sources/Shared/Shared.swift", shared + "\npublic let rebuiltMarker = 1\n")
-        let rebuilt = try scratch.swiftBuild(["--product", "App"], in: "app")
+        let rebuilt = try scratch.swiftBuild(["--product", "Server"], in: "app")
         try #require(rebuilt.status == 0, "\(rebuilt)")
         let before = try scratch.hot(["status", "--json"])
         let version = (try module("routes", in: before.stdout))?["current"] as? [String: Any]
@@ -239,6 +240,26 @@ struct HummingbirdAppTests {
         let after = try scratch.hot(["status", "--json"])
         let still = (try module("routes", in: after.stdout))?["current"] as? [String: Any]
         #expect(still?["version"] as? Int == version?["version"] as? Int, "the app kept its version")
+    }
+
+    /// The app's own tests (`swift test`, HummingbirdTesting's `.router`)
+    /// pass in-process while the app serves from the same folder: no clash
+    /// on its socket, no trial that re-runs the test bundle, and a test that
+    /// loads the version `hot build` made is not refused for its host build.
+    private func appTestsPassInProcess(_ scratch: Scratch, port: Int, app: RunningApp) throws {
+        let extra = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/HummingbirdApp/HotVersionTests.swift").path
+        try scratch.write("app/Tests/AppTests/HotVersionTests.swift", try String(contentsOfFile: extra, encoding: .utf8))
+        let tested = try scratch.run(
+            "/usr/bin/env", ["swift", "test"], in: scratch.path("app"), environment: ["TMPDIR": scratch.path(".tmp")])
+        #expect(tested.status == 0, "\(tested)")
+        for test in ["hello()", "sign()", "count()", "hotVersion()"] {
+            #expect(tested.stdout.contains("Test \(test) passed"), "\(test): \(tested)")
+        }
+        #expect(!(tested.stdout + tested.stderr).contains("Address already in use"), "\(tested)")
+        let hello = try KeepAliveConnection(port: port).get("/hello/bob")
+        #expect(hello.status == 200, "the app still serves: \(hello.body)\n\(app.log())")
+        #expect(FileManager.default.fileExists(atPath: scratch.path("app/.hot/node.sock")), "the app's socket is still there")
     }
 
     private func module(_ name: String, in status: String) throws -> [String: Any]? {
@@ -271,7 +292,7 @@ final class RunningApp: @unchecked Sendable {
         try FileManager.default.createDirectory(atPath: folder + "/.hot", withIntermediateDirectories: true)
         guard FileManager.default.createFile(atPath: logPath, contents: nil) else { throw AppFailure(log: "cannot create \(logPath)") }
         let process = Foundation.Process()
-        process.executableURL = URL(fileURLWithPath: folder + "/.build/debug/App")
+        process.executableURL = URL(fileURLWithPath: folder + "/.build/debug/Server")
         process.currentDirectoryURL = URL(fileURLWithPath: folder)
         process.environment = ProcessInfo.processInfo.environment.merging(["PORT": "\(port)"]) { $1 }
         let output = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))

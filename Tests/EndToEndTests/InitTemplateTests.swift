@@ -17,7 +17,7 @@ struct InitTemplateTests {
         let identity = String(package.split(separator: "/").last ?? "").lowercased()
         #expect(manifest.contains("package: \"\(identity)\""), "\(manifest)")
         #expect(!manifest.contains("{{"), "every placeholder is filled: \(manifest)")
-        #expect(try scratch.read("shop/hot.json").contains("\"product\": \"App\""))
+        #expect(try scratch.read("shop/hot.json").contains("\"product\": \"Server\""))
         #expect(try scratch.read("shop/.gitignore").contains(".build/"))
         #expect(FileManager.default.fileExists(atPath: scratch.path("shop/.git")))
         #expect(FileManager.default.fileExists(atPath: scratch.path("shop/modules/routes/routes.swift")))
@@ -25,7 +25,7 @@ struct InitTemplateTests {
         // hot start refuses: the project's node is its app.
         let started = try scratch.hot(["start"], in: "shop")
         #expect(started.status == 1, "\(started)")
-        #expect(started.stderr.contains("swift build --product App"), "\(started)")
+        #expect(started.stderr.contains("swift build --product Server"), "\(started)")
     }
 
     @Test("an unknown template or a folder that is not Hot's package: one line, nothing written")

@@ -18,7 +18,9 @@ struct NodeConfigurationTests {
         try writeFileAtomically(folder + "/hot.json", Array(#"{"name": "shop", "sticky": ["db"]}"#.utf8))
         try makeDirectories(folder + "/modules/cart")
 
-        let node = try NodeConfiguration.project(root: folder)
+        // As the host runs it; a test bundle runs it in-process (below).
+        let node = try NodeConfiguration.project(root: folder, node: nil, executable: "/srv/shop/Server")
+        #expect(!node.inProcess)
         #expect(node.name == "shop")
         #expect(node.listen == [.unix(path: folder + "/.hot/node.sock")])
         #expect(node.cookieFile == folder + "/.hot/cookie")
@@ -29,7 +31,7 @@ struct NodeConfigurationTests {
         #expect(node.mode == .interactive)
         #expect(node.project?.root == folder)
 
-        let further = try NodeConfiguration.project(root: folder, node: "n2")
+        let further = try NodeConfiguration.project(root: folder, node: "n2", executable: "/srv/shop/Server")
         #expect(further.name == "n2")
         #expect(further.listen == [.unix(path: folder + "/.hot/nodes/n2/node.sock")])
         #expect(further.state == folder + "/.hot/nodes/n2/state")
@@ -38,6 +40,24 @@ struct NodeConfigurationTests {
         #expect(throws: NodeConfiguration.ProjectFailure.notFound(from: folder + "/modules")) {
             try NodeConfiguration.project(root: folder + "/modules")
         }
+    }
+
+    @Test("a test bundle's project node is in-process: no listener, no pid file, no code path, hot.json's name and sticky modules, and the reason it gives")
+    func inProcessInTestBundle() throws {
+        let folder = try temporaryFolder()
+        defer { removeTree(folder) }
+        try writeFileAtomically(folder + "/hot.json", Array(#"{"name": "shop", "sticky": ["db"]}"#.utf8))
+        // This process is one: swift test runs HotPackageTests.xctest.
+        #expect(realPath("/proc/self/exe")?.hasSuffix(".xctest") == true)
+        let node = try NodeConfiguration.project(root: folder)
+        #expect(node.inProcess)
+        #expect(node.name == "shop" && node.sticky == ["db"])
+        #expect(node.listen.isEmpty && node.pidFile == nil && node.codePath == nil)
+        #expect(node.project?.root == folder)
+        #expect(node.inProcessReason.hasSuffix(".xctest is a test bundle, not the project's host"), "\(node.inProcessReason)")
+        #expect(try NodeConfiguration.project(root: folder, node: nil, executable: "/x/AppPackageTests.xctest").inProcess)
+        #expect(try !NodeConfiguration.project(root: folder, node: nil, executable: "/x/App").inProcess)
+        #expect(NodeConfiguration.inProcess(name: "n").inProcess)
     }
 
     @Test("a project's node reads hot.json as hot does: a field it does not take is refused, naming it")

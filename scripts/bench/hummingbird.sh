@@ -37,20 +37,20 @@ cd "$app"
 # The same handler as routes:hello, compiled into the app itself, for the
 # hot route's cost against a direct one.
 python3 - <<'PY'
-path = "Sources/App/main.swift"
+path = "Sources/App/App.swift"
 text = open(path).read()
 direct = """router.get("/direct/:name") { request, context -> Response in
     let name = context.parameters.get("name") ?? "world"
     return try Greeting(message: "Hello, \\(name)!", release: 0).response(from: request, context: context)
 }
 """
-text = text.replace("let port = ", direct + "\nlet port = ", 1)
+text = text.replace("    router.get(\"/health\")", direct + "    router.get(\"/health\")", 1)
 open(path, "w").write(text)
 PY
 # The app in release, and the modules built against that build.
-sed -i 's/"product": "App" }/"product": "App", "configuration": "release" }/' hot.json
+sed -i 's/"product": "Server" }/"product": "Server", "configuration": "release" }/' hot.json
 echo "building the template app in release (Hummingbird and its packages)" >&2
-swift build -c release --product App >&2
+swift build -c release --product Server >&2
 
 routes=modules/routes/routes.swift
 # Sets the routes module's release number.
@@ -71,7 +71,7 @@ set_release 1
 "$hot" build routes >/dev/null
 
 port=$((20000 + $$ % 20000))
-PORT=$port ./.build/release/App > "$work/app.log" 2>&1 &
+PORT=$port ./.build/release/Server > "$work/app.log" 2>&1 &
 app_pid=$!
 for _ in $(seq 1 300); do
   curl -sf "http://127.0.0.1:$port/health" >/dev/null 2>&1 && break

@@ -2,10 +2,17 @@
 import PackageDescription
 
 // A Hummingbird app that is a Hot node: its route handlers live in
-// modules/routes and are swapped while the app serves.
+// modules/routes, are built into the app by `swift build`, and are swapped
+// while the app serves.
+
+/// Hot modules bind to the process's own copy of every library when they are
+/// loaded (the server's, or a test bundle's): its symbols must be visible to them.
+let exportDynamic: [LinkerSetting] = [.unsafeFlags(["-Xlinker", "--export-dynamic"])]
+
 let package = Package(
     name: "{{name}}",
     platforms: [.macOS(.v15)],
+    products: [.executable(name: "Server", targets: ["Server"])],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         // The Hummingbird trait builds Hot's Hummingbird adapter.
@@ -14,17 +21,32 @@ let package = Package(
     targets: [
         // Types both sides use: the app and every version of its modules.
         .target(name: "Shared", dependencies: [.product(name: "Hummingbird", package: "hummingbird")]),
-        .executableTarget(
+        // The routes module, built in: `swift build` links it into the app as
+        // its version 0; `hot deploy` loads newer versions over it.
+        .target(
+            name: "routes",
+            dependencies: ["Shared", .product(name: "Hot", package: "{{hot_identity}}"), .product(name: "Hummingbird", package: "hummingbird")],
+            path: "modules/routes",
+            plugins: [.plugin(name: "HotModuleEntry", package: "{{hot_identity}}")]),
+        // The app: its router and its node (`buildApplication`).
+        .target(
             name: "App",
             dependencies: [
-                "Shared",
+                "Shared", "routes",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HotNode", package: "{{hot_identity}}"),
                 .product(name: "HotLifecycle", package: "{{hot_identity}}"),
                 .product(name: "HotHummingbird", package: "{{hot_identity}}"),
-            ],
-            // Hot modules bind to the app's own copy of every library when
-            // they are loaded: its symbols must be visible to them.
-            linkerSettings: [.unsafeFlags(["-Xlinker", "--export-dynamic"])]),
+            ]),
+        // The executable that runs it: hot.json's "host".
+        .executableTarget(
+            name: "Server",
+            dependencies: ["App", .product(name: "HotNode", package: "{{hot_identity}}")],
+            linkerSettings: exportDynamic),
+        // The app's tests, which run its hot routes in-process.
+        .testTarget(
+            name: "AppTests",
+            dependencies: ["App", "Shared", .product(name: "HummingbirdTesting", package: "hummingbird")],
+            linkerSettings: exportDynamic),
     ]
 )
