@@ -21,7 +21,9 @@ struct BuiltinVersionTests {
         #expect(try ELFNotes.dynamicSymbols(withPrefix: "hot_builtin_", ofFile: hotnode) == [])
         #expect(try ELFNotes.dynamicSymbols(withPrefix: "hot_sdk_exported", ofFile: hotnode) == ["hot_sdk_exported"])
         // hotnode calls dlopen and defines none: an undefined entry is not listed.
-        let undefined = try Scratch().run("/usr/bin/env", ["nm", "-D", "--undefined-only", hotnode], in: "/")
+        let scratch = try Scratch()
+        defer { scratch.close() }
+        let undefined = try scratch.run("/usr/bin/env", ["nm", "-D", "--undefined-only", hotnode], in: "/")
         #expect(undefined.stdout.contains(" dlopen"), "\(undefined)")
         #expect(try ELFNotes.dynamicSymbols(withPrefix: "dlopen", ofFile: hotnode) == [])
         #expect(try ELFNotes.dynamicSymbols(withPrefix: "", ofFile: Self.hotPackage + "/Package.swift") == [], "not an ELF file")

@@ -46,8 +46,8 @@ struct CompactionThresholdTests {
         defer { removeTree(folder) }
         try makeDirectories(folder + "/modules/cart")
         try writeFileAtomically(folder + "/hot.json", Array(#"{"name": "shop", "compact": {"afterRetainedBytes": 1000}}"#.utf8))
-        #expect(try NodeConfiguration.project(root: folder).compaction == CompactionThreshold(retainedBytes: 1000))
+        #expect(try NodeConfiguration.project(root: folder, node: nil, executable: "/srv/shop/Server").compaction == CompactionThreshold(retainedBytes: 1000))
         try writeFileAtomically(folder + "/hot.json", Array(#"{"name": "shop"}"#.utf8))
-        #expect(try NodeConfiguration.project(root: folder).compaction == CompactionThreshold())
+        #expect(try NodeConfiguration.project(root: folder, node: nil, executable: "/srv/shop/Server").compaction == CompactionThreshold())
     }
 }
