@@ -26,12 +26,12 @@ test: fingerprint
 	$(SWIFT) test
 
 # The reload stress test again, with hot, hotnode and the tests built under
-# ThreadSanitizer in a build folder of their own. The project has no XCTest
-# tests; that phase is skipped (once, under TSan, it never ended at exit).
+# ThreadSanitizer in a build folder of their own (scripts/tsan.sh says why
+# its run is bounded). The project has no XCTest tests; that phase is skipped.
 TSAN_BUILD = .build-tsan
 tsan: deps fingerprint
 	$(SWIFT) build --build-tests --sanitize=thread --scratch-path $(TSAN_BUILD)
-	TSAN_OPTIONS=halt_on_error=1 $(SWIFT) test --skip-build --disable-xctest --sanitize=thread --scratch-path $(TSAN_BUILD) --filter 'ReloadStressTests|InFlightStressTests'
+	SWIFT=$(SWIFT) scripts/tsan.sh $(TSAN_BUILD)
 
 # The control protocol's libFuzzer target (frame decoder, term codec,
 # handshake, session), built with AddressSanitizer in .build-fuzz and run for
