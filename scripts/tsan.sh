@@ -9,7 +9,8 @@ scratch="$1"
 swift="${SWIFT:-swift}"
 log=$(mktemp)
 trap 'rm -f "$log"; pkill -f "$scratch/.*HotPackageTests.xctest" 2>/dev/null || true' EXIT
-TSAN_OPTIONS=halt_on_error=1 timeout --kill-after=10 300 "$swift" test --skip-build --disable-xctest --sanitize=thread \
+# Line-buffered, so that a run cut at the bound still shows how far it got.
+TSAN_OPTIONS=halt_on_error=1 timeout --kill-after=10 300 stdbuf -oL -eL "$swift" test --skip-build --disable-xctest --sanitize=thread \
   --scratch-path "$scratch" --filter 'ReloadStressTests|InFlightStressTests' 2>&1 | tee "$log"
 status=$?
 if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
