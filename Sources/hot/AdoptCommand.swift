@@ -1,4 +1,5 @@
 import HotAdopt
+import HotBuild
 import HotPlatform
 import HotProject
 
@@ -65,6 +66,9 @@ let adoptCommand = Command(
     print(adoption.diff, terminator: "")
     do throws(AdoptError) { try adoption.apply(root: dir) } catch { throw .failed(error.description) }
     print("adopted: \(adoption.changes.count) files written; next: swift build --product \(adoption.product), run it, GET /hot; after an edit of modules/\(module), hot deploy")
+    if (try? Repository.discover(from: dir)) == nil {
+        printError("note: \(dir) is not inside a git repository, which hot build and hot deploy read to find what changed: run `git init` there first")
+    }
 }
 
 extension Option {
