@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// A minimal HTTP/1.1 client over one keep-alive TCP connection to loopback:
 /// the test's own, so that it sees every response and whether the connection
@@ -59,8 +60,13 @@ final class KeepAliveConnection: @unchecked Sendable {
     /// Sends `POST path` with an empty body, and reads the whole response.
     func post(_ path: String) throws -> Response { try exchange("POST", path, headers: "Content-Length: 0\r\n") }
 
-    private func exchange(_ method: String, _ path: String, headers: String = "") throws -> Response {
-        let request = Array("\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\n\(headers)\r\n".utf8)
+    /// Sends `POST path` with a JSON body, and reads the whole response.
+    func post(_ path: String, json: String) throws -> Response {
+        try exchange("POST", path, headers: "Content-Type: application/json\r\nContent-Length: \(json.utf8.count)\r\n", body: json)
+    }
+
+    private func exchange(_ method: String, _ path: String, headers: String = "", body: String = "") throws -> Response {
+        let request = Array("\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\n\(headers)\r\n\(body)".utf8)
         var sent = 0
         while sent < request.count {
             let n = request[sent...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
@@ -113,5 +119,43 @@ final class KeepAliveConnection: @unchecked Sendable {
         if n == 0 { throw Failure.closed }
         if n < 0 { throw errno == EAGAIN || errno == EWOULDBLOCK ? Failure.timeout : Failure.closed }
         buffer += chunk[..<n]
+    }
+}
+
+/// Clients that send requests without pause, each on a keep-alive
+/// connection and a thread of its own, until `stop()`. A client's `step`
+/// sends its `n`th request (1-based) and names what was wrong with the
+/// answer, or nil; a thrown error means the connection is gone, which is a
+/// failure too, and ends that client.
+final class KeepAliveLoad: Sendable {
+    private let failures = Mutex<[String]>([])
+    private let done = Atomic<Bool>(false)
+    private let group = DispatchGroup()
+
+    init(port: Int, clients: Int, step: @escaping @Sendable (_ connection: KeepAliveConnection, _ client: Int, _ n: Int) throws -> String?) throws {
+        for client in 0..<clients {
+            let connection = try KeepAliveConnection(port: port)
+            group.enter()
+            Thread.detachNewThread { [self] in
+                defer { group.leave() }
+                var n = 0
+                while !done.load(ordering: .acquiring) {
+                    n += 1
+                    do {
+                        if let failure = try step(connection, client, n) { failures.withLock { $0.append(failure) } }
+                    } catch {
+                        failures.withLock { $0.append("client \(client), request \(n): \(error)") }
+                        return
+                    }
+                }
+            }
+        }
+    }
+
+    /// Stops every client after its request in flight, and gives what failed.
+    func stop() -> [String] {
+        done.store(true, ordering: .releasing)
+        group.wait()
+        return failures.withLock { $0 }
     }
 }

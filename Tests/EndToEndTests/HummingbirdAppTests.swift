@@ -50,42 +50,19 @@ struct HummingbirdAppTests {
         let begun = Mutex<[Int: Double]>([:])
         let ended = Mutex<[Int: Double]>([:])
         let answers = Mutex<[Answer]>([])
-        let failures = Mutex<[String]>([])
-        let done = Atomic<Bool>(false)
-        let group = DispatchGroup()
-        for client in 0..<Self.clients {
-            let connection = try KeepAliveConnection(port: port)
-            group.enter()
-            Thread.detachNewThread {
-                defer { group.leave() }
-                var n = 0
-                while !done.load(ordering: .acquiring) {
-                    n += 1
-                    let path = n % 5 == 0 ? "/count" : "/hello/c\(client)"
-                    let sent = Date().timeIntervalSince1970
-                    do {
-                        let response = try connection.get(path)
-                        let answered = Date().timeIntervalSince1970
-                        guard response.status == 200, let greeting = Greeting(response.body) else {
-                            failures.withLock { $0.append("\(path): \(response.status) \(response.body)") }
-                            continue
-                        }
-                        // The middleware stamps the answer with its own release.
-                        guard let stamp = response.headers["x-release"].flatMap({ Int($0) }) else {
-                            failures.withLock { $0.append("\(path): no x-release header") }
-                            continue
-                        }
-                        answers.withLock {
-                            $0.append(Answer(sent: sent, answered: answered, release: greeting.release, hits: path == "/count" ? greeting.hits : nil))
-                            $0.append(Answer(sent: sent, answered: answered, release: stamp, hits: nil))
-                        }
-                    } catch {
-                        // The connection is gone: that is a dropped connection, and this client stops.
-                        failures.withLock { $0.append("\(path): \(error)") }
-                        return
-                    }
-                }
+        let load = try KeepAliveLoad(port: port, clients: Self.clients) { connection, client, n in
+            let path = n % 5 == 0 ? "/count" : "/hello/c\(client)"
+            let sent = Date().timeIntervalSince1970
+            let response = try connection.get(path)
+            let answered = Date().timeIntervalSince1970
+            guard response.status == 200, let greeting = Greeting(response.body) else { return "\(path): \(response.status) \(response.body)" }
+            // The middleware stamps the answer with its own release.
+            guard let stamp = response.headers["x-release"].flatMap({ Int($0) }) else { return "\(path): no x-release header" }
+            answers.withLock {
+                $0.append(Answer(sent: sent, answered: answered, release: greeting.release, hits: path == "/count" ? greeting.hits : nil))
+                $0.append(Answer(sent: sent, answered: answered, release: stamp, hits: nil))
             }
+            return nil
         }
         var source = try scratch.read("app/modules/routes/routes.swift")
         for k in 1...Self.deploys {
@@ -99,10 +76,9 @@ struct HummingbirdAppTests {
         }
         // A moment of load on the last release too.
         usleep(300_000)
-        done.store(true, ordering: .releasing)
-        group.wait()
+        let failures = load.stop()
 
-        #expect(failures.withLock { $0 }.isEmpty, "\(failures.withLock { $0.prefix(10) })")
+        #expect(failures.isEmpty, "\(failures.prefix(10))")
         let all = answers.withLock { $0 }
         #expect(all.count > Self.deploys * 10, "only \(all.count) answers")
         let (starts, ends) = (begun.withLock { $0 }, ended.withLock { $0 })
@@ -287,14 +263,17 @@ final class RunningApp: @unchecked Sendable {
     private var process: Foundation.Process?
     private var logPath = ""
 
-    func start(in folder: String, port: Int) throws {
+    /// Runs `folder`/.build/debug/`executable` with `arguments`, PORT and
+    /// `environment` set, and waits until it answers GET /health.
+    func start(in folder: String, port: Int, executable: String = "Server", arguments: [String] = [], environment: [String: String] = [:]) throws {
         logPath = folder + "/.hot/app.log"
         try FileManager.default.createDirectory(atPath: folder + "/.hot", withIntermediateDirectories: true)
         guard FileManager.default.createFile(atPath: logPath, contents: nil) else { throw AppFailure(log: "cannot create \(logPath)") }
         let process = Foundation.Process()
-        process.executableURL = URL(fileURLWithPath: folder + "/.build/debug/Server")
+        process.executableURL = URL(fileURLWithPath: folder + "/.build/debug/" + executable)
+        process.arguments = arguments
         process.currentDirectoryURL = URL(fileURLWithPath: folder)
-        process.environment = ProcessInfo.processInfo.environment.merging(["PORT": "\(port)"]) { $1 }
+        process.environment = ProcessInfo.processInfo.environment.merging(environment.merging(["PORT": "\(port)"]) { $1 }) { $1 }
         let output = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         process.standardOutput = output
         process.standardError = output
