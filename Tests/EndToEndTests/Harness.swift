@@ -135,3 +135,15 @@ func runCommand(_ executable: String, _ arguments: [String], in directory: Strin
 func parseJSON(_ text: String) throws -> Any {
     try JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])
 }
+
+/// Runs `body`, which blocks (a build, a deploy, a server's start), on a
+/// thread of its own and waits for it without holding a thread: Swift
+/// Testing runs tests on the cooperative pool, which has as many threads as
+/// the machine has cores, and two tests blocking them for minutes starve
+/// every async test of the run meanwhile. `body` records no issue; the test
+/// checks what it returns.
+func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread.detachNewThread { continuation.resume(with: Result { try body() }) }
+    }
+}

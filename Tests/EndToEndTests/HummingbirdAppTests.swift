@@ -20,7 +20,7 @@ struct HummingbirdAppTests {
     }
 
     @Test("the app swaps its handlers under load with zero failed requests")
-    func swapUnderLoad() throws {
+    func swapUnderLoad() async throws {
         let scratch = try Scratch()
         let app = RunningApp()
         defer {
@@ -30,16 +30,16 @@ struct HummingbirdAppTests {
         let made = try scratch.hot(["init", "app", "--template", "hummingbird"], in: "")
         try #require(made.status == 0, "\(made)")
         try #require(try scratch.read("app/hot.json").contains("\"host\""))
-        let built = try scratch.swiftBuild(["--product", "Server"], in: "app")
+        let built = try await offPool { try scratch.swiftBuild(["--product", "Server"], in: "app") }
         try #require(built.status == 0, "\(built)")
 
         // The routes module's first version, which the app boots.
-        let first = try scratch.hot(["build"])
+        let first = try await offPool { try scratch.hot(["build"]) }
         try #require(first.status == 0, "\(first)")
         #expect(first.stdout.contains("built routes v1"), "\(first)")
 
         let port = Int(try freeLoopbackPort())
-        try app.start(in: scratch.path("app"), port: port)
+        try await offPool { try app.start(in: scratch.path("app"), port: port) }
         let hello = try KeepAliveConnection(port: port).get("/hello/bob")
         try #require(hello.status == 200, "\(hello.body)\n\(app.log())")
         #expect(hello.body.contains("Hello, bob!") && hello.body.contains("\"release\":1"), "\(hello.body)")
@@ -69,14 +69,14 @@ struct HummingbirdAppTests {
             source = source.replacingOccurrences(of: "let release = \(k)\n", with: "let release = \(k + 1)\n")
             try scratch.write("app/modules/routes/routes.swift", source)
             begun.withLock { $0[k] = Date().timeIntervalSince1970 }
-            let deployed = try scratch.hot(["deploy"])
+            let deployed = try await offPool { try scratch.hot(["deploy"]) }
             ended.withLock { $0[k] = Date().timeIntervalSince1970 }
             try #require(deployed.status == 0, "deploy \(k): \(deployed)\n\(app.log())")
             #expect(deployed.stdout.contains("routes v\(k) -> v\(k + 1)"), "\(deployed)")
         }
         // A moment of load on the last release too.
-        usleep(300_000)
-        let failures = load.stop()
+        try await Task.sleep(for: .milliseconds(300))
+        let failures = try await offPool { load.stop() }
 
         #expect(failures.isEmpty, "\(failures.prefix(10))")
         let all = answers.withLock { $0 }
@@ -105,8 +105,8 @@ struct HummingbirdAppTests {
         try purgeCancelsSlowRequest(scratch, port: port, release: Self.deploys + 1)
         try objectReachesHandler(scratch, port: port)
         try missingPackageIsRefused(scratch)
-        try otherHostBuildIsRefused(scratch, app: app)
-        try appTestsPassInProcess(scratch, port: port, app: app)
+        try await rebuiltHostIsBuiltFor(scratch, port: port, app: app)
+        try await appTestsPassInProcess(scratch, port: port, app: app)
         try failedHandleAnswersItsReason(scratch, port: port, app: app)
     }
 
@@ -201,33 +201,52 @@ struct HummingbirdAppTests {
         try FileManager.default.removeItem(atPath: scratch.path("app/modules/extra"))
     }
 
-    /// After the app is rebuilt (but not restarted), a module built against
-    /// the new build is refused by the running app, which says to rebuild.
-    private func otherHostBuildIsRefused(_ scratch: Scratch, app: RunningApp) throws {
+    /// After the app is rebuilt (but not restarted), `hot deploy` compiles
+    /// against the build the app still runs, which `hot build` kept, and
+    /// the app takes the new version. With that build not kept, the deploy
+    /// is refused in one line that says to restart the app, and the app
+    /// keeps its version.
+    private func rebuiltHostIsBuiltFor(_ scratch: Scratch, port: Int, app: RunningApp) async throws {
         let shared = try scratch.read("app/Sources/Shared/Shared.swift")
         try scratch.write("app/Sources/Shared/Shared.swift", shared + "\npublic let rebuiltMarker = 1\n")
-        let rebuilt = try scratch.swiftBuild(["--product", "Server"], in: "app")
+        let rebuilt = try await offPool { try scratch.swiftBuild(["--product", "Server"], in: "app") }
         try #require(rebuilt.status == 0, "\(rebuilt)")
-        let before = try scratch.hot(["status", "--json"])
-        let version = (try module("routes", in: before.stdout))?["current"] as? [String: Any]
-        let deployed = try scratch.hot(["deploy"])
-        #expect(deployed.status != 0, "\(deployed)")
-        #expect((deployed.stdout + deployed.stderr).contains("host"), "\(deployed)")
-        let after = try scratch.hot(["status", "--json"])
-        let still = (try module("routes", in: after.stdout))?["current"] as? [String: Any]
-        #expect(still?["version"] as? Int == version?["version"] as? Int, "the app kept its version")
+        let path = "app/modules/routes/routes.swift"
+        var source = try scratch.read(path)
+        let release = try #require(source.firstMatch(of: /let release = (\d+)\n/).flatMap { Int($0.1) })
+        source = source.replacingOccurrences(of: "let release = \(release)\n", with: "let release = \(release + 1)\n")
+        try scratch.write(path, source)
+        let deployed = try await offPool { try scratch.hot(["deploy"]) }
+        #expect(deployed.status == 0, "\(deployed)\n\(app.log())")
+        #expect(deployed.stderr.contains("runs another build of the host"), "\(deployed)")
+        let hello = try KeepAliveConnection(port: port).get("/hello/bob")
+        #expect(hello.status == 200 && hello.body.contains("\"release\":\(release + 1)"), "\(hello.body)")
+
+        let status = try parseJSON(try scratch.hot(["status", "--json"]).stdout) as? [String: Any]
+        let running = try #require(status?["host"] as? String)
+        let version = (try module("routes", in: try scratch.hot(["status", "--json"]).stdout))?["current"] as? [String: Any]
+        try FileManager.default.removeItem(atPath: scratch.path("app/.hot/host/builds/" + running))
+        try scratch.write(path, source.replacingOccurrences(of: "let release = \(release + 1)\n", with: "let release = \(release + 2)\n"))
+        let refused = try scratch.hot(["deploy"])
+        #expect(refused.status != 0, "\(refused)")
+        let lines = refused.stderr.split(separator: "\n").filter { $0.contains("that hot did not keep") }
+        #expect(lines.count == 1 && lines[0].contains("restart the app (`swift run Server`)"), "\(refused)")
+        let after = (try module("routes", in: try scratch.hot(["status", "--json"]).stdout))?["current"] as? [String: Any]
+        #expect(after?["version"] as? Int == version?["version"] as? Int, "the app kept its version")
+        try scratch.write(path, source)
     }
 
     /// The app's own tests (`swift test`, HummingbirdTesting's `.router`)
     /// pass in-process while the app serves from the same folder: no clash
     /// on its socket, no trial that re-runs the test bundle, and a test that
     /// loads the version `hot build` made is not refused for its host build.
-    private func appTestsPassInProcess(_ scratch: Scratch, port: Int, app: RunningApp) throws {
+    private func appTestsPassInProcess(_ scratch: Scratch, port: Int, app: RunningApp) async throws {
         let extra = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("Fixtures/HummingbirdApp/HotVersionTests.swift").path
         try scratch.write("app/Tests/AppTests/HotVersionTests.swift", try String(contentsOfFile: extra, encoding: .utf8))
-        let tested = try scratch.run(
-            "/usr/bin/env", ["swift", "test"], in: scratch.path("app"), environment: ["TMPDIR": scratch.path(".tmp")])
+        let tested = try await offPool {
+            try scratch.run("/usr/bin/env", ["swift", "test"], in: scratch.path("app"), environment: ["TMPDIR": scratch.path(".tmp")])
+        }
         #expect(tested.status == 0, "\(tested)")
         for test in ["hello()", "sign()", "count()", "hotVersion()"] {
             #expect(tested.stdout.contains("Test \(test) passed"), "\(test): \(tested)")

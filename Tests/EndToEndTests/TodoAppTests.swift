@@ -16,8 +16,8 @@ struct TodoAppTests {
         .appendingPathComponent("Fixtures/TodoApp").path
 
     @Test("adopted, it serves after swift build, passes its tests in-process, and takes 50 deploys under load with no row lost")
-    func adoptedApp() throws {
-        let postgres = try PostgresServer()
+    func adoptedApp() async throws {
+        let postgres = try await offPool { try PostgresServer() }
         let scratch = try Scratch()
         let app = RunningApp()
         defer {
@@ -35,11 +35,15 @@ struct TodoAppTests {
         #expect(adopted.stderr.contains("is not inside a git repository") && adopted.stderr.contains("run `git init` there first"), "\(adopted)")
         let repository = try scratch.run("/usr/bin/env", ["git", "init", "-q"], in: scratch.path("todos"))
         try #require(repository.status == 0, "\(repository)")
-        let built = try scratch.swiftBuild(["--product", "App"], in: "todos")
+        let built = try await offPool { try scratch.swiftBuild(["--product", "App"], in: "todos") }
         try #require(built.status == 0, "\(built)")
         let port = Int(try freeLoopbackPort())
-        let start = { try app.start(in: scratch.path("todos"), port: port, executable: "App", arguments: ["--port", "\(port)"], environment: postgres.environment) }
-        try start()
+        let start = { @Sendable in
+            try await offPool {
+                try app.start(in: scratch.path("todos"), port: port, executable: "App", arguments: ["--port", "\(port)"], environment: postgres.environment)
+            }
+        }
+        try await start()
         let connection = try KeepAliveConnection(port: port)
         let hello = try connection.get("/hot")
         #expect(hello.status == 200 && hello.body == "Hello from the hot module routes!\n", "\(hello.body)\n\(app.log())")
@@ -49,7 +53,7 @@ struct TodoAppTests {
         // The first `hot deploy` after adoption.
         let module = "todos/modules/routes/routes.swift"
         try scratch.write(module, try scratch.read(module).replacingOccurrences(of: "Hello from the hot module", with: "Hi from the hot module"))
-        let first = try scratch.hot(["deploy"], in: "todos")
+        let first = try await offPool { try scratch.hot(["deploy"], in: "todos") }
         try #require(first.status == 0, "\(first)\n\(app.log())")
         #expect(try connection.get("/hot").body == "Hi from the hot module routes!\n")
 
@@ -57,10 +61,10 @@ struct TodoAppTests {
         // repository on each request; the app is rebuilt and restarted, and
         // serves the new routes at once, from the version it built in.
         try moveHandlersIntoModule(scratch)
-        let rebuilt = try scratch.swiftBuild(["--product", "App"], in: "todos")
+        let rebuilt = try await offPool { try scratch.swiftBuild(["--product", "App"], in: "todos") }
         try #require(rebuilt.status == 0, "\(rebuilt)")
         app.stop()
-        try start()
+        try await start()
         let restarted = try KeepAliveConnection(port: port)
         let counted = try restarted.get("/hot/todos/count")
         #expect(counted.status == 200 && counted.headers["x-release"] == "1", "\(counted.status) \(counted.body)\n\(app.log())")
@@ -68,22 +72,24 @@ struct TodoAppTests {
 
         // The app's own tests, and one of the hot routes, pass in the test
         // process while the app serves from the same folder.
-        let tested = try scratch.run(
-            "/usr/bin/env", ["swift", "test"], in: scratch.path("todos"),
-            environment: postgres.environment.merging(["TMPDIR": scratch.path(".tmp")]) { $1 })
+        let tested = try await offPool {
+            try scratch.run(
+                "/usr/bin/env", ["swift", "test"], in: scratch.path("todos"),
+                environment: postgres.environment.merging(["TMPDIR": scratch.path(".tmp")]) { $1 })
+        }
         #expect(tested.status == 0, "\(tested)")
         for test in ["health()", "createThenGet()", "hotCreateThenCount()"] {
             #expect(tested.stdout.contains("Test \(test) passed"), "\(test): \(tested)")
         }
 
-        try deployUnderLoad(scratch, postgres: postgres, port: port, app: app)
-        try refusals(scratch, port: port)
+        try await deployUnderLoad(scratch, postgres: postgres, port: port, app: app)
+        try await refusals(scratch, port: port)
     }
 
     /// `deploys` deploys while `clients` keep-alive connections create todos
     /// through the module and read their count: every answer is 2xx, and
     /// every row a 201 answered for is in the table, no more and no fewer.
-    private func deployUnderLoad(_ scratch: Scratch, postgres: PostgresServer, port: Int, app: RunningApp) throws {
+    private func deployUnderLoad(_ scratch: Scratch, postgres: PostgresServer, port: Int, app: RunningApp) async throws {
         let created = Mutex<[Int]>([])
         let releases = Mutex<Set<Int>>([])
         let load = try KeepAliveLoad(port: port, clients: Self.clients) { connection, client, n in
@@ -105,15 +111,15 @@ struct TodoAppTests {
         for k in 1...Self.deploys {
             source = source.replacingOccurrences(of: "let release = \(k)\n", with: "let release = \(k + 1)\n")
             try scratch.write(path, source)
-            let outcome = try scratch.hot(["deploy"], in: "todos")
+            let outcome = try await offPool { try scratch.hot(["deploy"], in: "todos") }
             guard outcome.status == 0 else {
                 Issue.record("deploy \(k): \(outcome)\n\(app.log())")
                 break
             }
             deployed += 1
         }
-        usleep(300_000)
-        let failures = load.stop()
+        try await Task.sleep(for: .milliseconds(300))
+        let failures = try await offPool { load.stop() }
 
         #expect(deployed == Self.deploys)
         #expect(failures.isEmpty, "\(failures.prefix(10))")
@@ -137,7 +143,7 @@ struct TodoAppTests {
     /// A version whose export has another type than the app's handle, and
     /// one without an export the app calls: `hot deploy` refuses each in one
     /// line, and the app answers from the version it had.
-    private func refusals(_ scratch: Scratch, port: Int) throws {
+    private func refusals(_ scratch: Scratch, port: Int) async throws {
         let path = "todos/modules/routes/routes.swift"
         let source = try scratch.read(path)
         let version = try #require(try currentVersion(scratch))
@@ -153,7 +159,7 @@ struct TodoAppTests {
             (missing, "no export 'count', which the host calls as (Request, BasicRequestContext, TodoRepository) async throws -> Response"),
         ] {
             try scratch.write(path, variant)
-            let refused = try scratch.hot(["deploy"], in: "todos")
+            let refused = try await offPool { try scratch.hot(["deploy"], in: "todos") }
             #expect(refused.status != 0, "\(refused)")
             let lines = refused.stderr.split(separator: "\n").filter { $0.contains("routes v") && $0.contains("the node keeps v\(version)") }
             #expect(lines.count == 1 && lines[0].contains(expected), "\(expected)\n\(refused)")
