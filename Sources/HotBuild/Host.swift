@@ -28,6 +28,9 @@ public enum HostError: Error, Sendable, Equatable, CustomStringConvertible {
     case sourceNewer(package: String, product: String, file: String, command: String)
     /// A file of the host could not be read, or `.hot/host/` written.
     case system(SystemError)
+    /// A node runs a build of the host that `.build` no longer holds and
+    /// that was not kept (hot never read it, or it was among the oldest).
+    case runningNotKept(node: String, running: String, built: String, product: String)
 
     public var description: String {
         switch self {
@@ -42,6 +45,8 @@ public enum HostError: Error, Sendable, Equatable, CustomStringConvertible {
         case .sourceNewer(let package, let product, let file, let command):
             "the host's source \(file) is newer than its executable \(product) (not built since, or its last build failed): run `\(command)` in \(package), then build again"
         case .system(let error): error.description
+        case .runningNotKept(let node, let running, let built, let product):
+            "\(node) runs a build of the host (\(running.prefix(12))) that hot did not keep, and .build holds another (\(built.prefix(12))): restart the app (`swift run \(product)`) so that it runs the build in .build, which boots its built-in versions, then `hot deploy`; nothing was built or deployed"
         }
     }
 }
@@ -103,7 +108,62 @@ public struct HostBuild: Codable, Sendable, Equatable {
         }
         let hotModules = realPath(project.modulesDirectory) ?? project.modulesDirectory
         try build.checkCurrent(package: config.package, product: config.product, command: command, root: package, hotModules: hotModules)
+        // Best effort: a build that cannot be kept is only refused later, if an app still runs it after a rebuild.
+        try? build.keep(files)
         return build
+    }
+
+    /// The host build that an app started from `.build` still runs after
+    /// `.build` was rebuilt: the one with `fingerprint` that `resolve` kept,
+    /// nil when none was (docs/ARCHITECTURE.md, "Host modules").
+    public static func kept(_ fingerprint: String, project: Project) -> HostBuild? {
+        let folder = project.layout.host.kept(fingerprint)
+        guard let text = readFile(folder + "/build.json"),
+            let build = try? TermDecoder().decode(HostBuild.self, from: JSON.parse(text)),
+            build.fingerprint == fingerprint, isDirectory(build.modulesDirectory)
+        else { return nil }
+        return build
+    }
+
+    /// How many host builds `.hot/host/builds/` keeps: an app rebuilt more
+    /// often than this without a restart is told to restart.
+    static let keptBuilds = 4
+
+    /// Keeps this build's modules under its fingerprint, as hard links (a
+    /// copy across file systems): `swift build` writes each module it
+    /// compiles again as a new file, so the links keep the ones this build
+    /// made. Made under a temporary name and renamed into place whole; the
+    /// oldest kept builds beyond `keptBuilds` are removed.
+    private func keep(_ files: HostFiles) throws(SystemError) {
+        let folder = files.kept(fingerprint)
+        if isDirectory(folder) { return }
+        try makeDirectories(files.keptDirectory)
+        let staging = folder + ".tmp-\(getpid())"
+        removeTree(staging)
+        defer { removeTree(staging) }
+        try makeDirectories(staging + "/Modules")
+        for (name, path) in modules {
+            let target = "\(staging)/Modules/\(name).swiftmodule"
+            if link(path, target) == 0 { continue }
+            guard let bytes = readFile(path) else { throw SystemError("read \(path)") }
+            try writeFileAtomically(target, bytes, durable: false)
+        }
+        let kept = HostBuild(
+            fingerprint: fingerprint, executable: executable, modules: modules, clangFlags: clangFlags,
+            modulesDirectory: folder + "/Modules", stamp: stamp, sources: sources)
+        let term = (try? TermEncoder().encode(kept)) ?? .null
+        try writeFileAtomically(staging + "/build.json", Array(JSON.render(term).utf8), durable: false)
+        // Another hot that kept the same build first has made the same folder.
+        guard rename(staging, folder) == 0 || isDirectory(folder) else { throw SystemError("rename \(staging)") }
+        let builds = listDirectory(files.keptDirectory).filter { !$0.contains(".tmp-") }.map { files.keptDirectory + "/" + $0 }
+        let newestFirst = builds.sorted { (Self.modified($0 + "/build.json") ?? 0) > (Self.modified($1 + "/build.json") ?? 0) }
+        for old in newestFirst.dropFirst(Self.keptBuilds) where old != folder { removeTree(old) }
+    }
+
+    private static func modified(_ path: String) -> Double? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        return Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9
     }
 
     private static func read(

@@ -22,6 +22,8 @@ final class Workspace {
     let source: SourceState
     /// The include folders' files with their blob ids.
     let includes: [String: String]
+    /// The host build to compile against instead of the one in `.build`.
+    let runningHost: RunningHost?
     private var cachedToolchain: Toolchain?
     private var cachedHost: HostBuild??
     private var cachedModuleNames: [String]?
@@ -40,7 +42,8 @@ final class Workspace {
         }
     }
 
-    /// The host's build, when the project names a host.
+    /// The host's build, when the project names a host: the one in `.build`,
+    /// or the kept build that the nodes run.
     var host: HostBuild? {
         get throws(BuildError) {
             if let cachedHost { return cachedHost }
@@ -48,8 +51,18 @@ final class Workspace {
                 cachedHost = .some(nil)
                 return nil
             }
-            do {
-                let found = try HostBuild.resolve(config, project: project)
+            do throws(HostError) {
+                let found: HostBuild
+                if let runningHost {
+                    guard let kept = HostBuild.kept(runningHost.fingerprint, project: project) else {
+                        let built = try HostBuild.resolve(config, project: project)
+                        throw HostError.runningNotKept(
+                            node: runningHost.node, running: runningHost.fingerprint, built: built.fingerprint, product: config.product)
+                    }
+                    found = kept
+                } else {
+                    found = try HostBuild.resolve(config, project: project)
+                }
                 cachedHost = found
                 return found
             } catch {
@@ -58,8 +71,9 @@ final class Workspace {
         }
     }
 
-    init(project: Project) throws(BuildError) {
+    init(project: Project, runningHost: RunningHost? = nil) throws(BuildError) {
         self.project = project
+        self.runningHost = runningHost
         do { manifest = try Manifest.load(project.manifestPath) } catch { throw .project(error) }
         do { source = try SourceState(project: project) } catch { throw .git(error) }
         var includes: [String: String] = [:]

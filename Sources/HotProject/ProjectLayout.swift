@@ -88,6 +88,11 @@ public struct HostFiles: Sendable, Equatable {
     public var cachePath: String { directory + "/build.json" }
     /// Links to the modules the host links, given to swiftc as `-I`.
     public var modulesDirectory: String { directory + "/Modules" }
+    /// The host builds kept for apps that still run them: one folder each.
+    public var keptDirectory: String { directory + "/builds" }
+    /// The kept build whose executable has `fingerprint`: its `build.json`
+    /// and its `Modules/`, hard links to the modules that build made.
+    public func kept(_ fingerprint: String) -> String { keptDirectory + "/" + fingerprint }
 }
 
 /// Where a local node of a project keeps its files.

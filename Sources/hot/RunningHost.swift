@@ -3,29 +3,39 @@ import HotBuild
 import HotDeploy
 import HotWire
 
-/// Refuses to build for a node whose host is not the build in the host's
-/// `.build`: modules compiled there would carry that build's fingerprint,
-/// and the running node would refuse every one of them. A rebuilt but not
-/// restarted app is the usual cause (docs/ARCHITECTURE.md, "Built-in
-/// versions"). Nodes that do not answer, or do not say which build they
-/// run, are left to the deploy to report.
-func refuseOtherHostBuild(_ project: Project, targets: [NodeTarget]) throws(CommandError) {
-    guard let config = project.config.host else { return }
+/// The build of the host that the nodes to deploy to run, when it is not
+/// the build in the host's `.build` (an app rebuilt but not restarted): the
+/// deploy compiles against that build as `hot build` kept it, so that the
+/// running app takes the new versions (docs/ARCHITECTURE.md, "Host
+/// modules"). Nil when every node runs the build in `.build`. Nodes that
+/// do not answer, or do not say which build they run, are left to the
+/// deploy to report.
+func runningHostBuild(_ project: Project, targets: [NodeTarget]) throws(CommandError) -> RunningHost? {
+    guard let config = project.config.host else { return nil }
     let built: HostBuild
     do { built = try HostBuild.resolve(config, project: project) } catch { throw .failed(error.description) }
+    var running: [(node: String, fingerprint: String)] = []
     for target in targets {
         guard let client = try? NodeClient(address: target.address, cookieFile: target.cookieFile),
-            let status = try? client.request(.status), let running = status.host
+            let status = try? client.request(.status), let host = status.host
         else { continue }
-        if let refusal = otherHostBuild(node: target.name, running: running, built: built.fingerprint, product: config.product) {
-            throw .failed(refusal)
-        }
+        running.append((target.name, host))
     }
+    if let refusal = mixedHostBuilds(running, built: built.fingerprint) { throw .failed(refusal) }
+    guard let other = running.first(where: { $0.fingerprint != built.fingerprint }) else { return nil }
+    guard HostBuild.kept(other.fingerprint, project: project) != nil else {
+        throw .failed(
+            HostError.runningNotKept(node: other.node, running: other.fingerprint, built: built.fingerprint, product: config.product).description)
+    }
+    return RunningHost(node: other.node, fingerprint: other.fingerprint)
 }
 
-/// The one line that refuses a deploy to a node running another build of
-/// the host than `built`, with the steps that work; nil when they agree.
-func otherHostBuild(node: String, running: String, built: String, product: String) -> String? {
-    guard running != built else { return nil }
-    return "\(node) runs another build of the host (\(running.prefix(12))) than the one in .build (\(built.prefix(12))), and modules built now would fit only that one: restart the app (`swift run \(product)`) so that it runs the new build, which boots its built-in versions, then `hot deploy`; nothing was built or deployed"
+/// The one line that refuses a deploy to nodes running more than one build
+/// of the host, when one of them is not the build in `.build`: one build of
+/// a module fits one build of the host. Nil when one build fits them all.
+func mixedHostBuilds(_ running: [(node: String, fingerprint: String)], built: String) -> String? {
+    let builds = Set(running.map(\.fingerprint))
+    guard builds.count > 1, builds != [built] else { return nil }
+    let listed = running.map { "\($0.node) runs \($0.fingerprint.prefix(12))" }.joined(separator: ", ")
+    return "the nodes run \(builds.count) builds of the host (\(listed); .build holds \(built.prefix(12))), and one build of a module fits one of them: restart them on the build in .build, or deploy to each build's nodes with --node; nothing was built or deployed"
 }

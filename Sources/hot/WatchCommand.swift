@@ -170,9 +170,18 @@ private final class Watch {
             let started = ContinuousClock.now
             var compileTimes: [String: Duration] = [:]
             let versions: [BuiltVersion]
+            var options = BuildOptions(modules: building, release: release, strict: strict)
+            do throws(CommandError) {
+                // An app rebuilt but not restarted gets versions built for the build it runs, as a deploy's.
+                let target = NodeTarget(name: link.target.name, address: link.target.address, cookieFile: link.target.cookieFile)
+                options.runningHost = try runningHostBuild(project, targets: [target])
+            } catch .failed(let reason) {
+                say(reason, error: true)
+                return true
+            }
             do {
                 versions = building.isEmpty ? [] : try Builder(project: project).build(
-                    BuildOptions(modules: building, release: release, strict: strict), supersession: watcher,
+                    options, supersession: watcher,
                     progress: { event in
                         if case .compiled(let module, _, let took, true) = event { compileTimes[module] = took }
                         if case .warnings(let findings) = event { printWarnings(findings, root: project.root) }
