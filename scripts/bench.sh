@@ -127,6 +127,8 @@ hb_non2xx=$(get hb_non2xx)
 hb_edit=$(get hb_edit_ratio)
 hb_edit_seconds=$(get hb_edit_seconds)
 hb_route=$(get hb_route_ratio)
+hb_route_rps=$(get hb_route_rps_ratio)
+hb_builtin=$(get hb_builtin_ratio)
 watch_swiftc=$(get watch_swiftc_ratio)
 watch_jobs=$(get watch_jobs_ratio)
 watch_seconds=$(get watch_seconds)
@@ -185,7 +187,9 @@ single figures move between runs while the ratios hold better.
 | 8. Hummingbird app, a load every second / none: p99 latency | $hb_p99 | at most 1.2 | $(meets "$hb_p99" 1.2) |
 | 8. the same, requests/s | $hb_rps | at least 0.95 | $(meets_at_least "$hb_rps" 0.95) |
 | 8. non-2xx responses and socket errors | $hb_non2xx | 0 | $(meets "$hb_non2xx" 0) |
-| 8. hot route / the same handler compiled into the app, p50 latency | $hb_route | | |
+| 8. hot route, a loaded version / the same handler compiled into the app: p50 latency | $hb_route | at most 1.02 | $(meets "$hb_route" 1.02) |
+| 8. the same, requests/s | $hb_route_rps | at least 0.98 | $(meets_at_least "$hb_route_rps" 0.98) |
+| 8. hot route, the built-in version / the same handler compiled into the app: p50 latency | $hb_builtin | | |
 | 10. edit to live of a module importing Hummingbird / bare swiftc | $hb_edit ($hb_edit_seconds s) | at most 1.15 | $(meets "$hb_edit" 1.15) |
 | 11. save to first new answer under \`hot watch\` / bare swiftc, one file | $watch_swiftc ($watch_seconds s) | at most 0.6 | $(meets "$watch_swiftc" 0.6) |
 | 11. the same / the driver's jobs (frontend, autolink, link) alone | $watch_jobs | at most 1.15 | $(meets "$watch_jobs" 1.15) |

@@ -1,9 +1,13 @@
 #!/bin/sh
 # Figures 8 and 10 of `make bench`: the app of `hot init --template
 # hummingbird`, built in release, under wrk.
-#   8   wrk on keep-alive connections against /hello while a new version of
-#       the routes module is loaded every second, against the same app with
-#       no loads, in alternating rounds: p50, p99, requests/s, non-2xx.
+#   8   the hot route /hello against the same handler compiled into the
+#       app, first while the app runs the routes module's built-in version
+#       (the floor: the same handle, the module compiled into the app), then
+#       a version loaded from its shared object, built with -O as the app
+#       is; and wrk on keep-alive connections against /hello while a new
+#       version is loaded every second, against the same app with no loads,
+#       in alternating rounds: p50, p99, requests/s, non-2xx.
 #   10  edit to live of the routes module (it imports Hummingbird): from the
 #       write of the file to the first answer from the new code, against
 #       bare swiftc of the same module with the same flags.
@@ -56,20 +60,6 @@ routes=modules/routes/routes.swift
 # Sets the routes module's release number.
 set_release() { sed -i "s/^let release = .*/let release = $1/" "$routes"; }
 
-# Versions 2..N built ahead, so that the loads under wrk cost what a deploy of
-# an already-built version costs (staging, trial load, swap), not a compile
-# competing with the server for the two cores.
-loads=$((rounds * seconds + 5))
-echo "building $loads versions of the routes module" >&2
-# Release n is built as version n; going back to release 1 finds it built,
-# and it is what the app boots.
-for n in $(seq 1 $((loads + 1))); do
-  set_release "$n"
-  "$hot" build routes >/dev/null
-done
-set_release 1
-"$hot" build routes >/dev/null
-
 port=$((20000 + $$ % 20000))
 PORT=$port ./.build/release/Server > "$work/app.log" 2>&1 &
 app_pid=$!
@@ -80,6 +70,7 @@ done
 curl -sf "http://127.0.0.1:$port/hello/bench" >/dev/null || { cat "$work/app.log" >&2; exit 1; }
 
 url="http://127.0.0.1:$port/hello/bench"
+direct="http://127.0.0.1:$port/direct/bench"
 wrk -t1 -c16 -d3s "$url" >/dev/null # warm-up
 
 # One wrk run against $1 (default: the hot route); prints "p50_ms p99_ms
@@ -102,27 +93,53 @@ measure() {
   ' "$work/wrk.txt"
 }
 
-# Loads version 2, 3, … once a second until the file "$work/stop" appears.
+# The hot route against the same handler compiled into the app, no loads,
+# alternating: $1 names the version the app runs.
+route_rounds() {
+  : > "$work/hot_$1"
+  : > "$work/direct_$1"
+  for round in $(seq 1 "$rounds"); do
+    echo "round $round: hot route ($1) against direct route" >&2
+    measure >> "$work/hot_$1"
+    measure "$direct" >> "$work/direct_$1"
+  done
+}
+
+# The app booted the routes module's built-in version (nothing was built in
+# .hot/build): the floor, the same handle calling code compiled into the app.
+version=$("$hot" status --json | python3 -c 'import json, sys; m = [m for m in json.load(sys.stdin)["modules"] if m["name"] == "routes"][0]; print(m["current"]["version"])')
+[ "$version" = 0 ] || { echo "the app booted routes v$version, not its built-in version" >&2; exit 1; }
+route_rounds builtin
+
+# A version from its shared object, compiled with -O as the app was.
+set_release 2
+"$hot" deploy --release >/dev/null
+curl -s "$url" | grep -q '"release":2' || { echo "release 2 is not answering" >&2; exit 1; }
+route_rounds loaded
+
+# Versions 3..N built ahead, so that the loads under wrk cost what a deploy
+# of an already-built version costs (staging, trial load, swap), not a
+# compile competing with the server for the two cores.
+loads=$((rounds * seconds + 5))
+echo "building $loads versions of the routes module" >&2
+for n in $(seq 3 $((loads + 3))); do
+  set_release "$n"
+  "$hot" build routes --release >/dev/null
+done
+set_release 2
+
+# Loads version 3, 4, … once a second until the file "$work/stop" appears.
 deploy_loop() {
   n=$1
   while [ ! -e "$work/stop" ]; do
     set_release "$n"
-    "$hot" deploy >/dev/null 2>>"$work/deploy.err" || echo "deploy of release $n failed" >> "$work/deploy.err"
+    "$hot" deploy --release >/dev/null 2>>"$work/deploy.err" || echo "deploy of release $n failed" >> "$work/deploy.err"
     n=$((n + 1))
     sleep 1
   done
 }
 
-# The hot route against the same handler compiled into the app, no loads.
-: > "$work/hot_route"
-: > "$work/direct_route"
-for round in $(seq 1 "$rounds"); do
-  echo "round $round: hot route against direct route" >&2
-  measure >> "$work/hot_route"
-  measure "http://127.0.0.1:$port/direct/bench" >> "$work/direct_route"
-done
-
-next=2
+next=3
 : > "$work/base"
 : > "$work/loads"
 for round in $(seq 1 "$rounds"); do
@@ -147,10 +164,15 @@ column() { awk -v c="$2" '{ print $c }' "$1" | median; }
 base_p50=$(column "$work/base" 1); base_p99=$(column "$work/base" 2); base_rps=$(column "$work/base" 3)
 load_p50=$(column "$work/loads" 1); load_p99=$(column "$work/loads" 2); load_rps=$(column "$work/loads" 3)
 non2xx=$(awk '{ s += $4 + $5 } END { print s + 0 }' "$work/base" "$work/loads")
-route_p50=$(column "$work/hot_route" 1); route_rps=$(column "$work/hot_route" 3)
-direct_p50=$(column "$work/direct_route" 1); direct_rps=$(column "$work/direct_route" 3)
-route_ratio=$(awk -v a="$route_p50" -v b="$direct_p50" 'BEGIN { printf "%.2f", a / b }')
-route_rps_ratio=$(awk -v a="$route_rps" -v b="$direct_rps" 'BEGIN { printf "%.2f", a / b }')
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
+builtin_p50=$(column "$work/hot_builtin" 1); builtin_rps=$(column "$work/hot_builtin" 3)
+direct_a_p50=$(column "$work/direct_builtin" 1); direct_a_rps=$(column "$work/direct_builtin" 3)
+route_p50=$(column "$work/hot_loaded" 1); route_rps=$(column "$work/hot_loaded" 3)
+direct_p50=$(column "$work/direct_loaded" 1); direct_rps=$(column "$work/direct_loaded" 3)
+builtin_ratio=$(ratio "$builtin_p50" "$direct_a_p50")
+builtin_rps_ratio=$(ratio "$builtin_rps" "$direct_a_rps")
+route_ratio=$(ratio "$route_p50" "$direct_p50")
+route_rps_ratio=$(ratio "$route_rps" "$direct_rps")
 p99_ratio=$(awk -v a="$load_p99" -v b="$base_p99" 'BEGIN { printf "%.2f", a / b }')
 rps_ratio=$(awk -v a="$load_rps" -v b="$base_rps" 'BEGIN { printf "%.2f", a / b }')
 
@@ -190,6 +212,8 @@ edit_ratio=$(awk -v a="$edit_s" -v b="$bare_s" 'BEGIN { printf "%.2f", a / b }')
   echo "hb_edit_seconds $edit_s"
   echo "hb_route_ratio $route_ratio"
   echo "hb_route_rps_ratio $route_rps_ratio"
+  echo "hb_builtin_ratio $builtin_ratio"
+  echo "hb_builtin_rps_ratio $builtin_rps_ratio"
 } >> "$summary"
 
 cat <<MD
@@ -211,10 +235,18 @@ alternating. Medians of the rounds. The last answer came from release $loaded.
 | failed deploys | | | ${deploy_failures:-0} | 0 |
 
 The hot route against the same handler compiled into the app (\`/direct/bench\`, added
-to the app for this figure), no loads, $rounds rounds each, alternating, medians: p50
-$route_p50 ms against $direct_p50 ms (ratio **$route_ratio**), $route_rps against $direct_rps
-requests/s (ratio **$route_rps_ratio**). This is the typed async handle's cost as a request
-sees it; the handle alone, against a direct async call of a trivial function, is the async row of figure 1.
+to the app for this figure), no loads, $rounds rounds of each, alternating, medians. First
+while the app runs the routes module's built-in version (the module compiled into the app
+by \`swift build -c release\`, reached through the same handle): the floor. Then a version
+loaded from its shared object (\`hot deploy --release\`, -O as the app):
+
+| the app runs | hot route p50 (ms) | compiled-in p50 (ms) | ratio | hot route req/s | compiled-in req/s | ratio |
+| --- | --- | --- | --- | --- | --- | --- |
+| the built-in version | $builtin_p50 | $direct_a_p50 | **$builtin_ratio** | $builtin_rps | $direct_a_rps | $builtin_rps_ratio |
+| a loaded version | $route_p50 | $direct_p50 | **$route_ratio** | $route_rps | $direct_rps | $route_rps_ratio |
+
+This is the typed async handle's cost as a request sees it; the handle alone, against a
+direct async call of a trivial function, is the async row of figure 1.
 
 Edit to live of the routes module, which imports Hummingbird and the app's Shared
 library: from the write of the file to the first answer from the new code, \`hot deploy\`
