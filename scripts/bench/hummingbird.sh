@@ -14,7 +14,7 @@
 # Usage: scripts/bench/hummingbird.sh BIN-DIR   (BIN-DIR holds hot)
 # Writes markdown on stdout and `key value` lines to $BENCH_SUMMARY.
 set -eu
-bin=$1
+bin=$(cd "$1" && pwd)
 root=$(cd "$(dirname "$0")/../.." && pwd)
 summary=${BENCH_SUMMARY:-/dev/null}
 rounds=${HB_ROUNDS:-3}
@@ -54,7 +54,8 @@ PY
 # The app in release, and the modules built against that build.
 sed -i 's/"product": "Server" }/"product": "Server", "configuration": "release" }/' hot.json
 echo "building the template app in release (Hummingbird and its packages)" >&2
-swift build -c release --product Server >&2
+# SwiftPM leaves its lock files in TMPDIR: in the work folder, they go with it.
+TMPDIR="$work" swift build -c release --product Server >&2
 
 routes=modules/routes/routes.swift
 # Sets the routes module's release number.
