@@ -117,7 +117,11 @@ public struct HostBuild: Codable, Sendable, Equatable {
     /// `.build` was rebuilt: the one with `fingerprint` that `resolve` kept,
     /// nil when none was (docs/ARCHITECTURE.md, "Host modules").
     public static func kept(_ fingerprint: String, project: Project) -> HostBuild? {
-        let folder = project.layout.host.kept(fingerprint)
+        kept(fingerprint, in: project.layout.host)
+    }
+
+    static func kept(_ fingerprint: String, in files: HostFiles) -> HostBuild? {
+        let folder = files.kept(fingerprint)
         guard let text = readFile(folder + "/build.json"),
             let build = try? TermDecoder().decode(HostBuild.self, from: JSON.parse(text)),
             build.fingerprint == fingerprint, isDirectory(build.modulesDirectory)
@@ -134,7 +138,7 @@ public struct HostBuild: Codable, Sendable, Equatable {
     /// compiles again as a new file, so the links keep the ones this build
     /// made. Made under a temporary name and renamed into place whole; the
     /// oldest kept builds beyond `keptBuilds` are removed.
-    private func keep(_ files: HostFiles) throws(SystemError) {
+    func keep(_ files: HostFiles) throws(SystemError) {
         let folder = files.kept(fingerprint)
         if isDirectory(folder) { return }
         try makeDirectories(files.keptDirectory)
