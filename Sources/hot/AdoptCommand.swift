@@ -31,6 +31,8 @@ let adoptCommand = Command(
         first and renamed only once all are. Run on an adopted package it says there
         is nothing to do. --module names the module (default: routes); --hot-package
         is Hot's package folder, found as `hot init --template hummingbird` finds it.
+        A package not yet in a git repository is told to run `git init` first: hot
+        build and hot deploy find what changed through git.
         """,
     options: [.module, .hotPackage, .apply],
     arguments: 0...1, argumentValues: [.directories]
