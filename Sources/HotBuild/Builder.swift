@@ -18,10 +18,11 @@ public struct BuildOptions: Sendable {
     public var jobs: Int
     /// What the build checks find fails the module (as hot.json's `checks.strict` does too).
     public var strict: Bool
-    /// The build of the host that the nodes deployed to run, when it is not
-    /// the one in the host's `.build`: the modules compile against it as
-    /// `HostBuild.resolve` kept it (docs/ARCHITECTURE.md, "Host modules").
-    public var runningHost: RunningHost?
+    /// The host build to compile against, when the caller has chosen it
+    /// already: the one the nodes deployed to run, which is `.build`'s or
+    /// one `HostBuild.resolve` kept (docs/ARCHITECTURE.md, "Host modules").
+    /// Nil: the build in `.build`.
+    public var host: HostBuild?
 
     /// Options with the defaults: every module, debug, one job per core, findings as warnings.
     public init(modules: [String] = [], since: String? = nil, release: Bool = false, jobs: Int = processorCount(), strict: Bool = false) {
@@ -30,17 +31,6 @@ public struct BuildOptions: Sendable {
         self.release = release
         self.jobs = max(1, jobs)
         self.strict = strict
-    }
-}
-
-/// A build of the host that a node runs: the node, and the executable's fingerprint.
-public struct RunningHost: Sendable, Equatable {
-    public let node: String
-    public let fingerprint: String
-
-    public init(node: String, fingerprint: String) {
-        self.node = node
-        self.fingerprint = fingerprint
     }
 }
 
@@ -186,7 +176,7 @@ public struct Builder: Sendable {
             try project.makeHotDirectory()
             try makeDirectories(project.buildDirectory)
         } catch { throw .system(error) }
-        let workspace = try Workspace(project: project, runningHost: options.runningHost)
+        let workspace = try Workspace(project: project, host: options.host)
         let all = try workspace.moduleNames()
         for name in options.modules where !all.contains(name) { throw .project(.unknownModule(name, known: all)) }
         var selected = options.modules.isEmpty ? all : all.filter { options.modules.contains($0) }

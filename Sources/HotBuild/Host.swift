@@ -160,14 +160,9 @@ public struct HostBuild: Codable, Sendable, Equatable {
         // Another hot that kept the same build first has made the same folder.
         guard rename(staging, folder) == 0 || isDirectory(folder) else { throw SystemError("rename \(staging)") }
         let builds = listDirectory(files.keptDirectory).filter { !$0.contains(".tmp-") }.map { files.keptDirectory + "/" + $0 }
-        let newestFirst = builds.sorted { (Self.modified($0 + "/build.json") ?? 0) > (Self.modified($1 + "/build.json") ?? 0) }
+        let newestFirst = builds.map { ($0, Self.modificationTime($0 + "/build.json") ?? timespec()) }
+            .sorted { ($0.1.tv_sec, $0.1.tv_nsec) > ($1.1.tv_sec, $1.1.tv_nsec) }.map(\.0)
         for old in newestFirst.dropFirst(Self.keptBuilds) where old != folder { removeTree(old) }
-    }
-
-    private static func modified(_ path: String) -> Double? {
-        var info = stat()
-        guard stat(path, &info) == 0 else { return nil }
-        return Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9
     }
 
     private static func read(
@@ -238,7 +233,7 @@ public struct HostBuild: Codable, Sendable, Equatable {
         // says it was built.
         for (source, dependencies) in sources.sorted(by: { $0.key < $1.key })
         where newer(source) == true && !source.hasPrefix(hotModules + "/") {
-            if !dependencies.isEmpty, let compiled = modificationTime(dependencies), let edited = modificationTime(source),
+            if !dependencies.isEmpty, let compiled = Self.modificationTime(dependencies), let edited = Self.modificationTime(source),
                 compiled.tv_sec > edited.tv_sec || (compiled.tv_sec == edited.tv_sec && compiled.tv_nsec >= edited.tv_nsec)
             {
                 continue
@@ -247,7 +242,7 @@ public struct HostBuild: Codable, Sendable, Equatable {
         }
     }
 
-    private func modificationTime(_ path: String) -> timespec? {
+    private static func modificationTime(_ path: String) -> timespec? {
         var info = stat()
         return stat(path, &info) == 0 ? info.st_mtim : nil
     }

@@ -22,8 +22,8 @@ final class Workspace {
     let source: SourceState
     /// The include folders' files with their blob ids.
     let includes: [String: String]
-    /// The host build to compile against instead of the one in `.build`.
-    let runningHost: RunningHost?
+    /// The host build the caller chose, instead of the one in `.build`.
+    let chosenHost: HostBuild?
     private var cachedToolchain: Toolchain?
     private var cachedHost: HostBuild??
     private var cachedModuleNames: [String]?
@@ -42,8 +42,8 @@ final class Workspace {
         }
     }
 
-    /// The host's build, when the project names a host: the one in `.build`,
-    /// or the kept build that the nodes run.
+    /// The host's build, when the project names a host: the one the caller
+    /// chose, else the one in `.build`.
     var host: HostBuild? {
         get throws(BuildError) {
             if let cachedHost { return cachedHost }
@@ -51,18 +51,12 @@ final class Workspace {
                 cachedHost = .some(nil)
                 return nil
             }
-            do throws(HostError) {
-                let found: HostBuild
-                if let runningHost {
-                    guard let kept = HostBuild.kept(runningHost.fingerprint, project: project) else {
-                        let built = try HostBuild.resolve(config, project: project)
-                        throw HostError.runningNotKept(
-                            node: runningHost.node, running: runningHost.fingerprint, built: built.fingerprint, product: config.product)
-                    }
-                    found = kept
-                } else {
-                    found = try HostBuild.resolve(config, project: project)
-                }
+            if let chosenHost {
+                cachedHost = chosenHost
+                return chosenHost
+            }
+            do {
+                let found = try HostBuild.resolve(config, project: project)
                 cachedHost = found
                 return found
             } catch {
@@ -71,9 +65,9 @@ final class Workspace {
         }
     }
 
-    init(project: Project, runningHost: RunningHost? = nil) throws(BuildError) {
+    init(project: Project, host: HostBuild? = nil) throws(BuildError) {
         self.project = project
-        self.runningHost = runningHost
+        self.chosenHost = host
         do { manifest = try Manifest.load(project.manifestPath) } catch { throw .project(error) }
         do { source = try SourceState(project: project) } catch { throw .git(error) }
         var includes: [String: String] = [:]

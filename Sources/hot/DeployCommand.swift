@@ -107,9 +107,10 @@ private func deploy(_ request: DeployRequest) throws(CommandError) {
     let lock = try lockProject(project)
     defer { lock.release() }
     var build = request.build
-    build.runningHost = try runningHostBuild(project, targets: targets)
-    if let running = build.runningHost, !json {
-        printError("note: \(running.node) runs another build of the host (\(running.fingerprint.prefix(12))) than .build holds: building for the one it runs")
+    let host = try runningHostBuild(project, targets: targets)
+    build.host = host?.build
+    if let host, let node = host.other, !json {
+        printError("note: \(node) runs another build of the host (\(host.build.fingerprint.prefix(12))) than .build holds: building for the one it runs")
     }
     let report = try runBuild(project, build, quiet: json)
     let versions = report.versions.map { v in

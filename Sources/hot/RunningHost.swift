@@ -3,14 +3,14 @@ import HotBuild
 import HotDeploy
 import HotWire
 
-/// The build of the host that the nodes to deploy to run, when it is not
-/// the build in the host's `.build` (an app rebuilt but not restarted): the
-/// deploy compiles against that build as `hot build` kept it, so that the
-/// running app takes the new versions (docs/ARCHITECTURE.md, "Host
-/// modules"). Nil when every node runs the build in `.build`. Nodes that
-/// do not answer, or do not say which build they run, are left to the
-/// deploy to report.
-func runningHostBuild(_ project: Project, targets: [NodeTarget]) throws(CommandError) -> RunningHost? {
+/// The host build that the nodes to deploy to run, resolved once for the
+/// whole deploy: the build in the host's `.build`, or, for an app rebuilt
+/// but not restarted, the build it still runs as `hot build` kept it, so
+/// that the running app takes the new versions (docs/ARCHITECTURE.md, "Host
+/// modules"). `other` names the node when it is not `.build`'s. Nil for a
+/// project without a host. Nodes that do not answer, or do not say which
+/// build they run, are left to the deploy to report.
+func runningHostBuild(_ project: Project, targets: [NodeTarget]) throws(CommandError) -> (build: HostBuild, other: String?)? {
     guard let config = project.config.host else { return nil }
     let built: HostBuild
     do { built = try HostBuild.resolve(config, project: project) } catch { throw .failed(error.description) }
@@ -22,12 +22,12 @@ func runningHostBuild(_ project: Project, targets: [NodeTarget]) throws(CommandE
         running.append((target.name, host))
     }
     if let refusal = mixedHostBuilds(running, built: built.fingerprint) { throw .failed(refusal) }
-    guard let other = running.first(where: { $0.fingerprint != built.fingerprint }) else { return nil }
-    guard HostBuild.kept(other.fingerprint, project: project) != nil else {
+    guard let other = running.first(where: { $0.fingerprint != built.fingerprint }) else { return (built, nil) }
+    guard let kept = HostBuild.kept(other.fingerprint, project: project) else {
         throw .failed(
             HostError.runningNotKept(node: other.node, running: other.fingerprint, built: built.fingerprint, product: config.product).description)
     }
-    return RunningHost(node: other.node, fingerprint: other.fingerprint)
+    return (kept, other.node)
 }
 
 /// The one line that refuses a deploy to nodes running more than one build

@@ -174,7 +174,7 @@ private final class Watch {
             do throws(CommandError) {
                 // An app rebuilt but not restarted gets versions built for the build it runs, as a deploy's.
                 let target = NodeTarget(name: link.target.name, address: link.target.address, cookieFile: link.target.cookieFile)
-                options.runningHost = try runningHostBuild(project, targets: [target])
+                options.host = try runningHostBuild(project, targets: [target])?.build
             } catch .failed(let reason) {
                 say(reason, error: true)
                 return true

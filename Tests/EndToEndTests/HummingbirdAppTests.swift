@@ -222,9 +222,9 @@ struct HummingbirdAppTests {
         let hello = try KeepAliveConnection(port: port).get("/hello/bob")
         #expect(hello.status == 200 && hello.body.contains("\"release\":\(release + 1)"), "\(hello.body)")
 
-        let status = try parseJSON(try scratch.hot(["status", "--json"]).stdout) as? [String: Any]
-        let running = try #require(status?["host"] as? String)
-        let version = (try module("routes", in: try scratch.hot(["status", "--json"]).stdout))?["current"] as? [String: Any]
+        let status = NodeStatus(document: try #require(try parseJSON(try scratch.hot(["status", "--json"]).stdout) as? [String: Any]))
+        let running = try #require(status.document["host"] as? String)
+        let version = status.currentVersion("routes")
         try FileManager.default.removeItem(atPath: scratch.path("app/.hot/host/builds/" + running))
         try scratch.write(path, source.replacingOccurrences(of: "let release = \(release + 1)\n", with: "let release = \(release + 2)\n"))
         let refused = try scratch.hot(["deploy"])
@@ -232,7 +232,7 @@ struct HummingbirdAppTests {
         let lines = refused.stderr.split(separator: "\n").filter { $0.contains("that hot did not keep") }
         #expect(lines.count == 1 && lines[0].contains("restart the app (`swift run Server`)"), "\(refused)")
         let after = (try module("routes", in: try scratch.hot(["status", "--json"]).stdout))?["current"] as? [String: Any]
-        #expect(after?["version"] as? Int == version?["version"] as? Int, "the app kept its version")
+        #expect(version != nil && after?["version"] as? Int == version, "the app kept its version")
         try scratch.write(path, source)
     }
 

@@ -200,8 +200,6 @@ struct TodoAppTests {
 
     private func currentVersion(_ scratch: Scratch) throws -> Int? {
         let status = try scratch.hot(["status", "--json"], in: "todos")
-        let document = try parseJSON(status.stdout) as? [String: Any]
-        let routes = (document?["modules"] as? [[String: Any]])?.first { $0["name"] as? String == "routes" }
-        return (routes?["current"] as? [String: Any])?["version"] as? Int
+        return NodeStatus(document: try #require(try parseJSON(status.stdout) as? [String: Any], "\(status)")).currentVersion("routes")
     }
 }
