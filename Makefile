@@ -28,9 +28,11 @@ test: fingerprint
 # The reload stress test again, with hot, hotnode and the tests built under
 # ThreadSanitizer in a build folder of their own (scripts/tsan.sh says why
 # its run is bounded). The project has no XCTest tests; that phase is skipped.
+# HOT_TSAN shows ThreadSanitizer the holds of a lock it cannot see
+# (Sources/HotPlatform/Locked.swift).
 TSAN_BUILD = .build-tsan
 tsan: deps fingerprint
-	$(SWIFT) build --build-tests --sanitize=thread --scratch-path $(TSAN_BUILD)
+	$(SWIFT) build --build-tests --sanitize=thread -Xswiftc -DHOT_TSAN --scratch-path $(TSAN_BUILD)
 	SWIFT=$(SWIFT) scripts/tsan.sh $(TSAN_BUILD)
 
 # The control protocol's libFuzzer target (frame decoder, term codec,

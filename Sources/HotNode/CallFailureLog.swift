@@ -1,6 +1,6 @@
 import Hot
+import HotPlatform
 import Logging
-import Synchronization
 
 extension ExportTable {
     /// The failure log of a new handle on `module:function`.
@@ -34,7 +34,7 @@ final class CallFailureLog: Sendable {
     static let interval = Duration.seconds(10)
     private let handle: String
     private let logger: Logger?
-    private let state = Mutex<(last: ContinuousClock.Instant?, unsaid: Int)>((nil, 0))
+    private let state = Locked<(last: ContinuousClock.Instant?, unsaid: Int)>((nil, 0))
 
     init(handle: String, logger: Logger?) {
         self.handle = handle

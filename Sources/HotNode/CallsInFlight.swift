@@ -31,7 +31,7 @@ public final class CallsInFlight: @unchecked Sendable {
     /// Calls that found no slot: their task addresses (0: none) by ticket.
     /// A call leaves the list under the lock, so a task listed is alive
     /// while the lock is held.
-    private let overflow = Mutex<[Int: UInt]>([:])
+    private let overflow = Locked<[Int: UInt]>([:])
     private let overflowCount = Atomic<Int>(0)
     /// Calls ever entered: each call's ticket.
     private let entered = Atomic<Int>(0)

@@ -44,14 +44,14 @@ public final class CodeServer: Sendable {
     /// First in the lock order: one load, purge, delete or rollback at a
     /// time. Held while a new version's entry and on-load hook run, never
     /// across a trial load (which runs before it is taken, and has a deadline).
-    private let loading = Mutex(())
+    private let loading = Locked(())
     /// The thread inside `loading`, 0 when none: a module's on-load hook runs
     /// under the lock, and a load it causes (an external call to a module not
     /// loaded yet, in interactive mode) must be refused, not deadlock.
     private let loadingThread = Atomic<UInt>(0)
     /// Second in the lock order, taken under `loading` or alone; held only
     /// for table work, never while a module's code runs.
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     struct State {
         var modules: [String: Entry] = [:]

@@ -18,13 +18,13 @@ public final class ControlServer: Sendable {
     private let cookie: [UInt8]
     private let connections = Atomic<Int>(0)
     /// Connections still in their handshake, and their sockets.
-    private let handshaking = Mutex(
+    private let handshaking = Locked(
         (slots: HandshakeSlots<ObjectIdentifier>(capacity: maxHandshaking, perSource: maxHandshakingPerSource),
          sockets: [ObjectIdentifier: Socket]()))
     /// Authenticated connections' sockets, so that `stop` can shut them
     /// down; and whether it did, so that a connection authenticated after
     /// it is shut down at once.
-    private let open = Mutex((sockets: [ObjectIdentifier: Socket](), stopped: false))
+    private let open = Locked((sockets: [ObjectIdentifier: Socket](), stopped: false))
     /// What the accepting thread, the connections, a compaction and the
     /// refusal summary wait on.
     private let events = ServerEvents(refusalInterval: refusalLogInterval)

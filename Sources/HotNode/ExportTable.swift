@@ -1,6 +1,6 @@
 import Hot
+import HotPlatform
 import Logging
-import Synchronization
 
 /// Where external calls find a module's current version.
 ///
@@ -14,7 +14,7 @@ public final class ExportTable: @unchecked Sendable {
     /// Serializes the making of slots (the code server's loads and callers
     /// of `function` may both add one); a leaf in the lock order
     /// (docs/ARCHITECTURE.md, "Lock order"). Readers never take it.
-    private let addingSlot = Mutex(())
+    private let addingSlot = Locked(())
     /// Interactive mode's hook: asked to load a module a call found missing.
     var onMiss: (@Sendable (String) -> Bool)?
     /// Where typed handles report the calls they could not make.

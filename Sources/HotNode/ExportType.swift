@@ -1,5 +1,5 @@
 import Hot
-import Synchronization
+import HotPlatform
 
 /// The Swift type of an export, or of what a typed handle calls, as text.
 ///
@@ -57,7 +57,7 @@ struct ExportDemand: Sendable {
 /// The demands of a module's live handles, each under the number its
 /// handle withdraws it by when it is freed. A leaf lock.
 final class ExportDemands: Sendable {
-    private let table = Mutex<(next: UInt64, demands: [UInt64: ExportDemand])>((0, [:]))
+    private let table = Locked<(next: UInt64, demands: [UInt64: ExportDemand])>((0, [:]))
 
     /// Records a handle's demand; the number to withdraw it with.
     func add(_ demand: ExportDemand) -> UInt64 {

@@ -1,7 +1,6 @@
 import Hot
 import HotPlatform
 import HotWire
-import Synchronization
 
 /// The values modules keep across reloads (`Kept`), by module and key, as
 /// terms (docs/ARCHITECTURE.md, "Kept state").
@@ -16,12 +15,12 @@ final class KeptStore: Sendable {
     final class Slot: Sendable {
         /// A pthread mutex: the body's result is the caller's, not a sendable value.
         let access = Condition()
-        let value = Mutex<Term?>(nil)
+        let value = Locked<Term?>(nil)
     }
 
     /// Module → key → slot. A leaf in the node's lock order (docs/ARCHITECTURE.md,
     /// "Lock order"), held only to find or change a slot; a slot's value lock is a leaf too.
-    private let slots = Mutex<[String: [String: Slot]]>([:])
+    private let slots = Locked<[String: [String: Slot]]>([:])
     /// Keys per module (`NodeLimits.keptKeys`).
     let limit: Int
 

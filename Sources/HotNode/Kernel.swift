@@ -4,7 +4,6 @@ import Glibc
 import Hot
 import HotPlatform
 import Logging
-import Synchronization
 
 /// The node's side of `NodeRuntime`: external calls, processes, servers.
 final class Kernel: NodeRuntime, @unchecked Sendable {
@@ -17,7 +16,7 @@ final class Kernel: NodeRuntime, @unchecked Sendable {
         self.codeServer = codeServer
         self.processes = processes
         self.logger = logger
-        self.threadStarter = Mutex(HotPlatform.startThread)
+        self.threadStarter = Locked(HotPlatform.startThread)
     }
 
     /// How a process's thread is started: `HotPlatform.startThread`. A
@@ -25,7 +24,7 @@ final class Kernel: NodeRuntime, @unchecked Sendable {
     /// short of threads, to reach that path without such a container.
     typealias ThreadStarter = @Sendable (@escaping @Sendable () -> Void) throws -> Void
 
-    private let threadStarter: Mutex<ThreadStarter>
+    private let threadStarter: Locked<ThreadStarter>
 
     /// Replaces how process threads start, for a test; returns the one it replaced.
     @discardableResult

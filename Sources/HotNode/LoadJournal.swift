@@ -33,14 +33,14 @@ final class LoadJournal: Sendable {
     let markerPath: String
     /// `refused.json`: the builds the node died loading.
     let refusedPath: String
-    private let refused: Mutex<[DeathInLoad]>
+    private let refused: Locked<[DeathInLoad]>
 
     /// The journal in `stateFolder`.
     init(stateFolder: String) {
         let folder = StateFolder(stateFolder)
         markerPath = folder.loadingPath
         refusedPath = folder.refusedPath
-        refused = Mutex(Self.read(folder.refusedPath))
+        refused = Locked(Self.read(folder.refusedPath))
     }
 
     /// The builds refused because the node died loading them, oldest first.

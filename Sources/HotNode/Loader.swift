@@ -4,7 +4,6 @@ import Glibc
 import Hot
 import HotPlatform
 import Logging
-import Synchronization
 
 /// The real `ModuleLoader`: opens module objects with `dlopen` and never
 /// closes one: a Swift image's conformance records stay registered with the
@@ -16,7 +15,7 @@ final class Loader: ModuleLoader {
     /// Objects whose trial passed, by path, size, modification time and
     /// inode: a deploy checks while staging and need not check again. Each
     /// with the export types its trial said (nil: not known).
-    private let trialPassed = Mutex<[String: [String: ExportType]?]>([:])
+    private let trialPassed = Locked<[String: [String: ExportType]?]>([:])
     /// How long a trial may take before its child is killed and the object refused.
     private let trialTimeout: Duration
     /// Trial children running at once. Trials run outside the load lock, so

@@ -29,12 +29,12 @@ public final class Node: Sendable {
     let kernel: Kernel
     /// The watch on this node's supervisor; nil when nothing supervises it.
     let supervision: SupervisorWatch?
-    let servers = Mutex<[(listener: Listener, server: ControlServer, configured: NodeAddress)]>([])
+    let servers = Locked<[(listener: Listener, server: ControlServer, configured: NodeAddress)]>([])
     /// Compaction: whether this process may re-execute itself, what it
     /// inherited from the process before it, and the record status shows.
-    let compaction = Mutex(CompactionState())
+    let compaction = Locked(CompactionState())
     /// The actions `stop` runs, and whether it has taken them already.
-    private let onShutdown = Mutex((actions: [@Sendable () -> Void](), taken: false))
+    private let onShutdown = Locked((actions: [@Sendable () -> Void](), taken: false))
     /// Set by the first `stop`; later calls only wait for it.
     private let stopping = Atomic<Bool>(false)
     /// Open once `stop` has closed everything.

@@ -3,7 +3,6 @@ import Glibc
 #endif
 import HotPlatform
 import Logging
-import Synchronization
 
 /// An in-process node (`NodeConfiguration.inProcess`; docs/EMBEDDING.md,
 /// "Testing a host in-process"): the node a test bundle runs for the host
@@ -54,7 +53,7 @@ extension NodeHost {
 enum InProcessState {
     /// The `mkdtemp(3)` template of a folder.
     static var template: String { "\(temporaryDirectory())/hot-in-process-XXXXXX" }
-    private static let folders = Mutex<(paths: Set<String>, atExit: Bool)>(([], false))
+    private static let folders = Locked<(paths: Set<String>, atExit: Bool)>(([], false))
 
     /// Makes a fresh owner-only folder and remembers it for removal at exit.
     static func make() throws(SystemError) -> String {

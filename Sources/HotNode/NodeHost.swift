@@ -6,7 +6,6 @@ import HotPlatform
 import HotProject
 import HotWire
 import Logging
-import Synchronization
 
 /// A node run by this process, from a `NodeConfiguration`: what `hotnode`
 /// does, for `hotnode` and for any server that embeds `HotNode` alike. `init`
@@ -24,10 +23,10 @@ public final class NodeHost: Sendable {
     public let node: Node
     private let cookie: [UInt8]
     /// The addresses listened on, once started.
-    private let started = Mutex<[NodeAddress]?>(nil)
+    private let started = Locked<[NodeAddress]?>(nil)
     /// The socket `ReadyNotice` names, if the process that started this one
     /// waits for it to serve: written once `start` has everything listening.
-    private let ready: Mutex<Descriptor?>
+    private let ready: Locked<Descriptor?>
 
     /// The C symbol of the SDK a node looks for in its own process.
     static let sdkProbe = "hot_sdk_exported"
@@ -40,7 +39,7 @@ public final class NodeHost: Sendable {
         TrialLoad.runIfRequested()
         // Taken first, so that nothing this process starts inherits it; a
         // failure below closes it unwritten, which the starter reads as such.
-        ready = Mutex(ReadyNotice.take())
+        ready = Locked(ReadyNotice.take())
         try Self.checkSDKExported()
         if configuration.inProcess {
             (self.cookie, self.node) = try Self.inProcessNode(configuration, logger: logger)

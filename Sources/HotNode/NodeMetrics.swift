@@ -3,7 +3,6 @@ import Glibc
 #endif
 import CoreMetrics
 import HotPlatform
-import Synchronization
 
 /// The node's figures through swift-metrics, for the host's backend:
 ///
@@ -32,7 +31,7 @@ public final class NodeMetrics: Sendable {
     private let versions: Gauge
     private let retainedBytes: Gauge
     /// The totals last published; the lock also keeps two publications from interleaving.
-    private let published = Mutex(Figures())
+    private let published = Locked(Figures())
     private let stopped = Latch()
 
     /// The node's figures at one moment.

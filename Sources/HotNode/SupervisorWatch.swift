@@ -4,7 +4,6 @@ import Glibc
 import HotPlatform
 import HotWire
 import Logging
-import Synchronization
 
 /// A supervised node's eye on its supervisor (docs/ARCHITECTURE.md,
 /// "Supervision"). A supervisor killed with SIGKILL cannot tell its node,
@@ -13,7 +12,7 @@ import Synchronization
 /// for it to become readable, and from then on `status` says the node runs
 /// unsupervised and `hot start` refuses to start another beside it.
 final class SupervisorWatch: Sendable {
-    private let death = Mutex<StatusReply.Unsupervised?>(nil)
+    private let death = Locked<StatusReply.Unsupervised?>(nil)
 
     /// What `status` reports: nil while the supervisor lives.
     var unsupervised: StatusReply.Unsupervised? { death.withLock { $0 } }

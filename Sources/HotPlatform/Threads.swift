@@ -58,7 +58,7 @@ public func concurrentMap<T: Sendable, R: Sendable>(
 public func concurrentMap<T: Sendable, R: Sendable>(
     _ items: [T], width: Int, timeout: Duration?, _ body: @escaping @Sendable (T) -> R
 ) -> [R?] {
-    let results = Mutex([R?](repeating: nil, count: items.count))
+    let results = Locked([R?](repeating: nil, count: items.count))
     let next = Atomic<Int>(0)
     let open = Atomic<Bool>(true)
     // Each thread gives one unit back as it ends; the caller takes them.

@@ -5,7 +5,6 @@ import Hot
 import HotBuild
 import HotDeploy
 import HotPlatform
-import Synchronization
 
 /// `hot deploy`.
 let deployCommand = Command(
@@ -121,7 +120,7 @@ private func deploy(_ request: DeployRequest) throws(CommandError) {
         strategy: strategy, purge: request.purge, force: request.force, temporary: request.temporary,
         healthCommand: request.healthCommand)
     let single = targets.count == 1
-    let lines = Mutex<Void>(())
+    let lines = Locked<Void>(())
     let outcomes: [NodeOutcome]
     var failure: Rollout.Failure?
     do throws(Rollout.Failure) {

@@ -37,4 +37,10 @@ int hot_wake_fd(void);
 /// process inherits (a node's compaction hands its state over in one).
 int hot_memfd_inherited(const char *name);
 
+/// ThreadSanitizer's own interface, defined by its runtime: a lock's hold
+/// made visible where the lock itself is not (HotPlatform's Locked). Only a
+/// build for `make tsan` calls them, so no other build needs their definition.
+void __tsan_acquire(void *addr);
+void __tsan_release(void *addr);
+
 #endif

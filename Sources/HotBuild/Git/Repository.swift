@@ -4,7 +4,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Synchronization
+import HotPlatform
 
 /// An open git repository with a work tree.
 ///
@@ -13,7 +13,7 @@ import Synchronization
 /// Sendable). Results are plain Swift values that outlive the lock.
 public final class Repository: @unchecked Sendable {
     private let raw: OpaquePointer
-    private let lock = Mutex<Void>(())
+    private let lock = Locked<Void>(())
 
     /// Absolute path of the work tree, without a trailing slash.
     public let workdir: String

@@ -18,7 +18,7 @@ public final class Socket: @unchecked Sendable {
     /// Whether `close` ran: every use after it throws EBADF instead of
     /// reaching a number the kernel may have handed to another file, and a
     /// `shutdown` from another thread takes the same lock as the close.
-    private let closed = Mutex(false)
+    private let closed = Locked(false)
     /// What ends whatever holds the other end, for an adopted socket (a
     /// tunnel's: HotDeploy's `SSHTunnel`); run once, after the close.
     private var afterClose: (() -> Void)?
