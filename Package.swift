@@ -106,14 +106,23 @@ let package = Package(
                 "HotPlatform", "HotProject", .product(name: "SwiftSyntax", package: "swift-syntax"),
                 .product(name: "SwiftParser", package: "swift-syntax"),
             ]),
-        .target(name: "HotBuild", dependencies: ["CLibGit2", "Hot", "HotCheck", "HotPlatform", "HotProject"]),
+        // What `hot watch` makes of an edit to the host's own code: the
+        // members that changed, found in the syntax tree, declared again as
+        // dynamic replacements (docs/ARCHITECTURE.md, "Patching the host").
+        .target(
+            name: "HotPatch",
+            dependencies: [
+                .product(name: "SwiftSyntax", package: "swift-syntax"), .product(name: "SwiftParser", package: "swift-syntax"),
+            ]),
+        .target(name: "HotBuild", dependencies: ["CLibGit2", "Hot", "HotCheck", "HotPatch", "HotPlatform", "HotProject"]),
         .target(name: "HotDeploy", dependencies: ["Hot", "HotPlatform", "HotProject", "HotWire"]),
         // What the HotModuleEntry plugin runs: writes a built-in module's entry
         // and descriptor. `Hot` alone: SwiftPM builds a plugin's tool, and all
         // it depends on, again in every build.
         .executableTarget(name: "HotModuleEntryTool", dependencies: ["Hot"]),
         .plugin(name: "HotModuleEntry", capability: .buildTool(), dependencies: ["HotModuleEntryTool"]),
-        .executableTarget(name: "hot", dependencies: ["Hot", "HotAdopt", "HotBuild", "HotCheck", "HotDeploy", "HotPlatform", "HotProject", "HotWire"]),
+        .executableTarget(
+            name: "hot", dependencies: ["Hot", "HotAdopt", "HotBuild", "HotCheck", "HotDeploy", "HotPatch", "HotPlatform", "HotProject", "HotWire"]),
         .executableTarget(
             name: "hotnode",
             dependencies: ["HotNode", "HotPlatform", "HotProject", "HotWire", .product(name: "Logging", package: "swift-log")],
@@ -145,6 +154,7 @@ let package = Package(
                 .product(name: "CoreMetrics", package: "swift-metrics"),
             ]),
         .testTarget(name: "HotCheckTests", dependencies: ["HotCheck"]),
+        .testTarget(name: "HotPatchTests", dependencies: ["HotPatch"]),
         .testTarget(name: "HotAdoptTests", dependencies: ["HotAdopt", "HotPlatform", "HotProject"]),
         .testTarget(name: "HotBuildTests", dependencies: ["Hot", "HotBuild", "HotCheck", "HotPlatform", "HotProject", "HotWire"]),
         .testTarget(name: "HotDeployTests", dependencies: ["Hot", "HotDeploy", "HotPlatform", "HotWire"]),

@@ -72,6 +72,27 @@ public struct HostBuild: Codable, Sendable, Equatable {
     /// file its compile writes ("" when the description names none): a
     /// source newer than the executable and than that file was not compiled since.
     var sources: [String: String] = [:]
+    /// The linked modules whose sources are the host package's own (not a
+    /// dependency's, nor a built-in hot module's): what `hot watch` patches
+    /// (docs/ARCHITECTURE.md, "Patching the host").
+    public var ownModules: [OwnModule] { own ?? [] }
+    /// `ownModules` as recorded: absent from a build hot read or kept
+    /// before it recorded them.
+    var own: [OwnModule]? = nil
+
+    /// A module of the host's own package, as its compile command says.
+    public struct OwnModule: Codable, Sendable, Equatable {
+        /// Its Swift module name.
+        public let name: String
+        /// Its sources, absolute.
+        public let sources: [String]
+        /// Compiled so that patches can replace its code: implicit dynamic
+        /// replacement, testing and private imports (the `patchable`
+        /// setting of docs/RELOADING.md).
+        public let patchable: Bool
+        /// Its language mode (`-swift-version`), which a patch of it keeps.
+        public let swiftVersion: String?
+    }
 
     /// Reads the host's build description, or the copy cached in
     /// `.hot/host/` when neither it nor the executable changed since, and
@@ -95,7 +116,9 @@ public struct HostBuild: Codable, Sendable, Equatable {
         {
             build = cached
         } else {
-            build = try read(descriptionPath, config: config, command: command, files: files, descriptionStamp: descriptionStamp)
+            build = try read(
+                descriptionPath, config: config, package: package, command: command, files: files, descriptionStamp: descriptionStamp,
+                hotModules: realPath(project.modulesDirectory) ?? project.modulesDirectory)
             do {
                 try project.makeHotDirectory()
                 try makeDirectories(files.directory)
@@ -152,9 +175,21 @@ public struct HostBuild: Codable, Sendable, Equatable {
             guard let bytes = readFile(path) else { throw SystemError("read \(path)") }
             try writeFileAtomically(target, bytes, durable: false)
         }
-        let kept = HostBuild(
+        // The sources this build was made from: what a patch is planned
+        // against while an app runs it. `resolve` keeps a build only after
+        // checking that no source is newer than it.
+        for module in ownModules {
+            for source in module.sources {
+                guard let bytes = readFile(source) else { continue }
+                let copy = staging + "/sources" + source
+                try makeDirectories(parentDirectory(copy))
+                try writeFileAtomically(copy, bytes, durable: false)
+            }
+        }
+        var kept = HostBuild(
             fingerprint: fingerprint, executable: executable, modules: modules, clangFlags: clangFlags,
             modulesDirectory: folder + "/Modules", stamp: stamp, sources: sources)
+        kept.own = own
         let term = (try? TermEncoder().encode(kept)) ?? .null
         try writeFileAtomically(staging + "/build.json", Array(JSON.render(term).utf8), durable: false)
         // Another hot that kept the same build first has made the same folder.
@@ -166,7 +201,8 @@ public struct HostBuild: Codable, Sendable, Equatable {
     }
 
     private static func read(
-        _ path: String, config: HostConfig, command: String, files: HostFiles, descriptionStamp: String
+        _ path: String, config: HostConfig, package: String, command: String, files: HostFiles, descriptionStamp: String,
+        hotModules: String
     ) throws(HostError) -> HostBuild {
         guard let bytes = readFile(path) else { throw .notBuilt(package: config.package, product: config.product, command: command) }
         let description: BuildDescription
@@ -182,11 +218,34 @@ public struct HostBuild: Codable, Sendable, Equatable {
         let linked = description.swiftModules(linkedBy: link)
         let fingerprint: String
         do { fingerprint = try HostFingerprint.of(executable: executable) } catch { throw .system(error) }
-        return HostBuild(
+        var build = HostBuild(
             fingerprint: fingerprint, executable: executable,
             modules: Dictionary(linked.map { ($0.name, $0.path) }, uniquingKeysWith: { first, _ in first }),
             clangFlags: BuildDescription.clangImportFlags(of: linked), modulesDirectory: files.modulesDirectory,
             stamp: descriptionStamp + " " + executableStamp, sources: compiledSources(linked))
+        build.own = ownModules(linked, package: package, hotModules: hotModules)
+        return build
+    }
+
+    /// The linked modules whose sources lie in the package itself, outside
+    /// its `.build` and the project's hot modules.
+    private static func ownModules(_ linked: [BuildDescription.SwiftModule], package: String, hotModules: String) -> [OwnModule] {
+        let root = (realPath(package) ?? package) + "/"
+        return linked.compactMap { module in
+            let sources = module.command.inputs.filter { $0.hasSuffix(".swift") }
+            guard !sources.isEmpty,
+                sources.allSatisfy({ $0.hasPrefix(root) && !$0.hasPrefix(root + ".build/") && !$0.hasPrefix(hotModules + "/") })
+            else { return nil }
+            let args = module.command.args
+            let patchable = args.contains("-enable-testing") && args.contains("-enable-implicit-dynamic")
+                && args.contains("-enable-private-imports")
+            return OwnModule(name: module.name, sources: sources, patchable: patchable, swiftVersion: module.command.value(of: "-swift-version"))
+        }.sorted { $0.name < $1.name }
+    }
+
+    /// The source a kept build was made from, or nil.
+    public func keptSource(_ path: String, project: Project) -> String? {
+        readFile(project.layout.host.kept(fingerprint) + "/sources" + path).map { String(decoding: $0, as: UTF8.self) }
     }
 
     /// Each Swift source of `modules` and the dependency file the compiler

@@ -15,6 +15,8 @@ public enum ProjectError: Error, Sendable, Equatable, CustomStringConvertible {
     case invalidModuleName(String, path: String)
     /// A module folder named as another module's version is compiled (`hello_v3`).
     case versionedModuleName(String, path: String)
+    /// A module folder with the name patches of the host's code are built under.
+    case reservedModuleName(String, path: String)
     /// No module folders.
     case noModules(path: String)
     /// A module named on the command line that the project does not have.
@@ -29,6 +31,8 @@ public enum ProjectError: Error, Sendable, Equatable, CustomStringConvertible {
             "module folder '\(name)' in \(path) is not a valid module name: use lowercase letters, digits and _ , starting with a letter"
         case .versionedModuleName(let name, let path):
             "module folder '\(name)' in \(path) ends in _v and a number, the Swift module name a hot version of another module is compiled as: rename it"
+        case .reservedModuleName(let name, let path):
+            "module folder '\(name)' in \(path) has the name hot watch builds patches of the host's code under: rename it"
         case .noModules(let path): "no modules in \(path): add a folder with .swift files, e.g. \(path)/hello/hello.swift"
         case .unknownModule(let name, let known):
             "no module '\(name)' in this project (modules: \(known.isEmpty ? "none" : known.joined(separator: ", ")))"
@@ -103,6 +107,7 @@ public struct Project: Sendable {
         for name in names where ModuleDescriptor.looksVersioned(name) {
             throw .versionedModuleName(name, path: config.modules)
         }
+        if names.contains(HostPatcher.module) { throw .reservedModuleName(HostPatcher.module, path: config.modules) }
         return names
     }
 

@@ -24,6 +24,8 @@ public final class SourceWatcher {
         public var overflowed = false
         /// hot.json was written: the watch runs on the settings it read at start.
         public var configuration = false
+        /// A source of the host's own modules was saved (`watchHost`).
+        public var host = false
 
         public init(modules: Set<String> = [], includes: Bool = false, overflowed: Bool = false) {
             self.modules = modules
@@ -31,13 +33,14 @@ public final class SourceWatcher {
             self.overflowed = overflowed
         }
 
-        public var isEmpty: Bool { modules.isEmpty && !includes && !overflowed && !configuration }
+        public var isEmpty: Bool { modules.isEmpty && !includes && !overflowed && !configuration && !host }
 
         mutating func merge(_ other: Changes) {
             modules.formUnion(other.modules)
             includes = includes || other.includes
             overflowed = overflowed || other.overflowed
             configuration = configuration || other.configuration
+            host = host || other.host
         }
     }
 
@@ -57,6 +60,8 @@ public final class SourceWatcher {
     private var folders: [Int32: String] = [:]
     /// The watch on the project's folder, for hot.json alone.
     private var rootWatch: Int32 = -1
+    /// The folders of the host's own sources (absolute), by watch number.
+    private var hostFolders: [Int32: String] = [:]
     private let interruption: Interruption
     /// Changes read while a build ran (`supersedes`), for the next `pending`.
     private var held = Changes()
@@ -75,6 +80,19 @@ public final class SourceWatcher {
         } catch {
             interruption.uninstall()
             throw error
+        }
+    }
+
+    /// Watches the folders of the host's own sources too (absolute paths of
+    /// source files): a save of one is `Changes.host`, which `hot watch`
+    /// patches into the running host (docs/ARCHITECTURE.md, "Patching the host").
+    public func watchHost(_ sources: [String]) throws(SystemError) {
+        for folder in Set(sources.map(parentDirectory)).sorted() where !hostFolders.values.contains(folder) {
+            do {
+                hostFolders[try inotify.watch(folder)] = folder
+            } catch where error.errno == .noSuchFileOrDirectory || error.errno == .notDirectory {
+                continue
+            }
         }
     }
 
@@ -136,8 +154,17 @@ public final class SourceWatcher {
             if event.has(UInt32(IN_Q_OVERFLOW)) {
                 // Events were lost: watch every folder again and let the caller look at everything.
                 changes.overflowed = true
+                changes.host = !hostFolders.isEmpty
                 try watchTree(modulesRoot)
                 for folder in project.config.include { try watchTree(folder) }
+                continue
+            }
+            if hostFolders[event.watch] != nil {
+                if event.has(UInt32(IN_IGNORED)) {
+                    hostFolders[event.watch] = nil
+                } else if event.name.isEmpty || (!event.has(UInt32(IN_ISDIR)) && Project.isSourceFile(event.name)) {
+                    changes.host = true
+                }
                 continue
             }
             if event.watch == rootWatch {

@@ -176,6 +176,11 @@ public final class Node: Sendable {
     private func bootable(_ module: String, _ path: String, builtIn: Bool) -> Bool {
         guard let descriptor = codeServer.loader.descriptor(of: path), let host = descriptor.host, host != HostFingerprint.current
         else { return true }
+        if module == HostPatchName.module {
+            // A rebuilt app is a new base: the code it was patched to is built in, or was undone.
+            logger.info("left out \(module) v\(descriptor.version): a patch of another build of the host's code, which this build replaces")
+            return false
+        }
         let instead = builtIn
             ? "booting its built-in v0 instead; `hot deploy` builds and loads the newest sources for this host"
             : "\(module) has no version until `hot deploy` builds one for this host"

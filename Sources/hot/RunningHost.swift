@@ -12,14 +12,24 @@ import HotWire
 /// build they run, are left to the deploy to report.
 func runningHostBuild(_ project: Project, targets: [NodeTarget]) throws(CommandError) -> (build: HostBuild, other: String?)? {
     guard let config = project.config.host else { return nil }
-    let built: HostBuild
-    do { built = try HostBuild.resolve(config, project: project) } catch { throw .failed(error.description) }
     var running: [(node: String, fingerprint: String)] = []
     for target in targets {
         guard let client = try? NodeClient(address: target.address, cookieFile: target.cookieFile),
             let status = try? client.request(.status), let host = status.host
         else { continue }
         running.append((target.name, host))
+    }
+    let built: HostBuild
+    do { built = try HostBuild.resolve(config, project: project) } catch {
+        // The host's sources were edited since the build the nodes run,
+        // which hot watch patches into them (docs/ARCHITECTURE.md, "Patching
+        // the host"): that build, kept, is still what modules compile against.
+        if case .sourceNewer = error, let only = running.first, running.allSatisfy({ $0.fingerprint == only.fingerprint }),
+            let kept = HostBuild.kept(only.fingerprint, project: project)
+        {
+            return (kept, nil)
+        }
+        throw .failed(error.description)
     }
     if let refusal = mixedHostBuilds(running, built: built.fingerprint) { throw .failed(refusal) }
     guard let other = running.first(where: { $0.fingerprint != built.fingerprint }) else { return (built, nil) }

@@ -5,6 +5,7 @@ import Hot
 import HotBuild
 import HotDeploy
 import HotPlatform
+import HotProject
 import HotWire
 
 /// `hot status`.
@@ -15,16 +16,59 @@ let statusCommand = Command(
     options: Option.nodeOptions + [.json], arguments: 0...0
 ) { (args) throws(CommandError) in
     let project = try? Project.find(from: currentDirectory())
-    var documents: [StatusReply] = []
+    var documents: [(reply: StatusReply, patched: [PatchedMemberStatus]?)] = []
     for target in try resolveNodes(NodeSelection(args), project: project) {
         let client = try connect(target)
-        do throws(ClientError) { documents.append(try client.request(.status)) } catch { throw clientFailure(error) }
+        do throws(ClientError) {
+            let reply = try client.request(.status)
+            documents.append((reply, try patchedMembers(reply, client)))
+        } catch { throw clientFailure(error) }
     }
     if args.has(.json) {
-        printJSON(documents.count == 1 ? documents[0].term : .list(documents.map(\.term)))
+        let terms = documents.map { document -> Term in
+            guard let patched = document.patched, case .map(var fields) = document.reply.term else { return document.reply.term }
+            fields["hostPatch"] = .list(patched.map(\.term))
+            return .map(fields)
+        }
+        printJSON(terms.count == 1 ? terms[0] : .list(terms))
         return
     }
-    for document in documents { print(describeStatus(document)) }
+    for document in documents {
+        var text = describeStatus(document.reply)
+        if let patched = document.patched { text += "\n" + describePatched(patched) }
+        print(text)
+    }
+}
+
+/// A member of the host's code that the node's current patch replaces
+/// (docs/ARCHITECTURE.md, "Patching the host"), as its export `members` says.
+struct PatchedMemberStatus: Codable, Sendable {
+    let file: String
+    let member: String
+    let line: Int
+    let changed: Bool
+    let runs: Int
+
+    var term: Term {
+        .map(["file": .string(file), "member": .string(member), "line": .int(line), "changed": .bool(changed), "runs": .int(runs)])
+    }
+}
+
+/// The members the node's current host patch replaces, or nil when it runs none.
+private func patchedMembers(_ reply: StatusReply, _ client: NodeClient) throws(ClientError) -> [PatchedMemberStatus]? {
+    guard reply.modules.contains(where: { $0.name == HostPatchName.module && $0.current != nil }) else { return nil }
+    let result = try client.request(.call(module: HostPatchName.module, function: "members", args: [])).result
+    return try? TermDecoder().decode([PatchedMemberStatus].self, from: result)
+}
+
+/// `hot status`'s lines for the patched host code.
+func describePatched(_ members: [PatchedMemberStatus]) -> String {
+    var text = "  host code patched (\(members.count) member\(members.count == 1 ? "" : "s")):"
+    for member in members {
+        let runs = member.runs == 0 ? "not run since patched" : "\(member.runs) run\(member.runs == 1 ? "" : "s") since patched"
+        text += "\n    \(member.file):\(member.line) \(member.member)  \(runs)\(member.changed ? "" : " (back to its built code)")"
+    }
+    return text
 }
 
 /// `hot status` for people.

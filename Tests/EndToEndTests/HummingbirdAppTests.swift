@@ -105,6 +105,7 @@ struct HummingbirdAppTests {
         try purgeCancelsSlowRequest(scratch, port: port, release: Self.deploys + 1)
         try objectReachesHandler(scratch, port: port)
         try missingPackageIsRefused(scratch)
+        try await hostCodeIsPatched(scratch, port: port, app: app)
         try await rebuiltHostIsBuiltFor(scratch, port: port, app: app)
         try await appTestsPassInProcess(scratch, port: port, app: app)
         try failedHandleAnswersItsReason(scratch, port: port, app: app)
@@ -199,6 +200,43 @@ struct HummingbirdAppTests {
         #expect(built.status != 0)
         #expect(built.stderr.contains("AsyncHTTPClient"), "\(built)")
         try FileManager.default.removeItem(atPath: scratch.path("app/modules/extra"))
+    }
+
+    /// The app's own code is patched while it serves: with `hot watch`
+    /// running, a save of `hostGreeting()` (what GET /host answers) is
+    /// answered from the new code on the same connection, with no restart;
+    /// an edit to the closure `buildApplication` registers for the route is
+    /// refused as restart-needed, with the fix; the code edited back is
+    /// patched back.
+    private func hostCodeIsPatched(_ scratch: Scratch, port: Int, app: RunningApp) async throws {
+        let connection = try KeepAliveConnection(port: port)
+        let before = try connection.get("/host")
+        #expect(before.status == 200 && before.body == "Hello from the app's own code", "\(before.body)\n\(app.log())")
+        let watch = try WatchProcess(scratch)
+        defer { watch.stop() }
+        try watch.expect("watching the host's own code (App, Server, Shared)")
+        let greeting = "app/Sources/App/HostGreeting.swift"
+        let original = try scratch.read(greeting)
+        try scratch.write(greeting, original.replacingOccurrences(of: "Hello from", with: "Patched into"))
+        try watch.expect("App: 1 function patched  build ")
+        let after = try connection.get("/host")
+        #expect(after.status == 200 && after.body == "Patched into the app's own code", "\(after.body)\n\(app.log())")
+
+        let builder = "app/Sources/App/App.swift"
+        let registration = try scratch.read(builder)
+        try scratch.write(builder, registration.replacingOccurrences(of: "{ _, _ in hostGreeting() }", with: "{ _, _ in hostGreeting() + \"!\" }"))
+        try watch.expect("nothing of this save was loaded")
+        #expect(watch.output.contains("restart needed: buildApplication(port:hot:) registers routes"), "\(watch.output)")
+        #expect(watch.output.contains("a handler that is a method (`use: controller.list`) or that calls a function is patched live"))
+        #expect(try connection.get("/host").body == "Patched into the app's own code")
+        try scratch.write(builder, registration)
+        try scratch.write(greeting, original)
+        let deadline = Date().addingTimeInterval(120)
+        while watch.count("App: 1 function patched  build ") < 2, Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(try connection.get("/host").body == "Hello from the app's own code", "\(watch.output)")
+        let status = try scratch.hot(["status"])
+        #expect(status.stdout.contains("Sources/App/HostGreeting.swift:4 hostGreeting()"), "\(status)")
+        #expect(status.stdout.contains("(back to its built code)"), "\(status)")
     }
 
     /// After the app is rebuilt (but not restarted), `hot deploy` compiles

@@ -9,6 +9,15 @@ import PackageDescription
 /// loaded (the server's, or a test bundle's): its symbols must be visible to them.
 let exportDynamic: [LinkerSetting] = [.unsafeFlags(["-Xlinker", "--export-dynamic"])]
 
+/// The app's own code can be patched while it runs: `hot watch` replaces the
+/// functions, methods and computed properties you edit in Sources/ in the
+/// running app. Debug builds only; a release build is compiled as usual.
+let patchable: [SwiftSetting] = [
+    .unsafeFlags(
+        ["-enable-testing", "-Xfrontend", "-enable-implicit-dynamic", "-Xfrontend", "-enable-private-imports"],
+        .when(configuration: .debug))
+]
+
 let package = Package(
     name: "{{name}}",
     platforms: [.macOS(.v15)],
@@ -20,7 +29,7 @@ let package = Package(
     ],
     targets: [
         // Types both sides use: the app and every version of its modules.
-        .target(name: "Shared", dependencies: [.product(name: "Hummingbird", package: "hummingbird")]),
+        .target(name: "Shared", dependencies: [.product(name: "Hummingbird", package: "hummingbird")], swiftSettings: patchable),
         // The routes module, built in: `swift build` links it into the app as
         // its version 0; `hot deploy` loads newer versions over it.
         .target(
@@ -37,11 +46,13 @@ let package = Package(
                 .product(name: "HotNode", package: "{{hot_identity}}"),
                 .product(name: "HotLifecycle", package: "{{hot_identity}}"),
                 .product(name: "HotHummingbird", package: "{{hot_identity}}"),
-            ]),
+            ],
+            swiftSettings: patchable),
         // The executable that runs it: hot.json's "host".
         .executableTarget(
             name: "Server",
             dependencies: ["App", .product(name: "HotNode", package: "{{hot_identity}}")],
+            swiftSettings: patchable,
             linkerSettings: exportDynamic),
         // The app's tests, which run its hot routes in-process.
         .testTarget(

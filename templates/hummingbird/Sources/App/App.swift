@@ -31,6 +31,10 @@ public func buildApplication(port: Int = 8080, hot: HotNodeService? = nil) async
     routes.get("/count", use: node.handler("routes", "count"))
     routes.get("/slow/:ms", use: node.handler("routes", "slow"))
     router.get("/health") { _, _ in "ok" }
+    // Served by the app's own code, which `hot watch` patches while it runs:
+    // edit hostGreeting() in HostGreeting.swift. (This closure is stored once,
+    // at start-up; what it calls is what changes.)
+    router.get("/host") { _, _ in hostGreeting() }
 
     return Application(
         router: router,
