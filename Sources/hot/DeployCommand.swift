@@ -12,7 +12,7 @@ let deployCommand = Command(
     usage: """
         deploy [MODULE...] [--since REV] [--node NAME|ADDRESS]... [--nodes FILE] [--group G]
                   [--strategy all|rolling|canary] [--batch N] [--canary N] [--canary-wait S]
-                  [--health-cmd CMD] [--purge] [--force] [--temporary] [--strict] [--json]
+                  [--health-cmd CMD] [--purge] [--force] [--temporary] [--strict] [--patch-host] [--json]
         """,
     details: """
         Phase one stages on every node: uploads each version the node lacks (verified by sha256)
@@ -30,16 +30,22 @@ let deployCommand = Command(
         The build checks run as in `hot build` (see `hot help build`): their warnings go to
         stderr and into --json's "warnings"; with --strict a finding fails the build, and
         nothing is deployed.
+        With --patch-host (one node only), the host's own code is patched too, as `hot watch`
+        patches it: the members of the host's sources that differ from the build the node runs
+        are compiled into a version of host_patch and deployed with the modules. A change no
+        patch can make live is listed as `restart needed: <why> at FILE:LINE`, and nothing is
+        deployed (docs/RELOADING.md, "Patching the host's own code").
         """,
     options: Option.nodeOptions + [
-        .since, .strategy, .batch, .canary, .canaryWait, .healthCommand, .purge, .force, .temporary, .release, .jobs, .strict, .json,
+        .since, .strategy, .batch, .canary, .canaryWait, .healthCommand, .purge, .force, .temporary, .release, .jobs, .strict, .patchHost,
+        .json,
     ],
     arguments: 0...Int.max, argumentValues: [.modules]
 ) { (args) throws(CommandError) in
     let request = DeployRequest(
         nodes: NodeSelection(args), json: args.has(.json), build: try buildOptions(args, modules: args.positionals),
         strategy: try strategy(args), purge: args.has(.purge), force: args.has(.force), temporary: args.has(.temporary),
-        healthCommand: args.value(.healthCommand))
+        healthCommand: args.value(.healthCommand), patchHost: args.has(.patchHost))
     try deploy(request)
 }
 
@@ -53,6 +59,7 @@ extension Option {
     static let purge = Option("--purge", .flag, help: "stop processes still in old code before loading")
     static let force = Option("--force", .flag, help: "reload sticky modules too, and retry a build the node died loading")
     static let temporary = Option("--temporary", .flag, help: "do not make the new versions permanent")
+    static let patchHost = Option("--patch-host", .flag, help: "patch the host's own code too, as hot watch does (one node)")
 }
 
 /// `hot update MODULE`.
@@ -95,6 +102,7 @@ private struct DeployRequest {
     var force = false
     var temporary = false
     var healthCommand: String?
+    var patchHost = false
 }
 
 private func deploy(_ request: DeployRequest) throws(CommandError) {
@@ -111,10 +119,19 @@ private func deploy(_ request: DeployRequest) throws(CommandError) {
     if let host, let node = host.other, !json {
         printError("note: \(node) runs another build of the host (\(host.build.fingerprint.prefix(12))) than .build holds: building for the one it runs")
     }
-    let report = try runBuild(project, build, quiet: json)
-    let versions = report.versions.map { v in
+    if request.patchHost {
+        guard targets.count == 1 else {
+            throw .usage(.invalidValue(option: Option.patchHost.name, value: "\(targets.count) nodes", reason: "a patch of the host's code goes to one node: name it with --node"))
+        }
+        guard host != nil else { throw .failed("--patch-host: hot.json names no host; patches are of a host's own code") }
+    }
+    // A project whose only code is the host's has nothing but the patch to build.
+    let onlyHost = request.patchHost && build.modules.isEmpty && ((try? project.moduleNames())?.isEmpty ?? false)
+    let report = onlyHost ? nil : try runBuild(project, build, quiet: json)
+    var versions = (report?.versions ?? []).map { v in
         ShippedVersion(module: v.module, version: v.version, key: v.key, path: project.builtPath(module: v.module, file: v.file))
     }
+    if request.patchHost, let running = host?.build, let patch = try hostPatch(project, running) { versions.append(patch) }
     let rollout = Rollout(
         targets: targets.map { RolloutTarget(name: $0.name, address: $0.address, cookieFile: $0.cookieFile) },
         strategy: strategy, purge: request.purge, force: request.force, temporary: request.temporary,
@@ -142,7 +159,7 @@ private func deploy(_ request: DeployRequest) throws(CommandError) {
         }
     }
     if json {
-        printJSON(["nodes": .list(outcomes.map(outcomeTerm)), "warnings": .list(report.checks.warnings.map(findingTerm))])
+        printJSON(["nodes": .list(outcomes.map(outcomeTerm)), "warnings": .list((report?.checks.warnings ?? []).map(findingTerm))])
     } else {
         if !single { printTable(outcomes) }
         if single, failure == nil, outcomes.allSatisfy({ $0.changes.isEmpty }) {
@@ -158,6 +175,26 @@ private func deploy(_ request: DeployRequest) throws(CommandError) {
         throw .failed(single ? reasons : "staging failed, nothing was committed: \(reasons)")
     case .commitFailed:
         throw .failed(single ? reasons : "deploy failed and was rolled back: \(reasons)")
+    }
+}
+
+/// The patch of the host's own code against the build the node runs, to
+/// ship with the modules; nil when the sources are as that build (or the
+/// last patch) has them. What needs a restart fails the deploy, before
+/// anything is shipped.
+private func hostPatch(_ project: Project, _ host: HostBuild) throws(CommandError) -> ShippedVersion? {
+    let outcome: HostPatchOutcome
+    do { outcome = try HostPatcher(project: project, host: host).build() } catch .compile(let failures, _) {
+        throw .failed(failures.map { $0.output }.joined(separator: "\n") + "\nthe patch of the host's code did not compile; nothing was deployed")
+    } catch {
+        throw .failed("patching the host's code: \(error.description); nothing was deployed")
+    }
+    switch outcome {
+    case .unchanged: return nil
+    case .restartNeeded(let reasons):
+        throw .failed(reasons.map(\.description).joined(separator: "\n") + "\nnothing was deployed: rebuild and restart the host for these")
+    case .built(let patch):
+        return ShippedVersion(module: patch.version.module, version: patch.version.version, key: patch.version.key, path: patch.path)
     }
 }
 

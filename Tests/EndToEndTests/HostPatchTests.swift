@@ -91,6 +91,19 @@ struct HostPatchTests {
         let greet = try #require(members.first { $0["member"] as? String == "Controller.greet(_:)" })
         #expect((greet["runs"] as? Int ?? 0) > 0, "\(members)")
         #expect(members.contains { $0["member"] as? String == "Store.label" && $0["file"] as? String == "Sources/App/Store.swift" })
+
+        // Without the watch: `hot deploy --patch-host` ships a patch to the one node, or refuses what needs a restart.
+        watch.stop()
+        try write(scratch, "Store.swift") { $0.replacingOccurrences(of: "{ \"v\(release)\" }", with: "{ \"deployed\" }") }
+        let deployed = try scratch.hot(["deploy", "--patch-host"])
+        #expect(deployed.status == 0 && deployed.stdout.contains("host_patch v"), "\(deployed)")
+        #expect(try client.ask("greet bob") == "Howdy, bob? | deployed")
+        try edit(scratch, "Store.swift", "    var prices", "    var owner = \"ann\"\n    var prices")
+        let refused = try scratch.hot(["deploy", "--patch-host"])
+        #expect(refused.status == 1, "\(refused)")
+        #expect(refused.stderr.contains("restart needed: a stored property was added at Sources/App/Store.swift:3"), "\(refused)")
+        #expect(refused.stderr.contains("nothing was deployed"), "\(refused)")
+        #expect(try client.ask("greet bob") == "Howdy, bob? | deployed")
         #expect(shop.isRunning, "the app kept running: \(shop.log())")
     }
 
