@@ -12,6 +12,8 @@
 #   13    compaction: a real hotnode takes 2,000 of those loads, then compacts:
 #         Benchmarks/hotcurve --compaction
 #   14    hot build's checks (the parser) beside the compile: scripts/bench/checks.sh
+#   15    the host's own code under hot watch, and what the patchable setting
+#         costs a debug build: scripts/bench/hostpatch.sh
 # scripts/bench/soak.sh (by hand) writes Benchmarks/SOAK.md, copied in here.
 # One release build serves all of them: the Benchmarks package depends on
 # this one, so it builds hot and hotnode too, in Benchmarks/.build.
@@ -105,6 +107,10 @@ phase "figure 13 (hotcurve --compaction)"
 echo "figure 14: build checks" >&2
 BENCH_SUMMARY="$work/summary" "$root/scripts/bench/checks.sh" "$bin" > "$work/checks.md"
 phase "figure 14 (checks.sh)"
+
+echo "figure 15: the host's own code under hot watch" >&2
+BENCH_SUMMARY="$work/summary" "$root/scripts/bench/hostpatch.sh" "$bin" > "$work/hostpatch.md"
+phase "figure 15 (hostpatch.sh, with the app's debug build)"
 
 # One figure from the summary files.
 get() { awk -v key="$1" '$1 == key { print $2; exit }' "$work/summary"; }
@@ -205,6 +211,8 @@ single figures move between runs while the ratios hold better.
 | 13. the compaction: clients waited, served again after | $compact_paused ms, $compact_served ms | | |
 | 14. build checks of a one-module build / that module's compile | $check_ratio ($check_ms ms / $check_compile_ms ms) | at most 0.05 | $(meets "$check_ratio" 0.05) |
 | 14. build checks on a no-op \`hot build\` of 50 modules; strict (parses all 50) | $check_noop_ms ms; $check_strict_ms ms | | |
+| 15. save to first new answer, a host function under \`hot watch\` / bare swiftc of its file, 100-file host | $(get patch_swiftc_ratio) ($(get patch_seconds) s) | at most 1.0, under 0.5 s | $(meets "$(get patch_swiftc_ratio)" 1.0), $(meets "$(get patch_seconds)" 0.5) |
+| 15. the patchable setting, with / without: debug rebuild of the app's own targets, GET /host p50 | $(get patch_setting_build_ratio), $(get patch_setting_p50_ratio) | | |
 
 MD
   cat "$root/Benchmarks/NOTES.md"
@@ -248,6 +256,8 @@ MD
   cat "$work/compaction.md"
   echo
   cat "$work/checks.md"
+  echo
+  cat "$work/hostpatch.md"
   if [ -f "$root/Benchmarks/SOAK.md" ]; then
     echo
     cat "$root/Benchmarks/SOAK.md"

@@ -89,6 +89,15 @@ public struct HostPatcher: Sendable {
                 if !plan.isEmpty { plans.append(plan) }
             }
         }
+        // A new file in a module's folders: the next build of the host compiles it.
+        for module in host.ownModules {
+            let known = Set(module.sources)
+            for folder in Set(module.sources.map(parentDirectory)).sorted() {
+                for name in listDirectory(folder).sorted() where Project.isSourceFile(name) && !known.contains(folder + "/" + name) {
+                    restart.append(RestartNeeded(file: relative(folder + "/" + name), line: 1, why: "a new source file of \(module.name)"))
+                }
+            }
+        }
         guard restart.isEmpty else { return .restartNeeded(restart) }
         // What this save changes from the code the last patch installed.
         var changed: [(module: String, members: [PatchedMember])] = []

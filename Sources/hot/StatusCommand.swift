@@ -42,7 +42,7 @@ let statusCommand = Command(
 
 /// A member of the host's code that the node's current patch replaces
 /// (docs/ARCHITECTURE.md, "Patching the host"), as its export `members` says.
-struct PatchedMemberStatus: Codable, Sendable {
+struct PatchedMemberStatus: Sendable {
     let file: String
     let member: String
     let line: Int
@@ -58,7 +58,14 @@ struct PatchedMemberStatus: Codable, Sendable {
 private func patchedMembers(_ reply: StatusReply, _ client: NodeClient) throws(ClientError) -> [PatchedMemberStatus]? {
     guard reply.modules.contains(where: { $0.name == HostPatchName.module && $0.current != nil }) else { return nil }
     let result = try client.request(.call(module: HostPatchName.module, function: "members", args: [])).result
-    return try? TermDecoder().decode([PatchedMemberStatus].self, from: result)
+    guard case .list(let entries) = result else { return nil }
+    // Each `file TAB member TAB line TAB changed TAB runs` (HotPatch's PatchModuleSource).
+    return entries.compactMap { entry in
+        guard case .string(let text) = entry else { return nil }
+        let fields = text.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+        guard fields.count == 5, let line = Int(fields[2]), let runs = Int(fields[4]) else { return nil }
+        return PatchedMemberStatus(file: fields[0], member: fields[1], line: line, changed: fields[3] == "true", runs: runs)
+    }
 }
 
 /// `hot status`'s lines for the patched host code.

@@ -58,6 +58,11 @@ struct HostPatchTests {
         #expect(watch.count("restart needed") > before)
         #expect(try client.ask("greet bob") == "Howdy, bob? | v2")
         try edit(scratch, "Store.swift", "    var owner = \"ann\"\n", "")
+        // A new file: the next build compiles it.
+        try scratch.write("app/Sources/App/Extra.swift", "func extra() -> Int { 1 }\n")
+        try await until(watch.count("nothing of this save was loaded") >= 3, watch)
+        #expect(watch.output.contains("restart needed: a new source file of Shop at Sources/App/Extra.swift:1"), "\(watch.output)")
+        try FileManager.default.removeItem(atPath: scratch.path("app/Sources/App/Extra.swift"))
 
         // A patch that does not compile: the compiler's diagnostics, at the user's file and line; the app keeps its code.
         try edit(scratch, "Store.swift", "func banner() -> String { \"v2\" }", "func banner() -> String { v2 }")
@@ -105,6 +110,21 @@ struct HostPatchTests {
         #expect(refused.stderr.contains("nothing was deployed"), "\(refused)")
         #expect(try client.ask("greet bob") == "Howdy, bob? | deployed")
         #expect(shop.isRunning, "the app kept running: \(shop.log())")
+
+        // Restarted on the same build, the app boots the newest patch, which was made permanent.
+        try edit(scratch, "Store.swift", "    var owner = \"ann\"\n", "")
+        shop.stop()
+        try await offPool { try shop.start(in: scratch.path("app"), port: port) }
+        #expect(try LineClient(port: port).ask("greet bob") == "Howdy, bob? | deployed", "\(shop.log())")
+        // Rebuilt and restarted, it is the new base: the patch of the old build is left out.
+        let rebuilt = try await offPool { try scratch.swiftBuild(in: "app") }
+        try #require(rebuilt.status == 0, "\(rebuilt)")
+        shop.stop()
+        try await offPool { try shop.start(in: scratch.path("app"), port: port) }
+        #expect(try LineClient(port: port).ask("greet bob") == "Howdy, bob? | deployed", "\(shop.log())")
+        #expect(shop.log().contains("left out host_patch"), "\(shop.log())")
+        let after = try scratch.hot(["status"])
+        #expect(!after.stdout.contains("host_patch") && !after.stdout.contains("host code patched"), "\(after)")
     }
 
     /// The fixture package as `app`, with a project around it whose host it is.

@@ -178,14 +178,7 @@ measure_p50() {
   wrk -t1 -c16 -d2s "http://127.0.0.1:$port/host" >/dev/null
   wrk -t1 -c16 -d5s --latency "http://127.0.0.1:$port/host" >"$work/wrk.txt"
   stop_app
-  awk '
-    function ms(v) {
-      if (v ~ /us$/) { sub(/us$/, "", v); return v / 1000 }
-      if (v ~ /ms$/) { sub(/ms$/, "", v); return v + 0 }
-      if (v ~ /s$/) { sub(/s$/, "", v); return v * 1000 }
-      return v
-    }
-    $1 == "50%" { print ms($2) }' "$work/wrk.txt"
+  wrk_summary "$work/wrk.txt" | awk '{ print $1 }'
 }
 : >"$work/bw.txt"; : >"$work/bo.txt"; : >"$work/pw.txt"; : >"$work/po.txt"
 round=0

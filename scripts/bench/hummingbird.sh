@@ -27,6 +27,8 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
+log() { echo "hummingbird.sh: $*" >&2; }
+. "$(dirname "$0")/lib.sh"
 
 command -v wrk >/dev/null 2>&1 || {
   echo "installing wrk" >&2
@@ -78,20 +80,7 @@ wrk -t1 -c16 -d3s "$url" >/dev/null # warm-up
 # requests_per_s non2xx errors".
 measure() {
   wrk -t1 -c16 -d"${seconds}s" --latency "${1:-$url}" > "$work/wrk.txt"
-  awk '
-    function ms(v) {
-      if (v ~ /us$/) { sub(/us$/, "", v); return v / 1000 }
-      if (v ~ /ms$/) { sub(/ms$/, "", v); return v + 0 }
-      if (v ~ /s$/) { sub(/s$/, "", v); return v * 1000 }
-      return v
-    }
-    $1 == "50%" { p50 = ms($2) }
-    $1 == "99%" { p99 = ms($2) }
-    /^Requests\/sec:/ { rps = $2 }
-    /Non-2xx or 3xx responses:/ { non2xx = $NF }
-    /Socket errors:/ { gsub(/,/, ""); errors = $4 + $6 + $8 + $10 }
-    END { printf "%.3f %.3f %.0f %d %d\n", p50, p99, rps, non2xx, errors }
-  ' "$work/wrk.txt"
+  wrk_summary "$work/wrk.txt"
 }
 
 # The hot route against the same handler compiled into the app, no loads,

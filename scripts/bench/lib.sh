@@ -34,6 +34,25 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.3f", a / b; else
 # meets VALUE LIMIT: "yes" when VALUE <= LIMIT.
 meets() { awk -v a="$1" -v b="$2" 'BEGIN { print (a <= b) ? "yes" : "no" }'; }
 
+# wrk_summary FILE: wrk --latency's output in FILE as "p50_ms p99_ms
+# requests_per_s non2xx socket_errors".
+wrk_summary() {
+  awk '
+    function ms(v) {
+      if (v ~ /us$/) { sub(/us$/, "", v); return v / 1000 }
+      if (v ~ /ms$/) { sub(/ms$/, "", v); return v + 0 }
+      if (v ~ /s$/) { sub(/s$/, "", v); return v * 1000 }
+      return v
+    }
+    $1 == "50%" { p50 = ms($2) }
+    $1 == "99%" { p99 = ms($2) }
+    /^Requests\/sec:/ { rps = $2 }
+    /Non-2xx or 3xx responses:/ { non2xx = $NF }
+    /Socket errors:/ { gsub(/,/, ""); errors = $4 + $6 + $8 + $10 }
+    END { printf "%.3f %.3f %.0f %d %d\n", p50, p99, rps, non2xx, errors }
+  ' "$1"
+}
+
 # A commit by the benchmark, whatever git's configuration says.
 git_commit() { git -c user.name=bench -c user.email=bench@example.invalid -c commit.gpgsign=false commit -q "$@"; }
 
