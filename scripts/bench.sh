@@ -211,7 +211,8 @@ single figures move between runs while the ratios hold better.
 | 13. the compaction: clients waited, served again after | $compact_paused ms, $compact_served ms | | |
 | 14. build checks of a one-module build / that module's compile | $check_ratio ($check_ms ms / $check_compile_ms ms) | at most 0.05 | $(meets "$check_ratio" 0.05) |
 | 14. build checks on a no-op \`hot build\` of 50 modules; strict (parses all 50) | $check_noop_ms ms; $check_strict_ms ms | | |
-| 15. save to first new answer, a host function under \`hot watch\` / bare swiftc of its file, 100-file host | $(get patch_swiftc_ratio) ($(get patch_seconds) s) | at most 1.0, under 0.5 s | $(meets "$(get patch_swiftc_ratio)" 1.0), $(meets "$(get patch_seconds)" 0.5) |
+| 15. save to first new answer, a host function under \`hot watch\` / bare swiftc of its file (a handler file importing Hummingbird), 100-file host | $(get patch_swiftc_ratio) ($(get patch_seconds) s) | at most 1.0, under 0.5 s | $(meets "$(get patch_swiftc_ratio)" 1.0), $(meets "$(get patch_seconds)" 0.5) |
+| 15. the same, a file importing nothing | $(get patch_plain_swiftc_ratio) ($(get patch_plain_seconds) s) | under 0.5 s | $(meets "$(get patch_plain_seconds)" 0.5) |
 | 15. the patchable setting, with / without: debug rebuild of the app's own targets, GET /host p50 | $(get patch_setting_build_ratio), $(get patch_setting_p50_ratio) | | |
 
 MD

@@ -99,11 +99,19 @@ stop_app() { kill "$app_pid" 2>/dev/null; wait "$app_pid" 2>/dev/null || true; a
 start_app
 
 greeting=Sources/App/HostGreeting.swift
+# The file in two shapes: "plain", hostGreeting() alone, importing nothing;
+# "imports", a handler file as an app has them, importing Hummingbird and
+# the app's Shared and using their types.
+style=plain
 # set_greeting TAG [FILE]: hostGreeting() answers with TAG (in the app's file,
 # or in FILE, a copy outside the app that the watch does not see).
 set_greeting() {
   file=${2:-$greeting}
-  printf 'func hostGreeting() -> String {\n    "Hello %s from the app"\n}\n' "$1" >"$file.tmp"
+  if [ "$style" = imports ]; then
+    printf 'import Hummingbird\nimport Shared\n\nfunc hostGreeting() -> String {\n    "Hello %s from the app"\n}\n\nfunc hostGreetingResponse(_ request: Request, context: AppContext) -> Greeting {\n    Greeting(message: hostGreeting(), release: 0)\n}\n' "$1" >"$file.tmp"
+  else
+    printf 'func hostGreeting() -> String {\n    "Hello %s from the app"\n}\n' "$1" >"$file.tmp"
+  fi
   mv "$file.tmp" "$file"
 }
 "$hot" watch >"$work/watch.out" 2>&1 &
@@ -121,7 +129,7 @@ watched() {
     n=$((n + 1)); [ "$n" -lt 20000 ] || fail "GET /host never answered $1: $(tail -n 5 "$work/watch.out")"
   done
   t1=$(now)
-  awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.6f\n", b - a }' >>"$work/w.txt"
+  awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.6f\n", b - a }' >>"$work/w_$style.txt"
 }
 # Waits until the watch printed COUNT patches.
 settled() {
@@ -131,39 +139,55 @@ settled() {
   done
   sleep 0.05
 }
-# The one file, compiled alone against the modules the patch compiles against.
+# The one file, compiled alone against the modules the patch compiles
+# against (and the flags that let it see their C modules, which hot passes too).
+clang_flags=$(python3 -c 'import json; print(" ".join(json.load(open(".hot/host/build.json"))["clangFlags"]))')
 bare() {
   set_greeting "$1" "$work/HostGreeting.swift"
-  TMPDIR="$work" swiftc -emit-library -parse-as-library -swift-version 6 -module-name "bare_$1" -I .hot/host/Modules -Onone \
+  # shellcheck disable=SC2086
+  TMPDIR="$work" swiftc -emit-library -parse-as-library -swift-version 6 -module-name "bare_$1" -I .hot/host/Modules $clang_flags -Onone \
     "$work/HostGreeting.swift" -o "$work/bare.so"
 }
-: >"$work/w.txt"
-: >"$work/b.txt"
-log "15a: $runs saves under hot watch against bare swiftc, alternating"
-# A first patch, not measured: the first use of the patch path in this watch.
-set_greeting warm
-settled 1
-i=0
-while [ "$i" -lt "$runs" ]; do
-  i=$((i + 1))
-  if [ $((i % 2)) -eq 1 ]; then
-    watched "w$i"; settled $((i + 1))
-    timed "$work/b.txt" bare "b$i"
-  else
-    timed "$work/b.txt" bare "b$i"
-    watched "w$i"; settled $((i + 1))
-  fi
-done
+patches=0
+# side_by_side STYLE: the saves of one shape of the file, against its bare compile.
+side_by_side() {
+  style=$1
+  : >"$work/w_$style.txt"
+  : >"$work/b_$style.txt"
+  # A first patch of this shape, not measured.
+  set_greeting "warm$style"
+  patches=$((patches + 1)); settled "$patches"
+  i=0
+  while [ "$i" -lt "$runs" ]; do
+    i=$((i + 1))
+    patches=$((patches + 1))
+    if [ $((i % 2)) -eq 1 ]; then
+      watched "w$style$i"; settled "$patches"
+      timed "$work/b_$style.txt" bare "b$style$i"
+    else
+      timed "$work/b_$style.txt" bare "b$style$i"
+      watched "w$style$i"; settled "$patches"
+    fi
+  done
+  grep ' patched  build ' "$work/watch.out" | tail -n "$runs" >"$work/lines_$style.txt"
+}
+log "15a: $runs saves per shape of the file under hot watch against bare swiftc, alternating"
+side_by_side plain
+side_by_side imports
 kill -INT "$watch_pid"
 wait "$watch_pid" || true
 watch_pid=""
-patch_build=$(grep ' patched  build ' "$work/watch.out" | tail -n "$runs" | sed -n 's/.*build \([0-9]*\) ms.*/\1/p' | awk '{ print $1 / 1000 }' | median)
-patch_load=$(grep ' patched  build ' "$work/watch.out" | tail -n "$runs" | sed -n 's/.*load \([0-9]*\) ms.*/\1/p' | awk '{ print $1 / 1000 }' | median)
-w=$(median <"$work/w.txt")
-b=$(median <"$work/b.txt")
-r_wb=$(ratio "$w" "$b")
+for style in plain imports; do
+  eval "pb_$style=\$(sed -n 's/.*build \([0-9]*\) ms.*/\1/p' \"\$work/lines_$style.txt\" | awk '{ print \$1 / 1000 }' | median)"
+  eval "pl_$style=\$(sed -n 's/.*load \([0-9]*\) ms.*/\1/p' \"\$work/lines_$style.txt\" | awk '{ print \$1 / 1000 }' | median)"
+  eval "w_$style=\$(median <\"\$work/w_$style.txt\")"
+  eval "b_$style=\$(median <\"\$work/b_$style.txt\")"
+done
+r_plain=$(ratio "$w_plain" "$b_plain")
+r_imports=$(ratio "$w_imports" "$b_imports")
 stop_app
 git checkout -q -- "$greeting"
+style=plain
 
 log "15b: the patchable setting, $rounds rounds of: rebuild and wrk with it, then without (or the other way)"
 # The setting applies to debug builds; moved to release, the debug build is as without it.
@@ -205,14 +229,17 @@ Measured by \`scripts/bench/hostpatch.sh\` on the app of \`hot init --template h
 more files of its own (100 in all), built in debug with the template's \`patchable\` setting, the app
 running and \`hot watch\` in the background.
 
-**Save to first new answer** ($runs runs per side, medians, alternating). Each run writes
+**Save to first new answer** ($runs runs per side and shape, medians, alternating). Each run writes
 \`hostGreeting()\` (what GET /host answers, in \`Sources/App/HostGreeting.swift\`) with a new text, and
 times from the write to the first \`curl\` of GET /host that answers it (curl runs back to back). Against
-it, a bare \`swiftc -emit-library\` of that one file against the same host modules (\`.hot/host/Modules\`).
+it, a bare \`swiftc -emit-library\` of that one file against the same host modules (\`.hot/host/Modules\`,
+with the host's C module flags). The file in two shapes: importing nothing, and a handler file that
+imports Hummingbird and the app's \`Shared\` and uses their types, as an app's files do.
 
-| save to first new answer, \`hot watch\` | bare swiftc of the file | watch / swiftc | watch's own build, load |
-| --- | --- | --- | --- |
-| $(ms "$w") | $(ms "$b") | **$r_wb** (target at most 1.0: $(meets "$r_wb" 1.0); under 0.5 s: $(meets "$w" 0.5)) | $(ms "$patch_build"), $(ms "$patch_load") |
+| the edited file | save to first new answer, \`hot watch\` | bare swiftc of the file | watch / swiftc | watch's own build, load |
+| --- | --- | --- | --- | --- |
+| imports Hummingbird and Shared | $(ms "$w_imports") | $(ms "$b_imports") | **$r_imports** (target at most 1.0: $(meets "$r_imports" 1.0); under 0.5 s: $(meets "$w_imports" 0.5)) | $(ms "$pb_imports"), $(ms "$pl_imports") |
+| imports nothing | $(ms "$w_plain") | $(ms "$b_plain") | $r_plain (under 0.5 s: $(meets "$w_plain" 0.5)) | $(ms "$pb_plain"), $(ms "$pl_plain") |
 
 **What the setting costs a debug build** ($rounds rounds, medians): the rebuild of the app's own
 targets (App, Shared, Server: every source touched, then \`swift build\`), and the p50 of GET /host,
@@ -227,8 +254,10 @@ MD
 
 if [ -n "${BENCH_SUMMARY:-}" ]; then
   {
-    echo "patch_swiftc_ratio $r_wb"
-    echo "patch_seconds $w"
+    echo "patch_swiftc_ratio $r_imports"
+    echo "patch_seconds $w_imports"
+    echo "patch_plain_swiftc_ratio $r_plain"
+    echo "patch_plain_seconds $w_plain"
     echo "patch_setting_build_ratio $r_build"
     echo "patch_setting_p50_ratio $r_p50"
   } >>"$BENCH_SUMMARY"
