@@ -59,6 +59,11 @@ public struct HostPatcher: Sendable {
     /// Every source of the host's own modules, absolute.
     public var watchedSources: [String] { host.ownModules.flatMap(\.sources) }
 
+    /// Whether the build the node runs was kept with the sources it was
+    /// made from (a build kept by an older hot was not), which patches are
+    /// planned against.
+    public var hasBaseline: Bool { isDirectory(project.layout.host.kept(host.fingerprint) + "/sources") }
+
     /// Plans the patch the sources as they stand now need against the
     /// host's build, and builds it when it can be made live.
     public func build() throws(BuildError) -> HostPatchOutcome {

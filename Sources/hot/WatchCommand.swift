@@ -146,6 +146,10 @@ private final class Watch {
         }
         let patcher = HostPatcher(project: project, host: build)
         guard !patcher.watchedSources.isEmpty else { return }
+        guard patcher.hasBaseline else {
+            say("the host's code is not watched: the build the app runs was kept without its sources; rebuild and restart the app once, then start the watch", error: true)
+            return
+        }
         do throws(SystemError) { try watcher.watchHost(patcher.watchedSources) } catch {
             say("the host's code is not watched: \(error)", error: true)
             return
