@@ -14,8 +14,6 @@ public struct HostPatchVersion: Sendable {
     public let version: BuiltVersion
     /// Its object.
     public let path: String
-    /// Each file's plan: the members it replaces and the declarations it adds.
-    public let files: [FilePatch]
     /// The members and declarations whose code this patch changes from
     /// the last one (what the save changed), by host module.
     public let changed: [(module: String, members: [PatchedMember])]
@@ -127,7 +125,7 @@ public struct HostPatcher: Sendable {
         if let known = manifest.version(Self.module, key: key), fileExists(code.builtPath(module: Self.module, file: known.file)) {
             return .built(
                 HostPatchVersion(
-                    version: known, path: code.builtPath(module: Self.module, file: known.file), files: plans, changed: changed, compileTime: .zero))
+                    version: known, path: code.builtPath(module: Self.module, file: known.file), changed: changed, compileTime: .zero))
         }
         let version = manifest.nextVersion(Self.module)
         let folder = directory + "/src/v\(version)"
@@ -164,7 +162,7 @@ public struct HostPatcher: Sendable {
                 let term = (try? TermEncoder().encode(patched)) ?? .null
                 try writeFileAtomically(patchedPath, Array(JSON.render(term).utf8), durable: false)
             } catch { throw .system(error) }
-            return .built(HostPatchVersion(version: built, path: job.output, files: plans, changed: changed, compileTime: took))
+            return .built(HostPatchVersion(version: built, path: job.output, changed: changed, compileTime: took))
         }
     }
 

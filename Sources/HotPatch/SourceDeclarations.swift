@@ -81,16 +81,23 @@ struct SourceDeclarations {
         topLevelCode = code.joined(separator: " ; ")
     }
 
-    /// The declaration with `key`, if the file has it.
-    func declaration(_ key: String) -> Declaration? { all.first { $0.key == key } }
+    /// The declaration with `key`, if the file has it (the first, for two
+    /// extensions alike).
+    func declaration(_ key: String) -> Declaration? { index[key].map { all[$0] } }
+    /// Each key's position in `all`, so that comparing two files is linear.
+    private var index: [String: Int] = [:]
 
     func line(_ node: some SyntaxProtocol) -> Int {
         node.startLocation(converter: converter, afterLeadingTrivia: true).line
     }
 
     private mutating func add(_ key: String, _ kind: Declaration.Kind, _ node: some SyntaxProtocol, _ context: Declaration.Context?) {
-        all.append(
-            Declaration(key: key, kind: kind, tokens: tokens(node), line: line(node), context: context, syntax: Syntax(node)))
+        append(Declaration(key: key, kind: kind, tokens: tokens(node), line: line(node), context: context, syntax: Syntax(node)))
+    }
+
+    private mutating func append(_ declaration: Declaration) {
+        if index[declaration.key] == nil { index[declaration.key] = all.count }
+        all.append(declaration)
     }
 
     private mutating func collect(_ decl: DeclSyntax, context: Declaration.Context?) {
@@ -169,7 +176,7 @@ struct SourceDeclarations {
         if let generic = decl.asProtocol(WithGenericParametersSyntax.self)?.genericParameterClause { header.append(tokens(generic)) }
         if let inheritance = group.inheritanceClause { header.append(tokens(inheritance)) }
         if let whereClause = group.genericWhereClause { header.append(tokens(whereClause)) }
-        all.append(
+        append(
             Declaration(
                 key: "type " + path, kind: .container, tokens: header.joined(separator: " "), line: line(decl), context: context,
                 syntax: Syntax(decl)))
@@ -184,7 +191,7 @@ struct SourceDeclarations {
         // Extensions have no name: one is known by what it extends, the
         // conformances it adds and its where clause.
         let key = "extension " + path + (conformances.isEmpty ? "" : " " + conformances) + (whereClause.map { " " + $0 } ?? "")
-        all.append(
+        append(
             Declaration(
                 key: key, kind: conformances.isEmpty ? .container : .fixed("an extension adding a conformance"), tokens: key,
                 line: line(extensionDecl), context: context, syntax: Syntax(extensionDecl)))
