@@ -1,10 +1,13 @@
+import HotProject
 import SwiftSyntax
 
 /// What `hot adopt` changes in Package.swift (docs/EMBEDDING.md, "Adopting
 /// an app"): Hot's package as a dependency with the Hummingbird trait; on
 /// the app's executable target, Hot's three products, the module's target
-/// and the linker flag that lets modules bind to the app's libraries; and
-/// the module as a target of the package, built into the app.
+/// and the linker flag that lets modules bind to the app's libraries; the
+/// module as a target of the package, built into the app; and the
+/// `patchable` setting on the app's own targets, so that `hot watch` patches
+/// their code in a debug build (docs/RELOADING.md).
 public struct ManifestEdit: Sendable {
     /// Package.swift after the edit (the same text when nothing was missing).
     public let text: String
@@ -28,6 +31,8 @@ public struct ManifestEdit: Sendable {
         "linkerSettings", "plugins",
     ]
     static let afterLinkerSettings = ["plugins"]
+    /// The labels of a target's arguments after `swiftSettings:`.
+    static let afterSwiftSettings = ["linkerSettings", "plugins"]
 
     /// Edits `manifest` for `module`, Hot's package being at `hotPackage`
     /// (SwiftPM's identity of it: `identity`); the module's target also
@@ -66,7 +71,12 @@ public struct ManifestEdit: Sendable {
         if !packageIdentities(in: dependencies).contains(where: { $0.identity == identity }) {
             edits += source.append([#".package(path: "\#(hotPackage)", traits: ["Hummingbird"])"#], to: dependencies)
         }
+        edits += patchableDeclaration(source, package: package)
         edits += appEdits(source, app: app, module: module, identity: identity)
+        for library in targets.elements.compactMap({ $0.expression.as(FunctionCallExprSyntax.self) })
+        where calledName(library) == "target" && stringValue(argument("name", of: library)?.expression) != module {
+            edits += patchableEdits(source, target: library)
+        }
         let hasModule = targets.elements.contains {
             $0.expression.as(FunctionCallExprSyntax.self).map { stringValue(argument("name", of: $0)?.expression) == module } ?? false
         }
@@ -112,7 +122,32 @@ public struct ManifestEdit: Sendable {
         return edits
     }
 
-    /// The executable target's dependencies and linker flag.
+    /// `let patchable` before `let package`, unless the manifest declares it.
+    private static func patchableDeclaration(_ source: ParsedSource, package: FunctionCallExprSyntax) -> [TextEdit] {
+        let declared = declarations(PatternBindingSyntax.self, in: source.tree).contains {
+            $0.pattern.as(IdentifierPatternSyntax.self)?.identifier.text == "patchable"
+        }
+        guard !declared else { return [] }
+        var statement = Syntax(package)
+        while let parent = statement.parent, !parent.is(CodeBlockItemSyntax.self) { statement = parent }
+        let start = source.lineStart(of: statement)
+        // A blank line on each side, as between the template's declarations.
+        let afterBlank = start < 2 || source.bytes[start - 2] == UInt8(ascii: "\n")
+        return [.insert((afterBlank ? "" : "\n") + PatchableSetting.declaration + "\n\n", at: start)]
+    }
+
+    /// `swiftSettings: patchable` on one of the app's own targets, or
+    /// `+ patchable` after the settings it has, unless they hold it.
+    private static func patchableEdits(_ source: ParsedSource, target: FunctionCallExprSyntax) -> [TextEdit] {
+        guard let settings = argument("swiftSettings", of: target)?.expression else {
+            return source.insert(argument: "swiftSettings: patchable", into: target, before: afterSwiftSettings)
+        }
+        let text = settings.description
+        if text.contains("patchable") || text.contains("-enable-implicit-dynamic") { return [] }
+        return [.replace(settings, with: "\(settings.trimmedDescription) + patchable")]
+    }
+
+    /// The executable target's dependencies, patchable setting and linker flag.
     private static func appEdits(_ source: ParsedSource, app: FunctionCallExprSyntax, module: String, identity: String) -> [TextEdit] {
         var edits: [TextEdit] = []
         let wanted = [#""\#(module)""#] + ["HotNode", "HotLifecycle", "HotHummingbird"].map { #".product(name: "\#($0)", package: "\#(identity)")"# }
@@ -122,6 +157,8 @@ public struct ManifestEdit: Sendable {
         } else {
             edits += source.insert(argument: "dependencies: [\(wanted.joined(separator: ", "))]", into: app, before: afterDependencies)
         }
+        // Before the linker's edit: both may land at one place, in this order.
+        edits += patchableEdits(source, target: app)
         if let linker = argument("linkerSettings", of: app)?.expression {
             if !linker.description.contains("--export-dynamic") {
                 if let array = linker.as(ArrayExprSyntax.self) {

@@ -237,8 +237,7 @@ public struct HostBuild: Codable, Sendable, Equatable {
                 sources.allSatisfy({ $0.hasPrefix(root) && !$0.hasPrefix(root + ".build/") && !$0.hasPrefix(hotModules + "/") })
             else { return nil }
             let args = module.command.args
-            let patchable = args.contains("-enable-testing") && args.contains("-enable-implicit-dynamic")
-                && args.contains("-enable-private-imports")
+            let patchable = PatchableSetting.frontendFlags.allSatisfy(args.contains)
             return OwnModule(name: module.name, sources: sources, patchable: patchable, swiftVersion: module.command.value(of: "-swift-version"))
         }.sorted { $0.name < $1.name }
     }

@@ -1,3 +1,5 @@
+import HotPlatform
+import HotProject
 import Testing
 
 @testable import HotAdopt
@@ -59,6 +61,8 @@ import Testing
                 // swift-tools-version:6.1
                 import PackageDescription
 
+                \(PatchableSetting.declaration)
+
                 let package = Package(
                     name: "todos",
                     platforms: [.macOS(.v14)],
@@ -82,6 +86,7 @@ import Testing
                                 .product(name: "HotHummingbird", package: "hot-main"),
                             ],
                             path: "Sources/App",
+                            swiftSettings: patchable,
                             linkerSettings: [.unsafeFlags(["-Xlinker", "--export-dynamic"])]
                         ),
                         .testTarget(
@@ -153,13 +158,64 @@ import Testing
         #expect(edited.hasPrefix("// swift-tools-version:6.1\n"))
         #expect(!edited.contains("swiftLanguageModes"), "a 6.0 package is in Swift 6 already")
         #expect(edited.contains(#".executableTarget(name: "Shop", dependencies: ["routes", .product(name: "HotNode", package: "hot-main"), "#), "\(edited)")
-        #expect(edited.contains(#"path: "Sources", linkerSettings: flags + [.unsafeFlags(["-Xlinker", "--export-dynamic"])])"#), "\(edited)")
+        #expect(edited.contains(#"path: "Sources", swiftSettings: patchable, linkerSettings: flags + [.unsafeFlags(["-Xlinker", "--export-dynamic"])])"#), "\(edited)")
         #expect(edited.contains("""
                     .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.0.0"),
                     .package(path: "/opt/src/Hot-Main", traits: ["Hummingbird"])
                 ],
             """), "\(edited)")
         #expect(try edit(edited).text == edited)
+    }
+
+    /// Every own target of the app takes the patchable setting: after the
+    /// settings it has, or as its own argument; the module's target and the
+    /// test targets do not, and a manifest declaring `patchable` keeps its own.
+    @Test func patchableOnTheAppsOwnTargets() throws {
+        let manifest = """
+            // swift-tools-version:6.1
+            import PackageDescription
+
+            // The settings every target shares.
+            let patchable: [SwiftSetting] = [.define("PATCHABLE")]
+            let strict: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny")]
+            let package = Package(
+                name: "shop",
+                dependencies: [.package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1")],
+                targets: [
+                    .target(name: "Model", swiftSettings: strict),
+                    .target(name: "Store", dependencies: ["Model"], swiftSettings: [.define("STORE")], plugins: []),
+                    .target(name: "Views", path: "Sources/Views"),
+                    .executableTarget(
+                        name: "Shop", dependencies: ["Model", "Store", .product(name: "Hummingbird", package: "hummingbird")],
+                        swiftSettings: patchable),
+                    .testTarget(name: "ShopTests", dependencies: ["Shop"]),
+                ]
+            )
+            """
+        let edited = try edit(manifest).text
+        #expect(!edited.contains("[SwiftSetting] = [\n"), "a manifest declaring patchable keeps its own: \(edited)")
+        #expect(edited.contains(#".target(name: "Model", swiftSettings: strict + patchable),"#), "\(edited)")
+        #expect(edited.contains(#".target(name: "Store", dependencies: ["Model"], swiftSettings: [.define("STORE")] + patchable, plugins: []),"#), "\(edited)")
+        #expect(edited.contains(#".target(name: "Views", path: "Sources/Views", swiftSettings: patchable),"#), "\(edited)")
+        #expect(edited.contains("swiftSettings: patchable,\n"), "the app's own setting is left as it was: \(edited)")
+        #expect(edited.contains(#".testTarget(name: "ShopTests", dependencies: ["Shop"]),"#), "\(edited)")
+        #expect(!edited.contains("patchable + patchable"))
+        #expect(try edit(edited).text == edited)
+
+        // Without a declaration, the setting is declared just above the package.
+        let plain = manifest.replacingOccurrences(of: "let patchable: [SwiftSetting] = [.define(\"PATCHABLE\")]\n", with: "")
+        let declared = try edit(plain).text
+        #expect(declared.contains(#"[.enableUpcomingFeature("ExistentialAny")]"# + "\n\n\(PatchableSetting.declaration)\n\nlet package"), "\(declared)")
+        #expect(declared.contains(#"swiftSettings: patchable,"#))
+        #expect(try edit(declared).text == declared)
+    }
+
+    /// The template's Package.swift declares the setting as `hot adopt`
+    /// writes it, with the flags a build description is read for.
+    @Test func templateDeclaresTheSameSetting() throws {
+        let root = parentDirectory(parentDirectory(parentDirectory(#filePath)))
+        let text = String(decoding: try #require(readFile(root + "/templates/hummingbird/Package.swift")), as: UTF8.self)
+        #expect(text.contains(PatchableSetting.declaration))
     }
 
     @Test func refusals() {
