@@ -7,7 +7,8 @@ import Testing
 /// with its model and a postgres-nio repository, its own tests), adopted
 /// with `hot adopt --apply`, run against a real PostgreSQL server, its todo
 /// handlers moved into the hot module by hand, then deployed into 50 times
-/// while keep-alive clients write rows without pause.
+/// while keep-alive clients write rows without pause, and its own code
+/// patched while it serves.
 @Suite("An adopted Hummingbird and PostgreSQL app", .serialized)
 struct TodoAppTests {
     static let deploys = 50
@@ -84,6 +85,54 @@ struct TodoAppTests {
 
         try await deployUnderLoad(scratch, postgres: postgres, port: port, app: app)
         try await refusals(scratch, port: port)
+        try await ownCodeIsPatched(scratch, port: port, app: app)
+    }
+
+    /// The app's own code is patched while it serves, as `hot adopt` set it
+    /// up: with `hot watch` running, a save of the controller's `list`
+    /// (in the app's target) and then of the repository's `list()` (its SQL,
+    /// in the TodoStore library) is answered from the new code on one
+    /// keep-alive connection, with the database behind it; edited back, each
+    /// is patched back.
+    private func ownCodeIsPatched(_ scratch: Scratch, port: Int, app: RunningApp) async throws {
+        let connection = try KeepAliveConnection(port: port)
+        let ids = { @Sendable (body: String) in body.matches(of: /"id":(\d+)/).compactMap { Int($0.1) } }
+        let rows = try connection.post("/todos", json: #"{"title":"patched"}"#)
+        try #require(rows.status == 201, "\(rows.status) \(rows.body)")
+        let newest = try #require(ids(rows.body).first)
+        let watch = try WatchProcess(scratch, in: "todos")
+        defer { watch.stop() }
+        try watch.expect("watching the host's own code (App, TodoStore)")
+
+        let controller = "todos/Sources/App/TodoController.swift"
+        let controllerSource = try scratch.read(controller)
+        let firstOnly = controllerSource.replacingOccurrences(of: "try await repository.list()\n", with: "Array(try await repository.list().prefix(1))\n")
+        try #require(firstOnly != controllerSource)
+        try scratch.write(controller, firstOnly)
+        try watch.expect("App: 1 function patched  build ")
+        let oldest = try connection.get("/todos")
+        #expect(oldest.status == 200 && ids(oldest.body).count == 1 && ids(oldest.body)[0] < newest, "\(oldest.body.prefix(300))\n\(watch.output)")
+
+        let repository = "todos/Sources/TodoStore/TodoRepository.swift"
+        let repositorySource = try scratch.read(repository)
+        let newestFirst = repositorySource.replacingOccurrences(of: "FROM todos ORDER BY id\"", with: "FROM todos ORDER BY id DESC\"")
+        try #require(newestFirst != repositorySource)
+        try scratch.write(repository, newestFirst)
+        try watch.expect("TodoStore: 1 function patched  build ")
+        let latest = try connection.get("/todos")
+        #expect(latest.status == 200 && ids(latest.body) == [newest], "\(latest.body.prefix(300))\n\(watch.output)\n\(app.log())")
+
+        // Edited back, each is patched back to the code it was built with.
+        try scratch.write(repository, repositorySource)
+        let deadline = ContinuousClock.now + .seconds(120)
+        while watch.count("TodoStore: 1 function patched  build ") < 2, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(ids(try connection.get("/todos").body) == ids(oldest.body), "\(watch.output)")
+        try scratch.write(controller, controllerSource)
+        while watch.count("App: 1 function patched  build ") < 2, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        let status = try scratch.hot(["status"], in: "todos")
+        #expect(status.stdout.contains("Sources/TodoStore/TodoRepository.swift:") && status.stdout.contains("Sources/App/TodoController.swift:"), "\(status)")
+        #expect(status.stdout.components(separatedBy: "(back to its built code)").count == 3, "\(status)")
+        #expect(!watch.output.contains("restart needed"), "\(watch.output)")
     }
 
     /// `deploys` deploys while `clients` keep-alive connections create todos

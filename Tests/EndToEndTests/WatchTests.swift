@@ -196,11 +196,12 @@ final class WatchProcess {
     private let reader: Thread
     var pid: pid_t { process.processIdentifier }
 
-    init(_ scratch: Scratch, arguments: [String] = []) throws {
+    /// Watches the project in `folder` of the scratch folder.
+    init(_ scratch: Scratch, arguments: [String] = [], in folder: String = "app") throws {
         process = Process()
         process.executableURL = URL(fileURLWithPath: Binaries.hot)
         process.arguments = ["watch"] + arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: scratch.path("app"))
+        process.currentDirectoryURL = URL(fileURLWithPath: scratch.path(folder))
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe
