@@ -6,7 +6,7 @@ SWIFT  ?= swift
 BIN     = .build/debug
 RELEASE = .build/release
 
-.PHONY: all deps fingerprint build test tsan demo install uninstall bench clean fuzz
+.PHONY: all deps fingerprint build test counts tsan demo install uninstall bench clean fuzz
 
 all: build
 
@@ -24,6 +24,12 @@ test: fingerprint
 	@scripts/deps.sh test
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
+	SWIFT=$(SWIFT) scripts/counts.sh
+
+# The figures counted rather than timed, against Benchmarks/counts.txt
+# (make test runs this last); scripts/counts.sh --write records new ones.
+counts: deps
+	SWIFT=$(SWIFT) scripts/counts.sh
 
 # The reload stress test again, with hot, hotnode and the tests built under
 # ThreadSanitizer in a build folder of their own (scripts/tsan.sh says why

@@ -14,6 +14,8 @@
 #   14    hot build's checks (the parser) beside the compile: scripts/bench/checks.sh
 #   15    the host's own code under hot watch, and what the patchable setting
 #         costs a debug build: scripts/bench/hostpatch.sh
+#   the counted figures (instructions per call and per swap, which make test
+#         checks): scripts/counts.sh
 # scripts/bench/soak.sh (by hand) writes Benchmarks/SOAK.md, copied in here.
 # One release build serves all of them: the Benchmarks package depends on
 # this one, so it builds hot and hotnode too, in Benchmarks/.build.
@@ -34,6 +36,12 @@ phase() {
 }
 
 echo "building the benchmarks package with hot and hotnode (release)" >&2
+# SwiftPM compiles an executable again only when a module it imports itself
+# changes, not when the @inlinable code of Hot or HotNode it inlines through
+# BenchSupport does: their objects go first, so no figure is of stale code.
+for executable in ExternalCalls callcount hotbench hotcurve; do
+  rm -f "$root/Benchmarks/.build/release/$executable.build/"*.o
+done
 # hot and hotnode are products of the dependency: built only when named.
 for product in hot hotnode; do
   swift build -c release --package-path "$root/Benchmarks" --product "$product" >&2
@@ -111,6 +119,10 @@ phase "figure 14 (checks.sh)"
 echo "figure 15: the host's own code under hot watch" >&2
 BENCH_SUMMARY="$work/summary" "$root/scripts/bench/hostpatch.sh" "$bin" > "$work/hostpatch.md"
 phase "figure 15 (hostpatch.sh, with the app's debug build)"
+
+echo "counted figures: instructions per call and per swap" >&2
+HOT_BIN="$bin" "$root/scripts/counts.sh" > "$work/counts.md"
+phase "counted figures (counts.sh, under callgrind)"
 
 # One figure from the summary files.
 get() { awk -v key="$1" '$1 == key { print $2; exit }' "$work/summary"; }
@@ -259,6 +271,19 @@ MD
   cat "$work/checks.md"
   echo
   cat "$work/hostpatch.md"
+  cat <<MD
+
+## Counted figures
+
+Instructions per operation, counted by callgrind with \`scripts/counts.sh\`
+(which \`make test\` runs): \`Benchmarks/callcount\` at N and at 11 N in one
+process each, the difference of the two whole-process counts over 10 N.
+Counted, they are the same on a busy machine as on a quiet one, so
+\`make test\` fails when one grows more than 10% over the figure committed
+in \`Benchmarks/counts.txt\`, at the commit that makes it grow.
+
+MD
+  cat "$work/counts.md"
   if [ -f "$root/Benchmarks/SOAK.md" ]; then
     echo
     cat "$root/Benchmarks/SOAK.md"

@@ -2,7 +2,8 @@
 # Installs the system packages the build needs, only when they are missing.
 # `deps.sh test` adds what the tests use besides: sshd for the ssh transport
 # test, strace to prove that no git process is ever started, PostgreSQL's
-# server for the test of an app that keeps its rows there.
+# server for the test of an app that keeps its rows there, valgrind for the
+# counted figures (scripts/counts.sh).
 set -eu
 missing=""
 pkg-config --exists libgit2 2>/dev/null || missing="$missing libgit2-dev pkg-config"
@@ -11,6 +12,7 @@ if [ "${1:-}" = "test" ]; then
   command -v ssh >/dev/null 2>&1 || missing="$missing openssh-client"
   command -v strace >/dev/null 2>&1 || missing="$missing strace"
   ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || missing="$missing postgresql"
+  command -v valgrind >/dev/null 2>&1 || missing="$missing valgrind"
 fi
 [ -z "$missing" ] && exit 0
 echo "installing:$missing"
