@@ -6,7 +6,7 @@ SWIFT  ?= swift
 BIN     = .build/debug
 RELEASE = .build/release
 
-.PHONY: all deps fingerprint build test counts tsan demo install uninstall bench clean fuzz
+.PHONY: all deps fingerprint build test counts tsan demo install uninstall bench bench-curve soak clean fuzz
 
 all: build
 
@@ -71,6 +71,19 @@ uninstall:
 # benchmarks (it depends on this package): one release build for everything.
 bench: deps fingerprint
 	@scripts/bench.sh
+	@echo "figures 12 and 13 (the load curve, compaction) are make bench-curve's; the soak to the map ceiling is make soak's"
+
+# Figures 12 and 13: the load curve (2,030 versions, compiled again when the
+# SDK changes) and compaction; BENCHMARKS.md takes them from
+# Benchmarks/CURVE.md at the next make bench.
+bench-curve: deps fingerprint
+	@scripts/bench/curve.sh
+
+# The load curve to 10,000 loads and the map ceiling: Benchmarks/SOAK.md.
+soak: deps fingerprint
+	$(SWIFT) build -c release --package-path Benchmarks --product hotcurve
+	$(SWIFT) build -c release --package-path Benchmarks --product hot
+	scripts/bench/soak.sh Benchmarks/.build/release
 
 clean:
 	rm -rf .build $(TSAN_BUILD)
