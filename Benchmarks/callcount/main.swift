@@ -16,7 +16,8 @@ import HotNode
 // costs outside its function too (an async call's executor, a swap's
 // dynamic loader), and nothing of the start-up both runs share. Kinds
 // `async` (a typed async handle call) and `swap` (a load of a new version
-// of a one-function module, whose N+1 versions are built first) are for it.
+// of a one-function module; 34 versions are built first, and N of them,
+// at most 33, loaded over the first) are for it.
 
 protocol Incrementing { func inc(_ x: Int) -> Int }
 struct Incrementer: Incrementing { func inc(_ x: Int) -> Int { x &+ 1 } }
@@ -80,6 +81,9 @@ final class Outcome<T>: @unchecked Sendable { var result: Result<T, any Error>? 
     return paths.count - 1
 }
 
+/// The versions the swap kind builds, loading N of them.
+let swapVersionsBuilt = 33
+
 /// `count` + 1 versions of a one-function module, each answering its number.
 func swapVersions(_ fixture: Fixture, _ count: Int) throws -> [String] {
     try (0...count).map { n in
@@ -109,10 +113,16 @@ do {
     if arguments[1] == "direct" {
         result = measureDirect(n)
     } else if arguments[1] == "swap" {
+        // As many versions built whatever N is, so that two runs differ
+        // only by the swaps.
+        guard n <= swapVersionsBuilt else {
+            print("callcount: swap N is at most \(swapVersionsBuilt)")
+            exit(2)
+        }
         let fixture = try Fixture()
-        let paths = try swapVersions(fixture, n)
+        let paths = try swapVersions(fixture, swapVersionsBuilt)
         _ = try fixture.node.codeServer.load([paths[0]])
-        result = try measureSwaps(fixture.node.codeServer, paths)
+        result = try measureSwaps(fixture.node.codeServer, Array(paths[0...n]))
     } else {
         let fixture = try Fixture()
         try fixture.write(module: "calls", """
