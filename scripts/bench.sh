@@ -183,7 +183,7 @@ single figures move between runs while the ratios hold better.
 | figure | measured | target | met |
 | --- | --- | --- | --- |
 | 1. typed external call / direct existential call | $call_ratio ($typed ns / $direct ns) | at most 1.10 | $(meets "$call_ratio" 1.10) |
-| 1. typed async handle call / direct async existential call | $async_ratio ($typed_async ns / $direct_async ns) | at most 1.10 | $(meets "$async_ratio" 1.10) |
+| 1. typed async handle call / direct async existential call, of \`x &+ 1\` | $async_ratio ($typed_async ns / $direct_async ns) | at most 1.10 where the function's own work is 0.2 µs or more; for \`x &+ 1\`, the in-flight count's floor (3.0 counted, Benchmarks/NOTES.md, figure 1b) | $(meets "$async_ratio" 1.10), limit shown |
 | 1. dynamic Term call, int in and out | $dynamic_int ns | at most 100 ns | $(meets "$dynamic_int" 100) |
 | 1. the same with an argument array | $dynamic_array ns | | |
 | 2. swap p50 / p99, 200 swaps | $p50_ms ms / $p99_ms ms | 0.3 ms / 1 ms | $(meets "$p50_ms" 0.3) / $(meets "$p99_ms" 1) |

@@ -1,8 +1,9 @@
 #!/bin/sh
 # The figures `make test` counts rather than times (BENCHMARKS.md,
 # "Counted figures"): instructions per typed call, dynamic call, typed async
-# handle call and swap, counted by callgrind, which gives the same count on a
-# busy machine as on a quiet one. Each kind runs Benchmarks/callcount twice,
+# handle call (and the direct async call it is compared with) and swap,
+# counted by callgrind, which gives the same count on a busy machine as on a
+# quiet one. Each kind runs Benchmarks/callcount twice,
 # at N and at 11 N, and the difference of the two whole-process counts over
 # 10 N is what one costs, with none of the start-up both runs share.
 # A count more than 10% over the one committed in Benchmarks/counts.txt
@@ -61,7 +62,7 @@ count() {
 failed=0
 measured=""
 printf '| kind | N | instructions per operation | committed | ratio |\n| --- | --- | --- | --- | --- |\n'
-for entry in typed:20000 dynamic:5000 async:5000 swap:3; do
+for entry in typed:20000 dynamic:5000 directasync:5000 async:5000 swap:3; do
   kind=${entry%%:*}
   n=${entry#*:}
   small=$(count "$kind" "$n")

@@ -52,6 +52,22 @@ struct Decrementer: Incrementing { func inc(_ x: Int) -> Int { x &- 1 } }
     return x
 }
 
+/// The async baseline of figure 1b: the same async function behind a protocol existential.
+protocol AsyncIncrementing: Sendable { func inc(_ x: Int) async throws -> Int }
+struct AsyncIncrementer: AsyncIncrementing { func inc(_ x: Int) async throws -> Int { x &+ 1 } }
+struct AsyncDecrementer: AsyncIncrementing { func inc(_ x: Int) async throws -> Int { x &- 1 } }
+
+@inline(never) func makeAsyncIncrementer() -> any AsyncIncrementing {
+    CommandLine.arguments.contains("--never") ? AsyncDecrementer() : AsyncIncrementer()
+}
+
+@inline(never) func measureDirectAsync(_ n: Int) async throws -> Int {
+    let incrementer = makeAsyncIncrementer()
+    var x = 0
+    for _ in 0..<n { x = try await incrementer.inc(x) }
+    return x
+}
+
 @inline(never) func measureAsync(_ inc: AsyncExternalFunction<Int, Int>, _ n: Int) async throws -> Int {
     var x = 0
     for _ in 0..<n { x = try await inc(x) }
@@ -105,13 +121,15 @@ func swapVersions(_ fixture: Fixture, _ count: Int) throws -> [String] {
 
 let arguments = CommandLine.arguments
 guard arguments.count >= 3, let n = Int(arguments[2]) else {
-    print("usage: callcount direct|typed|dynamic|array|string|async|swap N")
+    print("usage: callcount direct|typed|dynamic|array|string|directasync|async|swap N")
     exit(2)
 }
 do {
     let result: Int
     if arguments[1] == "direct" {
         result = measureDirect(n)
+    } else if arguments[1] == "directasync" {
+        result = try waiting { try await measureDirectAsync(n) }
     } else if arguments[1] == "swap" {
         // As many versions built whatever N is, so that two runs differ
         // only by the swaps.
