@@ -192,7 +192,7 @@ single figures move between runs while the ratios hold better.
 | 4. \`hot changed --since\` / git status + git diff | $detect_ratio | at most 0.8 | $(meets "$detect_ratio" 0.8) |
 | 4. no-op \`hot build\`, 50 modules | $noop_ms ms | | |
 | 5. fleet deploy, 32 nodes / 1 node | $fleet_ratio | at most 2 | $(meets "$fleet_ratio" 2) |
-| 6. mapped bytes per retained version / object size | $mapped (resident $resident) | at most 1.1 | $(meets "$mapped" 1.1) |
+| 6. mapped bytes per retained version / object size, a 17 KB module | $mapped (resident $resident) | at most 1.1 for a module past its page rounding (figure 12's modules: see its row); a 17 KB object takes 5 whole pages with RELRO kept (Benchmarks/NOTES.md, figure 6) | $(meets "$mapped" 1.1), limit shown |
 | 7. cold build, \`hot build\` / \`swift build\` of 50 targets | $cold_ratio | at most 1.0 | $(meets "$cold_ratio" 1.0) |
 | 8. Hummingbird app, a load every second / none: p99 latency | $hb_p99 | at most 1.2 | $(meets "$hb_p99" 1.2) |
 | 8. the same, requests/s | $hb_rps | at least 0.95 | $(meets_at_least "$hb_rps" 0.95) |
