@@ -23,7 +23,7 @@ import Vapor
 public struct HotNodeLifecycle: LifecycleHandler {
     /// The node this handler runs.
     public let host: NodeHost
-    private let watch = StopWatch()
+    private let watch = NodeStopWatcher()
 
     /// The handler of a node already made (and perhaps started) by the host.
     public init(_ host: NodeHost) {
@@ -75,7 +75,7 @@ public struct HotNodeLifecycle: LifecycleHandler {
 /// rather than the application's shutdown, stops the application. Vapor's
 /// lifecycle has no task of its own to run it in, so the handler starts one
 /// at boot and awaits its end at shutdown.
-private final class StopWatch: Sendable {
+private final class NodeStopWatcher: Sendable {
     private struct State {
         var task: Task<Void, Never>?
         var shuttingDown = false
