@@ -4,11 +4,22 @@ import Testing
 
 /// The app of `hot init --template vapor`, built with the real Vapor and run
 /// as the node: its handlers, middleware and responder are swapped on a
-/// keep-alive connection, a purge cancels a request in flight, and `hot
-/// stop` ends the app.
+/// keep-alive connection and then 50 times under load, a purge cancels a
+/// request in flight, and `hot stop` ends the app.
 @Suite("Vapor app", .serialized)
 struct VaporAppTests {
-    @Test("the app serves its built-in routes, takes a deploy on the same connection, and ends with hot stop")
+    static let deploys = 50
+    static let clients = 4
+
+    /// A release a client saw (the handler's in the body, the middleware's
+    /// in a header), with when its request was sent and answered.
+    struct Answer {
+        let sent: ContinuousClock.Instant
+        let answered: ContinuousClock.Instant
+        let release: Int
+    }
+
+    @Test("the app serves its built-in routes, swaps them under keep-alive load with zero failed requests, and ends with hot stop")
     func deployAndStop() async throws {
         let scratch = try Scratch()
         let app = RunningApp()
@@ -70,7 +81,9 @@ struct VaporAppTests {
         #expect(count.body.contains("\"3 hits\"") && count.body.contains("\"release\":2"), "\(count.body)")
         #expect(try connection.post("/sign/bob").body.contains("bob signed; 2 names so far"))
 
-        try purgeCancelsSlowRequest(scratch, port: port, release: 2)
+        try await swapUnderLoad(scratch, port: port, app: app)
+        try purgeCancelsSlowRequest(scratch, port: port, release: Self.deploys + 2)
+        try missingPackageIsRefused(scratch)
         try failedHandleAnswersItsReason(scratch, port: port, app: app)
 
         let stopped = try scratch.hot(["stop"])
@@ -78,6 +91,86 @@ struct VaporAppTests {
         #expect(app.exitStatus(within: .seconds(30)) == 0, "hot stop ends the app, with status 0: \(app.log())")
         #expect(!FileManager.default.fileExists(atPath: scratch.path("app/.hot/node.sock")))
         #expect(!FileManager.default.fileExists(atPath: scratch.path("app/.hot/node.pid")))
+    }
+
+    /// Keep-alive clients send requests without pause while `deploys`
+    /// versions of the routes module are loaded, from release 2 on: no
+    /// request fails, each answer comes from a release current at some
+    /// moment of its request, and the counter server's hits go on from 3
+    /// with none repeated or lost.
+    private func swapUnderLoad(_ scratch: Scratch, port: Int, app: RunningApp) async throws {
+        // Release r becomes current during the deploy that `began[r]` starts
+        // and stops being current during the one that `ended[r]` ends.
+        let began = Mutex<[Int: ContinuousClock.Instant]>([2: .now])
+        let ended = Mutex<[Int: ContinuousClock.Instant]>([:])
+        let answers = Mutex<[Answer]>([])
+        let hits = Mutex<[Int]>([])
+        let load = try KeepAliveLoad(port: port, clients: Self.clients) { connection, client, n in
+            let path = n % 5 == 0 ? "/count" : "/hello/c\(client)"
+            let sent = ContinuousClock.now
+            let response = try connection.get(path)
+            let answered = ContinuousClock.now
+            guard response.status == 200, let document = try? parseJSON(response.body) as? [String: Any],
+                let release = document["release"] as? Int, let message = document["message"] as? String
+            else { return "\(path): \(response.status) \(response.body)" }
+            guard let stamp = response.headers["x-release"].flatMap({ Int($0) }) else { return "\(path): no x-release header" }
+            answers.withLock {
+                $0.append(Answer(sent: sent, answered: answered, release: release))
+                $0.append(Answer(sent: sent, answered: answered, release: stamp))
+            }
+            if path == "/count" {
+                guard let count = Int(message.dropLast(5)), message.hasSuffix(" hits") else { return "\(path): \(message)" }
+                hits.withLock { $0.append(count) }
+            }
+            return nil
+        }
+        let path = "app/modules/routes/routes.swift"
+        var source = try scratch.read(path)
+        for k in 1...Self.deploys {
+            source = source.replacingOccurrences(of: "let release = \(k + 1)\n", with: "let release = \(k + 2)\n")
+            try scratch.write(path, source)
+            began.withLock { $0[k + 2] = .now }
+            let deployed = try await offPool { try scratch.hot(["deploy"]) }
+            ended.withLock { $0[k + 1] = .now }
+            guard deployed.status == 0 else {
+                _ = try await offPool { load.stop() }
+                Issue.record("deploy \(k): \(deployed)\n\(app.log())")
+                return
+            }
+            #expect(deployed.stdout.contains("routes v\(k) -> v\(k + 1)"), "\(deployed)")
+        }
+        // A moment of load on the last release too.
+        try await Task.sleep(for: .milliseconds(300))
+        let failures = try await offPool { load.stop() }
+
+        #expect(failures.isEmpty, "\(failures.prefix(10))")
+        let all = answers.withLock { $0 }
+        #expect(all.count > Self.deploys * 10, "only \(all.count) answers")
+        let (starts, ends) = (began.withLock { $0 }, ended.withLock { $0 })
+        let stale = all.filter { answer in
+            let becameCurrent = starts[answer.release] ?? .now
+            let leftCurrent = ends[answer.release]
+            return becameCurrent > answer.answered || leftCurrent.map { $0 < answer.sent } == true
+        }
+        #expect(stale.isEmpty, "\(stale.count) answers from a release not current during their request: \(stale.prefix(5).map(\.release))")
+        #expect(Set(all.map(\.release)).count > Self.deploys / 2, "answers came from too few releases")
+        let counted = hits.withLock { $0 }.sorted()
+        #expect(!counted.isEmpty)
+        #expect(counted == Array(4..<(4 + counted.count)), "hits: \(counted.prefix(20))…")
+        let status = try scratch.hot(["status", "--json"])
+        let document = try #require(try parseJSON(status.stdout) as? [String: Any])
+        #expect(NodeStatus(document: document).currentVersion("routes") == Self.deploys + 1, "\(status)")
+    }
+
+    /// A module importing a package the app does not link is refused by
+    /// `hot build`, naming it.
+    private func missingPackageIsRefused(_ scratch: Scratch) throws {
+        try FileManager.default.createDirectory(atPath: scratch.path("app/modules/extra"), withIntermediateDirectories: true)
+        try scratch.write("app/modules/extra/extra.swift", "import Hot\nimport Hummingbird\nlet module = HotModule(exports: [])\n")
+        let built = try scratch.hot(["build", "extra"])
+        #expect(built.status != 0, "\(built)")
+        #expect(built.stderr.contains("Hummingbird"), "\(built)")
+        try FileManager.default.removeItem(atPath: scratch.path("app/modules/extra"))
     }
 
     /// A slow request runs in its version after a deploy; a purge of that
