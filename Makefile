@@ -58,7 +58,7 @@ install: deps fingerprint
 	install -m 644 $(RELEASE)/Modules/Hot.swiftmodule $(RELEASE)/Modules/Hot.swiftdoc $(DESTDIR)$(PREFIX)/lib/hot/
 	rm -rf $(DESTDIR)$(PREFIX)/share/hot/templates $(DESTDIR)$(PREFIX)/share/hot/package
 	cp -R templates $(DESTDIR)$(PREFIX)/share/hot/templates
-	# The hummingbird template's app depends on Hot's package by path.
+	# The hummingbird and vapor templates' apps depend on Hot's package by path.
 	install -d $(DESTDIR)$(PREFIX)/share/hot/package
 	cp -R Package.swift Sources $(DESTDIR)$(PREFIX)/share/hot/package/
 	@echo "installed hot and hotnode in $(PREFIX)/bin, the SDK in $(PREFIX)/lib/hot"

@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "HotNode", targets: ["HotNode"]),
         .library(name: "HotLifecycle", targets: ["HotLifecycle"]),
         .library(name: "HotHummingbird", targets: ["HotHummingbird"]),
+        .library(name: "HotVapor", targets: ["HotVapor"]),
         // A host's package applies it to each hot module it also builds as a
         // target of its own: the module's built-in version (docs/EMBEDDING.md).
         .plugin(name: "HotModuleEntry", targets: ["HotModuleEntry"]),
@@ -25,7 +26,8 @@ let package = Package(
     // handlers and middleware that reach a module's current version). Off,
     // neither package is fetched into the build, so the core never depends on them.
     traits: [
-        .trait(name: "Hummingbird", description: "The node as a ServiceLifecycle service, and the Hummingbird adapter")
+        .trait(name: "Hummingbird", description: "The node as a ServiceLifecycle service, and the Hummingbird adapter"),
+        .trait(name: "Vapor", description: "The node as a Vapor lifecycle handler, and the Vapor adapter"),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
@@ -34,6 +36,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-system.git", from: "1.8.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/vapor/vapor.git", from: "4.122.3"),
         // The parser behind `hot build`'s checks (HotCheck); pinned, because
         // its syntax tree's shape changes between releases.
         .package(url: "https://github.com/swiftlang/swift-syntax.git", exact: "603.0.1"),
@@ -89,6 +92,14 @@ let package = Package(
             dependencies: [
                 "HotNode",
                 .product(name: "Hummingbird", package: "hummingbird", condition: .when(traits: ["Hummingbird"])),
+            ]),
+        // Vapor routes, middleware and a responder forwarding to hot modules,
+        // and the node as the app's lifecycle handler; empty unless the trait is on.
+        .target(
+            name: "HotVapor",
+            dependencies: [
+                "HotNode",
+                .product(name: "Vapor", package: "vapor", condition: .when(traits: ["Vapor"])),
             ]),
         // What `hot build` warns about in a module's sources, found in their
         // syntax tree (docs/ARCHITECTURE.md, "Build checks"). Only the CLI's

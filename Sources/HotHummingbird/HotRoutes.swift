@@ -83,22 +83,12 @@ public struct HotMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 }
 
-/// Runs a call through a typed handle. When the handle cannot call its
-/// export (no module, no such export, another type: the node logs it at
-/// error level), a debug build answers 500 with that reason in the body; a
+/// Runs a call through a typed handle: a debug build answers a handle's
+/// own failure with a 500 that names it (`HandleFailure.answering`); a
 /// release build leaves the body empty, as Hummingbird does for any error.
 @inline(__always)
 private func answering(_ call: () async throws -> Response) async throws -> Response {
-    #if DEBUG
-    do {
-        return try await call()
-    } catch {
-        guard let reason = HandleFailure.reason(error) else { throw error }
-        throw HTTPError(.internalServerError, message: reason)
-    }
-    #else
-    try await call()
-    #endif
+    try await HandleFailure.answering(call) { reason in HTTPError(.internalServerError, message: reason) }
 }
 
 /// Hummingbird's next responder, carried into the export as `@Sendable`.

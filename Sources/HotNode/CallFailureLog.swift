@@ -77,4 +77,25 @@ public enum HandleFailure {
         guard let error = error as? CallError else { return nil }
         return "hot: \(error)"
     }
+
+    /// Runs a web adapter's call through a typed handle. When the handle
+    /// cannot call its export (no module, no such export, another type: the
+    /// node logs it at error level), a debug build throws `answer(reason)`
+    /// instead, the framework's own error for a 500 whose body is the
+    /// reason; a release build throws the handle's error as it is, and the
+    /// framework answers it as it answers any error. Every adapter answers
+    /// the same way through this one place.
+    @inlinable @inline(__always)
+    public static func answering<R>(_ call: () async throws -> R, or answer: (String) -> any Error) async throws -> R {
+        #if DEBUG
+        do {
+            return try await call()
+        } catch {
+            guard let reason = reason(error) else { throw error }
+            throw answer(reason)
+        }
+        #else
+        try await call()
+        #endif
+    }
 }

@@ -4,10 +4,10 @@ import Glibc
 import HotBuild
 import HotPlatform
 
-/// `hot init [DIR] [--template project|hummingbird]`.
+/// `hot init [DIR] [--template project|hummingbird|vapor]`.
 let initCommand = Command(
     name: "init", summary: "make a new hot project (hot.json, modules, a git repository)",
-    usage: "init [DIR] [--template project|hummingbird] [--hot-package DIR]",
+    usage: "init [DIR] [--template project|hummingbird|vapor] [--hot-package DIR]",
     details: """
         Writes a project into DIR (default: the current folder) and makes DIR a git
         repository with a first commit unless it already lies inside one.
@@ -18,9 +18,15 @@ let initCommand = Command(
         --template hummingbird: a Hummingbird app that is itself the node: Package.swift,
         Sources/App (the app, which runs a Hot node beside its routes), Sources/Server, Tests/AppTests, Sources/Shared
         (types the app and its modules share), modules/routes (two handlers, a slow one,
-        and a counter server) and a README with the first steps. Its Package.swift
-        depends on Hot's package by path: --hot-package DIR, else HOT_PACKAGE, else the
-        source tree this hot was built in, else the installed copy (../share/hot/package).
+        and a counter server) and a README with the first steps.
+
+        --template vapor: the same app on Vapor: Package.swift, Sources/App (the app,
+        whose node is a lifecycle handler), Sources/Server, Tests/AppTests, Sources/Shared, modules/routes
+        (handlers, a middleware, a responder for /api and a counter server) and a README.
+
+        An app template's Package.swift depends on Hot's package by path: --hot-package
+        DIR, else HOT_PACKAGE, else the source tree this hot was built in, else the
+        installed copy (../share/hot/package).
         """,
     options: [.template, .hotPackage],
     arguments: 0...1, argumentValues: [.directories]
@@ -28,13 +34,13 @@ let initCommand = Command(
     let dir = absolutePath(args.positionals.first ?? ".")
     let template = args.value(.template) ?? "project"
     guard templateNames.contains(template) else {
-        throw .usage(.invalidValue(option: Option.template.name, value: template, reason: "use project or hummingbird"))
+        throw .usage(.invalidValue(option: Option.template.name, value: template, reason: "use project, hummingbird or vapor"))
     }
     if fileExists(dir + "/hot.json") { throw .failed("\(dir) is already a hot project (hot.json exists)") }
     let templates = try templatesDirectory() + "/" + template
     let name = projectName(for: dir)
     var values = ["name": name]
-    if template == "hummingbird" {
+    if appTemplates.contains(template) {
         let package = try hotPackageDirectory(given: args.value(.hotPackage))
         values["hot_package"] = package
         values["hot_identity"] = packageIdentity(of: package)
@@ -58,7 +64,7 @@ let initCommand = Command(
         throw .failed("project written, but git failed: \(error)")
     }
     print("made hot project '\(name)' in \(dir)\(committed ? " (new git repository, first commit)" : "")")
-    if template == "hummingbird" {
+    if appTemplates.contains(template) {
         print("next: cd \(dir) && swift build && .build/debug/Server   (then see README.md)")
     } else {
         print("next: cd \(dir) && hot start && hot call hello:greet bob")
@@ -66,10 +72,13 @@ let initCommand = Command(
 }
 
 /// The templates `hot init --template` writes, each a folder of the templates directory.
-let templateNames = ["project", "hummingbird"]
+let templateNames = ["project", "hummingbird", "vapor"]
 
-/// The folder of Hot's own package, which the hummingbird template's
-/// Package.swift depends on by path.
+/// The templates that write an app which is its own node, depending on Hot's package.
+let appTemplates: Set = ["hummingbird", "vapor"]
+
+/// The folder of Hot's own package, which an app template's Package.swift
+/// depends on by path.
 func hotPackageDirectory(given: String?) throws(CommandError) -> String {
     func isHotPackage(_ folder: String) -> Bool {
         fileExists(folder + "/Package.swift") && isDirectory(folder + "/Sources/HotHummingbird")
@@ -149,7 +158,7 @@ private func copyTemplate(from source: String, to destination: String, values: [
 }
 
 extension Option {
-    static let template = Option("--template", .value, valueName: "NAME", values: .fixed(templateNames), help: "project (default) or hummingbird")
+    static let template = Option("--template", .value, valueName: "NAME", values: .fixed(templateNames), help: "project (default), hummingbird or vapor")
     static let hotPackage = Option(
-        "--hot-package", .value, valueName: "DIR", values: .directories, help: "Hot's package folder, which the app depends on (hummingbird template, adopt)")
+        "--hot-package", .value, valueName: "DIR", values: .directories, help: "Hot's package folder, which the app depends on (hummingbird and vapor templates, adopt)")
 }

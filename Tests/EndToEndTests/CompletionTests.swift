@@ -77,7 +77,7 @@ struct CompletionTests {
         // `--strategy=ro`, which bash splits at the =.
         #expect(try offers(scratch, ["hot", "deploy", "--strategy", "=", ""]) == ["all", "canary", "rolling"])
         #expect(try offers(scratch, ["hot", "deploy", "--strategy", "=", "ro"]) == ["rolling"])
-        #expect(try offers(scratch, ["hot", "init", "--template", ""]) == ["hummingbird", "project"])
+        #expect(try offers(scratch, ["hot", "init", "--template", ""]) == ["hummingbird", "project", "vapor"])
         #expect(try offers(scratch, ["hot", "start", "--mode", "e"]) == ["embedded"])
         #expect(try offers(scratch, ["hot", "completions", ""]) == ["bash", "fish", "zsh"])
         #expect(try offers(scratch, ["hot", "help", "st"]) == ["start", "status", "stop"])

@@ -347,6 +347,16 @@ final class RunningApp: @unchecked Sendable {
 
     func log() -> String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
+    /// The app's exit status once it has ended on its own, or nil if it is
+    /// still running after `deadline`.
+    func exitStatus(within deadline: Duration) -> Int32? {
+        guard let process else { return nil }
+        let end = ContinuousClock.now + deadline
+        // Foundation's Process offers no wait with a deadline; poll its state.
+        while process.isRunning, ContinuousClock.now < end { usleep(50_000) }
+        return process.isRunning ? nil : process.terminationStatus
+    }
+
     func stop() {
         guard let process, process.isRunning else { return }
         process.terminate()
