@@ -210,11 +210,12 @@ import Testing
         #expect(try edit(declared).text == declared)
     }
 
-    /// The template's Package.swift declares the setting as `hot adopt`
+    /// Each app template's Package.swift declares the setting as `hot adopt`
     /// writes it, with the flags a build description is read for.
-    @Test func templateDeclaresTheSameSetting() throws {
+    @Test(arguments: ["hummingbird", "vapor"])
+    func templateDeclaresTheSameSetting(template: String) throws {
         let root = parentDirectory(parentDirectory(parentDirectory(#filePath)))
-        let text = String(decoding: try #require(readFile(root + "/templates/hummingbird/Package.swift")), as: UTF8.self)
+        let text = String(decoding: try #require(readFile(root + "/templates/\(template)/Package.swift")), as: UTF8.self)
         #expect(text.contains(PatchableSetting.declaration))
     }
 
