@@ -98,7 +98,7 @@ let package = Package(
         .target(
             name: "HotVapor",
             dependencies: [
-                "HotNode",
+                "HotNode", "HotPlatform",
                 .product(name: "Vapor", package: "vapor", condition: .when(traits: ["Vapor"])),
             ]),
         // What `hot build` warns about in a module's sources, found in their

@@ -5,7 +5,7 @@
 import Glibc
 #endif
 import HotNode
-import Synchronization
+import HotPlatform
 import Vapor
 
 /// A Hot node as a Vapor `LifecycleHandler`: `app.lifecycle.use(hot)` and it
@@ -81,7 +81,7 @@ private final class NodeStopWatcher: Sendable {
         var shuttingDown = false
     }
 
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     /// Starts the task, once.
     func begin(_ host: NodeHost, _ application: Application) {
