@@ -9,8 +9,8 @@ public enum AdoptError: Error, Sendable, Equatable, CustomStringConvertible {
     case noToolsVersion
     /// No `Package(…)` call, or one without the array literal `argument`.
     case manifestShape(String)
-    /// The package does not depend on Hummingbird.
-    case noHummingbird
+    /// The package depends on neither Hummingbird nor Vapor.
+    case noFramework
     /// No executable target, or more than one that could be the app.
     case executable(String)
     /// The module name `--module` gave is not a valid one, or is taken.
@@ -26,12 +26,12 @@ public enum AdoptError: Error, Sendable, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .missingFile(let path): "no \(path) (hot adopt works on a SwiftPM package folder holding a Hummingbird app)"
+        case .missingFile(let path): "no \(path) (hot adopt works on a SwiftPM package folder holding a Hummingbird or Vapor app)"
         case .unparsable(let file): "\(file) does not parse; fix it (swift build says where) and run hot adopt again"
         case .noToolsVersion: "Package.swift does not begin with a `// swift-tools-version:X.Y` line"
         case .manifestShape(let what): "Package.swift: \(what)"
-        case .noHummingbird:
-            "Package.swift does not depend on Hummingbird (looked for .package(url: \".../hummingbird.git\", ...)); hot adopt makes a Hummingbird app a host"
+        case .noFramework:
+            "Package.swift depends on neither Hummingbird nor Vapor (looked for .package(url: \".../hummingbird.git\" or \".../vapor.git\", ...)); hot adopt makes an app of either a host"
         case .executable(let what): "Package.swift: \(what)"
         case .moduleName(let what): what
         case .appShape(let what): what

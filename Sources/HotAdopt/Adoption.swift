@@ -6,7 +6,7 @@ import HotProject
 import SwiftSyntax
 
 /// What `hot adopt` would change to make a package holding a Hummingbird
-/// app a Hot host (docs/EMBEDDING.md, "Adopting an app"): every file it
+/// or Vapor app a Hot host (docs/EMBEDDING.md, "Adopting an app"): every file it
 /// edits or creates, old and new, worked out in full before anything is
 /// written, so that a package it refuses is left as it was.
 public struct Adoption: Sendable {
@@ -42,9 +42,9 @@ public struct Adoption: Sendable {
 
         let files = sources(root, manifest.targetPath)
         guard !files.isEmpty else { throw .missingFile("Swift source in \(manifest.targetPath) (the sources of executable target \(manifest.target))") }
-        let app = try AppEdit.edit(files, targetPath: manifest.targetPath, module: module)
+        let app = try AppEdit.edit(files, targetPath: manifest.targetPath, module: module, framework: manifest.framework)
         // A context from a library target of the package: the module depends on it and imports it.
-        let library = library(declaring: app.context, among: manifest.libraries, root: root)
+        let library = app.context.isEmpty ? nil : library(declaring: app.context, among: manifest.libraries, root: root)
         if let library {
             manifest = try ManifestEdit.edit(manifestText, module: module, hotPackage: hotPackage, identity: identity, uses: [library])
         }
@@ -54,7 +54,7 @@ public struct Adoption: Sendable {
         let modulePath = "modules/\(module)/\(module).swift"
         let moduleFolder = root + "/modules/" + module
         if !isDirectory(moduleFolder) || listDirectory(moduleFolder).allSatisfy({ !$0.hasSuffix(".swift") }) {
-            note(modulePath, nil, Scaffold.module(module, context: app.context, imports: library.map { [$0] } ?? []))
+            note(modulePath, nil, Scaffold.module(module, context: app.context, imports: library.map { [$0] } ?? [], framework: manifest.framework))
         }
 
         if let hotJSON = try Scaffold.hotJSON(root: root, name: name, product: manifest.product) {

@@ -38,8 +38,9 @@ public struct AppEdit: Sendable {
     /// The labels of `Application(…)`'s arguments that follow `services:`.
     static let afterServices = ["onServerRunning", "eventLoopGroupProvider", "logger"]
 
-    /// Edits the app target's `files` (`targetPath`: their folder, for messages) for `module`.
-    public static func edit(_ files: [SourceFile], targetPath: String, module: String) throws(AdoptError) -> AppEdit {
+    /// Edits the app target's `files` (`targetPath`: their folder, for
+    /// messages) for `module`, the app serving with `framework`.
+    public static func edit(_ files: [SourceFile], targetPath: String, module: String, framework: Framework = .hummingbird) throws(AdoptError) -> AppEdit {
         var sources: [String: ParsedSource] = [:]
         for file in files {
             let source = ParsedSource(file.text)
@@ -53,6 +54,14 @@ public struct AppEdit: Sendable {
         // Where main begins.
         let entry = try Entry.find(in: paths.map { ($0, sources[$0]!) }, targetPath: targetPath)
         let hasTrial = files.contains { $0.text.contains("TrialLoad.runIfRequested()") }
+        if framework == .vapor {
+            if !hasTrial {
+                edits[entry.path, default: []] += try entry.trialEdits()
+                imports[entry.path, default: []].insert("HotNode")
+            }
+            try vaporEdits(files, sources: sources, targetPath: targetPath, module: module, edits: &edits, imports: &imports)
+            return try finish(files, sources: sources, edits: edits, imports: imports, context: "")
+        }
 
         // Where the Application is made.
         let made = paths.flatMap { path in
@@ -119,6 +128,14 @@ public struct AppEdit: Sendable {
             edits[appPath, default: []].append(.insert(block(route, indent: indent), at: appSource.lineStart(of: statement)))
             imports[appPath, default: []].insert("HotHummingbird")
         }
+        return try finish(files, sources: sources, edits: edits, imports: imports, context: context)
+    }
+
+    /// The files as `edits` and `imports` leave them; a file whose edit
+    /// would not parse is refused.
+    private static func finish(
+        _ files: [SourceFile], sources: [String: ParsedSource], edits: [String: [TextEdit]], imports: [String: Set<String>], context: String
+    ) throws(AdoptError) -> AppEdit {
         var changed: [SourceFile] = []
         for file in files {
             guard var fileEdits = edits[file.path] else { continue }

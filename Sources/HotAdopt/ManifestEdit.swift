@@ -2,8 +2,9 @@ import HotProject
 import SwiftSyntax
 
 /// What `hot adopt` changes in Package.swift (docs/EMBEDDING.md, "Adopting
-/// an app"): Hot's package as a dependency with the Hummingbird trait; on
-/// the app's executable target, Hot's three products, the module's target
+/// an app"): Hot's package as a dependency with the trait of the app's
+/// framework (Hummingbird or Vapor); on the app's executable target, Hot's
+/// products for that framework, the module's target
 /// and the linker flag that lets modules bind to the app's libraries; the
 /// module as a target of the package, built into the app; and the
 /// `patchable` setting on the app's own targets, so that `hot watch` patches
@@ -19,6 +20,8 @@ public struct ManifestEdit: Sendable {
     public let product: String
     /// The package's library targets (`.target`), each with its sources' folder.
     public let libraries: [(name: String, path: String)]
+    /// The framework the app serves with.
+    public let framework: Framework
 
     /// The tools version the trait on a dependency needs.
     static let toolsVersion = (major: 6, minor: 1)
@@ -51,9 +54,15 @@ public struct ManifestEdit: Sendable {
         guard let targets = argument("targets", of: package)?.expression.as(ArrayExprSyntax.self) else {
             throw .manifestShape("Package(...) has no `targets: [...]` array")
         }
-        guard let hummingbird = packageIdentities(in: dependencies).first(where: { $0.identity == "hummingbird" }) else { throw .noHummingbird }
-        _ = hummingbird
-        let app = try executableTarget(in: targets)
+        let identities = Set(packageIdentities(in: dependencies).map(\.identity))
+        let present = Framework.allCases.filter { identities.contains($0.identity) }
+        guard !present.isEmpty else { throw .noFramework }
+        let app = try executableTarget(in: targets, serving: present)
+        // The one the app's target depends on; the package's one when it has one.
+        let serving = present.filter { depends(app, on: $0) }
+        guard let framework = serving.count == 1 ? serving[0] : present.count == 1 ? present[0] : nil else {
+            throw .executable("the app's executable target depends on \(serving.isEmpty ? "neither" : "both") of Hummingbird and Vapor; hot adopt wires one")
+        }
         let appName = stringValue(argument("name", of: app)?.expression) ?? ""
         let targetPath = stringValue(argument("path", of: app)?.expression) ?? "Sources/" + appName
         let product = executableProduct(of: appName, in: argument("products", of: package)?.expression.as(ArrayExprSyntax.self)) ?? appName
@@ -69,10 +78,10 @@ public struct ManifestEdit: Sendable {
         var edits: [TextEdit] = []
         edits += try toolsVersionEdits(source, package: package)
         if !packageIdentities(in: dependencies).contains(where: { $0.identity == identity }) {
-            edits += source.append([#".package(path: "\#(hotPackage)", traits: ["Hummingbird"])"#], to: dependencies)
+            edits += source.append([#".package(path: "\#(hotPackage)", traits: ["\#(framework.name)"])"#], to: dependencies)
         }
         edits += patchableDeclaration(source, package: package)
-        edits += appEdits(source, app: app, module: module, identity: identity)
+        edits += appEdits(source, app: app, module: module, identity: identity, framework: framework)
         for library in targets.elements.compactMap({ $0.expression.as(FunctionCallExprSyntax.self) })
         where calledName(library) == "target" && stringValue(argument("name", of: library)?.expression) != module {
             edits += patchableEdits(source, target: library)
@@ -81,7 +90,7 @@ public struct ManifestEdit: Sendable {
             $0.expression.as(FunctionCallExprSyntax.self).map { stringValue(argument("name", of: $0)?.expression) == module } ?? false
         }
         if !hasModule {
-            edits += source.append([moduleTarget(module, identity: identity, uses: uses, unit: source.indentUnit)], to: targets)
+            edits += source.append([moduleTarget(module, identity: identity, framework: framework, uses: uses, unit: source.indentUnit)], to: targets)
         }
         let text = applying(edits, to: manifest)
         if ParsedSource.parse(text).hasError { throw .uneditable(file: "Package.swift") }
@@ -91,13 +100,13 @@ public struct ManifestEdit: Sendable {
             else { return nil }
             return (name, stringValue(argument("path", of: call)?.expression) ?? "Sources/" + name)
         }
-        return ManifestEdit(text: text, target: appName, targetPath: targetPath, product: product, libraries: libraries)
+        return ManifestEdit(text: text, target: appName, targetPath: targetPath, product: product, libraries: libraries, framework: framework)
     }
 
     /// The `.target(…)` of the module: an ordinary target of the package, so
     /// `swift build` builds it into the app as the module's built-in version.
-    static func moduleTarget(_ module: String, identity: String, uses: [String] = [], unit: String) -> String {
-        let dependencies = uses.map { "\"\($0)\"" } + [#".product(name: "Hot", package: "\#(identity)")"#, #".product(name: "Hummingbird", package: "hummingbird")"#]
+    static func moduleTarget(_ module: String, identity: String, framework: Framework, uses: [String] = [], unit: String) -> String {
+        let dependencies = uses.map { "\"\($0)\"" } + [#".product(name: "Hot", package: "\#(identity)")"#, framework.productDependency]
         return """
         .target(
         \(unit)name: "\(module)",
@@ -148,9 +157,9 @@ public struct ManifestEdit: Sendable {
     }
 
     /// The executable target's dependencies, patchable setting and linker flag.
-    private static func appEdits(_ source: ParsedSource, app: FunctionCallExprSyntax, module: String, identity: String) -> [TextEdit] {
+    private static func appEdits(_ source: ParsedSource, app: FunctionCallExprSyntax, module: String, identity: String, framework: Framework) -> [TextEdit] {
         var edits: [TextEdit] = []
-        let wanted = [#""\#(module)""#] + ["HotNode", "HotLifecycle", "HotHummingbird"].map { #".product(name: "\#($0)", package: "\#(identity)")"# }
+        let wanted = [#""\#(module)""#] + framework.hotProducts.map { #".product(name: "\#($0)", package: "\#(identity)")"# }
         if let dependencies = argument("dependencies", of: app)?.expression.as(ArrayExprSyntax.self) {
             let present = Set(dependencies.elements.map { $0.expression.trimmedDescription })
             edits += source.append(wanted.filter { !present.contains($0) }, to: dependencies)
@@ -174,22 +183,24 @@ public struct ManifestEdit: Sendable {
     }
 
     /// The app's target: the one executable target, or the one of several
-    /// that depends on Hummingbird.
-    private static func executableTarget(in targets: ArrayExprSyntax) throws(AdoptError) -> FunctionCallExprSyntax {
+    /// that depends on one of the frameworks `serving` (those the package has).
+    private static func executableTarget(in targets: ArrayExprSyntax, serving frameworks: [Framework]) throws(AdoptError) -> FunctionCallExprSyntax {
         let executables = targets.elements.compactMap { $0.expression.as(FunctionCallExprSyntax.self) }.filter { calledName($0) == "executableTarget" }
         if executables.count == 1 { return executables[0] }
-        let serving = executables.filter { dependsOnHummingbird($0) }
+        let serving = executables.filter { target in frameworks.contains { depends(target, on: $0) } }
         if serving.count == 1 { return serving[0] }
         if executables.isEmpty { throw .executable("no .executableTarget in targets: [...]") }
         let names = (serving.isEmpty ? executables : serving).map { stringValue(argument("name", of: $0)?.expression) ?? "?" }
-        throw .executable("\(names.count) executable targets (\(names.joined(separator: ", "))) and not one that alone depends on Hummingbird")
+        let what = frameworks.map(\.name).joined(separator: " or ")
+        throw .executable("\(names.count) executable targets (\(names.joined(separator: ", "))) and not one that alone depends on \(what)")
     }
 
-    private static func dependsOnHummingbird(_ target: FunctionCallExprSyntax) -> Bool {
+    /// Whether `target` depends on a product of `framework`'s package.
+    private static func depends(_ target: FunctionCallExprSyntax, on framework: Framework) -> Bool {
         guard let dependencies = argument("dependencies", of: target)?.expression.as(ArrayExprSyntax.self) else { return false }
         return dependencies.elements.contains { element in
             guard let call = element.expression.as(FunctionCallExprSyntax.self), calledName(call) == "product" else { return false }
-            return stringValue(argument("package", of: call)?.expression) == "hummingbird"
+            return stringValue(argument("package", of: call)?.expression) == framework.identity
         }
     }
 

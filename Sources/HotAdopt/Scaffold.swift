@@ -7,7 +7,8 @@ enum Scaffold {
     /// typed as the app's router calls it (Hummingbird's `Request`, the
     /// router's context, a `Response`); `imports`: the library target that
     /// declares the context.
-    static func module(_ module: String, context: String, imports: [String] = []) -> String {
+    static func module(_ module: String, context: String, imports: [String] = [], framework: Framework = .hummingbird) -> String {
+        if framework == .vapor { return vaporModule(module) }
         let imports = (["Hot", "Hummingbird"] + imports).sorted().map { "import \($0)" }.joined(separator: "\n")
         return """
         \(imports)
@@ -22,6 +23,29 @@ enum Scaffold {
                 // GET \(AppEdit.route): its types are the route's, the app's router context among them.
                 .function("\(AppEdit.export)") { (request: Request, context: \(context)) async throws -> Response in
                     "Hello from the hot module \(module)!\\n".response(from: request, context: context)
+                }
+            ])
+
+        """
+    }
+
+    /// The module's one file in a Vapor app: the handler of `AppEdit.route`,
+    /// typed as Vapor's async route handlers are.
+    static func vaporModule(_ module: String) -> String {
+        """
+        import Hot
+        import Vapor
+
+        // A hot module of this app. `swift build` builds it into the app (its
+        // built-in version); `hot deploy` loads a new version of it while the
+        // app serves. Edit the handler, run `hot deploy`, and GET \(AppEdit.route)
+        // answers with the new code.
+
+        let module = HotModule(
+            exports: [
+                // GET \(AppEdit.route), typed as Vapor's route handlers are.
+                .function("\(AppEdit.export)") { (request: Request) async throws -> Response in
+                    Response(status: .ok, body: .init(string: "Hello from the hot module \(module)!\\n"))
                 }
             ])
 

@@ -5,24 +5,27 @@ import HotProject
 
 /// `hot adopt [DIR] [--module NAME] [--hot-package DIR] [--apply]`.
 let adoptCommand = Command(
-    name: "adopt", summary: "make an existing Hummingbird app's package a hot host (shows the diff; --apply writes it)",
+    name: "adopt", summary: "make an existing Hummingbird or Vapor app's package a hot host (shows the diff; --apply writes it)",
     usage: "adopt [DIR] [--module NAME] [--hot-package DIR] [--apply]",
     details: """
         Shows, as a unified diff, what makes the SwiftPM package in DIR (default: the
-        current folder), whose executable target serves with Hummingbird, a Hot host,
-        and with --apply writes it:
+        current folder), whose executable target serves with Hummingbird 2 or Vapor 4,
+        a Hot host, and with --apply writes it:
 
           Package.swift   Hot's package as a dependency (by path, with the Hummingbird
-                          trait); on the app's executable target Hot's products HotNode,
-                          HotLifecycle and HotHummingbird, the module's target, and
+                          or the Vapor trait); on the app's executable target Hot's
+                          products (HotNode, HotLifecycle and HotHummingbird; or
+                          HotNode and HotVapor), the module's target, and
                           -Xlinker --export-dynamic; the module as a target of the package,
                           built into the app (its built-in version)
           main            TrialLoad.runIfRequested() first (main.swift, or the @main
-                          type's main()); the node started where the Application is made,
-                          before the server, and run as one of its services
-          a route         GET /hot on the Application's router, answered by the module
-          modules/NAME/   the module: one export, the route's handler, typed with the
-                          router's request context
+                          type's main())
+          the node        Hummingbird: started where the Application is made, before
+                          the server, and run as one of its services; Vapor: made in
+                          configure(_ app: Application) and handed to app.lifecycle
+          a route         GET /hot, answered by the module
+          modules/NAME/   the module: one export, the route's handler, typed as the
+                          app's routes are (with the router's request context)
           hot.json        the project, its "host" naming the app's executable product
           .gitignore      .hot/
 

@@ -205,13 +205,13 @@ struct AdoptTests {
     func refusals() throws {
         let scratch = try Scratch()
         defer { scratch.close() }
-        // No Hummingbird at all.
-        let noHummingbird = Self.manifest.replacing("hummingbird-project/hummingbird.git", with: "vapor/vapor.git")
-        try writePackage(scratch, "plain", manifest: noHummingbird)
+        // Neither Hummingbird nor Vapor.
+        let noFramework = Self.manifest.replacing("hummingbird-project/hummingbird.git", with: "apple/swift-nio.git")
+        try writePackage(scratch, "plain", manifest: noFramework)
         // Package.swift is fine, the app is not: its edit must not be written either.
         try writePackage(scratch, "noapp", build: Self.build.replacing("let app = Application(", with: "let app = makeApp("))
 
-        for (folder, reason) in [("plain", "does not depend on Hummingbird"), ("noapp", "no `Application(router: ...)` in Sources/App")] {
+        for (folder, reason) in [("plain", "depends on neither Hummingbird nor Vapor"), ("noapp", "no `Application(router: ...)` in Sources/App")] {
             let before = try snapshot(scratch, folder)
             for arguments in [["adopt"], ["adopt", "--apply"]] {
                 let refused = try scratch.hot(arguments, in: folder)

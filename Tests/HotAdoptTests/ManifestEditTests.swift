@@ -219,8 +219,56 @@ import Testing
         #expect(text.contains(PatchableSetting.declaration))
     }
 
+    /// The shape `vapor new` gives (tools 6.0, one executable target named
+    /// App with its settings in a computed `swiftSettings`, no products):
+    /// the manifest of the Vapor app the end-to-end test adopts.
+    static var vaporShape: String {
+        get throws {
+            let root = parentDirectory(parentDirectory(parentDirectory(#filePath)))
+            return String(decoding: try #require(readFile(root + "/Tests/Fixtures/VaporNotesApp/Package.swift")), as: UTF8.self)
+        }
+    }
+
+    @Test func vaporShape() throws {
+        let manifest = try Self.vaporShape
+        let edited = try edit(manifest)
+        #expect(edited.framework == .vapor)
+        #expect(edited.target == "App" && edited.targetPath == "Sources/App" && edited.product == "App")
+        let text = edited.text
+        #expect(text.hasPrefix("// swift-tools-version:6.1\n"), "\(text)")
+        #expect(text.contains(#".package(path: "/opt/src/Hot-Main", traits: ["Vapor"]),"#), "\(text)")
+        #expect(!text.contains("Hummingbird") && !text.contains("HotLifecycle"), "\(text)")
+        #expect(
+            text.contains("""
+                                .product(name: "Vapor", package: "vapor"),
+                                "routes",
+                                .product(name: "HotNode", package: "hot-main"),
+                                .product(name: "HotVapor", package: "hot-main"),
+                            ],
+                            swiftSettings: swiftSettings + patchable,
+                            linkerSettings: [.unsafeFlags(["-Xlinker", "--export-dynamic"])]
+                """), "\(text)")
+        #expect(
+            text.contains(#"dependencies: [.product(name: "Hot", package: "hot-main"), .product(name: "Vapor", package: "vapor")],"#),
+            "the module imports Vapor: \(text)")
+        #expect(text.contains(PatchableSetting.declaration + "\n\n// A notes service"), "above the package and its comment: \(text)")
+        // The test target is not the app's: it keeps its settings.
+        #expect(text.components(separatedBy: "swiftSettings: swiftSettings\n").count == 2, "\(text)")
+        #expect(try edit(text).text == text, "a second edit changes nothing")
+
+        // A package with both frameworks: the one its app's target depends on.
+        let vapor = #".package(url: "https://github.com/vapor/vapor.git", from: "4.115.0"),"#
+        let both = manifest.replacing(vapor, with: vapor + #".package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.0.0"),"#)
+        try #require(both != manifest)
+        #expect(try edit(both).framework == .vapor)
+        let neither = both.replacing(#".product(name: "Vapor", package: "vapor"),"#, with: "")
+        #expect(throws: AdoptError.executable("the app's executable target depends on neither of Hummingbird and Vapor; hot adopt wires one")) {
+            try edit(neither)
+        }
+    }
+
     @Test func refusals() {
-        #expect(throws: AdoptError.noHummingbird) {
+        #expect(throws: AdoptError.noFramework) {
             try edit("""
                 // swift-tools-version:6.1
                 import PackageDescription
@@ -254,7 +302,7 @@ import Testing
                 let package = Package(name: "x", dependencies: [.package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.0.0")])
                 """)
         }
-        for error in [AdoptError.noHummingbird, .noToolsVersion, .executable("two"), .manifestShape("m")] {
+        for error in [AdoptError.noFramework, .noToolsVersion, .executable("two"), .manifestShape("m")] {
             #expect(!error.description.contains("\n"))
         }
     }
