@@ -210,17 +210,9 @@ struct HummingbirdAppTests {
     /// patched back.
     private func hostCodeIsPatched(_ scratch: Scratch, port: Int, app: RunningApp) async throws {
         let connection = try KeepAliveConnection(port: port)
-        let before = try connection.get("/host")
-        #expect(before.status == 200 && before.body == "Hello from the app's own code", "\(before.body)\n\(app.log())")
         let watch = try WatchProcess(scratch)
         defer { watch.stop() }
-        try watch.expect("watching the host's own code (App, Server, Shared)")
-        let greeting = "app/Sources/App/HostGreeting.swift"
-        let original = try scratch.read(greeting)
-        try scratch.write(greeting, original.replacingOccurrences(of: "Hello from", with: "Patched into"))
-        try watch.expect("App: 1 function patched  build ")
-        let after = try connection.get("/host")
-        #expect(after.status == 200 && after.body == "Patched into the app's own code", "\(after.body)\n\(app.log())")
+        let (greeting, original) = try watch.patchHostGreeting(scratch, on: connection, app: app)
 
         let builder = "app/Sources/App/App.swift"
         let registration = try scratch.read(builder)
@@ -321,8 +313,10 @@ final class RunningApp: @unchecked Sendable {
     private var logPath = ""
 
     /// Runs `folder`/.build/debug/`executable` with `arguments`, PORT and
-    /// `environment` set, and waits until it answers GET /health.
-    func start(in folder: String, port: Int, executable: String = "Server", arguments: [String] = [], environment: [String: String] = [:]) throws {
+    /// `environment` set, and waits until it answers GET `ready` with 200.
+    func start(
+        in folder: String, port: Int, executable: String = "Server", arguments: [String] = [], environment: [String: String] = [:], ready: String = "/health"
+    ) throws {
         logPath = folder + "/.hot/app.log"
         try FileManager.default.createDirectory(atPath: folder + "/.hot", withIntermediateDirectories: true)
         guard FileManager.default.createFile(atPath: logPath, contents: nil) else { throw AppFailure(log: "cannot create \(logPath)") }
@@ -338,7 +332,7 @@ final class RunningApp: @unchecked Sendable {
         try process.run()
         self.process = process
         for _ in 0..<600 {
-            if let answer = try? KeepAliveConnection(port: port, timeout: 5).get("/health"), answer.status == 200 { return }
+            if let answer = try? KeepAliveConnection(port: port, timeout: 5).get(ready), answer.status == 200 { return }
             guard process.isRunning else { throw AppFailure(log: log()) }
             usleep(100_000)
         }

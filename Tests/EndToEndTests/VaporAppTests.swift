@@ -5,7 +5,9 @@ import Testing
 /// The app of `hot init --template vapor`, built with the real Vapor and run
 /// as the node: its handlers, middleware and responder are swapped on a
 /// keep-alive connection and then 50 times under load, a purge cancels a
-/// request in flight, and `hot stop` ends the app.
+/// request in flight, a wrongly typed export is refused, the app's own code
+/// is patched by `hot watch`, and `hot stop` ends the app. Then a Vapor app
+/// nobody made for Hot is adopted, built, tested and deployed into.
 @Suite("Vapor app", .serialized)
 struct VaporAppTests {
     static let deploys = 50
@@ -83,7 +85,9 @@ struct VaporAppTests {
 
         try await swapUnderLoad(scratch, port: port, app: app)
         try purgeCancelsSlowRequest(scratch, port: port, release: Self.deploys + 2)
+        try wrongTypedExportIsRefused(scratch, port: port)
         try missingPackageIsRefused(scratch)
+        try await hostCodeIsPatched(scratch, port: port, app: app)
         try failedHandleAnswersItsReason(scratch, port: port, app: app)
 
         let stopped = try scratch.hot(["stop"])
@@ -91,6 +95,128 @@ struct VaporAppTests {
         #expect(app.exitStatus(within: .seconds(30)) == 0, "hot stop ends the app, with status 0: \(app.log())")
         #expect(!FileManager.default.fileExists(atPath: scratch.path("app/.hot/node.sock")))
         #expect(!FileManager.default.fileExists(atPath: scratch.path("app/.hot/node.pid")))
+
+        try await adoptedApp(scratch)
+    }
+
+    /// A Vapor app of the shape `vapor new` gives, with a model, a store, a
+    /// controller and its own tests (Tests/Fixtures/VaporNotesApp), is made
+    /// a host by `hot adopt --apply`, built by SwiftPM alone, passes its own
+    /// tests, serves the module's route beside its own, takes a deploy on
+    /// the same connection with its notes kept, and ends with `hot stop`.
+    ///
+    /// It is built in the folder the template app was built in, with that
+    /// build's `.build`: the same paths and the same packages, so SwiftPM
+    /// builds Vapor once for both.
+    private func adoptedApp(_ scratch: Scratch) async throws {
+        let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures/VaporNotesApp").path
+        let files = FileManager.default
+        try files.moveItem(atPath: scratch.path("app"), toPath: scratch.path("template"))
+        try files.copyItem(atPath: fixture, toPath: scratch.path("app"))
+        try files.moveItem(atPath: scratch.path("template/.build"), toPath: scratch.path("app/.build"))
+        try files.removeItem(atPath: scratch.path("template"))
+        try ".build/\n".write(toFile: scratch.path("app/.gitignore"), atomically: true, encoding: .utf8)
+        let repository = try scratch.run("/usr/bin/env", ["git", "init", "-q"], in: scratch.path("app"))
+        try #require(repository.status == 0, "\(repository)")
+
+        let adopted = try scratch.hot(["adopt", "--apply"])
+        try #require(adopted.status == 0, "\(adopted)")
+        #expect(adopted.stdout.contains(#"traits: ["Vapor"]"#) && adopted.stdout.contains("HotNodeLifecycle.project()"), "\(adopted)")
+        let again = try scratch.hot(["adopt"])
+        #expect(again.status == 0 && again.stdout.contains("nothing to do"), "\(again)")
+        // The app's own tests, and one of the hot route, in-process.
+        try scratch.write(
+            "app/Tests/AppTests/HotRouteTests.swift",
+            """
+            @testable import App
+            import Testing
+            import VaporTesting
+
+            @Test("the module's route answers in-process")
+            func hotRoute() async throws {
+                try await withApp(configure: configure) { app in
+                    try await app.testing().test(.GET, "hot") { response async in
+                        #expect(response.body.string == "Hello from the hot module routes!\\n")
+                    }
+                }
+            }
+
+            """)
+        let building = ContinuousClock.now
+        let built = try await offPool { try scratch.swiftBuild(["--product", "App"], in: "app") }
+        try #require(built.status == 0, "\(built)")
+        // Vapor's build is the template's: this builds the app's own targets and Hot's adapter.
+        print("the adopted Vapor app built in \(ContinuousClock.now - building)")
+        let tested = try await offPool {
+            try scratch.run("/usr/bin/env", ["swift", "test"], in: scratch.path("app"), environment: ["TMPDIR": scratch.path(".tmp")])
+        }
+        #expect(tested.status == 0, "\(tested)")
+        for test in ["\"it works\"", "\"a note written is listed\"", "\"the module's route answers in-process\""] {
+            #expect(tested.stdout.contains("Test \(test) passed"), "\(test): \(tested)")
+        }
+
+        let app = RunningApp()
+        defer { app.stop() }
+        let port = Int(try freeLoopbackPort())
+        try await offPool { try app.start(in: scratch.path("app"), port: port, executable: "App", ready: "/") }
+        let connection = try KeepAliveConnection(port: port)
+        let hello = try connection.get("/hot")
+        #expect(hello.status == 200 && hello.body == "Hello from the hot module routes!\n", "\(hello.body)\n\(app.log())")
+        let note = try connection.post("/notes", json: #"{"text":"milk"}"#)
+        #expect(note.status == 200 && note.body.contains(#""id":1"#), "\(note.status) \(note.body)")
+
+        let module = "app/modules/routes/routes.swift"
+        try scratch.write(module, try scratch.read(module).replacingOccurrences(of: "Hello from the hot module", with: "Hi from the hot module"))
+        let deployed = try await offPool { try scratch.hot(["deploy"]) }
+        try #require(deployed.status == 0, "\(deployed)\n\(app.log())")
+        #expect(deployed.stdout.contains("routes v0 -> v1"), "\(deployed)")
+        #expect(try connection.get("/hot").body == "Hi from the hot module routes!\n")
+        let notes = try connection.get("/notes")
+        #expect(notes.status == 200 && notes.body.contains(#""text":"milk""#), "the app's own state is kept: \(notes.body)")
+
+        let stopped = try scratch.hot(["stop"])
+        #expect(stopped.status == 0, "\(stopped)")
+        #expect(app.exitStatus(within: .seconds(30)) == 0, "hot stop ends the adopted app: \(app.log())")
+    }
+
+    /// The app's guestbook reaches `sign` on every request
+    /// (`node.handler("routes", "sign", with: guestbook)`); a version whose
+    /// `sign` has another type is refused by `hot deploy` in one line, and
+    /// the app answers from the version it runs.
+    private func wrongTypedExportIsRefused(_ scratch: Scratch, port: Int) throws {
+        let path = "app/modules/routes/routes.swift"
+        let source = try scratch.read(path)
+        // `sign` now answers a Greeting, not a Response.
+        let other = source.replacingOccurrences(
+            of: "guestbook: Guestbook) async throws -> Response in", with: "guestbook: Guestbook) async throws -> Greeting in"
+        ).replacingOccurrences(of: "\n                .encodeResponse(for: request)", with: "")
+        try #require(other != source)
+        try scratch.write(path, other)
+        let deployed = try scratch.hot(["deploy"])
+        #expect(deployed.status != 0, "\(deployed)")
+        let lines = deployed.stderr.split(separator: "\n").filter { $0.contains("export 'sign' is") }
+        #expect(lines.count == 1, "\(deployed)")
+        #expect(
+            lines.first.map { $0.contains("Guestbook) async throws -> Greeting, the host calls it as (Request, Guestbook) async throws -> Response; the node keeps v") } == true,
+            "\(deployed)")
+        try scratch.write(path, source)
+        let signed = try KeepAliveConnection(port: port).post("/sign/cy")
+        #expect(signed.status == 200 && signed.body.contains("cy signed; 3 names so far"), "\(signed.status) \(signed.body)")
+    }
+
+    /// The app's own code is patched while it serves: with `hot watch`
+    /// running, a save of `hostGreeting()` (what GET /host answers) is
+    /// answered from the new code on the same connection, with no restart,
+    /// and the code saved back is patched back.
+    private func hostCodeIsPatched(_ scratch: Scratch, port: Int, app: RunningApp) async throws {
+        let connection = try KeepAliveConnection(port: port)
+        let watch = try WatchProcess(scratch)
+        defer { watch.stop() }
+        let (greeting, original) = try watch.patchHostGreeting(scratch, on: connection, app: app)
+        try scratch.write(greeting, original)
+        let deadline = ContinuousClock.now + .seconds(120)
+        while watch.count("App: 1 function patched  build ") < 2, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(try connection.get("/host").body == "Hello from the app's own code", "\(watch.output)")
     }
 
     /// Keep-alive clients send requests without pause while `deploys`

@@ -303,3 +303,24 @@ extension Scratch {
         try text.write(toFile: path(relative), atomically: false, encoding: .utf8)
     }
 }
+
+extension WatchProcess {
+    /// In an app of a template (`hot init --template hummingbird` or
+    /// `vapor`) that serves on `connection`, with this watch just started:
+    /// saves Sources/App/HostGreeting.swift with its greeting changed, waits
+    /// for the patch, and checks GET /host answers from the new code, where
+    /// it answered from the built code before. Returns the file and its text
+    /// as it was, to save back.
+    func patchHostGreeting(_ scratch: Scratch, on connection: KeepAliveConnection, app: RunningApp) throws -> (path: String, text: String) {
+        let before = try connection.get("/host")
+        #expect(before.status == 200 && before.body == "Hello from the app's own code", "\(before.body)\n\(app.log())")
+        try expect("watching the host's own code (App, Server, Shared)")
+        let greeting = "app/Sources/App/HostGreeting.swift"
+        let original = try scratch.read(greeting)
+        try scratch.write(greeting, original.replacingOccurrences(of: "Hello from", with: "Patched into"))
+        try expect("App: 1 function patched  build ")
+        let after = try connection.get("/host")
+        #expect(after.status == 200 && after.body == "Patched into the app's own code", "\(after.body)\n\(app.log())")
+        return (greeting, original)
+    }
+}
