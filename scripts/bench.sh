@@ -4,7 +4,8 @@
 #   1     in-process call costs: Benchmarks/ExternalCalls (ordo-one/benchmark)
 #   2, 6  swap latency and memory: Benchmarks/hotbench
 #   3-5,7 whole processes: scripts/bench/process.sh
-#   8, 10 the Hummingbird app: scripts/bench/hummingbird.sh
+#   8, 10 the Hummingbird app: scripts/bench/server.sh BIN hummingbird
+#   16    the Vapor app: scripts/bench/server.sh BIN vapor
 #   11    hot watch: scripts/bench/watch.sh
 #   12, 13  the load curve and compaction: not run here but by
 #         `make bench-curve` (scripts/bench/curve.sh), whose last results,
@@ -93,8 +94,12 @@ BENCH_SUMMARY="$work/summary" "$root/scripts/bench/process.sh" "$bin" > "$work/p
 phase "figures 3, 4, 5 and 7 (process.sh)"
 
 echo "figures 8 and 10: the Hummingbird app under wrk" >&2
-BENCH_SUMMARY="$work/summary" "$root/scripts/bench/hummingbird.sh" "$bin" > "$work/hummingbird.md"
-phase "figures 8 and 10 (hummingbird.sh, with the app's release build)"
+BENCH_SUMMARY="$work/summary" "$root/scripts/bench/server.sh" "$bin" hummingbird > "$work/hummingbird.md"
+phase "figures 8 and 10 (server.sh hummingbird, with the app's release build)"
+
+echo "figure 16: the Vapor app under wrk" >&2
+BENCH_SUMMARY="$work/summary" "$root/scripts/bench/server.sh" "$bin" vapor > "$work/vapor.md"
+phase "figure 16 (server.sh vapor, with the app's release build)"
 
 echo "figure 11: hot watch" >&2
 BENCH_SUMMARY="$work/summary" "$root/scripts/bench/watch.sh" "$bin" > "$work/watch.md"
@@ -139,6 +144,12 @@ hb_edit_seconds=$(get hb_edit_seconds)
 hb_route=$(get hb_route_ratio)
 hb_route_rps=$(get hb_route_rps_ratio)
 hb_builtin=$(get hb_builtin_ratio)
+vp_p99=$(get vp_p99_ratio)
+vp_rps=$(get vp_rps_ratio)
+vp_non2xx=$(get vp_non2xx)
+vp_route=$(get vp_route_ratio)
+vp_route_rps=$(get vp_route_rps_ratio)
+vp_builtin=$(get vp_builtin_ratio)
 watch_swiftc=$(get watch_swiftc_ratio)
 watch_jobs=$(get watch_jobs_ratio)
 watch_seconds=$(get watch_seconds)
@@ -200,6 +211,11 @@ single figures move between runs while the ratios hold better.
 | 8. hot route, a loaded version / the same handler compiled into the app: p50 latency | $hb_route | at most 1.02 | $(meets "$hb_route" 1.02) |
 | 8. the same, requests/s | $hb_route_rps | at least 0.98 | $(meets_at_least "$hb_route_rps" 0.98) |
 | 8. hot route, the built-in version / the same handler compiled into the app: p50 latency | $hb_builtin | | |
+| 16. Vapor app, a load every second / none: p99 latency | $vp_p99 | at most 1.2 | $(meets "$vp_p99" 1.2) |
+| 16. the same, requests/s | $vp_rps | at least 0.95 | $(meets_at_least "$vp_rps" 0.95) |
+| 16. non-2xx responses and socket errors | $vp_non2xx | 0 | $(meets "$vp_non2xx" 0) |
+| 16. hot route (middleware and handler), a loaded version / the same handler compiled into the app: p50 latency, requests/s | $vp_route, $vp_route_rps | | |
+| 16. the same, the built-in version: p50 latency | $vp_builtin | | |
 | 10. edit to live of a module importing Hummingbird / bare swiftc | $hb_edit ($hb_edit_seconds s) | at most 1.15 | $(meets "$hb_edit" 1.15) |
 | 11. save to first new answer under \`hot watch\` / bare swiftc, one file | $watch_swiftc ($watch_seconds s) | at most 0.6 | $(meets "$watch_swiftc" 0.6) |
 | 11. the same / the driver's jobs (frontend, autolink, link) alone | $watch_jobs | at most 1.15 | $(meets "$watch_jobs" 1.15) |
@@ -253,6 +269,8 @@ MD
   cat "$work/process.md"
   echo
   cat "$work/hummingbird.md"
+  echo
+  cat "$work/vapor.md"
   echo
   cat "$work/watch.md"
   echo
