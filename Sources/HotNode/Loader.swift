@@ -45,6 +45,9 @@ final class Loader: ModuleLoader {
         self.spare = spare ? trialExecutable.map { TrialSpare(executable: $0, readyTimeout: trialTimeout, logger: logger) } : nil
     }
 
+    /// How long after a trial that no load follows the spare is replaced.
+    static let refillDelay: Duration = .seconds(2)
+
     /// Starts the spare trial child, so that even the first trial finds it.
     func prepareTrials() { spare?.prepare() }
 
@@ -99,6 +102,8 @@ final class Loader: ModuleLoader {
         if checksHost, let host = descriptor.host, host != HostFingerprint.current {
             throw .hostMismatch(module: descriptor.name, expected: HostFingerprint.current, found: host)
         }
+        // The object is mapped: the spare a trial used may be replaced now.
+        spare?.prepare()
         return ModuleImage(descriptor: descriptor, path: path, bytes: Int(info.st_size)) { () throws(LoadError) in
             guard let entry = Self.symbol(handle.pointer, "hot_module_entry") else {
                 throw .badFile(path: path, reason: "no hot_module_entry symbol")
@@ -190,9 +195,10 @@ final class Loader: ModuleLoader {
                 code: .badFile)
         }
         defer { trialSlots.signal() }
-        // After the trial, not during it: a fresh spare's start-up must not
-        // compete with this trial for the processor.
-        defer { spare?.prepare() }
+        // After the load this trial precedes (`open` asks then), not during
+        // the trial or the load: a fresh spare's start-up must not compete
+        // with them for the processor.
+        defer { spare?.prepare(after: Self.refillDelay) }
         let started = ContinuousClock.now
         let (inSpare, exports) = try TrialLoad.check(path, executable: trialExecutable, timeout: trialTimeout, spare: spare)
         trialPassed.withLock { $0[identity] = .some(exports) }

@@ -47,6 +47,12 @@ final class TrialSpare: @unchecked Sendable {
         var failedStarts = 0
         /// Spares did not say they were ready: this executable does not run them.
         var gaveUp = false
+        /// The keeper starts no spare before this: a trial defers the refill
+        /// past the load it precedes (`prepare(after:)`); the load, or
+        /// `close`, ends the wait.
+        var notBefore: ContinuousClock.Instant?
+        /// The keeper is waiting for `notBefore`: no spare is starting yet.
+        var deferring = false
     }
 
     init(executable: String, readyTimeout: Duration, logger: Logger?) {
@@ -63,9 +69,23 @@ final class TrialSpare: @unchecked Sendable {
         getenv(TrialLoad.spareVariable).map { String(cString: $0) } != "0"
     }
 
-    /// Starts a spare in the background unless one is ready or starting.
-    func prepare() {
+    /// Starts a spare in the background unless one is ready or starting;
+    /// with `delay`, not before that much time has passed, or before the
+    /// next `prepare()` without one. A trial asks with a delay and the load
+    /// that follows it without: the spare's start-up (a whole start of the
+    /// executable) then comes after the load rather than beside it, and in
+    /// a fleet on shared cores, after the stage phase in which every node
+    /// runs its trial (Benchmarks/NOTES.md, figure 5). The delay is the
+    /// bound for a trial that no load follows.
+    func prepare(after delay: Duration? = nil) {
         let start = condition.withLock {
+            if let delay {
+                let until = ContinuousClock.now + delay
+                state.notBefore = max(state.notBefore ?? until, until)
+            } else {
+                state.notBefore = nil
+                condition.broadcast()
+            }
             guard state.ready == nil, !state.keeping, !state.closed, !state.gaveUp else { return false }
             state.keeping = true
             return true
@@ -88,7 +108,8 @@ final class TrialSpare: @unchecked Sendable {
     func take() -> Subprocess? {
         let taken = condition.withLock { () -> Subprocess? in
             let deadline = ContinuousClock.now + readyTimeout + Self.takeSlack
-            while state.keeping, state.ready == nil, !state.closed {
+            // A keeper still deferring its start has no spare to wait for.
+            while state.keeping, state.ready == nil, !state.closed, !state.deferring {
                 if !condition.wait(until: deadline) { break }
             }
             defer { state.ready = nil }
@@ -143,7 +164,7 @@ final class TrialSpare: @unchecked Sendable {
         // the node serves meanwhile. A trial handed to the spare runs there
         // too; on an idle machine that costs nothing.
         lowerThreadPriority(nice: Self.spareNice)
-        while let child = start() {
+        while waitUntilDue(), let child = start() {
             // Until it ends: it died waiting, or a trial or `close` took it.
             while true {
                 do { if try Subprocess.firstExited(of: [child]) != nil { break } } catch { break }
@@ -166,6 +187,28 @@ final class TrialSpare: @unchecked Sendable {
                 return again
             }
             guard again else { return }
+        }
+    }
+
+    /// Waits, as keeper, until a spare may start (`notBefore`); false, with
+    /// `keeping` cleared, when `close` came first.
+    private func waitUntilDue() -> Bool {
+        condition.withLock {
+            while let due = state.notBefore, !state.closed {
+                if ContinuousClock.now >= due {
+                    state.notBefore = nil
+                    break
+                }
+                state.deferring = true
+                _ = condition.wait(until: due)
+            }
+            state.deferring = false
+            guard !state.closed else {
+                state.keeping = false
+                condition.broadcast()
+                return false
+            }
+            return true
         }
     }
 

@@ -141,6 +141,50 @@ struct TrialSpareTests {
         #expect(try scratch.hot(["call", "probe:v"]).stdout == "1\n")
     }
 
+    @Test("a trial that no load follows yet defers the spare's replacement: the fresh spare starts with the load, not beside the trial")
+    func refillWaitsForTheLoad() throws {
+        let scratch = try Scratch()
+        defer { scratch.close() }
+        let node = try Self.startNode(scratch)
+        let log = scratch.path("trials.log")
+        let file = try Self.stage(scratch, "probe", onLoad: Self.recordTrial(to: log))
+        let before = try Self.spare(of: node)
+
+        // The stage phase's check: the trial alone.
+        let checkSent = Self.boottime()
+        _ = try Self.client(scratch).request(.check(files: [file]))
+        #expect(Self.trials(log).map(\.pid) == [before], "\(Self.trials(log))")
+        // A pause no refill would wait out before: one started beside the
+        // trial would be older than the load by at least this.
+        usleep(300_000)
+        let loadSent = Self.boottime()
+        #expect(try Self.load(scratch, file) == nil)
+        let fresh = try Self.spare(of: node, not: before)
+        let started = try #require(Self.startTime(of: fresh))
+        // Not before the load, or the bound on the deferral (Loader.refillDelay,
+        // 2 s after the trial) when the load came later than that; /proc
+        // counts in 10 ms ticks.
+        let due = min(loadSent, checkSent + 2.0) - 0.02
+        #expect(started >= due, "the fresh spare started \(Int((due - started) * 1000)) ms before the load asked for it")
+        #expect(Self.trials(log).count == 1, "the load reuses the check's passed trial: \(Self.trials(log))")
+    }
+
+    /// Seconds since boot (CLOCK_BOOTTIME, the clock /proc's start times count on).
+    static func boottime() -> Double {
+        var now = timespec()
+        clock_gettime(CLOCK_BOOTTIME, &now)
+        return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+    }
+
+    /// When `pid` started, in seconds since boot, from /proc (field 22, in ticks).
+    static func startTime(of pid: pid_t) -> Double? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else { return nil }
+        // Fields from the state on: the state is field 3, the start time field 22.
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 19, let ticks = Double(fields[19]) else { return nil }
+        return ticks / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
     @Test("a module that crashes in its on-load hook: refused, the node lives, and the next module passes its trial promptly in a fresh spare")
     func crashThenFreshSpare() throws {
         let scratch = try Scratch()
