@@ -56,8 +56,10 @@ cache=${HOT_BENCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/hot-bench}
 mkdir -p "$cache"
 exec 9>"$cache/$framework.lock"
 flock 9
-app="$cache/$framework"
-kept="$cache/$framework.build"
+# Not named as the framework: the app's folder is its package's identity,
+# which must not be its dependency's.
+app="$cache/$framework-app"
+kept="$cache/$framework-app.build"
 rm -rf "$kept"
 [ ! -d "$app/.build" ] || mv "$app/.build" "$kept"
 rm -rf "$app"
