@@ -17,6 +17,9 @@ public struct FleetRollout: Codable, Sendable, Equatable {
     }
 
     public var release: String
+    /// This rollout's own name, random: a node's refusal names the rollout
+    /// it refused, so that a later rollout of the same release is tried afresh.
+    public var attempt: String
     /// The release committed before; nil for a fleet's first.
     public var previous: String?
     public var nodes: [String]
@@ -46,6 +49,8 @@ public struct FleetNodeReport: Codable, Sendable, Equatable {
     public var staged: String?
     public var state: State
     public var failedRelease: String?
+    /// The rollout (`FleetRollout.attempt`) whose release failed here; nil for the committed release.
+    public var failedAttempt: String?
     public var reason: String?
     /// "ok", or why a module's `health` export said otherwise.
     public var health: String
