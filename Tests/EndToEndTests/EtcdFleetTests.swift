@@ -121,6 +121,31 @@ struct EtcdFleetTests {
         for name in fleet.names { #expect(try fleet.edition(on: name) == 2, "\(name): \(resumed.stdout)") }
     }
 
+    @Test("a node cut off (its follower stopped) drops out when its lease ends, is left out of the deploy, and catches up when it returns")
+    func cutOffNodeCatchesUp() throws {
+        let fleet = try EtcdFleet(nodes: 3)
+        defer { fleet.close() }
+        let store = FleetStore(etcd: EtcdClient(endpoints: fleet.cluster.endpoints), fleet: "web", cookie: [1])
+        try fleet.waitUntil("every node registered") { try store.nodes().count == 3 }
+        let follower = try fleet.followerPid("n3")
+        kill(follower, SIGSTOP)
+        defer { kill(follower, SIGCONT) }
+        let stopped = ContinuousClock.now
+        try fleet.waitUntil("n3's lease ends", timeout: .seconds(30)) { try store.nodes()[fleet.id("n3")] == nil }
+        #expect(ContinuousClock.now - stopped > .seconds(5), "the lease outlives a pause shorter than its TTL")
+        try fleet.writeEdition(2)
+        let deployed = try fleet.hot(["deploy", "--etcd", fleet.cluster.urls, "--fleet", "web"])
+        #expect(deployed.status == 0, "\(deployed)")
+        #expect(deployed.stdout.contains("to 2 nodes"), "\(deployed)")
+        #expect(try fleet.edition(on: "n1") == 2 && fleet.edition(on: "n2") == 2)
+        #expect(try fleet.edition(on: "n3") == 1, "cut off: untouched")
+        let committed = try #require(try store.control().committed)
+
+        kill(follower, SIGCONT)
+        try fleet.waitUntil("n3 runs the committed release again", timeout: .seconds(30)) { try fleet.edition(on: "n3") == 2 }
+        try fleet.waitUntil("n3 reports it under a new lease", timeout: .seconds(30)) { try store.nodes()[fleet.id("n3")]?.release == committed }
+    }
+
     @Test("a node failing its health check stops a rolling deploy through etcd and the committed nodes go back")
     func healthFailureRollsBack() throws {
         let fleet = try EtcdFleet(nodes: 3, unhealthy: ["n2"])
@@ -209,6 +234,12 @@ private final class EtcdFleet {
     func edition(on name: String) throws -> Int? {
         let call = try hot(["call", "hello:edition", "--node", "unix:" + scratch.path("app/.hot/nodes/\(name)/node.sock")])
         return Int(call.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    /// The pid of a node's follower.
+    func followerPid(_ name: String) throws -> pid_t {
+        let text = try scratch.read("app/.hot/nodes/\(name)/follower.pid")
+        return try #require(pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)))
     }
 
     /// `hot fleet status --json`.
