@@ -26,6 +26,10 @@ struct EtcdFleetTests {
         let nodes = try #require(status["nodes"] as? [[String: Any]], "\(status)")
         #expect(Set(nodes.compactMap { $0["node"] as? String }) == Set(fleet.names.map(fleet.id)))
         for node in nodes { #expect(node["release"] as? String == committed, "\(node)") }
+        // Committed fleet-wide, the release becomes what each node boots.
+        for name in fleet.names {
+            try fleet.waitUntil("\(name) makes v2 permanent") { try fleet.permanentVersion(on: name) == 2 }
+        }
 
         // A later build exists on the machine, but the fleet committed edition 2: the new node runs 2.
         try fleet.writeEdition(3)
@@ -234,6 +238,14 @@ private final class EtcdFleet {
     func edition(on name: String) throws -> Int? {
         let call = try hot(["call", "hello:edition", "--node", "unix:" + scratch.path("app/.hot/nodes/\(name)/node.sock")])
         return Int(call.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    /// The version of `hello` a node boots after a restart.
+    func permanentVersion(on name: String) throws -> Int? {
+        let status = try hot(["status", "--node", "unix:" + scratch.path("app/.hot/nodes/\(name)/node.sock"), "--json"])
+        let document = try parseJSON(status.stdout) as? [String: Any]
+        let hello = (document?["modules"] as? [[String: Any]])?.first { $0["name"] as? String == "hello" }
+        return hello?["permanent"] as? Int
     }
 
     /// The pid of a node's follower.
