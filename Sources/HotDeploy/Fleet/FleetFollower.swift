@@ -31,6 +31,9 @@ public final class FleetFollower {
     private let log: (String) -> Void
 
     private var lease = 0
+    private var lastRenewal = ContinuousClock.now
+    /// How often the lease is renewed: a third of its time.
+    private var renewal: Duration { .seconds(max(1, leaseTTL / 3)) }
     private var client: NodeClient?
     private var report: FleetNodeReport
     /// The report as last written under the lease.
@@ -54,15 +57,10 @@ public final class FleetFollower {
     /// Follows until `stop` answers true (asked between steps, at least
     /// every `leaseTTL / 3` seconds); then takes the node out of the fleet.
     public func run(until stop: () -> Bool) {
-        let renewal = Duration.seconds(max(1, leaseTTL / 3))
-        var lastRenewal = ContinuousClock.now - renewal
         var lastError = ""
         while !stop() {
             do throws(FleetFailure) {
-                if lease == 0 || ContinuousClock.now - lastRenewal >= renewal {
-                    try renewLease()
-                    lastRenewal = .now
-                }
+                try renewLeaseIfDue()
                 try step()
                 lastError = ""
                 let outcome: EtcdClient.WatchOutcome
@@ -77,6 +75,13 @@ public final class FleetFollower {
             }
         }
         if lease != 0 { try? store.etcd.revoke(lease: lease) }
+    }
+
+    /// Renews the lease when a third of its time has passed since the last renewal (or registers).
+    private func renewLeaseIfDue() throws(FleetFailure) {
+        guard lease == 0 || ContinuousClock.now - lastRenewal >= renewal else { return }
+        try renewLease()
+        lastRenewal = .now
     }
 
     private func renewLease() throws(FleetFailure) {
@@ -114,8 +119,11 @@ public final class FleetFollower {
                 report.reason = nil
                 log("fleet \(store.keys.fleet): staged \(release.id) (\(release.summary))")
             } catch {
+                if error.isTransient { throw error }
                 refuse(rollout.release, attempt: rollout.attempt, error)
             }
+            // Staging can be long (a fetch, an upload, a trial): the lease is renewed after it.
+            try renewLeaseIfDue()
         }
         // Run what the fleet tells this node to run.
         let wanted: String?
@@ -138,6 +146,7 @@ public final class FleetFollower {
                 report.health = health(release)
                 log("fleet \(store.keys.fleet): runs \(wanted ?? "no release") (health \(report.health))")
             } catch {
+                if error.isTransient { throw error }
                 if let wanted { refuse(wanted, attempt: attempt, error) }
             }
         }

@@ -208,6 +208,17 @@ public enum FleetFailure: Error, Sendable, CustomStringConvertible {
     /// Anything else, said in a sentence.
     case other(String)
 
+    /// Whether trying again later may succeed: etcd or the node out of
+    /// reach, as opposed to a release refused for what it is.
+    public var isTransient: Bool {
+        switch self {
+        case .etcd: true
+        case .node(let error):
+            if case .protocolError = error { true } else { error.isUnreachable }
+        case .record, .other: false
+        }
+    }
+
     public var description: String {
         switch self {
         case .etcd(let error): error.description
