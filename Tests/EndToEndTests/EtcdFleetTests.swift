@@ -44,6 +44,15 @@ struct EtcdFleetTests {
         let human = try fleet.hot(["fleet", "status", "--etcd", fleet.cluster.urls, "--fleet", "web"])
         #expect(human.status == 0 && human.stdout.contains("committed \(committed)"), "\(human)")
 
+        // Bad input is refused in one line before anything starts.
+        let badURL = try fleet.hot(["start", "--node", "n9", "--etcd", "nonsense", "--fleet", "web"])
+        #expect(badURL.status == 2 && badURL.stderr.contains("invalid value 'nonsense' for --etcd"), "\(badURL)")
+        #expect(!FileManager.default.fileExists(atPath: fleet.scratch.path("app/.hot/nodes/n9/node.pid")), "no node started")
+        let badFleet = try fleet.hot(["fleet", "status", "--etcd", fleet.cluster.urls, "--fleet", "a/b"])
+        #expect(badFleet.status == 2 && badFleet.stderr.contains("'a/b'"), "\(badFleet)")
+        let pushOnly = try fleet.hot(["deploy", "--etcd", fleet.cluster.urls, "--fleet", "web", "--temporary"])
+        #expect(pushOnly.status == 2 && pushOnly.stderr.contains("--temporary"), "\(pushOnly)")
+
         // etcd gone altogether: a deploy is refused in one line, and every node serves on.
         for member in 1..<3 { fleet.cluster.stop(member: member) }
         let refused = try fleet.hot(["deploy", "--etcd", fleet.cluster.urls, "--fleet", "web"])
