@@ -199,7 +199,41 @@ func startFollower(_ args: ParsedArguments, project: Project, node: String, sock
     do { try writeFileAtomically(folder + "/follower.pid", Array("\(follower.pid)\n".utf8), durable: false) } catch {
         throw .failed("node started, but the follower's pid file could not be written: \(error)")
     }
-    return " following fleet \(fleet) as \(id)"
+    return ", following fleet \(fleet) as \(id)" + (try caughtUp(fleetStore(args, cookieFile: project.cookiePath), id: id))
+}
+
+/// Waits until a node that just joined runs the fleet's committed release,
+/// as its follower reports it, for up to `nodeStartTimeout`: so that once
+/// `hot start` returns, the node serves what the fleet committed. What to
+/// add to the start line; a refusal of the release is an error.
+private func caughtUp(_ store: FleetStore, id: String) throws(CommandError) -> String {
+    let began = ContinuousClock.now
+    let deadline = began + nodeStartTimeout
+    while true {
+        let committed: String?
+        let report: FleetNodeReport?
+        let revision: Int
+        do throws(FleetFailure) {
+            let control = try store.control()
+            committed = control.committed
+            revision = control.revision
+            report = try store.nodes()[id]
+        } catch {
+            return "; \(error.description): it serves its own versions until etcd answers"
+        }
+        guard let committed else { return "; the fleet has no committed release yet" }
+        if let report, report.release == committed {
+            return ", running release \(committed) (\((ContinuousClock.now - began).shortDescription) after it served)"
+        }
+        if let report, report.state == .failed, report.failedRelease == committed, report.failedAttempt == nil {
+            throw .failed("node started, but it refused the fleet's committed release \(committed): \(report.reason ?? "no reason given")")
+        }
+        guard ContinuousClock.now < deadline else {
+            return "; it did not run the committed release \(committed) within \(nodeStartTimeout.shortDescription) (see its follower.log)"
+        }
+        // The follower's report is the event: a watch on it ends the wait.
+        _ = try? store.etcd.watch(prefix: store.keys.node(id), from: revision + 1, wait: min(deadline.timeLeft, .seconds(1)))
+    }
 }
 
 /// The options of `hot deploy` that only a push deploy has, refused with --etcd.

@@ -23,7 +23,8 @@ let startCommand = Command(
         loading a version, the restarted node refuses that build until a deploy with --force.
         With --etcd and --fleet, the node follows that fleet (`hot fleet follow` runs beside it,
         its log in follower.log): it stages and runs what the fleet's rollouts commit, and a node
-        that joins later runs the fleet's committed release (docs/FLEETS.md).
+        that joins later runs the fleet's committed release: hot start returns once it does
+        (docs/FLEETS.md).
         """,
     options: [.startNode, .listen, .mode, .foreground, .etcd, .fleet],
     arguments: 0...0

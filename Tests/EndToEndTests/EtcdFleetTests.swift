@@ -35,12 +35,12 @@ struct EtcdFleetTests {
         try fleet.writeEdition(3)
         let built = try fleet.hot(["build"])
         try #require(built.status == 0, "\(built)")
-        try fleet.start("n4")
-        try fleet.waitUntil("n4 runs the committed release") { try fleet.edition(on: "n4") == 2 }
-        try fleet.waitUntil("n4 reports the committed release") {
-            let nodes = try fleet.status()["nodes"] as? [[String: Any]] ?? []
-            return nodes.contains { $0["node"] as? String == fleet.id("n4") && $0["release"] as? String == committed }
-        }
+        // hot start returns once the node runs the committed release.
+        let joined = try fleet.start("n4")
+        #expect(joined.contains("running release \(committed)"), "\(joined)")
+        #expect(try fleet.edition(on: "n4") == 2)
+        let reported = try fleet.status()["nodes"] as? [[String: Any]] ?? []
+        #expect(reported.contains { $0["node"] as? String == fleet.id("n4") && $0["release"] as? String == committed }, "\(reported)")
         let human = try fleet.hot(["fleet", "status", "--etcd", fleet.cluster.urls, "--fleet", "web"])
         #expect(human.status == 0 && human.stdout.contains("committed \(committed)"), "\(human)")
 
@@ -224,10 +224,13 @@ private final class EtcdFleet {
         return process
     }
 
-    func start(_ name: String) throws {
+    /// Starts a node that follows the fleet; what `hot start` said.
+    @discardableResult
+    func start(_ name: String) throws -> String {
         let environment = unhealthy.contains(name) ? ["HELLO_UNHEALTHY": "1"] : [:]
         let started = try hot(["start", "--node", name, "--etcd", cluster.urls, "--fleet", "web"], environment: environment)
         try #require(started.status == 0 && started.stdout.contains("following fleet web"), "\(name): \(started)")
+        return started.stdout
     }
 
     /// Rewrites `hello` as edition `edition`; `withHealth` exports `health`,
