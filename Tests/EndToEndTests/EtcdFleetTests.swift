@@ -128,8 +128,12 @@ struct EtcdFleetTests {
         #expect(second.stderr.contains("under way") && second.stderr.contains("--resume"), "\(second)")
         #expect(second.stderr.split(separator: "\n").count == 1, "one line: \(second)")
 
-        let resumed = try fleet.hot(["deploy", "--etcd", fleet.cluster.urls, "--fleet", "web", "--resume", "--strategy", "canary", "--canary", "1", "--canary-wait", "0"])
+        let resumed = try fleet.hot([
+            "deploy", "--etcd", fleet.cluster.urls, "--fleet", "web", "--resume", "--strategy", "canary", "--canary", "1", "--canary-wait", "0", "--json",
+        ])
         #expect(resumed.status == 0, "\(resumed)")
+        let report = try parseJSON(resumed.stdout) as? [String: Any]
+        #expect(report?["outcome"] as? String == "committed" && report?["release"] as? String == rollout.release, "\(resumed)")
         #expect(try store.control().committed == rollout.release)
         for name in fleet.names { #expect(try fleet.edition(on: name) == 2, "\(name): \(resumed.stdout)") }
     }
