@@ -60,6 +60,8 @@ struct EtcdHTTP {
         }
         defer { freeaddrinfo(info) }
         let fd = try SystemError.retrying("socket") { Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }
+        // Made here rather than by HotWire's `Socket.connect`, whose TCP
+        // connect has no deadline; the socket owns the descriptor from now on.
         let socket = Socket(adopting: fd, afterClose: {})
         // A non-blocking connect, so that a member whose machine is gone
         // (no refusal, only silence) costs the deadline, not the kernel's
