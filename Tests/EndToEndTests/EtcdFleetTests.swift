@@ -186,6 +186,19 @@ struct EtcdFleetTests {
         for name in fleet.names { #expect(try fleet.edition(on: name) == 1, "\(name): \(deployed.stdout)") }
         let store = FleetStore(etcd: EtcdClient(endpoints: fleet.cluster.endpoints), fleet: "web", cookie: [1])
         #expect(try store.control().committed == nil && store.control().rollout == nil)
+
+        // With a release committed before, the committed nodes go back to it (their old version).
+        try fleet.writeEdition(3)
+        let healthy = try fleet.hot(["deploy", "--etcd", fleet.cluster.urls, "--fleet", "web"])
+        #expect(healthy.status == 0, "\(healthy)")
+        let previous = try #require(try store.control().committed)
+        try fleet.writeEdition(4, withHealth: true)
+        let failing = try fleet.hot(["deploy", "--etcd", fleet.cluster.urls, "--fleet", "web", "--strategy", "rolling", "--batch", "1"])
+        #expect(failing.status == 1 && failing.stderr.contains("rolled back"), "\(failing)")
+        for name in fleet.names { #expect(try fleet.edition(on: name) == 3, "\(name): \(failing.stdout)") }
+        #expect(try store.control().committed == previous)
+        let reports = try store.nodes()
+        for name in fleet.names { #expect(reports[fleet.id(name)]?.release == previous, "\(name): \(reports)") }
     }
 }
 
