@@ -165,8 +165,12 @@ func deployThroughEtcd(_ args: ParsedArguments) throws(CommandError) {
         let versions = report.versions.map { v in
             ShippedVersion(module: v.module, version: v.version, key: v.key, path: project.builtPath(module: v.module, file: v.file))
         }
+        // Some modules only (by name or --since): the others stay as the fleet's committed release has them.
+        let partial = !args.positionals.isEmpty || args.value(.since) != nil
+        let removed = Set(report.modules.filter { $0.status == .deleted }.map(\.module))
         do throws(FleetFailure) {
-            let published = try coordinator.publish(versions)
+            let base = try partial ? store.control().committed.map { (id) throws(FleetFailure) in try store.release(id) } : nil
+            let published = try coordinator.publish(versions, over: base, removing: removed)
             release = published
             say("published release \(published.id): \(published.summary)")
             ending = try coordinator.rollOut(published, progress: say)

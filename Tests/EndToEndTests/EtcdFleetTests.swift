@@ -175,6 +175,27 @@ struct EtcdFleetTests {
         try fleet.waitUntil("n3 reports it under a new lease", timeout: .seconds(30)) { try store.nodes()[fleet.id("n3")]?.release == committed }
     }
 
+    @Test("a deploy of one module through etcd keeps the fleet's other modules as committed")
+    func partialDeployKeepsTheRest() throws {
+        let fleet = try EtcdFleet(nodes: 2)
+        defer { fleet.close() }
+        try FileManager.default.createDirectory(atPath: fleet.scratch.path("app/modules/world"), withIntermediateDirectories: true)
+        try fleet.scratch.write("app/modules/world/world.swift", "import Hot\n\nlet module = HotModule(exports: [.function(\"edition\", { () -> Int in 1 })])\n")
+        try fleet.writeEdition(2)
+        let full = try fleet.hot(["deploy", "--etcd", fleet.cluster.urls, "--fleet", "web"])
+        #expect(full.status == 0, "\(full)")
+        try fleet.scratch.write("app/modules/world/world.swift", "import Hot\n\nlet module = HotModule(exports: [.function(\"edition\", { () -> Int in 2 })])\n")
+        try fleet.writeEdition(3)
+        let one = try fleet.hot(["deploy", "world", "--etcd", fleet.cluster.urls, "--fleet", "web"])
+        #expect(one.status == 0, "\(one)")
+        #expect(one.stdout.contains("hello v2") && one.stdout.contains("world v2"), "the release names both: \(one)")
+        for name in fleet.names {
+            #expect(try fleet.edition(on: name) == 2, "\(name): hello stays as committed, not the edition 3 left unshipped")
+            let world = try fleet.hot(["call", "world:edition", "--node", "unix:" + fleet.scratch.path("app/.hot/nodes/\(name)/node.sock")])
+            #expect(world.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "2", "\(name): \(world)")
+        }
+    }
+
     @Test("a node failing its health check stops a rolling deploy through etcd and the committed nodes go back")
     func healthFailureRollsBack() throws {
         let fleet = try EtcdFleet(nodes: 3, unhealthy: ["n2"])

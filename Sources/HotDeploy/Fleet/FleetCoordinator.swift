@@ -29,8 +29,12 @@ public struct FleetCoordinator: Sendable {
     }
 
     /// Stores the versions' object files and a signed release naming them.
-    public func publish(_ versions: [ShippedVersion]) throws(FleetFailure) -> FleetRelease {
-        var artifacts: [FleetRelease.Artifact] = []
+    /// A release is the fleet's whole set of modules: `base` (the committed
+    /// release, for a deploy of some modules only) gives the modules not
+    /// shipped now, except those in `removing` (deleted from the project).
+    public func publish(_ versions: [ShippedVersion], over base: FleetRelease? = nil, removing: Set<String> = []) throws(FleetFailure) -> FleetRelease {
+        let shipped = Set(versions.map(\.module))
+        var artifacts = (base?.artifacts ?? []).filter { !shipped.contains($0.module) && !removing.contains($0.module) }
         for version in versions {
             guard let bytes = readFile(version.path) else { throw .other("cannot read \(version.path)") }
             let sha256: String
