@@ -194,6 +194,16 @@ struct EtcdFleetTests {
             let world = try fleet.hot(["call", "world:edition", "--node", "unix:" + fleet.scratch.path("app/.hot/nodes/\(name)/node.sock")])
             #expect(world.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "2", "\(name): \(world)")
         }
+
+        // A module deleted from the project leaves the fleet: deleted on every node, not sent back to an older version.
+        try FileManager.default.removeItem(atPath: fleet.scratch.path("app/modules/world"))
+        let without = try fleet.hot(["deploy", "--etcd", fleet.cluster.urls, "--fleet", "web"])
+        #expect(without.status == 0 && !without.stdout.contains("world v"), "\(without)")
+        for name in fleet.names {
+            let world = try fleet.hot(["call", "world:edition", "--node", "unix:" + fleet.scratch.path("app/.hot/nodes/\(name)/node.sock")])
+            #expect(world.status != 0, "\(name): world must be gone: \(world)")
+            #expect(try fleet.edition(on: name) == 3, "\(name): hello goes on with the full deploy")
+        }
     }
 
     @Test("a node failing its health check stops a rolling deploy through etcd and the committed nodes go back")

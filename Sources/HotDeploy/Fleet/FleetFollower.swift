@@ -137,7 +137,7 @@ public final class FleetFollower {
         if report.release != wanted || (wanted == nil && loaded != nil), !(wanted.map { refused.contains(Self.refusal($0, attempt)) } ?? false) {
             do {
                 let release = try wanted.map { (id) throws(FleetFailure) in try store.release(id) }
-                try run(release, status: try nodeStatus())
+                try run(release, goingBack: control.rollout?.phase == .rollingBack, status: try nodeStatus())
                 report.release = wanted
                 if report.staged == wanted { report.staged = nil }
                 report.state = .running
@@ -193,9 +193,10 @@ public final class FleetFollower {
 
     /// Makes the node run `release`: each module whose old version is the
     /// release's is rolled back to it, the others staged and loaded in one
-    /// load; modules of the release loaded before that this one lacks go
-    /// back to their old version (or are deleted).
-    private func run(_ release: FleetRelease?, status: StatusReply) throws(FleetFailure) {
+    /// load. A module of the release loaded before that this one lacks is
+    /// deleted, or, `goingBack` from a rollout that added it, goes back to
+    /// the version it had before (its old one) if it had one.
+    private func run(_ release: FleetRelease?, goingBack: Bool, status: StatusReply) throws(FleetFailure) {
         var current: [String: String] = [:]
         var old: [String: String] = [:]
         for module in status.modules {
@@ -214,7 +215,7 @@ public final class FleetFollower {
             }
             let kept = Set(artifacts.map(\.module))
             for artifact in loaded?.artifacts ?? [] where !kept.contains(artifact.module) && current[artifact.module] == artifact.key {
-                if old[artifact.module] != nil {
+                if goingBack && old[artifact.module] != nil {
                     _ = try request(.rollback(module: artifact.module))
                 } else {
                     _ = try request(.delete(module: artifact.module))
