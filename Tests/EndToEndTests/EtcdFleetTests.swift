@@ -204,6 +204,11 @@ struct EtcdFleetTests {
             #expect(world.status != 0, "\(name): world must be gone: \(world)")
             #expect(try fleet.edition(on: name) == 3, "\(name): hello goes on with the full deploy")
         }
+        // Gone from what each node boots too: its permanent set no longer names world.
+        for name in fleet.names {
+            try fleet.waitUntil("\(name) makes the release permanent") { try fleet.permanentVersion(on: name) == 3 }
+            #expect(try fleet.permanentVersion(on: name, module: "world") == nil, "\(name) would boot world again")
+        }
     }
 
     @Test("a node failing its health check stops a rolling deploy through etcd and the committed nodes go back")
@@ -312,12 +317,12 @@ private final class EtcdFleet {
         return Int(call.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
     }
 
-    /// The version of `hello` a node boots after a restart.
-    func permanentVersion(on name: String) throws -> Int? {
+    /// The version of a module (`hello`) a node boots after a restart.
+    func permanentVersion(on name: String, module: String = "hello") throws -> Int? {
         let status = try hot(["status", "--node", "unix:" + scratch.path("app/.hot/nodes/\(name)/node.sock"), "--json"])
         let document = try parseJSON(status.stdout) as? [String: Any]
-        let hello = (document?["modules"] as? [[String: Any]])?.first { $0["name"] as? String == "hello" }
-        return hello?["permanent"] as? Int
+        let entry = (document?["modules"] as? [[String: Any]])?.first { $0["name"] as? String == module }
+        return entry?["permanent"] as? Int
     }
 
     /// The pid of a node's follower.

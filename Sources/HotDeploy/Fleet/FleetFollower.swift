@@ -40,6 +40,8 @@ public final class FleetFollower {
     private var written: FleetNodeReport?
     /// The release last loaded here, for the modules to roll back when the fleet goes back.
     private var loaded: FleetRelease?
+    /// Modules deleted since the last `makePermanent`.
+    private var deleted: Set<String> = []
     /// What this node refused, as `refusal(_:_:)` names it: not tried
     /// again until another rollout (or another committed release) asks.
     private var refused: Set<String> = []
@@ -152,7 +154,9 @@ public final class FleetFollower {
         }
         // Once the fleet committed what this node runs, a restart boots it.
         if let committed = control.committed, report.release == committed, !report.permanent, let release = loaded, release.id == committed {
-            do { _ = try request(.makePermanent(modules: release.artifacts.map(\.module))) } catch { throw .node(error) }
+            // A module the release dropped is made permanent too: deleted, a restart no longer boots it.
+            do { _ = try request(.makePermanent(modules: release.artifacts.map(\.module) + deleted.sorted())) } catch { throw .node(error) }
+            deleted = []
             report.permanent = true
         }
         report.versions = (try? nodeStatus())?.modules.reduce(into: [:]) { $0[$1.name] = $1.current?.version } ?? report.versions
@@ -219,6 +223,7 @@ public final class FleetFollower {
                     _ = try request(.rollback(module: artifact.module))
                 } else {
                     _ = try request(.delete(module: artifact.module))
+                    deleted.insert(artifact.module)
                 }
             }
         } catch { throw .node(error) }
