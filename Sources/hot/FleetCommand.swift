@@ -32,7 +32,9 @@ let fleetCommand = Command(
     switch args.positionals[0] {
     case "status": try fleetStatus(args)
     case "follow": try fleetFollow(args)
-    case let other: throw .usage(.invalidValue(option: "fleet", value: other, reason: "status or follow"))
+    case let other:
+        let nearest = nearestSpelling(to: other, among: ["status", "follow"])
+        throw .usage(.invalidValue(option: "fleet", value: other, reason: "status or follow" + (nearest.map { "; did you mean '\($0)'?" } ?? "")))
     }
 }
 
