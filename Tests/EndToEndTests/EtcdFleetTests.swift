@@ -175,6 +175,26 @@ struct EtcdFleetTests {
         try fleet.waitUntil("n3 reports it under a new lease", timeout: .seconds(30)) { try store.nodes()[fleet.id("n3")]?.release == committed }
     }
 
+    @Test("with etcd down the nodes serve on and a deploy is refused; once it is back they follow again")
+    func etcdDownAndBack() throws {
+        let fleet = try EtcdFleet(nodes: 2)
+        defer { fleet.close() }
+        let store = FleetStore(etcd: EtcdClient(endpoints: fleet.cluster.endpoints), fleet: "web", cookie: [1])
+        try fleet.waitUntil("both nodes registered") { try store.nodes().count == 2 }
+        for member in 0..<3 { fleet.cluster.stop(member: member) }
+        try fleet.writeEdition(2)
+        let refused = try fleet.hot(["deploy", "--etcd", fleet.cluster.urls, "--fleet", "web"])
+        #expect(refused.status == 3 && refused.stderr.contains("etcd unreachable at"), "\(refused)")
+        for name in fleet.names { #expect(try fleet.edition(on: name) == 1, "\(name) serves on") }
+
+        for member in 0..<3 { try fleet.cluster.start(member: member) }
+        try fleet.cluster.waitHealthy()
+        try fleet.waitUntil("both nodes are live again", timeout: .seconds(30)) { try store.nodes().count == 2 }
+        let deployed = try fleet.hot(["deploy", "--etcd", fleet.cluster.urls, "--fleet", "web"])
+        #expect(deployed.status == 0, "\(deployed)")
+        for name in fleet.names { #expect(try fleet.edition(on: name) == 2, "\(name)") }
+    }
+
     @Test("a deploy of one module through etcd keeps the fleet's other modules as committed")
     func partialDeployKeepsTheRest() throws {
         let fleet = try EtcdFleet(nodes: 2)
