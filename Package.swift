@@ -126,7 +126,12 @@ let package = Package(
                 .product(name: "SwiftSyntax", package: "swift-syntax"), .product(name: "SwiftParser", package: "swift-syntax"),
             ]),
         .target(name: "HotBuild", dependencies: ["CLibGit2", "Hot", "HotCheck", "HotPatch", "HotPlatform", "HotProject"]),
-        .target(name: "HotDeploy", dependencies: ["Hot", "HotPlatform", "HotProject", "HotWire"]),
+        .target(
+            name: "HotDeploy",
+            dependencies: [
+                "Hot", "HotPlatform", "HotProject", "HotWire", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]),
         // What the HotModuleEntry plugin runs: writes a built-in module's entry
         // and descriptor. `Hot` alone: SwiftPM builds a plugin's tool, and all
         // it depends on, again in every build.

@@ -3,7 +3,8 @@
 # `deps.sh test` adds what the tests use besides: sshd for the ssh transport
 # test, strace to prove that no git process is ever started, PostgreSQL's
 # server for the test of an app that keeps its rows there, valgrind for the
-# counted figures (scripts/counts.sh).
+# counted figures (scripts/counts.sh), etcd's server for the fleets that
+# deploy through it (EtcdCluster, a 3-member cluster on loopback).
 set -eu
 missing=""
 pkg-config --exists libgit2 2>/dev/null || missing="$missing libgit2-dev pkg-config"
@@ -13,6 +14,7 @@ if [ "${1:-}" = "test" ]; then
   command -v strace >/dev/null 2>&1 || missing="$missing strace"
   ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || missing="$missing postgresql"
   command -v valgrind >/dev/null 2>&1 || missing="$missing valgrind"
+  [ -x /usr/bin/etcd ] || missing="$missing etcd-server"
 fi
 [ -z "$missing" ] && exit 0
 echo "installing:$missing"

@@ -165,6 +165,11 @@ public final class NodeClient: @unchecked Sendable {
         guard let bytes = readFile(path) else {
             throw .failed(code: .noFile, message: "cannot read \(path)")
         }
+        try stage(bytes: bytes, fileName: fileName)
+    }
+
+    /// Uploads an object file's bytes into the node's staging folder, verified by sha256.
+    public func stage(bytes: [UInt8], fileName: String) throws(ClientError) {
         let sha256 = SHA256Hasher.hex(of: bytes)
         let stage: TypedRequest<StageReply> = .stage(file: fileName, size: bytes.count, sha256: sha256)
         let header = Frame(.request, TermCodec.encode(stage.request.term))

@@ -1,8 +1,9 @@
 /// Standard base64 (RFC 4648 §4) with padding; decoding is strict so a tag has one spelling.
-enum Base64 {
+public enum Base64 {
     static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
 
-    static func encode(_ data: [UInt8]) -> String {
+    /// The base64 text of `data`.
+    public static func encode(_ data: [UInt8]) -> String {
         var out: [UInt8] = []
         out.reserveCapacity((data.count + 2) / 3 * 4)
         var i = 0
@@ -22,7 +23,7 @@ enum Base64 {
     }
 
     /// nil for anything not exactly what `encode` would produce (bad length, characters, padding or spare bits).
-    static func decode(_ text: String) -> [UInt8]? {
+    public static func decode(_ text: String) -> [UInt8]? {
         let chars = Array(text.utf8)
         guard chars.count % 4 == 0 else { return nil }
         var out: [UInt8] = []

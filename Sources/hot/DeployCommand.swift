@@ -13,6 +13,7 @@ let deployCommand = Command(
         deploy [MODULE...] [--since REV] [--node NAME|ADDRESS]... [--nodes FILE] [--group G]
                   [--strategy all|rolling|canary] [--batch N] [--canary N] [--canary-wait S]
                   [--health-cmd CMD] [--purge] [--force] [--temporary] [--strict] [--patch-host] [--json]
+               deploy [MODULE...] --etcd URL[,URL...] --fleet NAME [--strategy ...] [--health-cmd CMD] [--resume] [--json]
         """,
     details: """
         Phase one stages on every node: uploads each version the node lacks (verified by sha256)
@@ -35,13 +36,23 @@ let deployCommand = Command(
         are compiled into a version of host_patch and deployed with the modules. A change no
         patch can make live is listed as `restart needed: <why> at FILE:LINE`, and nothing is
         deployed (docs/RELOADING.md, "Patching the host's own code").
+        With --etcd and --fleet, the deploy goes through etcd instead of to nodes named here: the
+        build is published there as a signed release, every live node of the fleet stages it,
+        then it is committed batch by batch by the strategy, and a node that refuses it or fails
+        its health check rolls the committed ones back (--health-cmd runs here, with
+        HOT_NODE_NAME and HOT_FLEET set). --resume finishes or rolls back the rollout a
+        coordinator left; see docs/FLEETS.md.
         """,
     options: Option.nodeOptions + [
         .since, .strategy, .batch, .canary, .canaryWait, .healthCommand, .purge, .force, .temporary, .release, .jobs, .strict, .patchHost,
-        .json,
+        .json, .etcd, .fleet, .resume,
     ],
     arguments: 0...Int.max, argumentValues: [.modules]
 ) { (args) throws(CommandError) in
+    if args.value(.etcd) != nil || args.value(.fleet) != nil || args.has(.resume) {
+        try deployThroughEtcd(args)
+        return
+    }
     let request = DeployRequest(
         nodes: NodeSelection(args), json: args.has(.json), build: try buildOptions(args, modules: args.positionals),
         strategy: try strategy(args), purge: args.has(.purge), force: args.has(.force), temporary: args.has(.temporary),

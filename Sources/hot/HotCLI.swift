@@ -9,7 +9,7 @@ enum HotCLI {
     static let version = "0.1.0"
 
     static let commands: [Command] = [
-        initCommand, adoptCommand, buildCommand, changedCommand, startCommand, stopCommand, deployCommand, updateCommand, statusCommand,
+        initCommand, adoptCommand, buildCommand, changedCommand, startCommand, stopCommand, deployCommand, updateCommand, statusCommand, fleetCommand,
         callCommand, spawnCommand, sendCommand, purgeCommand, deleteCommand, rollbackCommand, compactCommand, watchCommand, completionsCommand,
         helpCommand,
     ]

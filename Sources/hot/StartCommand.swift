@@ -11,7 +11,7 @@ import HotWire
 /// `hot start`.
 let startCommand = Command(
     name: "start", summary: "build, then start the project's node in the background",
-    usage: "start [--node NAME] [--listen ADDRESS] [--mode interactive|embedded] [--foreground]",
+    usage: "start [--node NAME] [--listen ADDRESS] [--mode interactive|embedded] [--foreground] [--etcd URL[,URL...] --fleet NAME]",
     details: """
         Starts hotnode for this project: it listens on .hot/node.sock, proves .hot/cookie
         (made owner-only on first start), keeps its state in .hot/node/ and its log in
@@ -21,8 +21,12 @@ let startCommand = Command(
         In the background the node runs under a supervisor (hotnode --supervise, its pid in
         supervisor.pid beside node.pid) that starts it again when it dies; if it died while
         loading a version, the restarted node refuses that build until a deploy with --force.
+        With --etcd and --fleet, the node follows that fleet (`hot fleet follow` runs beside it,
+        its log in follower.log): it stages and runs what the fleet's rollouts commit, and a node
+        that joins later runs the fleet's committed release: hot start returns once it does
+        (docs/FLEETS.md).
         """,
-    options: [.startNode, .listen, .mode, .foreground],
+    options: [.startNode, .listen, .mode, .foreground, .etcd, .fleet],
     arguments: 0...0
 ) { (args) throws(CommandError) in
     let project = try currentProject()
@@ -66,6 +70,11 @@ let startCommand = Command(
         _ = try runBuild(project, BuildOptions(), quiet: false)
     }
     do throws(Cookie.Failure) { _ = try Cookie.create(path: project.cookiePath) } catch { throw .failed(error.description) }
+    if args.value(.etcd) != nil || args.value(.fleet) != nil {
+        // Checked before the node starts: a bad --etcd is a usage error, not a node without its fleet.
+        _ = try fleetStore(args, cookieFile: project.cookiePath)
+        if args.has(.foreground) { throw .usage(.invalidValue(option: Option.etcd.name, value: args.value(.etcd) ?? "", reason: "not with --foreground: run hot fleet follow beside the node")) }
+    }
     do throws(SystemError) {
         try project.makeHotDirectory()
         try makeDirectories(local.directory, mode: 0o700)
@@ -104,7 +113,8 @@ let startCommand = Command(
     case .ready:
         // Connecting once, for the name the node gives itself.
         if let client = try? NodeClient(address: address, cookieFile: project.cookiePath) {
-            print("node \(client.nodeName) started (supervisor pid \(process.pid)), listening on \(listen.joined(separator: " and "))")
+            let following = try startFollower(args, project: project, node: local.name, socket: local.socket, folder: local.directory, supervisor: process.pid)
+            print("node \(client.nodeName) started (supervisor pid \(process.pid)), listening on \(listen.joined(separator: " and "))\(following)")
             return
         }
         throw .failed("node \(local.name) said it serves but does not answer on \(address); see \(local.log)")
@@ -119,6 +129,7 @@ let startCommand = Command(
         while ContinuousClock.now < deadline {
             if process.hasExited() { throw .failed("node exited at start (see \(local.log)): \(lastLine(of: local.log))") }
             if let client = try? NodeClient(address: address, cookieFile: project.cookiePath) {
+                _ = try startFollower(args, project: project, node: local.name, socket: local.socket, folder: local.directory, supervisor: process.pid)
                 print("node \(client.nodeName) started again by its supervisor (pid \(process.pid)) after failing at start, listening on \(listen.joined(separator: " and ")); see \(local.log)")
                 return
             }
