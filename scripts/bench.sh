@@ -6,6 +6,7 @@
 #   3-5,7 whole processes: scripts/bench/process.sh
 #   8, 10 the Hummingbird app: scripts/bench/server.sh BIN hummingbird
 #   16    the Vapor app: scripts/bench/server.sh BIN vapor
+#   17    a fleet of 128 nodes through etcd: scripts/bench/fleet-etcd.sh
 #   11    hot watch: scripts/bench/watch.sh
 #   12, 13  the load curve and compaction: not run here but by
 #         `make bench-curve` (scripts/bench/curve.sh), whose last results,
@@ -101,6 +102,10 @@ echo "figure 16: the Vapor app under wrk" >&2
 BENCH_SUMMARY="$work/summary" "$root/scripts/bench/server.sh" "$bin" vapor > "$work/vapor.md"
 phase "figure 16 (server.sh vapor, with the app's release build)"
 
+echo "figure 17: a fleet through etcd" >&2
+BENCH_SUMMARY="$work/summary" "$root/scripts/bench/fleet-etcd.sh" "$bin" > "$work/fleet-etcd.md"
+phase "figure 17 (fleet-etcd.sh, 128 nodes)"
+
 echo "figure 11: hot watch" >&2
 BENCH_SUMMARY="$work/summary" "$root/scripts/bench/watch.sh" "$bin" > "$work/watch.md"
 phase "figure 11 (watch.sh)"
@@ -150,6 +155,9 @@ vp_non2xx=$(get vp_non2xx)
 vp_route=$(get vp_route_ratio)
 vp_route_rps=$(get vp_route_rps_ratio)
 vp_builtin=$(get vp_builtin_ratio)
+etcd_ratio=$(get etcd_deploy_ratio)
+etcd_floor=$(get etcd_deploy_cpu_floor_seconds)
+etcd_join=$(get etcd_join_extra_seconds)
 watch_swiftc=$(get watch_swiftc_ratio)
 watch_jobs=$(get watch_jobs_ratio)
 watch_seconds=$(get watch_seconds)
@@ -216,6 +224,8 @@ single figures move between runs while the ratios hold better.
 | 16. non-2xx responses and socket errors | $vp_non2xx | 0 | $(meets "$vp_non2xx" 0) |
 | 16. hot route (middleware and handler), a loaded version / the same handler compiled into the app: p50 latency, requests/s | $vp_route, $vp_route_rps | | |
 | 16. the same, the built-in version: p50 latency | $vp_builtin | | |
+| 17. deploy through etcd, 128 nodes on this machine / 1 node | $etcd_ratio | at most 2.5 where nodes have cores of their own; here the deploy is CPU-bound: all its processes' CPU over the 2 cores is $etcd_floor s (Benchmarks/NOTES.md, figure 17) | $(meets "$etcd_ratio" 2.5), limit shown |
+| 17. a node joining a 128-node fleet: what joining adds to its start | $etcd_join s | at most 1 s | $(meets "$etcd_join" 1) |
 | 10. edit to live of a module importing Hummingbird / bare swiftc | $hb_edit ($hb_edit_seconds s) | at most 1.15 | $(meets "$hb_edit" 1.15) |
 | 11. save to first new answer under \`hot watch\` / bare swiftc, one file | $watch_swiftc ($watch_seconds s) | at most 0.6 | $(meets "$watch_swiftc" 0.6) |
 | 11. the same / the driver's jobs (frontend, autolink, link) alone | $watch_jobs | at most 1.15 | $(meets "$watch_jobs" 1.15) |
@@ -271,6 +281,8 @@ MD
   cat "$work/hummingbird.md"
   echo
   cat "$work/vapor.md"
+  echo
+  cat "$work/fleet-etcd.md"
   echo
   cat "$work/watch.md"
   echo
