@@ -67,7 +67,7 @@ struct NodeConfigurationTests {
         try writeFileAtomically(folder + "/hot.json", Array(#"{"name": "shop", "stikcy": ["db"]}"#.utf8))
         #expect(throws: NodeConfiguration.ProjectFailure.badConfig(
             path: folder + "/hot.json",
-            reason: #"hot.json takes "name", "modules", "include", "sticky", "swiftcFlags", "nodes", "host", "compact" and "checks", not "stikcy""#)
+            reason: #"hot.json takes "name", "modules", "include", "sticky", "swiftcFlags", "nodes", "host", "compact", "checks" and "fleet", not "stikcy""#)
         ) {
             try NodeConfiguration.project(root: folder)
         }
