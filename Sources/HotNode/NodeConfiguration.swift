@@ -28,6 +28,10 @@ public struct NodeConfiguration: Sendable, Equatable {
     public var inProcess = false
     /// Why the node runs in-process, for the one line it logs at start.
     public var inProcessReason = "its configuration says so"
+    /// The fleet coordinated through etcd this node follows, if any
+    /// (docs/FLEETS.md, "An embedded node"): `NodeHost.start` runs its
+    /// follower, which `stop` ends. An in-process node never follows one.
+    public var fleet: FleetSettings?
 
     /// The name announced in every handshake.
     public var name: String { get { flags.name } set { flags.name = newValue } }
@@ -68,7 +72,7 @@ public struct NodeConfiguration: Sendable, Equatable {
         self.flags = flags
     }
 
-    /// An in-process node named `name` (see `inProcess`), with `sticky` modules.
+    /// An in-process node named `name` (see `inProcess`), with `sticky` modules; it follows no fleet.
     public static func inProcess(name: String, sticky: Set<String> = []) -> NodeConfiguration {
         var configuration = NodeConfiguration(name: name, listen: [], cookieFile: "", state: "", sticky: sticky)
         configuration.inProcess = true
@@ -84,7 +88,8 @@ public struct NodeConfiguration: Sendable, Equatable {
     /// listens on `.hot/node.sock`, proves `.hot/cookie`, keeps its state in
     /// `.hot/node/`, boots from `.hot/build`, writes `.hot/node.pid`, is named
     /// like the project and treats hot.json's `sticky` modules as sticky.
-    /// `node` names a further local node (`.hot/nodes/NAME/`). The project is
+    /// `node` names a further local node (`.hot/nodes/NAME/`). hot.json's
+    /// `fleet`, if any, is the fleet it follows (`fleet`). The project is
     /// `root`, else `HOT_PROJECT`, else the nearest folder holding hot.json
     /// from the working directory up.
     ///
@@ -122,6 +127,7 @@ public struct NodeConfiguration: Sendable, Equatable {
         let layout = ProjectLayout(root: absolutePath(folder), name: config.name)
         var configuration = NodeConfiguration(flags: NodeFlags(project: layout, config: config, node: node))
         configuration.project = layout
+        configuration.fleet = config.fleet
         if let reason = testBundle(executable) {
             configuration = .inProcess(name: configuration.name, sticky: configuration.sticky)
             configuration.project = layout

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import HotPlatform
+import HotProject
 import HotWire
 import Testing
 
@@ -70,6 +71,27 @@ struct NodeConfigurationTests {
             reason: #"hot.json takes "name", "modules", "include", "sticky", "swiftcFlags", "nodes", "host", "compact", "checks" and "fleet", not "stikcy""#)
         ) {
             try NodeConfiguration.project(root: folder)
+        }
+    }
+
+    @Test("a project's node follows hot.json's fleet, an in-process one never does, and a malformed fleet is refused in one line")
+    func projectFleet() throws {
+        let folder = try temporaryFolder()
+        defer { removeTree(folder) }
+        try writeFileAtomically(
+            folder + "/hot.json", Array(#"{"name": "shop", "fleet": {"etcd": ["http://10.0.0.1:2379"], "name": "web", "node": "edge-1"}}"#.utf8))
+        let host = try NodeConfiguration.project(root: folder, node: nil, executable: "/srv/shop/Server")
+        #expect(host.fleet == FleetSettings(etcd: ["http://10.0.0.1:2379"], name: "web", node: "edge-1"))
+        let tests = try NodeConfiguration.project(root: folder, node: nil, executable: "/x/ShopPackageTests.xctest")
+        #expect(tests.inProcess && tests.fleet == nil, "a test bundle's node must not join the fleet the app serves")
+        #expect(NodeConfiguration.inProcess(name: "n").fleet == nil)
+        #expect(try NodeConfiguration.project(root: folder, node: "n2", executable: "/srv/shop/Server").fleet?.name == "web")
+
+        try writeFileAtomically(folder + "/hot.json", Array(#"{"name": "shop", "fleet": {"etcd": ["etcd"], "name": "web"}}"#.utf8))
+        #expect(throws: NodeConfiguration.ProjectFailure.badConfig(
+            path: folder + "/hot.json", reason: #""fleet.etcd" takes http://HOST:PORT, not "etcd""#)
+        ) {
+            try NodeConfiguration.project(root: folder, node: nil, executable: "/srv/shop/Server")
         }
     }
 

@@ -56,6 +56,14 @@ public final class FleetFollower {
         report = FleetNodeReport(node: name)
     }
 
+    /// A node's name in its fleet unless told another: `NODE@HOST`, HOST
+    /// this machine's name (`gethostname(2)`).
+    public static func defaultID(node: String) -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "\(node)@localhost" }
+        return "\(node)@" + String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
     /// Follows until `stop` answers true (asked between steps, at least
     /// every `leaseTTL / 3` seconds); then takes the node out of the fleet.
     public func run(until stop: () -> Bool) {
