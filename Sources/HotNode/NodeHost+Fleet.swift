@@ -27,25 +27,26 @@ extension NodeHost {
         let target = RolloutTarget(name: configuration.name, address: address, cookieFile: configuration.cookieFile)
         let cookie = self.cookie
         let logger = node.logger
-        let leaving = Latch()
+        let leaving = EtcdInterrupt()
         let left = Latch()
         do {
             try startThread {
                 let store = FleetStore(etcd: EtcdClient(endpoints: endpoints), fleet: fleet.name, cookie: cookie)
                 let follower = FleetFollower(store: store, name: id, target: target) { line in logger.info("\(line)") }
                 logger.info("\(id) follows fleet \(fleet.name) at \(endpoints.map(\.description).joined(separator: ","))")
-                follower.run { leaving.isOpen }
+                follower.run(interrupt: leaving) { false }
                 logger.info("\(id) left fleet \(fleet.name)")
                 left.open()
             }
         } catch {
             throw .fleet("cannot start its follower: \(error)")
         }
-        // The follower sees `leaving` between steps (within a third of its
-        // lease) and then revokes its lease; waited for, so that a host that
-        // exits once its node stopped has left the fleet by then.
+        // `leaving` ends the follower's watch at once, and the step it may
+        // be in fails on the node's closed socket; it then revokes its
+        // lease, waited for, so that a host that exits once its node
+        // stopped has left the fleet by then.
         node.atShutdown {
-            leaving.open()
+            leaving.interrupt()
             if !left.wait(until: .now + Self.followerLeaveTimeout) {
                 logger.warning("\(id) did not leave fleet \(fleet.name) within \(Self.followerLeaveTimeout): its lease ends by itself")
             }
