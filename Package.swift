@@ -74,7 +74,7 @@ let package = Package(
         .target(
             name: "HotNode",
             dependencies: [
-                "CHotPlatform", "Hot", "HotPlatform", "HotProject", "HotWire", .product(name: "Logging", package: "swift-log"),
+                "CHotPlatform", "Hot", "HotDeploy", "HotPlatform", "HotProject", "HotWire", .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ]

@@ -28,6 +28,10 @@ public struct NodeConfiguration: Sendable, Equatable {
     public var inProcess = false
     /// Why the node runs in-process, for the one line it logs at start.
     public var inProcessReason = "its configuration says so"
+    /// The fleet coordinated through etcd this node follows, if any
+    /// (docs/FLEETS.md, "An embedded node"): `NodeHost.start` runs its
+    /// follower, which `stop` ends. An in-process node never follows one.
+    public var fleet: FleetSettings?
 
     /// The name announced in every handshake.
     public var name: String { get { flags.name } set { flags.name = newValue } }
@@ -68,7 +72,7 @@ public struct NodeConfiguration: Sendable, Equatable {
         self.flags = flags
     }
 
-    /// An in-process node named `name` (see `inProcess`), with `sticky` modules.
+    /// An in-process node named `name` (see `inProcess`), with `sticky` modules; it follows no fleet.
     public static func inProcess(name: String, sticky: Set<String> = []) -> NodeConfiguration {
         var configuration = NodeConfiguration(name: name, listen: [], cookieFile: "", state: "", sticky: sticky)
         configuration.inProcess = true
@@ -84,7 +88,9 @@ public struct NodeConfiguration: Sendable, Equatable {
     /// listens on `.hot/node.sock`, proves `.hot/cookie`, keeps its state in
     /// `.hot/node/`, boots from `.hot/build`, writes `.hot/node.pid`, is named
     /// like the project and treats hot.json's `sticky` modules as sticky.
-    /// `node` names a further local node (`.hot/nodes/NAME/`). The project is
+    /// `node` names a further local node (`.hot/nodes/NAME/`). hot.json's
+    /// `fleet`, with `HOT_ETCD`, `HOT_FLEET` and `HOT_FLEET_NODE` over it,
+    /// is the fleet it follows, if any (`fleet`). The project is
     /// `root`, else `HOT_PROJECT`, else the nearest folder holding hot.json
     /// from the working directory up.
     ///
@@ -97,8 +103,10 @@ public struct NodeConfiguration: Sendable, Equatable {
         try project(root: root, node: node, executable: realPath("/proc/self/exe") ?? "")
     }
 
-    /// `project(root:node:)` as run by `executable`.
-    static func project(root: String?, node: String?, executable: String) throws(ProjectFailure) -> NodeConfiguration {
+    /// `project(root:node:)` as run by `executable`, with `environment`'s fleet variables.
+    static func project(
+        root: String?, node: String?, executable: String, environment: [String: String] = fleetEnvironment()
+    ) throws(ProjectFailure) -> NodeConfiguration {
         let folder: String
         if let root {
             folder = root
@@ -122,12 +130,47 @@ public struct NodeConfiguration: Sendable, Equatable {
         let layout = ProjectLayout(root: absolutePath(folder), name: config.name)
         var configuration = NodeConfiguration(flags: NodeFlags(project: layout, config: config, node: node))
         configuration.project = layout
+        configuration.fleet = try fleet(config.fleet, environment: environment)
         if let reason = testBundle(executable) {
             configuration = .inProcess(name: configuration.name, sticky: configuration.sticky)
             configuration.project = layout
             configuration.inProcessReason = reason
         }
         return configuration
+    }
+
+    // The fleet variables set hot.json's `fleet`, or override its fields,
+    // for a machine whose etcd or names the project cannot know (a
+    // container image holds one hot.json for every environment).
+    /// etcd's members, comma-separated, over hot.json's `fleet.etcd`.
+    public static let etcdVariable = "HOT_ETCD"
+    /// The fleet's name, over hot.json's `fleet.name`.
+    public static let fleetVariable = "HOT_FLEET"
+    /// The node's name in the fleet, over hot.json's `fleet.node`.
+    public static let fleetNodeVariable = "HOT_FLEET_NODE"
+
+    /// This process's values of the fleet variables.
+    static func fleetEnvironment() -> [String: String] {
+        [etcdVariable, fleetVariable, fleetNodeVariable].reduce(into: [:]) { found, name in
+            if let value = getenv(name) { found[name] = String(cString: value) }
+        }
+    }
+
+    /// hot.json's `fleet` with the fleet variables of `environment` over
+    /// it; nil when neither names a fleet.
+    static func fleet(_ settings: FleetSettings?, environment: [String: String]) throws(ProjectFailure) -> FleetSettings? {
+        let etcd = environment[etcdVariable].map { $0.split(separator: ",").map(String.init) }
+        let name = environment[fleetVariable]
+        let node = environment[fleetNodeVariable]
+        if settings == nil && etcd == nil && name == nil && node == nil { return nil }
+        guard let members = etcd ?? settings?.etcd, let fleetName = name ?? settings?.name else {
+            let missing = etcd == nil && settings == nil ? etcdVariable : fleetVariable
+            throw .badEnvironment(reason: "\(missing) is not set: a fleet to follow needs etcd's members and its name (\(etcdVariable) and \(fleetVariable), or hot.json's \"fleet\")")
+        }
+        let merged = FleetSettings(etcd: members, name: fleetName, node: node ?? settings?.node)
+        // hot.json's own fields were checked as it was read: what is wrong came from the environment.
+        if let problem = merged.problem { throw .badEnvironment(reason: "\(problem), as \(etcdVariable), \(fleetVariable) and \(fleetNodeVariable) set it") }
+        return merged
     }
 
     /// Why `executable` runs its project's node in-process, or nil when it
@@ -143,12 +186,15 @@ public struct NodeConfiguration: Sendable, Equatable {
         case notFound(from: String)
         /// hot.json cannot be read, or lacks a name.
         case badConfig(path: String, reason: String)
+        /// The fleet variables (`HOT_ETCD`, `HOT_FLEET`, `HOT_FLEET_NODE`) make no fleet to follow.
+        case badEnvironment(reason: String)
 
         public var description: String {
             switch self {
             case .notFound(let from):
                 "no hot.json in \(from) or any folder above it; run the server in its Hot project, or set \(NodeConfiguration.projectVariable)"
             case .badConfig(let path, let reason): "\(path): \(reason)"
+            case .badEnvironment(let reason): reason
             }
         }
     }

@@ -21,7 +21,8 @@ public final class NodeHost: Sendable {
     public let configuration: NodeConfiguration
     /// The node: its code server, exports and status.
     public let node: Node
-    private let cookie: [UInt8]
+    /// The cookie clients prove, and a fleet's follower signs with.
+    let cookie: [UInt8]
     /// The addresses listened on, once started.
     private let started = Locked<[NodeAddress]?>(nil)
     /// The socket `ReadyNotice` names, if the process that started this one
@@ -71,9 +72,10 @@ public final class NodeHost: Sendable {
             logger: logger ?? Logger(label: "hotnode.\(configuration.name)"))
     }
 
-    /// Boots the permanent set, listens on every address and writes the pid
-    /// file, then tells the process that started this one, if it waits
-    /// (`ReadyNotice`); returns the addresses listened on (a TCP port 0 made concrete).
+    /// Boots the permanent set, listens on every address, writes the pid
+    /// file and starts following the configuration's fleet, if any
+    /// (`NodeHost+Fleet`), then tells the process that started this one, if
+    /// it waits (`ReadyNotice`); returns the addresses listened on (a TCP port 0 made concrete).
     /// A second call, even a concurrent one, returns the same addresses. On
     /// failure the node is stopped: whatever listened is closed again.
     @discardableResult
@@ -124,6 +126,12 @@ public final class NodeHost: Sendable {
             }
             // Run at once if `hot stop` came in the meantime.
             node.atShutdown { unlink(pidFile) }
+        }
+        if let fleet = configuration.fleet {
+            do throws(Failure) { try startFollower(fleet, addresses: addresses) } catch {
+                node.stop(reason: "cannot follow fleet \(fleet.name)")
+                throw error
+            }
         }
         return addresses
     }
@@ -190,6 +198,8 @@ public final class NodeHost: Sendable {
         case pidFile(path: String, SystemError)
         /// `start` after the node stopped: a stopped node does not start again.
         case stopped
+        /// The configuration's fleet cannot be followed.
+        case fleet(String)
 
         public var description: String {
             switch self {
@@ -201,6 +211,7 @@ public final class NodeHost: Sendable {
             case .listen(let address, let error): "cannot listen on \(address): \(error)"
             case .pidFile(let path, let error): "cannot write pid file \(path): \(error)"
             case .stopped: "the node has stopped; make a new NodeHost to run it again"
+            case .fleet(let reason): "cannot follow the fleet: \(reason)"
             }
         }
     }

@@ -23,11 +23,14 @@ public struct ProjectConfig: Codable, Sendable, Equatable {
     public var compact: CompactionThreshold?
     /// How `hot build` treats what its checks find; nil: the defaults (warnings, nothing allowed).
     public var checks: CheckSettings?
+    /// The fleet coordinated through etcd that a server embedding the
+    /// project's node follows; nil: none (docs/FLEETS.md).
+    public var fleet: FleetSettings?
 
     /// A configuration with the defaults `hot init` writes.
     public init(name: String, modules: String = "modules", include: [String] = [], sticky: [String] = [],
                 swiftcFlags: [String] = [], nodes: [String: String] = [:], host: HostConfig? = nil, compact: CompactionThreshold? = nil,
-                checks: CheckSettings? = nil) {
+                checks: CheckSettings? = nil, fleet: FleetSettings? = nil) {
         self.name = name
         self.modules = modules
         self.include = include
@@ -37,9 +40,10 @@ public struct ProjectConfig: Codable, Sendable, Equatable {
         self.host = host
         self.compact = compact
         self.checks = checks
+        self.fleet = fleet
     }
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case name, modules, include, sticky, swiftcFlags, nodes, host, compact, checks }
+    enum CodingKeys: String, CodingKey, CaseIterable { case name, modules, include, sticky, swiftcFlags, nodes, host, compact, checks, fleet }
 
     /// Reads a configuration; every field but `name` may be left out, and
     /// one it does not take (a misspelt `stikcy`, ignored otherwise) is refused.
@@ -55,6 +59,7 @@ public struct ProjectConfig: Codable, Sendable, Equatable {
         host = try c.decodeIfPresent(HostConfig.self, forKey: .host)
         compact = try c.decodeIfPresent(CompactionThreshold.self, forKey: .compact)
         checks = try c.decodeIfPresent(CheckSettings.self, forKey: .checks)
+        fleet = try c.decodeIfPresent(FleetSettings.self, forKey: .fleet)
     }
 
     /// Why a project's hot.json could not be read.
@@ -100,7 +105,7 @@ public struct ProjectConfig: Codable, Sendable, Equatable {
     public var problem: String? {
         if name.isEmpty { return "\"name\" is empty" }
         if let host, host.package.isEmpty || host.product.isEmpty { return "\"host\" needs a \"package\" folder and a \"product\"" }
-        return compact?.problem
+        return compact?.problem ?? fleet?.problem
     }
 }
 

@@ -118,8 +118,8 @@ private func fleetFollow(_ args: ParsedArguments) throws(CommandError) {
         throw .usage(.invalidValue(option: Option.node.name, value: "\(targets.count) nodes", reason: "a follower follows one node"))
     }
     let store = try fleetStore(args, cookieFile: target.cookieFile)
-    let id = args.value(.fleetNodeID) ?? "\(target.name)@\(hostName())"
-    guard FleetKeys.isValidName(id.replacing("@", with: "-")) else {
+    let id = args.value(.fleetNodeID) ?? FleetFollower.defaultID(node: target.name)
+    guard FleetSettings.isValidNodeID(id) else {
         throw .usage(.invalidValue(option: Option.fleetNodeID.name, value: id, reason: "use letters, digits, '-', '_', '.' and '@'"))
     }
     var supervisorEnd: Descriptor? = nil
@@ -138,13 +138,6 @@ private func fleetFollow(_ args: ParsedArguments) throws(CommandError) {
         }
     }
     print("\(utcTime(now())) \(id) left fleet \(store.keys.fleet)")
-}
-
-/// This machine's name (`gethostname(2)`).
-func hostName() -> String {
-    var buffer = [CChar](repeating: 0, count: 256)
-    guard gethostname(&buffer, buffer.count - 1) == 0 else { return "localhost" }
-    return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }
 
 /// `hot deploy --etcd`: publishes the built versions and rolls them out
@@ -192,7 +185,7 @@ func deployThroughEtcd(_ args: ParsedArguments) throws(CommandError) {
 /// in `follower.pid`; it ends when the node's supervisor does.
 func startFollower(_ args: ParsedArguments, project: Project, node: String, socket: String, folder: String, supervisor: Int32) throws(CommandError) -> String {
     guard let urls = args.value(.etcd), let fleet = args.value(.fleet) else { return "" }
-    let id = "\(node)@\(hostName())"
+    let id = FleetFollower.defaultID(node: node)
     let arguments = [
         "fleet", "follow", "--etcd", urls, "--fleet", fleet, "--node", "unix:" + socket, "--cookie-file", project.cookiePath,
         "--as", id, "--supervisor", String(supervisor),

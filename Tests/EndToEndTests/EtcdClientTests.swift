@@ -86,6 +86,31 @@ struct EtcdClientTests {
         #expect(try etcd.watch(prefix: "/w/", from: outside, wait: .milliseconds(300)) == .quiet)
     }
 
+    @Test("an interrupt from another thread ends a watch under way at once, and every later watch and pause")
+    func interruptedWatch() throws {
+        let cluster = try EtcdCluster()
+        defer { cluster.stop() }
+        let etcd = EtcdClient(endpoints: cluster.endpoints)
+        let start = try etcd.put("/i/x", [1])
+        let interrupt = EtcdInterrupt()
+        let interrupter = Thread {
+            usleep(300_000)
+            interrupt.interrupt()
+        }
+        interrupter.start()
+        let began = ContinuousClock.now
+        #expect(try etcd.watch(prefix: "/i/", from: start + 1, wait: .seconds(20), interrupt: interrupt) == .quiet)
+        #expect(ContinuousClock.now - began >= .milliseconds(300), "it waited until the interrupt")
+        #expect(ContinuousClock.now - began < .seconds(5), "not its whole wait")
+        let after = ContinuousClock.now
+        #expect(try etcd.watch(prefix: "/i/", from: start + 1, wait: .seconds(20), interrupt: interrupt) == .quiet)
+        interrupt.pause(for: .seconds(20))
+        #expect(ContinuousClock.now - after < .seconds(2), "an interrupt given before a wait ends it too")
+        // A change is still seen by a watch without one.
+        let changed = try etcd.put("/i/y", [2])
+        #expect(try etcd.watch(prefix: "/i/", from: start + 1, wait: .seconds(5)) == .changed(revision: changed))
+    }
+
     @Test("one member down changes nothing; with none left, one line names every endpoint")
     func failover() throws {
         let cluster = try EtcdCluster()

@@ -256,6 +256,56 @@ struct EtcdFleetTests {
         let reports = try store.nodes()
         for name in fleet.names { #expect(reports[fleet.id(name)]?.release == previous, "\(name): \(reports)") }
     }
+
+    @Test("a server that embeds a node follows hot.json's fleet: a deploy through etcd reaches it, fleet status lists it, and its stop takes it out at once")
+    func embeddedHostFollows() throws {
+        let fleet = try EtcdFleet(nodes: 1)
+        defer { fleet.close() }
+        let app = fleet.scratch.path("app")
+        let plain = try fleet.scratch.read("app/hot.json")
+        let members = fleet.cluster.urls.split(separator: ",").map { "\"\($0)\"" }.joined(separator: ", ")
+        func following(_ settings: String) -> String { "{\"fleet\": \(settings)," + plain.drop { $0 != "{" }.dropFirst() }
+
+        // A fleet setting hot.json does not take stops the host before its node serves, in one line naming it.
+        try fleet.scratch.write("app/hot.json", following(#"{"etcd": [\#(members)], "name": "web", "id": "edge-1"}"#))
+        let refused = try fleet.scratch.run(Binaries.directory + "/EmbeddedHostFixture", ["--project", app], in: fleet.scratch.root)
+        #expect(refused.status == 1 && refused.stderr.contains(#""fleet" takes "etcd", "name" and "node", not "id""#), "\(refused)")
+        #expect(refused.stderr.split(separator: "\n").count == 1, "one line: \(refused)")
+
+        try fleet.scratch.write("app/hot.json", following(#"{"etcd": [\#(members)], "name": "web", "node": "edge-1"}"#))
+        let host = try EmbeddedHost.start(project: app, in: fleet.scratch.root)
+        defer { host.end() }
+        func edition() throws -> Int? {
+            let call = try fleet.hot(["call", "hello:edition", "--node", "unix:" + app + "/.hot/node.sock"])
+            return Int(call.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+        #expect(try edition() == 1)
+        func listed() throws -> [[String: Any]] { try fleet.status()["nodes"] as? [[String: Any]] ?? [] }
+        try fleet.waitUntil("the host's node joins the fleet", timeout: .seconds(15)) { try listed().contains { $0["node"] as? String == "edge-1" } }
+
+        try fleet.writeEdition(2)
+        let deployed = try fleet.hot(["deploy", "--etcd", fleet.cluster.urls, "--fleet", "web"])
+        #expect(deployed.status == 0, "\(deployed)")
+        #expect(try edition() == 2, "the host runs the committed release: \(deployed)")
+        #expect(try fleet.edition(on: "n1") == 2)
+        let committed = try #require(try fleet.status()["committed"] as? String)
+        let report = try #require(try listed().first { $0["node"] as? String == "edge-1" }, "hot fleet status lists the host's node")
+        #expect(report["release"] as? String == committed, "\(report)")
+        #expect((report["versions"] as? [String: Any])?["hello"] as? Int == 2, "\(report)")
+        let human = try fleet.hot(["fleet", "status", "--etcd", fleet.cluster.urls, "--fleet", "web"])
+        #expect(human.stdout.contains("edge-1"), "\(human)")
+        #expect(host.output.contains("edge-1 follows fleet web"), "the host's log says it follows: \(host.output)")
+
+        // Its stop gives the lease back before the node reports it stopped, long before the lease would end.
+        let stopTime = ContinuousClock.now
+        host.send("stop")
+        try #require(host.waitFor("node stopped", seconds: 15), "\(host.output)")
+        #expect(try !listed().contains { $0["node"] as? String == "edge-1" }, "a stopped node left in the fleet")
+        #expect(ContinuousClock.now - stopTime < .seconds(2), "its watch interrupted, not waited out (a third of the lease)")
+        #expect(host.output.contains("edge-1 left fleet web"), "\(host.output)")
+        #expect(try fleet.edition(on: "n1") == 2, "the other node serves on")
+        #expect(host.finish() == 0, "\(host.output)")
+    }
 }
 
 // MARK: - The fleet

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import HotPlatform
+import HotProject
 import HotWire
 import Testing
 
@@ -67,9 +68,55 @@ struct NodeConfigurationTests {
         try writeFileAtomically(folder + "/hot.json", Array(#"{"name": "shop", "stikcy": ["db"]}"#.utf8))
         #expect(throws: NodeConfiguration.ProjectFailure.badConfig(
             path: folder + "/hot.json",
-            reason: #"hot.json takes "name", "modules", "include", "sticky", "swiftcFlags", "nodes", "host", "compact" and "checks", not "stikcy""#)
+            reason: #"hot.json takes "name", "modules", "include", "sticky", "swiftcFlags", "nodes", "host", "compact", "checks" and "fleet", not "stikcy""#)
         ) {
             try NodeConfiguration.project(root: folder)
+        }
+    }
+
+    @Test("a project's node follows hot.json's fleet, with HOT_ETCD, HOT_FLEET and HOT_FLEET_NODE over it; an in-process one never does; a malformed fleet is refused in one line")
+    func projectFleet() throws {
+        let folder = try temporaryFolder()
+        defer { removeTree(folder) }
+        try writeFileAtomically(
+            folder + "/hot.json", Array(#"{"name": "shop", "fleet": {"etcd": ["http://10.0.0.1:2379"], "name": "web", "node": "edge-1"}}"#.utf8))
+        let host = try NodeConfiguration.project(root: folder, node: nil, executable: "/srv/shop/Server")
+        #expect(host.fleet == FleetSettings(etcd: ["http://10.0.0.1:2379"], name: "web", node: "edge-1"))
+        let tests = try NodeConfiguration.project(root: folder, node: nil, executable: "/x/ShopPackageTests.xctest")
+        #expect(tests.inProcess && tests.fleet == nil, "a test bundle's node must not join the fleet the app serves")
+        #expect(NodeConfiguration.inProcess(name: "n").fleet == nil)
+        #expect(try NodeConfiguration.project(root: folder, node: "n2", executable: "/srv/shop/Server").fleet?.name == "web")
+
+        // The environment's variables override hot.json's fields, or make the whole fleet where it names none.
+        let machine = ["HOT_ETCD": "http://10.0.0.9:2379,http://10.0.0.8:2379", "HOT_FLEET_NODE": "edge-9"]
+        let overridden = try NodeConfiguration.project(root: folder, node: nil, executable: "/srv/shop/Server", environment: machine)
+        #expect(overridden.fleet == FleetSettings(etcd: ["http://10.0.0.9:2379", "http://10.0.0.8:2379"], name: "web", node: "edge-9"))
+        #expect(try NodeConfiguration.project(root: folder, node: nil, executable: "/x/ShopPackageTests.xctest", environment: machine).fleet == nil)
+        try writeFileAtomically(folder + "/hot.json", Array(#"{"name": "shop"}"#.utf8))
+        #expect(try NodeConfiguration.project(root: folder, node: nil, executable: "/srv/shop/Server", environment: [:]).fleet == nil)
+        let whole = try NodeConfiguration.project(
+            root: folder, node: nil, executable: "/srv/shop/Server", environment: ["HOT_ETCD": "http://e:2379", "HOT_FLEET": "web"])
+        #expect(whole.fleet == FleetSettings(etcd: ["http://e:2379"], name: "web"))
+        for (environment, named) in [
+            (["HOT_ETCD": "http://e:2379"], "HOT_FLEET is not set"), (["HOT_FLEET_NODE": "a"], "HOT_ETCD is not set"),
+            (["HOT_ETCD": "e", "HOT_FLEET": "web"], #""fleet.etcd" takes http://HOST:PORT, not "e", as HOT_ETCD"#),
+            (["HOT_ETCD": "http://e:2379", "HOT_FLEET": "a/b"], #""fleet.name" takes"#),
+        ] {
+            do {
+                _ = try NodeConfiguration.project(root: folder, node: nil, executable: "/srv/shop/Server", environment: environment)
+                Issue.record("\(environment) was accepted")
+            } catch {
+                guard case .badEnvironment(let reason) = error else { Issue.record("\(error)"); continue }
+                #expect(reason.hasPrefix(named) || reason.contains(named), "\(reason)")
+                #expect(!reason.contains("\n"), "one line: \(reason)")
+            }
+        }
+
+        try writeFileAtomically(folder + "/hot.json", Array(#"{"name": "shop", "fleet": {"etcd": ["etcd"], "name": "web"}}"#.utf8))
+        #expect(throws: NodeConfiguration.ProjectFailure.badConfig(
+            path: folder + "/hot.json", reason: #""fleet.etcd" takes http://HOST:PORT, not "etcd""#)
+        ) {
+            try NodeConfiguration.project(root: folder, node: nil, executable: "/srv/shop/Server")
         }
     }
 

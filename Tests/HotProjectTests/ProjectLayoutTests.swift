@@ -110,6 +110,11 @@ struct ProjectLayoutTests {
             host: HostConfig(package: "app", product: "App", configuration: .release), compact: CompactionThreshold(loads: 3),
             checks: CheckSettings(strict: true)))
         #expect(try withConfig(#"{"name": "plain"}"#) { try ProjectConfig.read(root: $0) } == ProjectConfig(name: "plain"))
+        let following = try withConfig(
+            #"{"name": "shop", "fleet": {"etcd": ["http://10.0.0.1:2379", "10.0.0.2:2379"], "name": "web", "node": "edge-1@rack2"}}"#
+        ) { try ProjectConfig.read(root: $0) }
+        #expect(following.fleet == FleetSettings(etcd: ["http://10.0.0.1:2379", "10.0.0.2:2379"], name: "web", node: "edge-1@rack2"))
+        #expect(try withConfig(#"{"name": "shop", "fleet": {"etcd": ["http://e:2379"], "name": "web"}}"#) { try ProjectConfig.read(root: $0) }.fleet?.node == nil)
         #expect(throws: ProjectConfig.ReadError.self) { try withConfig(nil) { try ProjectConfig.read(root: $0) } }
     }
 
@@ -126,7 +131,9 @@ struct ProjectLayoutTests {
     @Test("every object of hot.json refuses in the same words, naming all it takes")
     func refusalWords() throws {
         #expect(try refusal(#"{"name": "shop", "stikcy": []}"#)
-            == #"hot.json takes "name", "modules", "include", "sticky", "swiftcFlags", "nodes", "host", "compact" and "checks", not "stikcy""#)
+            == #"hot.json takes "name", "modules", "include", "sticky", "swiftcFlags", "nodes", "host", "compact", "checks" and "fleet", not "stikcy""#)
+        #expect(try refusal(#"{"name": "shop", "fleet": {"etcd": ["http://e:2379"], "name": "web", "nodeName": "a"}}"#)
+            == #""fleet" takes "etcd", "name" and "node", not "nodeName""#)
         #expect(try refusal(#"{"name": "shop", "compact": {"afterLoad": 1}}"#)
             == #""compact" takes "afterLoads" and "afterRetainedBytes", not "afterLoad""#)
         #expect(try refusal(#"{"name": "shop", "checks": {"strcit": true}}"#) == #""checks" takes "strict" and "allow", not "strcit""#)
@@ -139,6 +146,12 @@ struct ProjectLayoutTests {
         (#"{"name": "shop", "host": {"package": "", "product": "App"}}"#, "\"host\" needs"),
         (#"{"name": "shop", "compact": {"afterLoads": 0}}"#, "compact.afterLoads"),
         (#"{"sticky": []}"#, "name"),
+        (#"{"name": "shop", "fleet": {"etcd": [], "name": "web"}}"#, "\"fleet.etcd\" needs at least one member"),
+        (#"{"name": "shop", "fleet": {"etcd": ["https://e:2379"], "name": "web"}}"#, "\"fleet.etcd\" takes http://HOST:PORT, not \"https://e:2379\""),
+        (#"{"name": "shop", "fleet": {"etcd": ["http://e:2379"], "name": "a/b"}}"#, "\"fleet.name\" takes letters"),
+        (#"{"name": "shop", "fleet": {"etcd": ["http://e:2379"], "name": "web", "node": "a b"}}"#, "\"fleet.node\""),
+        (#"{"name": "shop", "fleet": {"etcd": "http://e:2379", "name": "web"}}"#, "etcd"),
+        (#"{"name": "shop", "fleet": {"etcd": ["http://e:2379"]}}"#, "name"),
     ])
     func refused(config: String, named: String) throws {
         let reason = try #require(try refusal(config), "\(config) was accepted")

@@ -142,8 +142,9 @@ public final class EtcdClient: Sendable {
     }
 
     /// Waits up to `wait` for a change under `prefix` at or after revision
-    /// `from` (`/v3/watch`, one stream per call, closed on return).
-    public func watch(prefix: String, from revision: Int, wait: Duration) throws(EtcdError) -> WatchOutcome {
+    /// `from` (`/v3/watch`, one stream per call, closed on return); quiet at
+    /// once when `interrupt` is given.
+    public func watch(prefix: String, from revision: Int, wait: Duration, interrupt: EtcdInterrupt? = nil) throws(EtcdError) -> WatchOutcome {
         let body = JSON.render(["create_request": [
             "key": .string(Base64.encode(Array(prefix.utf8))), "range_end": .string(Base64.encode(Self.rangeEnd(prefix))),
             "start_revision": .string(String(revision)),
@@ -154,7 +155,11 @@ public final class EtcdClient: Sendable {
                 socket = try EtcdHTTP.connect(endpoint, by: deadline)
                 try EtcdHTTP.send(socket, endpoint, "/v3/watch", body: body, by: deadline)
             } catch { throw .unreachable(endpoints: [endpoint.description], reasons: [error.description]) }
-            defer { socket.close() }
+            interrupt?.watch(on: socket)
+            defer {
+                interrupt?.watch(on: nil)
+                socket.close()
+            }
             var reader = ReplyReader(socket: socket, deadline: ContinuousClock.now + max(wait, .milliseconds(1)) + timeout)
             let watchEnd = ContinuousClock.now + wait
             var pending: [UInt8] = []
@@ -192,6 +197,8 @@ public final class EtcdClient: Sendable {
                 }
             } catch {
                 if error.errno == .timedOut, ContinuousClock.now >= watchEnd { return .quiet }
+                // Its socket shut down by the interrupt: nothing seen.
+                if interrupt?.isInterrupted == true { return .quiet }
                 throw .unreachable(endpoints: [endpoint.description], reasons: [error.description])
             }
         }

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import HotPlatform
+import HotProject
 import HotWire
 import SystemPackage
 
@@ -10,18 +11,12 @@ public struct EtcdEndpoint: Sendable, Hashable, CustomStringConvertible {
     public let host: String
     public let port: UInt16
 
-    /// Parses `http://HOST:PORT` (or `HOST:PORT`); nil for anything else.
-    /// TLS is not spoken: etcd's own TLS sits in front of the gateway, and
-    /// a fleet's releases are signed instead (docs/FLEETS.md, "Trust").
+    /// Parses `http://HOST:PORT` (or `HOST:PORT`) by hot.json's rule
+    /// (`FleetSettings.endpoint`); nil for anything else.
     public init?(parsing text: String) {
-        var rest = Substring(text)
-        if rest.hasPrefix("http://") { rest = rest.dropFirst(7) }
-        while rest.hasSuffix("/") { rest = rest.dropLast() }
-        guard let colon = rest.lastIndex(of: ":"), let port = UInt16(rest[rest.index(after: colon)...]), port > 0 else { return nil }
-        let host = String(rest[..<colon])
-        guard !host.isEmpty, !host.contains("/"), !host.contains("@") else { return nil }
-        self.host = host
-        self.port = port
+        guard let parsed = FleetSettings.endpoint(text) else { return nil }
+        host = parsed.host
+        port = parsed.port
     }
 
     public var description: String { "http://\(host):\(port)" }

@@ -56,24 +56,37 @@ public final class FleetFollower {
         report = FleetNodeReport(node: name)
     }
 
+    /// A node's name in its fleet unless told another: `NODE@HOST`, HOST
+    /// this machine's name (`gethostname(2)`).
+    public static func defaultID(node: String) -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "\(node)@localhost" }
+        return "\(node)@" + String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
     /// Follows until `stop` answers true (asked between steps, at least
-    /// every `leaseTTL / 3` seconds); then takes the node out of the fleet.
-    public func run(until stop: () -> Bool) {
+    /// every `leaseTTL / 3` seconds) or `interrupt` is given (which ends
+    /// the wait between steps at once); then takes the node out of the fleet.
+    public func run(interrupt: EtcdInterrupt? = nil, until stop: () -> Bool) {
         var lastError = ""
-        while !stop() {
+        while !stop() && interrupt?.isInterrupted != true {
             do throws(FleetFailure) {
                 try renewLeaseIfDue()
                 try step()
                 lastError = ""
                 let outcome: EtcdClient.WatchOutcome
-                do { outcome = try store.etcd.watch(prefix: store.keys.control, from: revision + 1, wait: renewal) } catch { throw .etcd(error) }
+                do { outcome = try store.etcd.watch(prefix: store.keys.control, from: revision + 1, wait: renewal, interrupt: interrupt) } catch {
+                    throw .etcd(error)
+                }
                 if outcome == .compacted { revision = 0 }
             } catch {
+                // A node stopping fails the step it was in: that is no news.
+                if interrupt?.isInterrupted == true { break }
                 if error.description != lastError { log("fleet \(store.keys.fleet): \(error.description)") }
                 lastError = error.description
                 // etcd unreachable, or the node restarting: no event says
                 // when either comes back, so the step is tried again.
-                pause(for: .seconds(1))
+                if let interrupt { interrupt.pause(for: .seconds(1)) } else { pause(for: .seconds(1)) }
             }
         }
         if lease != 0 { try? store.etcd.revoke(lease: lease) }

@@ -1,6 +1,7 @@
 import Crypto
 import Hot
 import HotPlatform
+import HotProject
 
 /// Where a fleet keeps its state in etcd, all under `/hot/fleets/NAME/`
 /// (docs/FLEETS.md, "Layout"):
@@ -20,13 +21,8 @@ public struct FleetKeys: Sendable {
         root = "/hot/fleets/\(fleet)/"
     }
 
-    /// Whether `name` can name a fleet: letters, digits, `-`, `_` and `.`.
-    public static func isValidName(_ name: String) -> Bool {
-        !name.isEmpty && name.count <= 128 && name != "." && name != ".."
-            && name.utf8.allSatisfy { c in
-                (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c == 0x2d || c == 0x5f || c == 0x2e
-            }
-    }
+    /// Whether `name` can name a fleet: letters, digits, `-`, `_` and `.` (`FleetSettings.isValidName`).
+    public static func isValidName(_ name: String) -> Bool { FleetSettings.isValidName(name) }
 
     public var control: String { root + "control/" }
     public var committed: String { control + "committed" }
