@@ -38,13 +38,16 @@ final class NetworkNamespace {
         name = "hot-test-\(pid)"
         hostLink = "hotv\(pid)h"
         // 10.231.0.0/16 cut into /30s by the pid: two test processes at once
-        // pick two subnets, and the range is far from the usual 10.0/16, 10.1/16.
+        // pick two subnets (unless their pids are 16384 apart), and the range
+        // is far from the usual 10.0/16, 10.1/16.
         let subnet = (pid % 16_384) * 4
         hostAddress = "10.231.\(subnet / 256).\(subnet % 256 + 1)"
         innerAddress = "10.231.\(subnet / 256).\(subnet % 256 + 2)"
         let added = try runCommand(tool, ["netns", "add", name], in: "/")
         guard added.status == 0 else {
             let why = added.stderr.trimmingCharacters(in: .whitespacesAndNewlines)
+            // A refusal may come after the name's mount point was made.
+            _ = try? runCommand(tool, ["netns", "del", name], in: "/")
             if why.contains("Operation not permitted") || why.contains("Permission denied") { throw Refused(description: "ip netns add: \(why)") }
             throw EtcdCluster.Failure("ip netns add \(name): \(added)")
         }
