@@ -4,7 +4,8 @@
 # test, strace to prove that no git process is ever started, PostgreSQL's
 # server for the test of an app that keeps its rows there, valgrind for the
 # counted figures (scripts/counts.sh), etcd's server for the fleets that
-# deploy through it (EtcdCluster, a 3-member cluster on loopback).
+# deploy through it (EtcdCluster, a 3-member cluster on loopback), and
+# iproute2's ip for the partition of a node in a network namespace.
 set -eu
 missing=""
 pkg-config --exists libgit2 2>/dev/null || missing="$missing libgit2-dev pkg-config"
@@ -15,6 +16,7 @@ if [ "${1:-}" = "test" ]; then
   ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || missing="$missing postgresql"
   command -v valgrind >/dev/null 2>&1 || missing="$missing valgrind"
   [ -x /usr/bin/etcd ] || missing="$missing etcd-server"
+  [ -x /usr/sbin/ip ] || [ -x /sbin/ip ] || [ -x /usr/bin/ip ] || [ -x /bin/ip ] || missing="$missing iproute2"
 fi
 [ -z "$missing" ] && exit 0
 echo "installing:$missing"

@@ -129,15 +129,18 @@ private func fleetFollow(_ args: ParsedArguments) throws(CommandError) {
     }
     let follower = FleetFollower(
         store: store, name: id, target: RolloutTarget(name: target.name, address: target.address, cookieFile: target.cookieFile)
-    ) { line in print("\(utcTime(now())) \(line)") }
-    print("\(utcTime(now())) \(id) follows fleet \(store.keys.fleet) at \(store.etcd.endpoints.map(\.description).joined(separator: ","))")
+    ) { line in writeStdout("\(utcTime(now())) \(line)\n") }
+    // Each line written at once: stdout is the node's follower.log, a file
+    // that print would fill a buffer at a time, so that a follower cut off
+    // from etcd for hours would not say so until it ended.
+    writeStdout("\(utcTime(now())) \(id) follows fleet \(store.keys.fleet) at \(store.etcd.endpoints.map(\.description).joined(separator: ","))\n")
     follower.run {
         switch supervisorEnd {
         case .some(let end): (try? end.waitReadable(timeout: .zero)) == true
         case .none: false
         }
     }
-    print("\(utcTime(now())) \(id) left fleet \(store.keys.fleet)")
+    writeStdout("\(utcTime(now())) \(id) left fleet \(store.keys.fleet)\n")
 }
 
 /// `hot deploy --etcd`: publishes the built versions and rolls them out

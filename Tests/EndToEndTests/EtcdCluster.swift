@@ -4,9 +4,10 @@ import Testing
 
 /// A 3-member etcd cluster of the test's own: Debian's `etcd-server`
 /// (which `scripts/deps.sh test` installs), each member's data in a
-/// temporary folder, on free loopback ports. `stop()` ends every member
-/// and removes the folder, whatever the test did; `stop(member:)` and
-/// `start(member:)` take one member down and bring it back.
+/// temporary folder, on free loopback ports (and each also on the same port
+/// of every address in `hosts`, say a veth pair's root side). `stop()` ends
+/// every member and removes the folder, whatever the test did;
+/// `stop(member:)` and `start(member:)` take one member down and bring it back.
 final class EtcdCluster: @unchecked Sendable {
     struct Member {
         let name: String
@@ -16,20 +17,25 @@ final class EtcdCluster: @unchecked Sendable {
     }
 
     let folder: String
+    /// Addresses the members serve clients on besides loopback.
+    let hosts: [String]
     private(set) var members: [Member] = []
     private let token: String
 
     /// The members' client URLs, as `--etcd` takes them.
-    var urls: String { members.map { "http://127.0.0.1:\($0.clientPort)" }.joined(separator: ",") }
+    var urls: String { urls(on: "127.0.0.1") }
+    /// The members' client URLs on one of their addresses.
+    func urls(on host: String) -> String { members.map { "http://\(host):\($0.clientPort)" }.joined(separator: ",") }
     var endpoints: [EtcdEndpoint] { members.map { EtcdEndpoint(parsing: "http://127.0.0.1:\($0.clientPort)")! } }
 
-    init(size: Int = 3) throws {
+    init(size: Int = 3, hosts: [String] = []) throws {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/etcd") else {
             throw Failure("no /usr/bin/etcd: run scripts/deps.sh test (Debian's etcd-server)")
         }
         var template = Array("/tmp/hot-etcd.XXXXXX".utf8CString)
         guard let made = mkdtemp(&template) else { throw POSIXError(.EIO) }
         folder = String(cString: made)
+        self.hosts = hosts
         token = "hot-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         do {
             var used: Set<UInt16> = []
@@ -56,7 +62,7 @@ final class EtcdCluster: @unchecked Sendable {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/etcd")
         process.arguments = [
             "--name", member.name, "--data-dir", "\(folder)/\(member.name)",
-            "--listen-client-urls", "http://127.0.0.1:\(member.clientPort)",
+            "--listen-client-urls", (["127.0.0.1"] + hosts).map { "http://\($0):\(member.clientPort)" }.joined(separator: ","),
             "--advertise-client-urls", "http://127.0.0.1:\(member.clientPort)",
             "--listen-peer-urls", "http://127.0.0.1:\(member.peerPort)",
             "--initial-advertise-peer-urls", "http://127.0.0.1:\(member.peerPort)",

@@ -68,12 +68,12 @@ public final class FleetFollower {
     /// every `leaseTTL / 3` seconds) or `interrupt` is given (which ends
     /// the wait between steps at once); then takes the node out of the fleet.
     public func run(interrupt: EtcdInterrupt? = nil, until stop: () -> Bool) {
-        var lastError = ""
+        var lastFault = ""
         while !stop() && interrupt?.isInterrupted != true {
             do throws(FleetFailure) {
                 try renewLeaseIfDue()
                 try step()
-                lastError = ""
+                lastFault = ""
                 let outcome: EtcdClient.WatchOutcome
                 do { outcome = try store.etcd.watch(prefix: store.keys.control, from: revision + 1, wait: renewal, interrupt: interrupt) } catch {
                     throw .etcd(error)
@@ -82,14 +82,23 @@ public final class FleetFollower {
             } catch {
                 // A node stopping fails the step it was in: that is no news.
                 if interrupt?.isInterrupted == true { break }
-                if error.description != lastError { log("fleet \(store.keys.fleet): \(error.description)") }
-                lastError = error.description
+                if Self.fault(error) != lastFault { log("fleet \(store.keys.fleet): \(error.description)") }
+                lastFault = Self.fault(error)
                 // etcd unreachable, or the node restarting: no event says
                 // when either comes back, so the step is tried again.
                 if let interrupt { interrupt.pause(for: .seconds(1)) } else { pause(for: .seconds(1)) }
             }
         }
         if lease != 0 { try? store.etcd.revoke(lease: lease) }
+    }
+
+    /// What makes two failures in a row one fault, said once in the log:
+    /// etcd out of reach is one, whatever each member's socket answered
+    /// this time (across a link gone silent, "timed out" and "no route to
+    /// host" come by turns).
+    private static func fault(_ error: FleetFailure) -> String {
+        if case .etcd(.unreachable(let endpoints, _)) = error { return "etcd unreachable at \(endpoints)" }
+        return error.description
     }
 
     /// Renews the lease when a third of its time has passed since the last renewal (or registers).
