@@ -39,6 +39,9 @@ struct EtcdFleetTests {
         let joined = try fleet.start("n4")
         #expect(joined.contains("running release \(committed)"), "\(joined)")
         #expect(try fleet.edition(on: "n4") == 2)
+        // Edition 3 was never committed: the new node never ran it, not even before its follower's first step.
+        let joinLog = try fleet.scratch.read("app/.hot/nodes/n4/node.log")
+        #expect(!joinLog.contains("hello v3"), "a version the fleet did not commit was loaded: \(joinLog)")
         let reported = try fleet.status()["nodes"] as? [[String: Any]] ?? []
         #expect(reported.contains { $0["node"] as? String == fleet.id("n4") && $0["release"] as? String == committed }, "\(reported)")
         let human = try fleet.hot(["fleet", "status", "--etcd", fleet.cluster.urls, "--fleet", "web"])
@@ -97,6 +100,7 @@ struct EtcdFleetTests {
         // Signed right, but one artifact's bytes altered after publishing.
         let store = FleetStore(etcd: etcd, fleet: "web", cookie: cookie)
         let coordinator = FleetCoordinator(store: store, stepTimeout: .seconds(30))
+        let committedBefore = try store.control().committed
         let release = try coordinator.publish(versions)
         let artifact = try #require(release.artifacts.first)
         var bytes = try #require(try etcd.get(store.keys.chunk(artifact.sha256, 0)).value?.value)
@@ -109,7 +113,7 @@ struct EtcdFleetTests {
             #expect(error.description.hasPrefix("staging failed, nothing was committed"), "\(error)")
             #expect(error.description.contains("sha256"), "\(error)")
         }
-        #expect(try store.control().committed == nil)
+        #expect(try store.control().committed == committedBefore, "the fleet's first release stays committed")
         #expect(try store.control().rollout == nil, "the failed rollout ended")
         for name in fleet.names { #expect(try fleet.edition(on: name) == 1, "\(name) must still run edition 1") }
     }
@@ -164,6 +168,8 @@ struct EtcdFleetTests {
         let store = FleetStore(etcd: EtcdClient(endpoints: fleet.cluster.endpoints), fleet: "web", cookie: [1])
         try fleet.waitUntil("every node registered") { try store.nodes().count == 3 }
         let follower = try fleet.followerPid("n3")
+        // n3 staged the fleet's first release with the others; what it stages from here is counted.
+        let stagedBefore = try fleet.scratch.read("app/.hot/nodes/n3/follower.log").components(separatedBy: ": staged ").count
         print("partition: \(try fleet.cutOff())")
         let cut = ContinuousClock.now
         try fleet.waitUntil("n3's lease ends", timeout: .seconds(30)) { try store.nodes()[fleet.id("n3")] == nil }
@@ -195,7 +201,7 @@ struct EtcdFleetTests {
         try fleet.waitUntil("n3 reports it under a new lease", timeout: .seconds(30)) { try store.nodes()[fleet.id("n3")]?.release == committed }
         // It never staged: the release reached it committed, from the fleet's committed key.
         let log = try fleet.scratch.read("app/.hot/nodes/n3/follower.log")
-        #expect(!log.contains(": staged "), "\(log)")
+        #expect(log.components(separatedBy: ": staged ").count == stagedBefore, "\(log)")
         #expect(try fleet.followerPid("n3") == follower, "the same follower caught up")
     }
 
@@ -259,13 +265,14 @@ struct EtcdFleetTests {
     func healthFailureRollsBack() throws {
         let fleet = try EtcdFleet(nodes: 3, unhealthy: ["n2"])
         defer { fleet.close() }
+        let first = try #require(try fleet.status()["committed"] as? String, "the fleet's first release")
         try fleet.writeEdition(2, withHealth: true)
         let deployed = try fleet.hot(["deploy", "--etcd", fleet.cluster.urls, "--fleet", "web", "--strategy", "rolling", "--batch", "1"])
         #expect(deployed.status == 1, "\(deployed)")
         #expect(deployed.stderr.contains("deploy failed and was rolled back") && deployed.stderr.contains("unhealthy"), "\(deployed)")
         for name in fleet.names { #expect(try fleet.edition(on: name) == 1, "\(name): \(deployed.stdout)") }
         let store = FleetStore(etcd: EtcdClient(endpoints: fleet.cluster.endpoints), fleet: "web", cookie: [1])
-        #expect(try store.control().committed == nil && store.control().rollout == nil)
+        #expect(try store.control().committed == first && store.control().rollout == nil)
 
         // With a release committed before, the committed nodes go back to it (their old version).
         try fleet.writeEdition(3)
@@ -303,7 +310,8 @@ struct EtcdFleetTests {
             let call = try fleet.hot(["call", "hello:edition", "--node", "unix:" + app + "/.hot/node.sock"])
             return Int(call.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
         }
-        #expect(try edition() == 1)
+        // Nothing of its own build: the fleet's committed release, which its follower loads.
+        try fleet.waitUntil("the host runs the fleet's committed release", timeout: .seconds(15)) { try edition() == 1 }
         func listed() throws -> [[String: Any]] { try fleet.status()["nodes"] as? [[String: Any]] ?? [] }
         try fleet.waitUntil("the host's node joins the fleet", timeout: .seconds(15)) { try listed().contains { $0["node"] as? String == "edge-1" } }
 
@@ -391,6 +399,10 @@ private final class EtcdFleet {
             try #require(initialized.status == 0, "\(initialized)")
             try writeEdition(1)
             for name in names { try start(name) }
+            // A new fleet's nodes run nothing until its first release is
+            // committed: no local build is loaded on a fleet's node.
+            let first = try hot(["deploy", "--etcd", cluster.urls, "--fleet", "web"])
+            try #require(first.status == 0, "the first release: \(first)")
         } catch {
             close()
             throw error
