@@ -131,12 +131,7 @@ public struct NodeConfiguration: Sendable, Equatable {
         var configuration = NodeConfiguration(flags: NodeFlags(project: layout, config: config, node: node))
         configuration.project = layout
         configuration.fleet = try fleet(config.fleet, environment: environment)
-        if configuration.fleet != nil {
-            // As `hot start --etcd` makes a fleet's node: no local build is
-            // loaded, at boot or on a call (docs/FLEETS.md, "What a node runs").
-            configuration.codePath = nil
-            configuration.mode = .embedded
-        }
+        if configuration.fleet != nil { configuration.flags.followFleet() }
         if let reason = testBundle(executable) {
             configuration = .inProcess(name: configuration.name, sticky: configuration.sticky)
             configuration.project = layout

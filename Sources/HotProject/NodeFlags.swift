@@ -47,6 +47,15 @@ public struct NodeFlags: Sendable, Equatable {
         self.compaction = compaction
     }
 
+    /// Makes these the flags of a node that follows a fleet, which runs what
+    /// its fleet committed and nothing else: no code path, so neither its
+    /// boot nor a call loads a local build, and embedded mode
+    /// (docs/FLEETS.md, "What a node runs").
+    public mutating func followFleet() {
+        mode = .embedded
+        codePath = nil
+    }
+
     /// The flags of the local node `node` (nil: the default one) of a
     /// project: its files under `.hot/`, hot.json's sticky modules and
     /// compaction threshold, its socket and then `alsoListen`.

@@ -81,16 +81,10 @@ let startCommand = Command(
     } catch { throw .failed(error.description) }
     var flags = NodeFlags(project: project.layout, config: project.config, node: local.name, mode: mode, alsoListen: alsoListen)
     if args.value(.etcd) != nil {
-        // A node of a fleet runs what the fleet committed and nothing else:
-        // no code path, so neither its boot nor a call loads a local build;
-        // it boots its permanent set (the committed release its follower
-        // made permanent) and the versions built into its executable
-        // (docs/FLEETS.md, "What a node runs").
         if args.value(.mode) == NodeMode.interactive.rawValue {
             throw .usage(.invalidValue(option: Option.mode.name, value: "interactive", reason: "not with --etcd: a fleet's node loads only what its fleet commits"))
         }
-        flags.mode = .embedded
-        flags.codePath = nil
+        flags.followFleet()
     }
     let listen = flags.listen.map(\.description)
     let node = try nodeExecutable()
