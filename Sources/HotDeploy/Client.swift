@@ -126,10 +126,10 @@ public final class NodeClient: @unchecked Sendable {
     /// Runs one exchange (`send` writes the request, then the response is
     /// read); on an answer of `reconnect`, opens a new connection and runs
     /// it again there.
-    private func exchange(_ send: (Connection) throws(WireError) -> Void) throws(ClientError) -> Term {
+    private func exchange(replyWithin wait: Duration = .zero, _ send: (Connection) throws(WireError) -> Void) throws(ClientError) -> Term {
         var reconnects = 0
         while true {
-            switch try respond(send) {
+            switch try respond(replyWithin: wait, send) {
             case .ok(let value):
                 return value
             case .error(.reconnect, _) where reconnects < Self.maxReconnects:
@@ -143,10 +143,10 @@ public final class NodeClient: @unchecked Sendable {
 
     /// Sends and reads the response, the node's `reconnect` included when
     /// it closed the connection under the write (`Connection.exchange`).
-    private func respond(_ send: (Connection) throws(WireError) -> Void) throws(ClientError) -> Response {
+    private func respond(replyWithin wait: Duration, _ send: (Connection) throws(WireError) -> Void) throws(ClientError) -> Response {
         let connection = connection
         do {
-            return try connection.exchange { () throws(WireError) in try send(connection) }
+            return try connection.exchange(replyWithin: wait) { () throws(WireError) in try send(connection) }
         } catch {
             throw .protocolError(error.description)
         }
@@ -156,7 +156,7 @@ public final class NodeClient: @unchecked Sendable {
     /// the node's error, or `badReply` when the answer is not that document.
     public func request<Reply>(_ request: TypedRequest<Reply>) throws(ClientError) -> Reply {
         let frame = Frame(.request, TermCodec.encode(request.request.term))
-        let result = try exchange { (connection) throws(WireError) in try connection.send(frame) }
+        let result = try exchange(replyWithin: request.request.replyTimeout) { (connection) throws(WireError) in try connection.send(frame) }
         do { return try Reply(term: result) } catch { throw .badReply(error) }
     }
 

@@ -106,7 +106,7 @@ public enum TrialLoad {
     }
 
     /// How long a trial load may take unless the node is told otherwise.
-    public static let defaultTimeout: Duration = .seconds(10)
+    public static let defaultTimeout: Duration = Request.defaultTrialTimeout
     /// How much of the child's output the node keeps: enough for a trap's
     /// message, and a module that writes without end costs the node nothing.
     static let outputLimit = 64 << 10

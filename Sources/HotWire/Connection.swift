@@ -19,6 +19,8 @@ public final class Connection: @unchecked Sendable {
     /// which the whole exchange must end: each read and write may block only
     /// for the time left, so a peer trickling a byte at a time gains nothing.
     private var deadline: ContinuousClock.Instant?
+    /// How long one read waits on the client's side, as set when it opened.
+    private var readTimeout = Connection.defaultTimeout
 
     init(socket: Socket) { self.socket = socket }
 
@@ -46,6 +48,7 @@ public final class Connection: @unchecked Sendable {
             throw .system(error)
         }
         let connection = Connection(socket: socket)
+        connection.readTimeout = timeout
         var handshake = ClientHandshake(cookie: cookie)
         let challenge = try handshake.answer(connection.receive())
         // A node that dropped the handshake meanwhile may have closed before
@@ -142,7 +145,9 @@ public final class Connection: @unchecked Sendable {
 
     /// Sends a request and waits for its response.
     public func request(_ request: Request) throws(WireError) -> Response {
-        try exchange { () throws(WireError) in try send(Frame(.request, TermCodec.encode(request.term))) }
+        try exchange(replyWithin: request.replyTimeout) { () throws(WireError) in
+            try send(Frame(.request, TermCodec.encode(request.term)))
+        }
     }
 
     /// Runs `write` (the frames of one request) and reads the response.
@@ -151,18 +156,25 @@ public final class Connection: @unchecked Sendable {
     /// comes (docs/PROTOCOL.md, "compact"), and one that refuses an upload
     /// part way says why. The write then fails, and that answer, already
     /// here, is the response; with none waiting, the connection is closed.
-    public func exchange(_ write: () throws(WireError) -> Void) throws(WireError) -> Response {
+    /// The response is waited for at most `replyWithin`, or the
+    /// connection's read timeout if that is longer.
+    public func exchange(replyWithin wait: Duration = .zero, _ write: () throws(WireError) -> Void) throws(WireError) -> Response {
         do {
             try write()
         } catch .closed {
             if let response = try? receiveResponse() { return response }
             throw .closed
         }
-        return try receiveResponse()
+        return try receiveResponse(within: wait)
     }
 
-    /// Waits for a response frame.
-    public func receiveResponse() throws(WireError) -> Response {
+    /// Waits for a response frame, at most `wait` or the connection's read
+    /// timeout, whichever is longer.
+    public func receiveResponse(within wait: Duration = .zero) throws(WireError) -> Response {
+        if wait > readTimeout {
+            do { try socket.setReadTimeout(wait) } catch { throw .system(error) }
+        }
+        defer { if wait > readTimeout { try? socket.setReadTimeout(readTimeout) } }
         let frame = try receive()
         guard frame.type == .response else { throw .unexpectedFrame(expected: "response", got: "\(frame.type)") }
         return try Response(payload: frame.payload)

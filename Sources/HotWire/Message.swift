@@ -36,6 +36,23 @@ public enum Request: Sendable, Equatable {
     case compact(purge: Bool)
 
     /// The request as a term.
+    /// How long a node may take to trial-load one object unless it is told
+    /// otherwise (`hotnode --trial-timeout`).
+    public static let defaultTrialTimeout: Duration = .seconds(10)
+
+    /// How long a client waits for this request's response. A request that
+    /// trial-loads files (`check`, and `load` of files not tried before)
+    /// may wait, per file, for a trial slot and then for the trial, each
+    /// bounded by the trial timeout (docs/PROTOCOL.md, "Limits"); other
+    /// requests get the connection's timeout (`.zero` here).
+    public var replyTimeout: Duration {
+        switch self {
+        case .check(let files), .load(let files, _, _):
+            Connection.defaultTimeout + Self.defaultTrialTimeout * (2 * files.count)
+        default: .zero
+        }
+    }
+
     public var term: Term {
         switch self {
         case .ping: ["op": "ping"]

@@ -91,6 +91,37 @@ struct EditDeployTests {
         #expect(!built.contains { $0.hasSuffix(".tmp") }, "\(built)")
     }
 
+    /// A reply's own timeout is 10 s, but a deploy's `check` tries each new
+    /// object in turn, and each trial may take up to the node's trial
+    /// timeout: four objects whose on-load hooks take 3 s each outlast 10 s
+    /// in the check and again in the load, as a deploy of several modules
+    /// does on a loaded machine.
+    @Test("a deploy whose trials together outlast a reply's timeout is waited for, not reported as a dead node")
+    func slowTrials() throws {
+        let scratch = try Scratch()
+        defer { scratch.close() }
+        try #require(try scratch.hot(["init", "app"], in: "").status == 0)
+        try #require(try scratch.hot(["start"]).status == 0)
+        for n in 1...4 {
+            try FileManager.default.createDirectory(atPath: scratch.path("app/modules/slow\(n)"), withIntermediateDirectories: true)
+            try scratch.write("app/modules/slow\(n)/slow\(n).swift", """
+                import Glibc
+                import Hot
+
+                let module = HotModule(exports: [.function("n", { () -> Int in \(n) })], onLoad: { usleep(3_000_000) })
+                """)
+        }
+        let started = ContinuousClock.now
+        let deployed = try scratch.hot(["deploy"])
+        let took = ContinuousClock.now - started
+        #expect(deployed.status == 0, "\(deployed)")
+        #expect(took > .seconds(20), "the trials and the loads must each have outlasted 10 s: \(took)")
+        for n in 1...4 {
+            let call = try scratch.hot(["call", "slow\(n):n"])
+            #expect(call.stdout == "\(n)\n", "\(call)")
+        }
+    }
+
     @Test("a wrong cookie makes every command exit 3 and changes nothing on the node")
     func wrongCookie() throws {
         let scratch = try Scratch()
