@@ -69,6 +69,9 @@ uninstall:
 
 # The Benchmarks package builds hot and hotnode in release along with the
 # benchmarks (it depends on this package): one release build for everything.
+# It and the bench apps are built at fixed paths in the machine's benchmark
+# cache, ~/.cache/hot-bench (HOT_BENCH_CACHE), so that a new checkout builds
+# only Hot's own targets again; removing that folder starts afresh.
 bench: deps fingerprint
 	@scripts/bench.sh
 	@echo "figures 12 and 13 (the load curve, compaction) are make bench-curve's; the soak to the map ceiling is make soak's"

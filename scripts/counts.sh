@@ -9,7 +9,8 @@
 # A count more than 10% over the one committed in Benchmarks/counts.txt
 # fails: a change that makes a call or a swap dearer says so at its commit,
 # and one that is meant to writes the new figures with --write.
-# Usage: scripts/counts.sh [--write]   (HOT_BIN: the folder of the hot to build with)
+# Usage: scripts/counts.sh [--write]   (HOT_BIN: the folder of the hot to build with;
+# HOT_BENCH_BUILD: the Benchmarks package's build folder)
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd -P)
 committed="$root/Benchmarks/counts.txt"
@@ -28,8 +29,11 @@ swift=${SWIFT:-swift}
 # SwiftPM compiles callcount again only when a module it imports itself
 # changes, not when the @inlinable code of Hot or HotNode that it inlines
 # through BenchSupport does: its object is removed first, so it is.
-rm -f "$root/Benchmarks/.build/release/callcount.build/"*.o
-$swift build -c release --package-path "$root/Benchmarks" --product callcount >&2
+# HOT_BENCH_BUILD: the Benchmarks package's build folder (make bench's is
+# in the machine's benchmark cache).
+build=${HOT_BENCH_BUILD:-$root/Benchmarks/.build}
+rm -f "$build/release/callcount.build/"*.o
+$swift build -c release --package-path "$root/Benchmarks" --scratch-path "$build" --product callcount >&2
 # HOT_BIN: a folder holding a built hot (make bench passes its release
 # build); by default this package's debug build, which make test has made.
 hot_bin=${HOT_BIN:-$root/.build/debug}
@@ -46,7 +50,7 @@ trap 'rm -rf "$work"' EXIT INT TERM
 # Valgrind 3.19 cannot read the DWARF 5 the toolchain writes, and gives up
 # on the binary: it counts a copy without it.
 callcount="$work/callcount"
-strip --strip-debug -o "$callcount" "$root/Benchmarks/.build/release/callcount"
+strip --strip-debug -o "$callcount" "$build/release/callcount"
 
 # count KIND N: the instructions callgrind collects over the whole process.
 count() {

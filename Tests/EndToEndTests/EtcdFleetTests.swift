@@ -415,7 +415,7 @@ private final class EtcdFleet {
     private var hostName: String {
         var buffer = [CChar](repeating: 0, count: 256)
         gethostname(&buffer, 255)
-        return String(cString: buffer)
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     func hot(_ arguments: [String], environment: [String: String] = [:]) throws -> Outcome {

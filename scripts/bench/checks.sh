@@ -12,7 +12,7 @@
 #
 # Usage: scripts/bench/checks.sh BINDIR
 #   BINDIR: a build folder holding hot and hotnode (and Modules/Hot.swiftmodule),
-#   e.g. Benchmarks/.build/release after `make bench`'s build. A debug build
+#   e.g. ~/.cache/hot-bench/benchmarks/release after `make bench`'s build. A debug build
 #   works too, with a parser many times slower than in release.
 # Prints a Markdown section on stdout; progress on stderr. Runs: BENCH_CHECK_RUNS (10);
 # modules of the no-op project: BENCH_CHECK_MODULES (50).

@@ -52,8 +52,9 @@ command -v wrk >/dev/null 2>&1 || {
 }
 command -v curl >/dev/null 2>&1 || (DEBIAN_FRONTEND=noninteractive apt-get install -y -qq curl) >&2
 
-app="$work/app"
-quiet "$hot" init "$app" --template hummingbird --hot-package "$root"
+# The app at the cache's fixed path, beside its release build (server.sh):
+# Hummingbird's packages are built in debug once on a machine.
+cached_app hummingbird
 cd "$app"
 # 96 more files of the app's own code: models with methods and computed
 # properties, as an app of some size has. The template has 4.
@@ -81,7 +82,7 @@ done
 [ "$(find Sources -name '*.swift' | wc -l)" -eq 100 ] || fail "the app has $(find Sources -name '*.swift' | wc -l) source files, not 100"
 git init -q && git add -A && git_commit -m app
 
-log "building the app in debug (Hummingbird and its packages, 100 files of its own)"
+log "building the app in debug (Hot and 100 files of its own; Hummingbird and its packages unless the cache has them)"
 TMPDIR="$work" swift build --product Server >&2
 
 port=$((20000 + $$ % 20000))

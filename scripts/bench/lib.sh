@@ -2,8 +2,39 @@
 # the script sets $work (its temporary folder) and defines log (progress on stderr).
 
 now() { date +%s.%N; }
+
+# The machine's benchmark cache: the bench apps and the Benchmarks package
+# are built at fixed paths in it (HOT_BENCH_CACHE moves it).
+bench_cache=${HOT_BENCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/hot-bench}
+
+# cached_app FRAMEWORK: makes the app of `hot init --template FRAMEWORK` anew
+# at one fixed path in the cache, with the .build the last run left there,
+# and sets $app to it. The paths in SwiftPM's commands are then the same each
+# run, so it finds the framework's packages built, in debug and in release,
+# and builds them once on a machine rather than once a run (a new checkout of
+# Hot rebuilds only Hot). Holds the app's lock (descriptor 9) until the
+# script ends: a second run at the same time waits for the first. Needs
+# $hot and $root.
+cached_app() {
+  mkdir -p "$bench_cache"
+  exec 9>"$bench_cache/$1.lock"
+  flock 9
+  # Not named as the framework: the app's folder is its package's identity,
+  # which must not be its dependency's.
+  app="$bench_cache/$1-app"
+  cached_app_build="$bench_cache/$1-app.build"
+  rm -rf "$cached_app_build"
+  [ ! -d "$app/.build" ] || mv "$app/.build" "$cached_app_build"
+  rm -rf "$app"
+  "$hot" init "$app" --template "$1" --hot-package "$root" >&2
+  [ ! -d "$cached_app_build" ] || mv "$cached_app_build" "$app/.build"
+}
 median() { sort -n | awk '{ a[NR] = $1 } END { if (NR == 0) print "nan"; else if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 fail() { log "$*"; exit 1; }
+# children_cpu FILE: CPU seconds (user and system) of the commands this shell
+# ran and reaped, from the output of `times` written to FILE. `times` must run
+# in the shell itself, not in a $(…) subshell, whose counts start at zero.
+children_cpu() { sed -n 2p "$1" | awk '{ for (i = 1; i <= 2; i++) { split($i, t, /[ms]/); s += t[1] * 60 + t[2] } print s }'; }
 
 # timed FILE COMMAND...: runs COMMAND with its output discarded, appends its
 # wall time in seconds to FILE; a failing command stops the benchmark.

@@ -28,6 +28,8 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 summary=${BENCH_SUMMARY:-/dev/null}
 rounds=${HB_ROUNDS:-3}
 seconds=${HB_SECONDS:-10}
+# The route rounds compare p50s, which settle sooner than a p99.
+route_seconds=${HB_ROUTE_SECONDS:-5}
 edits=${HB_EDITS:-8}
 work=$(mktemp -d "/tmp/hot-bench-$prefix.XXXXXX")
 app_pid=""
@@ -46,25 +48,7 @@ command -v wrk >/dev/null 2>&1 || {
 command -v curl >/dev/null 2>&1 || (DEBIAN_FRONTEND=noninteractive apt-get install -y -qq curl) >&2
 
 hot="$bin/hot"
-# The app is made anew each run, at one fixed path in the cache folder, with
-# the .build the last run left there: the paths in SwiftPM's commands are
-# then the same, so it finds Hummingbird's or Vapor's packages built, and
-# builds them once on a machine rather than once a run (a new checkout of
-# Hot rebuilds only Hot). HOT_BENCH_CACHE moves the folder; a second run at
-# the same time waits for the first.
-cache=${HOT_BENCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/hot-bench}
-mkdir -p "$cache"
-exec 9>"$cache/$framework.lock"
-flock 9
-# Not named as the framework: the app's folder is its package's identity,
-# which must not be its dependency's.
-app="$cache/$framework-app"
-kept="$cache/$framework-app.build"
-rm -rf "$kept"
-[ ! -d "$app/.build" ] || mv "$app/.build" "$kept"
-rm -rf "$app"
-"$hot" init "$app" --template "$framework" --hot-package "$root" >&2
-[ ! -d "$kept" ] || mv "$kept" "$app/.build"
+cached_app "$framework"
 cd "$app"
 # The same handler as routes:hello, compiled into the app itself, for the
 # hot route's cost against a direct one.
@@ -113,10 +97,10 @@ url="http://127.0.0.1:$port/hello/bench"
 direct="http://127.0.0.1:$port/direct/bench"
 wrk -t1 -c16 -d3s "$url" >/dev/null # warm-up
 
-# One wrk run against $1 (default: the hot route); prints "p50_ms p99_ms
-# requests_per_s non2xx errors".
+# One wrk run against $1 (default: the hot route) for $2 seconds (default:
+# $seconds); prints "p50_ms p99_ms requests_per_s non2xx errors".
 measure() {
-  wrk -t1 -c16 -d"${seconds}s" --latency "${1:-$url}" > "$work/wrk.txt"
+  wrk -t1 -c16 -d"${2:-$seconds}s" --latency "${1:-$url}" > "$work/wrk.txt"
   wrk_summary "$work/wrk.txt"
 }
 
@@ -127,8 +111,8 @@ route_rounds() {
   : > "$work/direct_$1"
   for round in $(seq 1 "$rounds"); do
     echo "round $round: hot route ($1) against direct route" >&2
-    measure >> "$work/hot_$1"
-    measure "$direct" >> "$work/direct_$1"
+    measure "$url" "$route_seconds" >> "$work/hot_$1"
+    measure "$direct" "$route_seconds" >> "$work/direct_$1"
   done
 }
 
@@ -156,27 +140,80 @@ done
 set_release 2
 
 # Loads version 3, 4, … once a second until the file "$work/stop" appears.
+# Appends the loads' count and the CPU seconds its commands took (the
+# shell's children: user and system) to "$work/deploy_cpu".
 deploy_loop() {
   n=$1
+  count=0
   while [ ! -e "$work/stop" ]; do
     set_release "$n"
     "$hot" deploy --release >/dev/null 2>>"$work/deploy.err" || echo "deploy of release $n failed" >> "$work/deploy.err"
     n=$((n + 1))
+    count=$((count + 1))
     sleep 1
   done
+  times > "$work/times"
+  echo "$count $(children_cpu "$work/times")" >> "$work/deploy_cpu"
 }
+# CPU seconds of the app's process, $1 = own (user and system) or children
+# (its reaped trial children), from /proc.
+ticks=$(getconf CLK_TCK)
+app_cpu() {
+  case "$1" in
+    own) awk -v hz="$ticks" '{ printf "%.2f\n", ($14 + $15) / hz }' "/proc/$app_pid/stat" ;;
+    children) awk -v hz="$ticks" '{ printf "%.2f\n", ($16 + $17) / hz }' "/proc/$app_pid/stat" ;;
+  esac
+}
+
+# The control: a process that burns, once a second, the CPU a load's own
+# processes took (measured in the rounds with loads so far) and loads
+# nothing. What it does to the p99 is what any work of that size does on
+# these cores; what a load does beyond it is the swap's.
+spin_loop() {
+  count=0
+  while [ ! -e "$work/stop" ]; do
+    python3 -c 'import sys, time
+end = time.process_time() + float(sys.argv[1])
+while time.process_time() < end: pass' "$1"
+    count=$((count + 1))
+    sleep 1
+  done
+  times > "$work/times"
+  echo "$count $(children_cpu "$work/times")" >> "$work/spin_cpu"
+}
+# The CPU of python3's own start, taken off the spin.
+( for _ in 1 2 3 4 5; do python3 -c pass; done; times > "$work/times" )
+python_start=$(children_cpu "$work/times" | awk '{ print $1 / 5 }')
 
 next=3
 : > "$work/base"
 : > "$work/loads"
+: > "$work/spin"
+: > "$work/cpu"
+: > "$work/deploy_cpu"
+: > "$work/spin_cpu"
 for round in $(seq 1 "$rounds"); do
   echo "round $round: no loads" >&2
+  own0=$(app_cpu own)
   measure >> "$work/base"
+  own1=$(app_cpu own); children1=$(app_cpu children)
   echo "round $round: a load every second" >&2
   rm -f "$work/stop"
   deploy_loop "$next" &
   loop=$!
   measure >> "$work/loads"
+  touch "$work/stop"
+  wait "$loop"
+  own2=$(app_cpu own); children2=$(app_cpu children)
+  # The app's own CPU in the round without loads and in the one with, and its trial children's.
+  echo "$own0 $own1 $own2 $children1 $children2" >> "$work/cpu"
+  echo "round $round: the same CPU every second, no loads" >&2
+  spin=$(awk -v p="$python_start" 'NR == FNR { n += $1; c += $2; next } { t += $5 - $4 }
+    END { s = (c + t) / n - p; printf "%.3f", s > 0 ? s : 0 }' "$work/deploy_cpu" "$work/cpu")
+  rm -f "$work/stop"
+  spin_loop "$spin" &
+  loop=$!
+  measure >> "$work/spin"
   touch "$work/stop"
   wait "$loop"
   next=$(sed -n "s/^let release = //p" "$routes")
@@ -190,6 +227,9 @@ median() { sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]
 column() { awk -v c="$2" '{ print $c }' "$1" | median; }
 base_p50=$(column "$work/base" 1); base_p99=$(column "$work/base" 2); base_rps=$(column "$work/base" 3)
 load_p50=$(column "$work/loads" 1); load_p99=$(column "$work/loads" 2); load_rps=$(column "$work/loads" 3)
+spin_p50=$(column "$work/spin" 1); spin_p99=$(column "$work/spin" 2); spin_rps=$(column "$work/spin" 3)
+spin_count=$(awk '{ s += $1 } END { print s + 0 }' "$work/spin_cpu")
+spin_ms=$(awk '{ n += $1; c += $2 } END { printf "%.0f", n ? c * 1000 / n : 0 }' "$work/spin_cpu")
 non2xx=$(awk '{ s += $4 + $5 } END { print s + 0 }' "$work/base" "$work/loads")
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
 builtin_p50=$(column "$work/hot_builtin" 1); builtin_rps=$(column "$work/hot_builtin" 3)
@@ -200,8 +240,23 @@ builtin_ratio=$(ratio "$builtin_p50" "$direct_a_p50")
 builtin_rps_ratio=$(ratio "$builtin_rps" "$direct_a_rps")
 route_ratio=$(ratio "$route_p50" "$direct_p50")
 route_rps_ratio=$(ratio "$route_rps" "$direct_rps")
+# Where the cores went: the loads' own processes (hot deploy, the app's
+# trial children) per load, and as a share of the machine over the rounds
+# with loads; the app's own share in the rounds without and with.
+cores=$(nproc)
+load_count=$(awk '{ s += $1 } END { print s + 0 }' "$work/deploy_cpu")
+deploy_cpu=$(awk '{ s += $2 } END { print s + 0 }' "$work/deploy_cpu")
+trial_cpu=$(awk '{ s += $5 - $4 } END { print s + 0 }' "$work/cpu")
+deploy_ms=$(awk -v c="$deploy_cpu" -v n="$load_count" 'BEGIN { printf "%.0f", n ? c * 1000 / n : 0 }')
+trial_ms=$(awk -v c="$trial_cpu" -v n="$load_count" 'BEGIN { printf "%.0f", n ? c * 1000 / n : 0 }')
+span=$(awk -v r="$rounds" -v s="$seconds" -v c="$cores" 'BEGIN { print r * s * c }')
+load_share=$(awk -v a="$deploy_cpu" -v b="$trial_cpu" -v t="$span" 'BEGIN { printf "%.1f", (a + b) * 100 / t }')
+app_share_base=$(awk -v t="$span" '{ s += $2 - $1 } END { printf "%.1f", s * 100 / t }' "$work/cpu")
+app_share_loads=$(awk -v t="$span" '{ s += $3 - $2 } END { printf "%.1f", s * 100 / t }' "$work/cpu")
 p99_ratio=$(awk -v a="$load_p99" -v b="$base_p99" 'BEGIN { printf "%.2f", a / b }')
 rps_ratio=$(awk -v a="$load_rps" -v b="$base_rps" 'BEGIN { printf "%.2f", a / b }')
+spin_p99_ratio=$(awk -v a="$spin_p99" -v b="$base_p99" 'BEGIN { printf "%.2f", a / b }')
+spin_rps_ratio=$(awk -v a="$spin_rps" -v b="$base_rps" 'BEGIN { printf "%.2f", a / b }')
 
 # Figure 10 (Hummingbird only): edit to live against bare swiftc of the
 # same module, with the flags hot build used: the host's module folder and
@@ -245,6 +300,9 @@ fi
   echo "${prefix}_route_rps_ratio $route_rps_ratio"
   echo "${prefix}_builtin_ratio $builtin_ratio"
   echo "${prefix}_builtin_rps_ratio $builtin_rps_ratio"
+  echo "${prefix}_load_cpu_share $load_share"
+  echo "${prefix}_spin_p99_ratio $spin_p99_ratio"
+  echo "${prefix}_spin_rps_ratio $spin_rps_ratio"
 } >> "$summary"
 
 cat <<MD
@@ -252,10 +310,11 @@ cat <<MD
 
 \`scripts/bench/server.sh BIN $framework\`: the app of \`hot init --template $framework\`, built in
 release, serving \`GET /hello/bench\` (a handler of the hot routes module) to \`wrk -t1 -c16
---latency\` on keep-alive connections, $rounds rounds of ${seconds} s with no loads and
+--latency\` on keep-alive connections, $rounds rounds of ${seconds} s with no loads,
 $rounds rounds with a new version of the routes module loaded every second (\`hot deploy\` of
-a version built beforehand: staging, trial load in a child run of the app, swap),
-alternating. Medians of the rounds. The last answer came from release $loaded.
+a version built beforehand: staging, trial load in a child run of the app, swap), and
+$rounds control rounds (below), alternating. Medians of the rounds. The last answer came
+from release $loaded.
 
 | | no loads | a load every second | ratio | target |
 | --- | --- | --- | --- | --- |
@@ -264,9 +323,25 @@ alternating. Medians of the rounds. The last answer came from release $loaded.
 | requests/s | $base_rps | $load_rps | $rps_ratio | at least 0.95 |
 | non-2xx responses and socket errors, all rounds | | | $non2xx | 0 |
 | failed deploys | | | ${deploy_failures:-0} | 0 |
+| the app's CPU, share of the $cores cores | $app_share_base% | $app_share_loads% | | |
+
+The control, in the same rounds: instead of a load, a process that burns the CPU a load's
+own processes took ($spin_ms ms, python3's start included) once a second and loads nothing,
+$spin_count times in all, against the same rounds with no loads:
+
+| | no loads | the same CPU every second, no loads | ratio |
+| --- | --- | --- | --- |
+| p50 latency (ms) | $base_p50 | $spin_p50 | |
+| p99 latency (ms) | $base_p99 | $spin_p99 | $spin_p99_ratio |
+| requests/s | $base_rps | $spin_rps | $spin_rps_ratio |
+
+The loads' own processes took CPU the server and wrk would otherwise have had: per load,
+$deploy_ms ms in \`hot deploy\` and $trial_ms ms in the app's trial children (the trial and the
+spare child started for the next one), $load_count loads in all: **$load_share%** of the
+$cores cores over the rounds with loads, where wrk and the app already kept both busy.
 
 The hot route against the same handler compiled into the app (\`/direct/bench\`, added
-to the app for this figure), no loads, $rounds rounds of each, alternating, medians. First
+to the app for this figure), no loads, $rounds rounds of ${route_seconds} s of each, alternating, medians. First
 while the app runs the routes module's built-in version (the module compiled into the app
 by \`swift build -c release\`, reached through the same handle): the floor. Then a version
 loaded from its shared object (\`hot deploy --release\`, -O as the app):

@@ -9,7 +9,7 @@
 #
 # Usage: scripts/bench/watch.sh BINDIR
 #   BINDIR: a release build folder holding hot, hotnode and watchprobe
-#   (Benchmarks/.build/release after `make bench`'s build).
+#   (~/.cache/hot-bench/benchmarks/release after `make bench`'s build).
 # Prints a Markdown section on stdout; progress on stderr. Runs: BENCH_WATCH_RUNS (15).
 set -eu
 
