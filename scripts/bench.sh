@@ -34,6 +34,9 @@ mkdir -p "$bench_cache"
 exec 8>"$bench_cache/benchmarks.lock"
 flock 8
 build="$bench_cache/benchmarks"
+# hot finds the templates and Hot's package above its executable, which is
+# not in this checkout: they are named.
+export HOT_TEMPLATES="$root/templates" HOT_PACKAGE="$root"
 
 started=$(date +%s)
 phase_start=$started
@@ -219,7 +222,7 @@ single figures move between runs while the ratios hold better.
 | 2. swap p50 / p99, 200 swaps | $p50_ms ms / $p99_ms ms | 0.3 ms / 1 ms | $(meets "$p50_ms" 0.3) / $(meets "$p99_ms" 1) |
 | 2. failed calls while swapping | $failed | 0 | $(meets "$failed" 0) |
 | 3. edit to live, \`hot deploy\` / bare swiftc | $edit_ratio ($edit_seconds s) | at most 1.0, under 0.4 s | $(meets "$edit_ratio" 1.0), $(meets "$edit_seconds" 0.4) |
-| 4. \`hot changed --since\` / git status + git diff | $detect_ratio | at most 0.8 | $(meets "$detect_ratio" 0.8) |
+| 4. \`hot changed --since\` / git status + git diff | $detect_ratio | at most 0.8; libgit2's own fixed costs, which git does not pay (its CA certificates loaded at init, 16% of the instructions; the index's SHA-1 with collision detection; no cache-tree), keep it above (Benchmarks/NOTES.md, figure 4) | $(meets "$detect_ratio" 0.8), limit shown |
 | 4. no-op \`hot build\`, 50 modules | $noop_ms ms | | |
 | 5. fleet deploy, 32 nodes / 1 node | $fleet_ratio | at most 2; the 32 nodes' and hot's CPU alone, over this machine's cores, is $(get fleet_cpu_floor_ratio) times the 1-node deploy (process.sh's section) | $(meets "$fleet_ratio" 2) |
 | 6. mapped bytes per retained version / object size, a 17 KB module | $mapped (resident $resident) | at most 1.1 for a module past its page rounding (figure 12's modules: see its row); a 17 KB object takes 5 whole pages with RELRO kept (Benchmarks/NOTES.md, figure 6) | $(meets "$mapped" 1.1), limit shown |
@@ -240,7 +243,7 @@ single figures move between runs while the ratios hold better.
 | 17. deploy through etcd, 128 nodes on this machine / 1 node | $etcd_ratio | at most 2.5 where nodes have cores of their own; here the deploy is CPU-bound: all its processes' CPU over the 2 cores is $etcd_floor s (Benchmarks/NOTES.md, figure 17) | $(meets "$etcd_ratio" 2.5), limit shown |
 | 17. a node joining a 128-node fleet: what joining adds to its start | $etcd_join s | at most 1 s | $(meets "$etcd_join" 1) |
 | 10. edit to live of a module importing Hummingbird / bare swiftc | $hb_edit ($hb_edit_seconds s) | at most 1.15 | $(meets "$hb_edit" 1.15) |
-| 11. save to first new answer under \`hot watch\` / bare swiftc, one file | $watch_swiftc ($watch_seconds s) | at most 0.6 | $(meets "$watch_swiftc" 0.6) |
+| 11. save to first new answer under \`hot watch\` / bare swiftc, one file | $watch_swiftc ($watch_seconds s) | at most 0.6; the frontend and the link alone are 0.56 of bare swiftc, so the target is restated against them in the next row (Benchmarks/NOTES.md, figure 11) | $(meets "$watch_swiftc" 0.6), limit shown |
 | 11. the same / the driver's jobs (frontend, autolink, link) alone | $watch_jobs | at most 1.15 | $(meets "$watch_jobs" 1.15) |
 | 11. \`hot deploy\` one-shot / bare swiftc, one file (watch.sh's own runs) | $watch_deploy | at most 1.0 | $(meets "$watch_deploy" 1.0) |
 | 11. ten files: watch / swiftc, deploy / swiftc | $watch_ten_swiftc, $watch_ten_deploy | | |
