@@ -172,18 +172,16 @@ app_cpu() {
 spin_loop() {
   count=0
   while [ ! -e "$work/stop" ]; do
-    python3 -c 'import sys, time
-end = time.process_time() + float(sys.argv[1])
-while time.process_time() < end: pass' "$1"
+    awk -v n="$1" 'BEGIN { for (i = 0; i < n; i++) x += i; exit x < 0 }'
     count=$((count + 1))
     sleep 1
   done
   times > "$work/times"
   echo "$count $(children_cpu "$work/times")" >> "$work/spin_cpu"
 }
-# The CPU of python3's own start, taken off the spin.
-( for _ in 1 2 3 4 5; do python3 -c pass; done; times > "$work/times" )
-python_start=$(children_cpu "$work/times" | awk '{ print $1 / 5 }')
+# How many of the spin's iterations take one second of CPU, awk's start included.
+( awk 'BEGIN { for (i = 0; i < 20000000; i++) x += i; exit x < 0 }'; times > "$work/times" )
+spin_rate=$(children_cpu "$work/times" | awk '{ printf "%.0f", 20000000 / $1 }')
 
 next=3
 : > "$work/base"
@@ -208,8 +206,8 @@ for round in $(seq 1 "$rounds"); do
   # The app's own CPU in the round without loads and in the one with, and its trial children's.
   echo "$own0 $own1 $own2 $children1 $children2" >> "$work/cpu"
   echo "round $round: the same CPU every second, no loads" >&2
-  spin=$(awk -v p="$python_start" 'NR == FNR { n += $1; c += $2; next } { t += $5 - $4 }
-    END { s = (c + t) / n - p; printf "%.3f", s > 0 ? s : 0 }' "$work/deploy_cpu" "$work/cpu")
+  spin=$(awk -v r="$spin_rate" 'NR == FNR { n += $1; c += $2; next } { t += $5 - $4 }
+    END { printf "%.0f", (c + t) / n * r }' "$work/deploy_cpu" "$work/cpu")
   rm -f "$work/stop"
   spin_loop "$spin" &
   loop=$!
@@ -326,7 +324,7 @@ from release $loaded.
 | the app's CPU, share of the $cores cores | $app_share_base% | $app_share_loads% | | |
 
 The control, in the same rounds: instead of a load, a process that burns the CPU a load's
-own processes took ($spin_ms ms, python3's start included) once a second and loads nothing,
+own processes took ($spin_ms ms, measured) once a second and loads nothing,
 $spin_count times in all, against the same rounds with no loads:
 
 | | no loads | the same CPU every second, no loads | ratio |
