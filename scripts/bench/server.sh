@@ -34,10 +34,19 @@ edits=${HB_EDITS:-8}
 work=$(mktemp -d "/tmp/hot-bench-$prefix.XXXXXX")
 app_pid=""
 cleanup() {
+  status=$?
+  trap - EXIT INT TERM
+  if [ "$status" -ne 0 ]; then
+    log "failed (status $status) at line ${line:-?}; the app's log ends:"
+    tail -n 20 "$work/app.log" >&2 2>/dev/null || true
+    [ -z "$app_pid" ] || kill -0 "$app_pid" 2>/dev/null || log "the app (pid $app_pid) is not running"
+  fi
   [ -z "$app_pid" ] || { kill "$app_pid" 2>/dev/null; wait "$app_pid" 2>/dev/null || true; }
   rm -rf "$work"
+  exit "$status"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'exit 130' INT TERM
 log() { echo "server.sh ($framework): $*" >&2; }
 . "$(dirname "$0")/lib.sh"
 
@@ -159,6 +168,7 @@ deploy_loop() {
 # (its reaped trial children), from /proc.
 ticks=$(getconf CLK_TCK)
 app_cpu() {
+  [ -r "/proc/$app_pid/stat" ] || fail "the app (pid $app_pid) is gone"
   case "$1" in
     own) awk -v hz="$ticks" '{ printf "%.2f\n", ($14 + $15) / hz }' "/proc/$app_pid/stat" ;;
     children) awk -v hz="$ticks" '{ printf "%.2f\n", ($16 + $17) / hz }' "/proc/$app_pid/stat" ;;
@@ -201,7 +211,7 @@ for round in $(seq 1 "$rounds"); do
   loop=$!
   measure >> "$work/loads"
   touch "$work/stop"
-  wait "$loop"
+  wait "$loop" || fail "the load loop ended with status $?"
   own2=$(app_cpu own); children2=$(app_cpu children)
   # The app's own CPU in the round without loads and in the one with, and its trial children's.
   echo "$own0 $own1 $own2 $children1 $children2" >> "$work/cpu"
@@ -213,7 +223,7 @@ for round in $(seq 1 "$rounds"); do
   loop=$!
   measure >> "$work/spin"
   touch "$work/stop"
-  wait "$loop"
+  wait "$loop" || fail "the control loop ended with status $?"
   next=$(sed -n "s/^let release = //p" "$routes")
   next=$((next + 1))
 done
