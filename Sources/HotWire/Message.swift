@@ -35,7 +35,6 @@ public enum Request: Sendable, Equatable {
     /// which cannot cross, instead of refusing.
     case compact(purge: Bool)
 
-    /// The request as a term.
     /// How long a node may take to trial-load one object unless it is told
     /// otherwise (`hotnode --trial-timeout`).
     public static let defaultTrialTimeout: Duration = .seconds(10)
@@ -53,6 +52,7 @@ public enum Request: Sendable, Equatable {
         }
     }
 
+    /// The request as a term.
     public var term: Term {
         switch self {
         case .ping: ["op": "ping"]

@@ -37,7 +37,7 @@ cleanup() {
   status=$?
   trap - EXIT INT TERM
   if [ "$status" -ne 0 ]; then
-    log "failed (status $status) at line ${line:-?}; the app's log ends:"
+    log "failed (status $status); the app's log ends:"
     tail -n 20 "$work/app.log" >&2 2>/dev/null || true
     [ -z "$app_pid" ] || kill -0 "$app_pid" 2>/dev/null || log "the app (pid $app_pid) is not running"
   fi
@@ -148,21 +148,26 @@ for n in $(seq 3 $((loads + 3))); do
 done
 set_release 2
 
-# Loads version 3, 4, … once a second until the file "$work/stop" appears.
-# Appends the loads' count and the CPU seconds its commands took (the
-# shell's children: user and system) to "$work/deploy_cpu".
-deploy_loop() {
-  n=$1
+# every_second FILE COMMAND...: runs COMMAND once a second until the file
+# "$work/stop" appears, then appends how many times it ran and the CPU
+# seconds its commands took (the shell's children: user and system) to FILE.
+every_second() {
+  every_out=$1
+  shift
   count=0
   while [ ! -e "$work/stop" ]; do
-    set_release "$n"
-    "$hot" deploy --release >/dev/null 2>>"$work/deploy.err" || echo "deploy of release $n failed" >> "$work/deploy.err"
-    n=$((n + 1))
+    "$@"
     count=$((count + 1))
     sleep 1
   done
   times > "$work/times"
-  echo "$count $(children_cpu "$work/times")" >> "$work/deploy_cpu"
+  echo "$count $(children_cpu "$work/times")" >> "$every_out"
+}
+# Loads release $n, already built, and moves $n on.
+deploy_next() {
+  set_release "$n"
+  "$hot" deploy --release >/dev/null 2>>"$work/deploy.err" || echo "deploy of release $n failed" >> "$work/deploy.err"
+  n=$((n + 1))
 }
 # CPU seconds of the app's process, $1 = own (user and system) or children
 # (its reaped trial children), from /proc.
@@ -179,16 +184,7 @@ app_cpu() {
 # processes took (measured in the rounds with loads so far) and loads
 # nothing. What it does to the p99 is what any work of that size does on
 # these cores; what a load does beyond it is the swap's.
-spin_loop() {
-  count=0
-  while [ ! -e "$work/stop" ]; do
-    awk -v n="$1" 'BEGIN { for (i = 0; i < n; i++) x += i; exit x < 0 }'
-    count=$((count + 1))
-    sleep 1
-  done
-  times > "$work/times"
-  echo "$count $(children_cpu "$work/times")" >> "$work/spin_cpu"
-}
+spin() { awk -v n="$1" 'BEGIN { for (i = 0; i < n; i++) x += i; exit x < 0 }'; }
 # How many of the spin's iterations take one second of CPU, awk's start included.
 ( awk 'BEGIN { for (i = 0; i < 20000000; i++) x += i; exit x < 0 }'; times > "$work/times" )
 spin_rate=$(children_cpu "$work/times" | awk '{ printf "%.0f", 20000000 / $1 }')
@@ -207,7 +203,8 @@ for round in $(seq 1 "$rounds"); do
   own1=$(app_cpu own); children1=$(app_cpu children)
   echo "round $round: a load every second" >&2
   rm -f "$work/stop"
-  deploy_loop "$next" &
+  n=$next
+  every_second "$work/deploy_cpu" deploy_next &
   loop=$!
   measure >> "$work/loads"
   touch "$work/stop"
@@ -219,7 +216,7 @@ for round in $(seq 1 "$rounds"); do
   spin=$(awk -v r="$spin_rate" 'NR == FNR { n += $1; c += $2; next } { t += $5 - $4 }
     END { printf "%.0f", (c + t) / n * r }' "$work/deploy_cpu" "$work/cpu")
   rm -f "$work/stop"
-  spin_loop "$spin" &
+  every_second "$work/spin_cpu" spin "$spin" &
   loop=$!
   measure >> "$work/spin"
   touch "$work/stop"
